@@ -1,0 +1,159 @@
+# hostd — build, test, install, demo, bench, fuzz.
+#
+#   make                      hostd and hostctl (into build/)
+#   make check                every test: unit (plain and ASan+UBSan) + integration
+#   make check-unit           cmocka unit tests only
+#   make check SANITIZE=address,undefined
+#   make install PREFIX=/usr DESTDIR=/tmp/root
+#   make bench | fuzz | demo
+#
+# Dependencies come from pkg-config; `make deps` (run by check/demo/bench)
+# installs the Debian packages that are missing.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+SANITIZE ?=
+
+ifeq ($(SANITIZE),)
+BUILD ?= build
+else
+BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
+endif
+comma := ,
+
+PKGS := libsystemd jansson libcurl libmicrohttpd
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wpointer-arith -Wvla -Wno-missing-field-initializers
+BASE_CFLAGS := -std=gnu11 -g -O2 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' \
+	-I. $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ifneq ($(SANITIZE),)
+BASE_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(BASE_CFLAGS)) -O1 \
+	-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_LDFLAGS := -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS := $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
+
+# Everything but the two programs' main files goes into one static library
+# that the programs, unit tests and fuzzers link.
+MAINS := hostd/hostd-main.c hostd/hostctl.c
+LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c firewall/*.c patching/*.c) \
+	$(filter-out $(MAINS),$(wildcard hostd/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libhostd.a
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+ITEST_SRCS := $(sort $(wildcard tests/integration/*-client.c))
+ITEST_BINS := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all deps check check-unit check-unit-san check-integration install \
+	uninstall bench fuzz fuzz-build demo clean tests
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/hostd $(BUILD)/hostctl
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hostd: $(BUILD)/hostd/hostd-main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/hostctl: $(BUILD)/hostd/hostctl.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/%-client: $(BUILD)/tests/integration/%-client.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tests: all $(UNIT_BINS) $(ITEST_BINS)
+
+check-unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-unit-san:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined check-unit
+
+check-integration: tests
+	@BUILD=$(BUILD) tests/run-integration.sh
+
+# Each fuzzer briefly, so a parser change that crashes on known seeds or
+# shallow mutations fails the suite; `make fuzz` runs them longer.
+FUZZ_SMOKE_SECONDS ?= 10
+
+ifeq ($(SANITIZE),)
+check: deps
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-unit-san
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory check-integration
+else
+check: deps
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-integration
+endif
+
+# libFuzzer harnesses, built with clang. FUZZ_SECONDS bounds each run.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c))
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+bench: deps all
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+demo: deps all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/hostd $(DESTDIR)$(SBINDIR)/hostd
+	install -m 0755 $(BUILD)/hostctl $(DESTDIR)$(BINDIR)/hostctl
+	install -d $(DESTDIR)$(SYSCONFDIR)/hostd
+	test -e $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json || \
+		install -m 0644 packaging/hostd.json $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hostd $(DESTDIR)$(BINDIR)/hostctl
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_BINS:%=$(BUILD)/tests/unit/%.d)

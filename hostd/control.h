@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The control API server: HTTP/1.1 + JSON on a unix socket, served by
+ * libmicrohttpd driven from the sd-event loop (MHD's own epoll fd is watched
+ * by the loop, so no thread is started).
+ *
+ * Only peers whose SO_PEERCRED uid is 0 or our own uid are served; the
+ * socket is created with mode 0600 too. Requests are bounded before any
+ * handler sees them (see control_check_request) and bodies must be JSON.
+ * Errors are answered as {"message": "..."} like the Docker Engine API.
+ *
+ * A handler answers with control_call_reply(), either before returning or
+ * later (the connection is suspended meanwhile), exactly once. Freeing the
+ * server answers calls still pending with 503; their handlers must forget
+ * them then. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "common/macro.h"
+
+#define CONTROL_DEFAULT_SOCKET "/run/hostd/hostd.sock"
+#define CONTROL_MAX_URL 1024
+#define CONTROL_MAX_BODY (1024 * 1024)
+
+typedef struct ControlServer ControlServer;
+typedef struct ControlCall ControlCall;
+
+typedef void (*ControlHandler)(ControlCall *call, void *userdata);
+
+int control_server_new(sd_event *event, const char *socket_path, ControlHandler handler,
+                       void *userdata, ControlServer **ret);
+ControlServer *control_server_free(ControlServer *server);
+DEFINE_CLEANUP_FUNC(ControlServer, control_server_free);
+
+/* What a handler sees of a request. */
+const char *control_call_method(const ControlCall *call);
+const char *control_call_path(const ControlCall *call);   /* without the query */
+const char *control_call_query(const ControlCall *call, const char *key); /* or NULL */
+const json_t *control_call_body(const ControlCall *call); /* NULL when empty */
+uid_t control_call_uid(const ControlCall *call);
+pid_t control_call_pid(const ControlCall *call);
+
+/* Answers the call; takes the reference to body (may be NULL for an empty
+ * object). The call must not be used afterwards. */
+void control_call_reply(ControlCall *call, unsigned status, json_t *body);
+/* Answers {"message": ...} with the given status. */
+void control_call_reply_error(ControlCall *call, unsigned status, const char *format, ...)
+        _printf_(3, 4);
+
+/* The checks made before a request reaches a handler. Returns 0 when the
+ * request may proceed, or the HTTP status to answer with *why set:
+ * 405 unknown method, 414 URL too long, 400 URL not a path or with bytes
+ * outside printable ASCII, 413 declared body too large, 415 a body that is
+ * not declared as JSON. content_length < 0 means "not declared". */
+unsigned control_check_request(const char *method, const char *url,
+                               int64_t content_length, const char *content_type,
+                               const char **why);
+
+/* Parses a complete request body: NULL for an empty one, or a JSON object.
+ * On failure returns 400's message in *why (static or in buf). */
+int control_parse_body(const char *data, size_t size, json_t **ret, char *buf,
+                       size_t buf_size);

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <signal.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "hostd/daemon.h"
+#include "hostd/log.h"
+#include "hostd/messages.h"
+
+static void daemon_refresh(Daemon *d);
+
+static void notify_status(const Daemon *d) {
+        char status[512];
+
+        if (!d->docker_reachable)
+                snprintf(status, sizeof(status), "STATUS=Docker unreachable at %s: %s",
+                         d->docker_socket, d->docker_error_message);
+        else if (!d->swarm_known || d->swarm.role == SWARM_ROLE_NONE)
+                snprintf(status, sizeof(status), "STATUS=Docker reachable; not in a swarm");
+        else
+                snprintf(status, sizeof(status), "STATUS=Swarm %s %s%s", swarm_role_to_string(d->swarm.role),
+                         d->swarm.node_id, d->is_leader ? " (leader)" : "");
+        sd_notify(0, status);
+}
+
+static void docker_mark_failed(Daemon *d, int error, const char *message) {
+        bool was = d->docker_reachable;
+
+        d->docker_reachable = false;
+        d->docker_error = error;
+        snprintf(d->docker_error_message, sizeof(d->docker_error_message), "%s",
+                 message ? message : strerror(-error));
+        if (was) {
+                char field[300];
+
+                snprintf(field, sizeof(field), "HOSTD_DOCKER_SOCKET=%s", d->docker_socket);
+                log_struct(LOG_WARNING, LOG_FIELDS("MESSAGE_ID=" MSGID_DOCKER_LOST, field),
+                           "Docker at %s unreachable: %s", d->docker_socket, d->docker_error_message);
+                notify_status(d);
+        }
+}
+
+static void docker_mark_reachable(Daemon *d) {
+        if (!d->docker_reachable)
+                log_struct(LOG_INFO, LOG_FIELDS("MESSAGE_ID=" MSGID_DOCKER_CONNECTED),
+                           "Docker at %s reachable", d->docker_socket);
+        d->docker_reachable = true;
+        d->docker_error = 0;
+        d->docker_error_message[0] = 0;
+}
+
+static void on_leader_reply(const DockerReply *reply, void *userdata) {
+        Daemon *d = userdata;
+        bool leader;
+
+        d->info_in_flight = false;
+        if (reply->error) {
+                /* A manager that lost quorum cannot answer /nodes: it is
+                 * not the leader then. */
+                if (reply->error == -ECONNREFUSED || reply->error == -ENOENT)
+                        docker_mark_failed(d, reply->error, reply->message);
+                else
+                        log_debug("Cannot read node %s: %s", d->swarm.node_id, reply->message);
+                d->is_leader = false;
+                notify_status(d);
+                return;
+        }
+        leader = docker_node_is_leader(reply->json);
+        if (leader != d->is_leader)
+                log_info("This node is %s the Swarm's Raft leader", leader ? "now" : "no longer");
+        d->is_leader = leader;
+        notify_status(d);
+}
+
+static void on_info_reply(const DockerReply *reply, void *userdata) {
+        Daemon *d = userdata;
+        DockerSwarmInfo info;
+        const char *what = NULL;
+        int r;
+
+        if (reply->error) {
+                d->info_in_flight = false;
+                docker_mark_failed(d, reply->error, reply->message);
+                return;
+        }
+        docker_mark_reachable(d);
+        r = docker_parse_info(reply->json, &info, &what);
+        if (r < 0) {
+                d->info_in_flight = false;
+                log_warning("Unexpected /info from dockerd: %s", what);
+                return;
+        }
+        if (!d->swarm_known || !STREQ(info.node_id, d->swarm.node_id) || info.role != d->swarm.role)
+                log_info("Swarm: node %s, role %s, state %s", info.node_id[0] ? info.node_id : "-",
+                         swarm_role_to_string(info.role), info.local_state);
+        d->swarm = info;
+        d->swarm_known = true;
+
+        if (info.role != SWARM_ROLE_MANAGER) {
+                d->is_leader = false;
+                d->info_in_flight = false;
+                notify_status(d);
+                return;
+        }
+        r = docker_inspect_node(d->docker, info.node_id, on_leader_reply, d);
+        if (r < 0) {
+                d->info_in_flight = false;
+                log_warning_errno(r, "Cannot ask dockerd about node %s", info.node_id);
+        }
+}
+
+static void daemon_refresh(Daemon *d) {
+        int r;
+
+        if (d->info_in_flight)
+                return;
+        r = docker_get_info(d->docker, on_info_reply, d);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot ask dockerd for /info");
+                return;
+        }
+        d->info_in_flight = true;
+}
+
+static void on_docker_event(const json_t *event, void *userdata) {
+        Daemon *d = userdata;
+        const char *type = json_string_value(json_object_get(event, "Type"));
+
+        d->events_received++;
+        /* Swarm membership and roles change with node events; "daemon"
+         * events follow reloads and swarm joins. */
+        if (type && (STREQ(type, "node") || STREQ(type, "daemon")))
+                daemon_refresh(d);
+}
+
+static void on_docker_stream(bool connected, int error, void *userdata) {
+        Daemon *d = userdata;
+
+        d->events_connected = connected;
+        if (connected) {
+                d->stream_connects++;
+                docker_mark_reachable(d);
+                daemon_refresh(d);
+                notify_status(d);
+        } else {
+                char message[300];
+
+                snprintf(message, sizeof(message), "events stream from %s ended: %s",
+                         d->docker_socket, strerror(-error));
+                docker_mark_failed(d, error, message);
+        }
+}
+
+static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+
+        daemon_refresh(d);
+        sd_event_source_set_time(s, usec + (uint64_t) d->config->swarm_refresh_sec * 1000000ULL);
+        return 0;
+}
+
+static int docker_start(Daemon *d) {
+        _cleanup_free_ char *path = NULL;
+        char why[256];
+        uint64_t now;
+        int r;
+
+        r = config_docker_socket(d->config, getenv("DOCKER_HOST"), &path, why, sizeof(why));
+        if (r == -EINVAL)
+                return log_error_errno(r, "%s", why);
+        if (r < 0)
+                return log_error_errno(r, "Cannot determine the Docker socket");
+
+        d->docker = docker_client_free(d->docker);
+        d->refresh_timer = sd_event_source_disable_unref(d->refresh_timer);
+        free(d->docker_socket);
+        d->docker_socket = TAKE_PTR(path);
+        d->docker_reachable = false;
+        d->events_connected = false;
+        d->swarm_known = false;
+        d->is_leader = false;
+        d->info_in_flight = false;
+        snprintf(d->docker_error_message, sizeof(d->docker_error_message), "not contacted yet");
+
+        r = docker_client_new(d->event, d->docker_socket, d->config->docker_request_timeout_sec,
+                              &d->docker);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the Docker client");
+        r = docker_events_start(d->docker, on_docker_event, on_docker_stream, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the Docker events stream");
+
+        sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(d->event, &d->refresh_timer, CLOCK_MONOTONIC,
+                              now + (uint64_t) d->config->swarm_refresh_sec * 1000000ULL,
+                              0, on_refresh_timer, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the refresh timer");
+        sd_event_source_set_enabled(d->refresh_timer, SD_EVENT_ON);
+        sd_event_source_set_description(d->refresh_timer, "swarm-refresh");
+        log_info("Using Docker at %s", d->docker_socket);
+        return 0;
+}
+
+static void apply_log_level(const HostdConfig *c) {
+        if (c->log_level >= 0)
+                arg_log_level = c->log_level;
+}
+
+int daemon_reload(Daemon *d, char *why, size_t why_size) {
+        _cleanup_(config_freep) HostdConfig *c = NULL;
+        bool docker_changed;
+        ConfigError error;
+        int r;
+
+        sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
+        r = config_load(d->config_path, &c, &error);
+        if (r < 0) {
+                config_error_format(&error, d->config_path, why, why_size);
+                log_struct(LOG_ERR, LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_REJECTED),
+                           "Configuration not reloaded, keeping the running one: %s", why);
+                sd_notify(0, "READY=1");
+                notify_status(d);
+                return r;
+        }
+
+        docker_changed = (c->docker_socket == NULL) != (d->config->docker_socket == NULL) ||
+                         (c->docker_socket && !STREQ(c->docker_socket, d->config->docker_socket)) ||
+                         c->docker_request_timeout_sec != d->config->docker_request_timeout_sec;
+        config_free(d->config);
+        d->config = TAKE_PTR(c);
+        apply_log_level(d->config);
+        d->reloads++;
+
+        if (docker_changed) {
+                r = docker_start(d);
+                if (r < 0) {
+                        snprintf(why, why_size, "configuration loaded but Docker client failed: %s",
+                                 strerror(-r));
+                        sd_notify(0, "READY=1");
+                        return r;
+                }
+        }
+        log_struct(LOG_INFO,
+                   LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_RELOADED, "HOSTD_CHANGE=config-reload"),
+                   "Configuration reloaded from %s", d->config_path);
+        sd_notify(0, "READY=1");
+        notify_status(d);
+        return 0;
+}
+
+static int on_signal(sd_event_source *s _unused_, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *d = userdata;
+        char why[512];
+
+        if (si->ssi_signo == SIGHUP) {
+                daemon_reload(d, why, sizeof(why));
+                return 0;
+        }
+        log_info("Received %s, shutting down", strsignal((int) si->ssi_signo));
+        sd_notify(0, "STOPPING=1\nSTATUS=Shutting down");
+        sd_event_exit(d->event, 0);
+        return 0;
+}
+
+int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
+        _cleanup_(daemon_freep) Daemon *d = NULL;
+        ConfigError error;
+        char why[512];
+        sigset_t mask;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return log_error_errno(ENOMEM, "Out of memory");
+        d->config_path = strdup(config_path);
+        d->socket_path = strdup(socket_path);
+        if (!d->config_path || !d->socket_path)
+                return log_error_errno(ENOMEM, "Out of memory");
+
+        r = config_load(config_path, &d->config, &error);
+        if (r < 0) {
+                config_error_format(&error, config_path, why, sizeof(why));
+                log_struct(LOG_ERR, LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_REJECTED),
+                           "Invalid configuration, not starting: %s", why);
+                return r;
+        }
+        apply_log_level(d->config);
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop");
+        /* WATCHDOG=1 at half of WatchdogSec=, from the loop itself: a hung
+         * loop stops the pings and systemd restarts us. */
+        r = sd_event_set_watchdog(d->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot enable the watchdog");
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, on_signal, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGINT, on_signal, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_signal, d)) < 0)
+                return log_error_errno(r, "Cannot watch signals");
+
+        if (strchr(socket_path + 1, '/')) {
+                _cleanup_free_ char *dir = strdup(socket_path);
+                if (!dir)
+                        return log_error_errno(ENOMEM, "Out of memory");
+                *strrchr(dir, '/') = 0;
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "Cannot create %s", dir);
+        }
+        r = control_server_new(d->event, socket_path, api_dispatch, d, &d->control);
+        if (r == -EADDRINUSE)
+                return log_error_errno(r, "Another hostd is serving %s", socket_path);
+        if (r < 0)
+                return log_error_errno(r, "Cannot serve the control API on %s", socket_path);
+
+        r = docker_start(d);
+        if (r < 0)
+                return r;
+
+        sd_event_now(d->event, CLOCK_MONOTONIC, &d->started_monotonic_usec);
+        sd_event_now(d->event, CLOCK_REALTIME, &d->started_realtime_usec);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+Daemon *daemon_free(Daemon *d) {
+        if (!d)
+                return NULL;
+        d->control = control_server_free(d->control);
+        sd_event_source_disable_unref(d->refresh_timer);
+        docker_client_free(d->docker);
+        config_free(d->config);
+        sd_event_unref(d->event);
+        free(d->docker_socket);
+        free(d->config_path);
+        free(d->socket_path);
+        free(d);
+        return NULL;
+}
+
+int daemon_run(Daemon *d) {
+        int r;
+
+        log_struct(LOG_INFO,
+                   LOG_FIELDS("MESSAGE_ID=" MSGID_STARTED, "HOSTD_VERSION=" HOSTD_VERSION),
+                   "hostd %s started (config %s, control socket %s)", HOSTD_VERSION,
+                   d->config_path, d->socket_path);
+        sd_notify(0, "READY=1\nSTATUS=Started; contacting Docker");
+
+        r = sd_event_loop(d->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed");
+        log_struct(LOG_INFO, LOG_FIELDS("MESSAGE_ID=" MSGID_STOPPED), "hostd stopped");
+        return r;
+}
+
+static const char *iso8601(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return buf;
+}
+
+json_t *daemon_status_json(const Daemon *d) {
+        json_t *docker, *swarm = NULL;
+        uint64_t now;
+        char started[32];
+
+        sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        docker = json_pack("{s:s, s:b, s:b, s:s?, s:I, s:I}", "socket", d->docker_socket,
+                           "reachable", d->docker_reachable, "events_connected",
+                           d->events_connected, "error",
+                           d->docker_reachable ? NULL : d->docker_error_message,
+                           "events_received", (json_int_t) d->events_received,
+                           "events_connects", (json_int_t) d->stream_connects);
+        if (docker && d->swarm_known)
+                json_object_set_new(docker, "server_version", json_string(d->swarm.server_version));
+
+        if (d->swarm_known)
+                swarm = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:b}", "state",
+                                  d->swarm.local_state, "node_id",
+                                  d->swarm.node_id[0] ? d->swarm.node_id : NULL, "node_addr",
+                                  d->swarm.node_addr[0] ? d->swarm.node_addr : NULL, "cluster_id",
+                                  d->swarm.cluster_id[0] ? d->swarm.cluster_id : NULL, "hostname",
+                                  d->swarm.hostname[0] ? d->swarm.hostname : NULL, "role",
+                                  swarm_role_to_string(d->swarm.role), "leader", d->is_leader);
+
+        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "version", HOSTD_VERSION,
+                         "pid", (int) getpid(), "config", d->config_path, "control_socket",
+                         d->socket_path, "started", iso8601(d->started_realtime_usec, started, sizeof(started)),
+                         "uptime_seconds", (json_int_t) ((now - d->started_monotonic_usec) / 1000000),
+                         "reloads", (json_int_t) d->reloads, "docker", docker ? docker : json_null(),
+                         "swarm", swarm ? swarm : json_null());
+}

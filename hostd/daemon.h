@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The daemon: one sd-event loop owning the configuration, the control API
+ * server and the Docker client, and what hostd currently knows of Docker and
+ * the Swarm. Everything runs on the loop; nothing here blocks. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "hostd/control.h"
+#include "hostd/docker.h"
+#include "policy/config.h"
+
+typedef struct Daemon {
+        sd_event *event;
+        char *config_path;
+        char *socket_path;
+        HostdConfig *config;
+        ControlServer *control;
+
+        DockerClient *docker;
+        char *docker_socket;
+        bool docker_reachable;    /* last call or the event stream succeeded */
+        bool events_connected;
+        int docker_error;         /* last failure, negative errno */
+        char docker_error_message[256];
+        DockerSwarmInfo swarm;    /* valid when swarm_known */
+        bool swarm_known;
+        bool is_leader;
+        bool info_in_flight;
+        uint64_t events_received;
+        uint64_t stream_connects;
+        sd_event_source *refresh_timer;
+
+        uint64_t started_realtime_usec;
+        uint64_t started_monotonic_usec;
+        uint64_t reloads;
+} Daemon;
+
+/* Loads the configuration, opens the control socket and starts talking to
+ * Docker. Errors are logged here and returned. */
+int daemon_new(const char *config_path, const char *socket_path, Daemon **ret);
+Daemon *daemon_free(Daemon *d);
+DEFINE_CLEANUP_FUNC(Daemon, daemon_free);
+
+/* Runs until SIGTERM/SIGINT; returns the exit code for main(). */
+int daemon_run(Daemon *d);
+
+/* Re-reads the configuration. On an invalid file, keeps the running one and
+ * returns -EINVAL with the reason in why. */
+int daemon_reload(Daemon *d, char *why, size_t why_size);
+
+/* The status document served by GET /v1/status. */
+json_t *daemon_status_json(const Daemon *d);
+
+/* Routes one control API call (see hostd/api.c). */
+void api_dispatch(ControlCall *call, void *userdata);

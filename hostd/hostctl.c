@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hostctl: the command-line client of hostd's control API. See hostctl(8).
+ *
+ * Exit codes:
+ *   0  success
+ *   1  the operation failed or found a problem (invalid config, an error
+ *      answered by hostd)
+ *   2  usage error
+ *   3  hostd could not be reached */
+
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+
+#include "hostd/control.h"
+#include "policy/config.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+static const char *arg_socket = CONTROL_DEFAULT_SOCKET;
+static bool arg_json = false;
+
+typedef struct Buffer {
+        char *data;
+        size_t size;
+} Buffer;
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata) {
+        Buffer *b = userdata;
+        size_t n = size * nmemb;
+        char *p;
+
+        if (b->size + n > 64u * 1024 * 1024)
+                return 0;
+        p = realloc(b->data, b->size + n + 1);
+        if (!p)
+                return 0;
+        memcpy(p + b->size, data, n);
+        b->data = p;
+        b->size += n;
+        p[b->size] = 0;
+        return n;
+}
+
+static void curl_easy_cleanupp(CURL **c) {
+        if (*c)
+                curl_easy_cleanup(*c);
+}
+
+/* Calls hostd. Returns the HTTP status (>0), or -1 when hostd could not be
+ * reached (message printed). *ret gets the parsed reply. */
+static long call_hostd(const char *method, const char *path, const json_t *body, json_t **ret) {
+        _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
+        _cleanup_free_ char *url = NULL, *request = NULL;
+        struct curl_slist *headers = NULL;
+        Buffer response = {};
+        char error[CURL_ERROR_SIZE] = "";
+        json_error_t jerr;
+        long status = 0;
+        CURLcode code;
+
+        c = curl_easy_init();
+        if (!c || asprintf(&url, "http://hostd%s", path) < 0) {
+                fprintf(stderr, "hostctl: out of memory\n");
+                return -1;
+        }
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, arg_socket);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+        if (body) {
+                request = json_dumps(body, JSON_COMPACT);
+                headers = curl_slist_append(NULL, "Content-Type: application/json");
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, request);
+                curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        } else if (STREQ(method, "POST"))
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+
+        code = curl_easy_perform(c);
+        curl_slist_free_all(headers);
+        if (code != CURLE_OK) {
+                fprintf(stderr, "hostctl: cannot reach hostd at %s: %s\n", arg_socket,
+                        error[0] ? error : curl_easy_strerror(code));
+                free(response.data);
+                return -1;
+        }
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        *ret = response.size ? json_loadb(response.data, response.size, 0, &jerr) : json_object();
+        free(response.data);
+        if (!*ret) {
+                fprintf(stderr, "hostctl: malformed reply from hostd: %s\n", jerr.text);
+                return -1;
+        }
+        return status;
+}
+
+static int print_json(const json_t *j) {
+        char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+        if (!s)
+                return EXIT_FAILED;
+        puts(s);
+        free(s);
+        return 0;
+}
+
+/* Maps a reply to an exit code, printing hostd's error message. */
+static int reply_error(long status, const json_t *reply) {
+        const char *m = json_string_value(json_object_get(reply, "message"));
+
+        if (status < 0)
+                return EXIT_UNREACHABLE;
+        if (arg_json)
+                print_json(reply);
+        else
+                fprintf(stderr, "hostctl: %s (HTTP %ld)\n", m ? m : "request failed", status);
+        return EXIT_FAILED;
+}
+
+static void format_duration(json_int_t s, char *buf, size_t size) {
+        if (s >= 86400)
+                snprintf(buf, size, "%lldd %lldh %lldm", (long long) s / 86400,
+                         (long long) (s % 86400) / 3600, (long long) (s % 3600) / 60);
+        else if (s >= 3600)
+                snprintf(buf, size, "%lldh %lldm %llds", (long long) s / 3600,
+                         (long long) (s % 3600) / 60, (long long) s % 60);
+        else if (s >= 60)
+                snprintf(buf, size, "%lldm %llds", (long long) s / 60, (long long) s % 60);
+        else
+                snprintf(buf, size, "%llds", (long long) s);
+}
+
+static const char *str(const json_t *o, const char *key) {
+        const char *s = json_string_value(json_object_get(o, key));
+        return s ? s : "-";
+}
+
+static int cmd_status(int argc, char *argv[] _unused_) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        const json_t *docker, *swarm;
+        char uptime[64];
+        long status;
+
+        if (argc > 1) {
+                fprintf(stderr, "hostctl: status takes no arguments\n");
+                return EXIT_USAGE;
+        }
+        status = call_hostd("GET", "/v1/status", NULL, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        if (arg_json)
+                return print_json(reply);
+
+        docker = json_object_get(reply, "docker");
+        swarm = json_object_get(reply, "swarm");
+        format_duration(json_integer_value(json_object_get(reply, "uptime_seconds")), uptime,
+                        sizeof(uptime));
+        printf("%-12s %s (pid %lld)\n", "hostd", str(reply, "version"),
+               (long long) json_integer_value(json_object_get(reply, "pid")));
+        printf("%-12s %s\n", "config", str(reply, "config"));
+        printf("%-12s %s (since %s)\n", "uptime", uptime, str(reply, "started"));
+        if (json_is_true(json_object_get(docker, "reachable")))
+                printf("%-12s reachable at %s (Docker %s)\n", "docker", str(docker, "socket"),
+                       str(docker, "server_version"));
+        else
+                printf("%-12s UNREACHABLE at %s: %s\n", "docker", str(docker, "socket"),
+                       str(docker, "error"));
+        if (!json_is_object(swarm)) {
+                printf("%-12s unknown\n", "swarm");
+                return 0;
+        }
+        printf("%-12s %s\n", "swarm", str(swarm, "state"));
+        printf("%-12s %s (%s)\n", "node", str(swarm, "node_id"), str(swarm, "hostname"));
+        printf("%-12s %s\n", "role", str(swarm, "role"));
+        printf("%-12s %s\n", "leader", json_is_true(json_object_get(swarm, "leader")) ? "yes" : "no");
+        return 0;
+}
+
+static int cmd_reload(int argc, char *argv[] _unused_) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        long status;
+
+        if (argc > 1) {
+                fprintf(stderr, "hostctl: reload takes no arguments\n");
+                return EXIT_USAGE;
+        }
+        status = call_hostd("POST", "/v1/reload", NULL, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        if (arg_json)
+                return print_json(reply);
+        printf("Reloaded %s\n", str(reply, "config"));
+        return 0;
+}
+
+static int cmd_config(int argc, char *argv[]) {
+        _cleanup_(config_freep) HostdConfig *config = NULL;
+        const char *file = CONFIG_DEFAULT_PATH;
+        ConfigError error;
+        char message[512];
+        int r;
+
+        if (argc < 2 || !STREQ(argv[1], "check") || argc > 3) {
+                fprintf(stderr, "hostctl: usage: hostctl config check [FILE]\n");
+                return EXIT_USAGE;
+        }
+        if (argc == 3)
+                file = argv[2];
+
+        r = config_load(file, &config, &error);
+        if (r < 0) {
+                config_error_format(&error, file, message, sizeof(message));
+                if (arg_json) {
+                        json_t *j = json_pack("{s:s, s:b, s:s, s:s, s:i, s:i}", "file", file,
+                                              "valid", 0, "error", message, "path", error.path,
+                                              "line", (int) error.line, "column", (int) error.column);
+                        print_json(j);
+                        json_decref(j);
+                } else
+                        fprintf(stderr, "%s\n", message);
+                return EXIT_FAILED;
+        }
+        if (arg_json) {
+                json_t *j = json_pack("{s:s, s:b}", "file", file, "valid", 1);
+                print_json(j);
+                json_decref(j);
+        } else
+                printf("%s: valid\n", file);
+        return 0;
+}
+
+static void help(void) {
+        printf("Usage: hostctl [OPTIONS] COMMAND ...\n\n"
+               "Talks to hostd, the Docker Swarm node hardening daemon.\n\n"
+               "Commands:\n"
+               "  status                 what hostd knows of this node\n"
+               "  reload                 re-read hostd's configuration\n"
+               "  config check [FILE]    validate a configuration (no daemon needed)\n\n"
+               "Options:\n"
+               "  --socket PATH          hostd's control socket (default %s)\n"
+               "  --json                 print JSON instead of tables\n"
+               "  --version              print the version\n"
+               "  -h, --help             this help\n\n"
+               "Exit codes: 0 success, 1 failure reported, 2 usage, 3 hostd unreachable.\n",
+               CONTROL_DEFAULT_SOCKET);
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_SOCKET = 0x100, ARG_JSON, ARG_VERSION };
+        static const struct option options[] = {
+                { "socket", required_argument, NULL, ARG_SOCKET },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char *argv[]);
+        } commands[] = {
+                { "status", cmd_status },
+                { "reload", cmd_reload },
+                { "config", cmd_config },
+        };
+        int c, r = EXIT_USAGE;
+
+        /* "+" stops at the command, whose own arguments may look like options */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_SOCKET:
+                        arg_socket = optarg;
+                        break;
+                case ARG_JSON:
+                        arg_json = true;
+                        break;
+                case ARG_VERSION:
+                        printf("hostctl %s\n", HOSTD_VERSION);
+                        return 0;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind >= argc) {
+                help();
+                return EXIT_USAGE;
+        }
+
+        /* Options may also follow the command: hostctl status --json */
+        for (int i = optind + 1; i < argc; i++) {
+                if (STREQ(argv[i], "--json")) {
+                        arg_json = true;
+                        memmove(argv + i, argv + i + 1, (size_t) (argc - i - 1) * sizeof(char *));
+                        argc--;
+                        i--;
+                } else if (STREQ(argv[i], "--socket") && i + 1 < argc) {
+                        arg_socket = argv[i + 1];
+                        memmove(argv + i, argv + i + 2, (size_t) (argc - i - 2) * sizeof(char *));
+                        argc -= 2;
+                        i--;
+                }
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (STREQ(argv[optind], commands[i].name)) {
+                        curl_global_init(CURL_GLOBAL_NOTHING);
+                        r = commands[i].run(argc - optind, argv + optind);
+                        curl_global_cleanup();
+                        return r;
+                }
+        fprintf(stderr, "hostctl: unknown command '%s' (see hostctl --help)\n", argv[optind]);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "policy/config.h"
+#include "policy/json.h"
+
+static int config_fail(ConfigError *error, const JsonValue *at, const char *path,
+                       const char *format, ...) _printf_(4, 5);
+
+static int config_fail(ConfigError *error, const JsonValue *at, const char *path,
+                       const char *format, ...) {
+        va_list ap;
+
+        if (!error)
+                return -EINVAL;
+        *error = (ConfigError){};
+        if (at) {
+                error->line = at->line;
+                error->column = at->column;
+        }
+        snprintf(error->path, sizeof(error->path), "%s", path ? path : "");
+        va_start(ap, format);
+        vsnprintf(error->message, sizeof(error->message), format, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+static void path_join(char *out, size_t size, const char *parent, const char *key) {
+        if (parent && *parent)
+                snprintf(out, size, "%s.%s", parent, key);
+        else
+                snprintf(out, size, "%s", key);
+}
+
+/* Rejects any key of object not listed in allowed (NULL-terminated). */
+static int check_keys(const JsonValue *object, const char *path,
+                      const char *const *allowed, ConfigError *error) {
+        if (object->type != JSON_OBJECT)
+                return config_fail(error, object, path, "expected an object, got %s",
+                                   json_type_name(object->type));
+
+        for (size_t i = 0; i < object->object.count; i++) {
+                const JsonMember *m = &object->object.members[i];
+                bool known = false;
+                char p[128];
+
+                for (size_t j = 0; allowed[j]; j++)
+                        if (STREQ(m->key, allowed[j]))
+                                known = true;
+                if (known)
+                        continue;
+
+                path_join(p, sizeof(p), path, m->key);
+                config_fail(error, NULL, p, "unknown key \"%s\"", m->key);
+                if (error) {
+                        error->line = m->line;
+                        error->column = m->column;
+                }
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int get_uint(const JsonValue *v, const char *path, unsigned min, unsigned max,
+                    unsigned *ret, ConfigError *error) {
+        if (v->type != JSON_NUMBER)
+                return config_fail(error, v, path, "expected an integer, got %s",
+                                   json_type_name(v->type));
+        /* 1e3 is an integer too; 1.5 is not; 1e30 is one out of range. */
+        double real = v->number.real;
+        if (!v->number.is_integer && real != floor(real))
+                return config_fail(error, v, path, "expected an integer, got a fraction");
+        if (real < (double) min || real > (double) max)
+                return config_fail(error, v, path, "%.15g is out of range %u..%u", real, min, max);
+        *ret = (unsigned) real;
+        return 0;
+}
+
+static int get_absolute_path(const JsonValue *v, const char *path, char **ret,
+                             ConfigError *error) {
+        if (v->type != JSON_STRING)
+                return config_fail(error, v, path, "expected a string, got %s",
+                                   json_type_name(v->type));
+        if (v->string.chars[0] != '/')
+                return config_fail(error, v, path, "\"%s\" is not an absolute path",
+                                   v->string.chars);
+        if (v->string.length >= 4096)
+                return config_fail(error, v, path, "path is too long");
+
+        char *copy = strdup(v->string.chars);
+        if (!copy)
+                return -ENOMEM;
+        free(*ret);
+        *ret = copy;
+        return 0;
+}
+
+/* A unix socket path, given as a path or a unix:// URL. sun_path limits the
+ * length to 107 bytes. */
+static int get_socket_path(const JsonValue *v, const char *path, char **ret,
+                           ConfigError *error) {
+        const char *s;
+
+        if (v->type != JSON_STRING)
+                return config_fail(error, v, path, "expected a string, got %s",
+                                   json_type_name(v->type));
+        s = v->string.chars;
+        if (strncmp(s, "unix://", 7) == 0)
+                s += 7;
+        else if (strstr(s, "://"))
+                return config_fail(error, v, path,
+                                   "\"%s\": only unix sockets are supported", v->string.chars);
+        if (s[0] != '/')
+                return config_fail(error, v, path, "\"%s\" is not an absolute path",
+                                   v->string.chars);
+        if (strlen(s) > 107)
+                return config_fail(error, v, path, "socket path is longer than 107 bytes");
+
+        char *copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(*ret);
+        *ret = copy;
+        return 0;
+}
+
+static int parse_docker(const JsonValue *o, HostdConfig *c, ConfigError *error) {
+        static const char *const keys[] = { "socket", "request-timeout-seconds", NULL };
+        const JsonValue *v;
+        int r;
+
+        r = check_keys(o, "docker", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = json_object_get(o, "socket"))) {
+                r = get_socket_path(v, "docker.socket", &c->docker_socket, error);
+                if (r < 0)
+                        return r;
+        }
+        if ((v = json_object_get(o, "request-timeout-seconds"))) {
+                r = get_uint(v, "docker.request-timeout-seconds", 1, 3600,
+                             &c->docker_request_timeout_sec, error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_swarm(const JsonValue *o, HostdConfig *c, ConfigError *error) {
+        static const char *const keys[] = { "refresh-seconds", NULL };
+        const JsonValue *v;
+        int r;
+
+        r = check_keys(o, "swarm", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = json_object_get(o, "refresh-seconds"))) {
+                r = get_uint(v, "swarm.refresh-seconds", 1, 3600, &c->swarm_refresh_sec, error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_log_level(const JsonValue *v, HostdConfig *c, ConfigError *error) {
+        static const struct {
+                const char *name;
+                int level;
+        } levels[] = {
+                { "error", LOG_ERR },   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+                { "info", LOG_INFO },   { "debug", LOG_DEBUG },
+        };
+
+        if (v->type != JSON_STRING)
+                return config_fail(error, v, "log-level", "expected a string, got %s",
+                                   json_type_name(v->type));
+        for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+                if (STREQ(v->string.chars, levels[i].name)) {
+                        c->log_level = levels[i].level;
+                        return 0;
+                }
+        return config_fail(error, v, "log-level",
+                           "\"%s\" is not one of error, warning, notice, info, debug",
+                           v->string.chars);
+}
+
+static HostdConfig *config_new_default(void) {
+        HostdConfig *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->docker_request_timeout_sec = 30;
+        c->swarm_refresh_sec = 10;
+        c->log_level = -1;
+        c->state_directory = strdup("/var/lib/hostd");
+        if (!c->state_directory)
+                return config_free(c);
+        return c;
+}
+
+int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
+        static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory", NULL };
+        _cleanup_(json_freep) JsonValue *root = NULL;
+        _cleanup_(config_freep) HostdConfig *c = NULL;
+        const JsonValue *v;
+        JsonError jerr = {};
+        int r;
+
+        if (length > CONFIG_MAX_SIZE) {
+                config_fail(error, NULL, NULL, "configuration is larger than %d bytes",
+                            CONFIG_MAX_SIZE);
+                return -E2BIG;
+        }
+        r = json_parse(text, length, &root, &jerr);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (error) {
+                        *error = (ConfigError){ .line = jerr.line, .column = jerr.column };
+                        snprintf(error->message, sizeof(error->message), "%s", jerr.message);
+                }
+                return r;
+        }
+
+        c = config_new_default();
+        if (!c)
+                return -ENOMEM;
+
+        r = check_keys(root, "", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = json_object_get(root, "docker")) && (r = parse_docker(v, c, error)) < 0)
+                return r;
+        if ((v = json_object_get(root, "swarm")) && (r = parse_swarm(v, c, error)) < 0)
+                return r;
+        if ((v = json_object_get(root, "log-level")) && (r = parse_log_level(v, c, error)) < 0)
+                return r;
+        if ((v = json_object_get(root, "state-directory")) &&
+            (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
+                return r;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *filename, HostdConfig **ret, ConfigError *error) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+        size_t size = 0;
+
+        fd = open(filename, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int r = negative_errno();
+                if (error) {
+                        *error = (ConfigError){};
+                        snprintf(error->message, sizeof(error->message), "cannot open: %s",
+                                 strerror(-r));
+                }
+                return r;
+        }
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode)) {
+                if (error) {
+                        *error = (ConfigError){};
+                        snprintf(error->message, sizeof(error->message), "not a regular file");
+                }
+                return -EINVAL;
+        }
+
+        /* Read up to one byte past the limit so an oversized file is caught
+         * even if it grows while we read. */
+        text = malloc(CONFIG_MAX_SIZE + 1);
+        if (!text)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, text + size, CONFIG_MAX_SIZE + 1 - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > CONFIG_MAX_SIZE)
+                        break;
+        }
+        return config_parse(text, size, ret, error);
+}
+
+HostdConfig *config_free(HostdConfig *c) {
+        if (!c)
+                return NULL;
+        free(c->docker_socket);
+        free(c->state_directory);
+        free(c);
+        return NULL;
+}
+
+void config_error_format(const ConfigError *e, const char *filename, char *buffer,
+                         size_t size) {
+        char where[64] = "";
+
+        if (e->line > 0)
+                snprintf(where, sizeof(where), ":%u:%u", e->line, e->column);
+        snprintf(buffer, size, "%s%s: %s%s%s", filename ? filename : "<config>", where,
+                 e->path, e->path[0] ? ": " : "", e->message);
+}
+
+int config_docker_socket(const HostdConfig *config, const char *docker_host_env,
+                         char **ret, char *why, size_t why_size) {
+        const char *path = "/var/run/docker.sock";
+
+        if (config && config->docker_socket)
+                path = config->docker_socket;
+        else if (docker_host_env && *docker_host_env) {
+                if (strncmp(docker_host_env, "unix://", 7) != 0 || docker_host_env[7] != '/') {
+                        snprintf(why, why_size,
+                                 "DOCKER_HOST=%s: only unix:///path sockets are supported",
+                                 docker_host_env);
+                        return -EINVAL;
+                }
+                path = docker_host_env + 7;
+        }
+        char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* A strict JSON reader (RFC 8259) that remembers where every value and key
+ * came from, so that configuration and profile errors can name the file,
+ * line and column of the offending value. jansson, used elsewhere for
+ * building JSON and reading Docker's responses, keeps no positions.
+ *
+ * Strict means: one value per document (surrounding whitespace allowed),
+ * no comments, no trailing commas, no NaN/Infinity, no leading zeros,
+ * valid UTF-8 only, no unescaped control characters in strings, no "\u0000"
+ * (values are C strings), paired surrogates only, duplicate object keys
+ * rejected. Nesting depth is bounded by JSON_MAX_DEPTH.
+ *
+ * Lines and columns are 1-based; columns count bytes. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+
+#define JSON_MAX_DEPTH 64
+
+typedef enum JsonType {
+        JSON_NULL,
+        JSON_BOOLEAN,
+        JSON_NUMBER,
+        JSON_STRING,
+        JSON_ARRAY,
+        JSON_OBJECT,
+} JsonType;
+
+typedef struct JsonValue JsonValue;
+
+typedef struct JsonMember {
+        char *key;
+        unsigned line, column; /* of the key's opening quote */
+        JsonValue *value;
+} JsonMember;
+
+struct JsonValue {
+        JsonType type;
+        unsigned line, column; /* of the value's first character */
+        union {
+                bool boolean;
+                struct {
+                        double real;
+                        /* true when the literal has no fraction or exponent
+                         * and fits in int64_t; then integer holds it */
+                        bool is_integer;
+                        int64_t integer;
+                } number;
+                struct {
+                        char *chars; /* NUL-terminated, no interior NUL */
+                        size_t length;
+                } string;
+                struct {
+                        JsonValue **items;
+                        size_t count;
+                } array;
+                struct {
+                        JsonMember *members; /* in document order */
+                        size_t count;
+                } object;
+        };
+};
+
+typedef struct JsonError {
+        unsigned line, column;
+        char message[160];
+} JsonError;
+
+/* Parses text[0..length). text need not be NUL-terminated and may contain NUL
+ * bytes (which are a syntax error). On success returns 0 and *ret owns the
+ * tree. On malformed input returns -EINVAL and fills *error (if non-NULL)
+ * with the position and a message such as "expected ',' or '}' after object
+ * member". -ENOMEM on allocation failure. -E2BIG when nesting exceeds
+ * JSON_MAX_DEPTH (error filled too). */
+int json_parse(const char *text, size_t length, JsonValue **ret, JsonError *error);
+
+/* Frees a tree; accepts NULL. */
+void json_free(JsonValue *value);
+DEFINE_CLEANUP_FUNC(JsonValue, json_free);
+
+/* The member value for key in an object, or NULL (also when value is not an
+ * object). */
+const JsonValue *json_object_get(const JsonValue *object, const char *key);
+
+/* The member (with the key's position) for key, or NULL. */
+const JsonMember *json_object_member(const JsonValue *object, const char *key);
+
+/* "null", "boolean", "number", "string", "array", "object". */
+const char *json_type_name(JsonType type);

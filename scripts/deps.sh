@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs the Debian packages hostd needs to build and to run its tests,
+# only when some are missing, so a fresh Debian 12 machine needs nothing by
+# hand and a prepared one pays nothing. Run as root (or with sudo).
+set -eu
+
+# Build: compiler, pkg-config and the -dev packages of the chosen libraries.
+BUILD="build-essential pkg-config clang libsystemd-dev libnftnl-dev libmnl-dev
+libseccomp-dev libjansson-dev libcurl4-gnutls-dev libmicrohttpd-dev
+libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev"
+# Tests: a real Docker engine, a static busybox for the workload image,
+# nftables/iptables, namespaces and probes.
+TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
+procps psmisc jq netcat-openbsd"
+
+missing=""
+for p in $BUILD $TEST; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+        [ "$status" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing Debian packages:$missing (run as root to install them)" >&2
+        exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+# shellcheck disable=SC2086
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $missing; } >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "deps: apt-get failed" >&2
+        exit 1
+fi
+rm -f "$log"

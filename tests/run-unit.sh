@@ -1,0 +1,18 @@
+#!/bin/sh
+# Runs the cmocka unit test binaries given as arguments; prints one line per
+# binary and fails if any failed.
+set -u
+failed=""
+for t in "$@"; do
+        if out=$("$t" 2>&1); then
+                printf 'PASS  %s\n' "$t"
+        else
+                printf 'FAIL  %s\n%s\n' "$t" "$out"
+                failed="$failed $t"
+        fi
+done
+if [ -n "$failed" ]; then
+        echo "unit tests failed:$failed" >&2
+        exit 1
+fi
+echo "all $# unit test programs passed"

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <syslog.h>
+
+#include "policy/config.h"
+
+static HostdConfig *parse_ok(const char *text) {
+        HostdConfig *c = NULL;
+        ConfigError e = {};
+        int r = config_parse(text, strlen(text), &c, &e);
+
+        if (r < 0)
+                print_error("unexpected error: %u:%u %s: %s\n", e.line, e.column, e.path, e.message);
+        assert_int_equal(r, 0);
+        assert_non_null(c);
+        return c;
+}
+
+/* Expects a rejection at line:column whose message contains `needle` and
+ * whose key path is `path`. */
+static void parse_bad(const char *text, unsigned line, unsigned column, const char *path,
+                      const char *needle) {
+        HostdConfig *c = NULL;
+        ConfigError e = {};
+        int r = config_parse(text, strlen(text), &c, &e);
+
+        assert_true(r < 0);
+        assert_null(c);
+        if (!strstr(e.message, needle) || e.line != line || e.column != column ||
+            !STREQ(e.path, path))
+                fail_msg("for %s: got %u:%u path '%s' message '%s'", text, e.line, e.column,
+                         e.path, e.message);
+}
+
+static void test_empty_object_is_all_defaults(void **state _unused_) {
+        HostdConfig *c = parse_ok("{}");
+
+        assert_null(c->docker_socket);
+        assert_int_equal(c->docker_request_timeout_sec, 30);
+        assert_int_equal(c->swarm_refresh_sec, 10);
+        assert_int_equal(c->log_level, -1);
+        assert_string_equal(c->state_directory, "/var/lib/hostd");
+        config_free(c);
+}
+
+static void test_full_config(void **state _unused_) {
+        HostdConfig *c = parse_ok("{\n"
+                                  "  \"docker\": {\"socket\": \"unix:///run/d.sock\",\n"
+                                  "              \"request-timeout-seconds\": 5},\n"
+                                  "  \"swarm\": {\"refresh-seconds\": 3600},\n"
+                                  "  \"log-level\": \"debug\",\n"
+                                  "  \"state-directory\": \"/srv/hostd\"\n"
+                                  "}\n");
+
+        assert_string_equal(c->docker_socket, "/run/d.sock");
+        assert_int_equal(c->docker_request_timeout_sec, 5);
+        assert_int_equal(c->swarm_refresh_sec, 3600);
+        assert_int_equal(c->log_level, LOG_DEBUG);
+        assert_string_equal(c->state_directory, "/srv/hostd");
+        config_free(c);
+
+        c = parse_ok("{\"swarm\": {\"refresh-seconds\": 1e3}}");
+        assert_int_equal(c->swarm_refresh_sec, 1000);
+        config_free(c);
+}
+
+static void test_socket_plain_path(void **state _unused_) {
+        HostdConfig *c = parse_ok("{\"docker\":{\"socket\":\"/var/run/docker.sock\"}}");
+
+        assert_string_equal(c->docker_socket, "/var/run/docker.sock");
+        config_free(c);
+}
+
+static void test_unknown_keys(void **state _unused_) {
+        parse_bad("{\"dokcer\": {}}", 1, 2, "dokcer", "unknown key \"dokcer\"");
+        parse_bad("{\n  \"docker\": {\n    \"sockett\": \"/x\"\n  }\n}", 3, 5, "docker.sockett",
+                  "unknown key");
+        parse_bad("{\"swarm\": {\"refresh\": 1}}", 1, 12, "swarm.refresh", "unknown key");
+}
+
+static void test_wrong_types(void **state _unused_) {
+        parse_bad("[]", 1, 1, "", "expected an object, got array");
+        parse_bad("{\"docker\": 1}", 1, 12, "docker", "expected an object, got number");
+        parse_bad("{\"docker\": {\"socket\": true}}", 1, 23, "docker.socket",
+                  "expected a string, got boolean");
+        parse_bad("{\"swarm\": {\"refresh-seconds\": \"10\"}}", 1, 31, "swarm.refresh-seconds",
+                  "expected an integer, got string");
+        parse_bad("{\"swarm\": {\"refresh-seconds\": 1.5}}", 1, 31, "swarm.refresh-seconds",
+                  "expected an integer, got a fraction");
+        parse_bad("{\"log-level\": 3}", 1, 15, "log-level", "expected a string");
+}
+
+static void test_out_of_range(void **state _unused_) {
+        parse_bad("{\"swarm\": {\"refresh-seconds\": 0}}", 1, 31, "swarm.refresh-seconds",
+                  "0 is out of range 1..3600");
+        parse_bad("{\"docker\": {\"request-timeout-seconds\": 3601}}", 1, 40,
+                  "docker.request-timeout-seconds", "out of range");
+        parse_bad("{\"swarm\": {\"refresh-seconds\": -1}}", 1, 31, "swarm.refresh-seconds",
+                  "out of range");
+        parse_bad("{\"swarm\": {\"refresh-seconds\": 99999999999999999999}}", 1, 31,
+                  "swarm.refresh-seconds", "out of range");
+        parse_bad("{\"swarm\": {\"refresh-seconds\": 1e4}}", 1, 31, "swarm.refresh-seconds",
+                  "10000 is out of range");
+        parse_bad("{\"log-level\": \"loud\"}", 1, 15, "log-level", "is not one of");
+}
+
+static void test_bad_paths(void **state _unused_) {
+        parse_bad("{\"docker\": {\"socket\": \"docker.sock\"}}", 1, 23, "docker.socket",
+                  "not an absolute path");
+        parse_bad("{\"docker\": {\"socket\": \"tcp://0.0.0.0:2375\"}}", 1, 23, "docker.socket",
+                  "only unix sockets");
+        parse_bad("{\"state-directory\": \"var/lib\"}", 1, 21, "state-directory",
+                  "not an absolute path");
+
+        char long_socket[256];
+        memset(long_socket, 'a', sizeof(long_socket));
+        long_socket[0] = '/';
+        long_socket[200] = 0;
+        char text[400];
+        snprintf(text, sizeof(text), "{\"docker\": {\"socket\": \"%s\"}}", long_socket);
+        parse_bad(text, 1, 23, "docker.socket", "longer than 107");
+}
+
+static void test_syntax_errors_are_located(void **state _unused_) {
+        parse_bad("{\n  \"docker\": {,}\n}", 2, 14, "", "");
+        parse_bad("", 1, 1, "", "");
+        parse_bad("{} {}", 1, 4, "", "");
+        parse_bad("{\"log-level\": \"info\", \"log-level\": \"debug\"}", 1, 23, "", "duplicate");
+}
+
+static void test_oversized(void **state _unused_) {
+        size_t n = CONFIG_MAX_SIZE + 10;
+        char *text = malloc(n);
+        HostdConfig *c = NULL;
+        ConfigError e = {};
+
+        assert_non_null(text);
+        memset(text, ' ', n);
+        text[0] = '{';
+        text[n - 1] = '}';
+        assert_int_equal(config_parse(text, n, &c, &e), -E2BIG);
+        assert_null(c);
+        assert_non_null(strstr(e.message, "larger than"));
+        free(text);
+}
+
+static void test_load_errors(void **state _unused_) {
+        HostdConfig *c = NULL;
+        ConfigError e = {};
+        char buf[512];
+
+        assert_int_equal(config_load("/nonexistent/hostd.json", &c, &e), -ENOENT);
+        assert_non_null(strstr(e.message, "cannot open"));
+        config_error_format(&e, "/nonexistent/hostd.json", buf, sizeof(buf));
+        assert_non_null(strstr(buf, "/nonexistent/hostd.json: cannot open"));
+
+        assert_int_equal(config_load("/", &c, &e), -EINVAL);
+        assert_string_equal(e.message, "not a regular file");
+}
+
+static void test_load_file_and_format(void **state _unused_) {
+        char path[] = "/tmp/test-config-XXXXXX";
+        int fd = mkstemp(path);
+        const char *text = "{\n  \"swarm\": {\"refresh-seconds\": 0}\n}\n";
+        HostdConfig *c = NULL;
+        ConfigError e = {};
+        char buf[512];
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        assert_int_equal(config_load(path, &c, &e), -EINVAL);
+        config_error_format(&e, path, buf, sizeof(buf));
+        char expected[512];
+        snprintf(expected, sizeof(expected),
+                 "%s:2:32: swarm.refresh-seconds: 0 is out of range 1..3600", path);
+        assert_string_equal(buf, expected);
+        unlink(path);
+}
+
+static void test_docker_socket_resolution(void **state _unused_) {
+        HostdConfig *c = parse_ok("{}");
+        char why[256] = "";
+        char *p = NULL;
+
+        assert_int_equal(config_docker_socket(c, NULL, &p, why, sizeof(why)), 0);
+        assert_string_equal(p, "/var/run/docker.sock");
+        free(p);
+        assert_int_equal(config_docker_socket(c, "unix:///tmp/x.sock", &p, why, sizeof(why)), 0);
+        assert_string_equal(p, "/tmp/x.sock");
+        free(p);
+        assert_int_equal(config_docker_socket(c, "tcp://1.2.3.4:2375", &p, why, sizeof(why)),
+                         -EINVAL);
+        assert_non_null(strstr(why, "only unix"));
+        config_free(c);
+
+        c = parse_ok("{\"docker\":{\"socket\":\"/cfg.sock\"}}");
+        assert_int_equal(config_docker_socket(c, "unix:///tmp/x.sock", &p, why, sizeof(why)), 0);
+        assert_string_equal(p, "/cfg.sock"); /* the config wins over DOCKER_HOST */
+        free(p);
+        config_free(c);
+}
+
+static void test_free_null(void **state _unused_) {
+        assert_null(config_free(NULL));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_empty_object_is_all_defaults),
+                cmocka_unit_test(test_full_config),
+                cmocka_unit_test(test_socket_plain_path),
+                cmocka_unit_test(test_unknown_keys),
+                cmocka_unit_test(test_wrong_types),
+                cmocka_unit_test(test_out_of_range),
+                cmocka_unit_test(test_bad_paths),
+                cmocka_unit_test(test_syntax_errors_are_located),
+                cmocka_unit_test(test_oversized),
+                cmocka_unit_test(test_load_errors),
+                cmocka_unit_test(test_load_file_and_format),
+                cmocka_unit_test(test_docker_socket_resolution),
+                cmocka_unit_test(test_free_null),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
