@@ -51,7 +51,7 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
 MAINS := hostd/hostd-main.c hostd/hostctl.c
 LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c firewall/*.c patching/*.c) \
 	$(filter-out $(MAINS),$(wildcard hostd/*.c)))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libhostd.a
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
@@ -70,7 +70,7 @@ all: $(BUILD)/hostd $(BUILD)/hostctl
 deps:
 	@scripts/deps.sh
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -78,17 +78,17 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/hostd: $(BUILD)/hostd/hostd-main.o $(LIB)
+$(BUILD)/hostd: $(BUILD)/obj/hostd/hostd-main.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/hostctl: $(BUILD)/hostd/hostctl.o $(LIB)
+$(BUILD)/hostctl: $(BUILD)/obj/hostd/hostctl.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
-$(BUILD)/tests/%-client: $(BUILD)/tests/integration/%-client.o $(LIB)
+$(BUILD)/tests/%-client: $(BUILD)/obj/tests/integration/%-client.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -156,4 +156,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(UNIT_BINS:%=$(BUILD)/tests/unit/%.d)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -40,9 +40,9 @@ static void path_join(char *out, size_t size, const char *parent, const char *ke
 /* Rejects any key of object not listed in allowed (NULL-terminated). */
 static int check_keys(const JsonValue *object, const char *path,
                       const char *const *allowed, ConfigError *error) {
-        if (object->type != JSON_OBJECT)
+        if (object->type != JV_OBJECT)
                 return config_fail(error, object, path, "expected an object, got %s",
-                                   json_type_name(object->type));
+                                   jv_type_name(object->type));
 
         for (size_t i = 0; i < object->object.count; i++) {
                 const JsonMember *m = &object->object.members[i];
@@ -68,9 +68,9 @@ static int check_keys(const JsonValue *object, const char *path,
 
 static int get_uint(const JsonValue *v, const char *path, unsigned min, unsigned max,
                     unsigned *ret, ConfigError *error) {
-        if (v->type != JSON_NUMBER)
+        if (v->type != JV_NUMBER)
                 return config_fail(error, v, path, "expected an integer, got %s",
-                                   json_type_name(v->type));
+                                   jv_type_name(v->type));
         /* 1e3 is an integer too; 1.5 is not; 1e30 is one out of range. */
         double real = v->number.real;
         if (!v->number.is_integer && real != floor(real))
@@ -83,9 +83,9 @@ static int get_uint(const JsonValue *v, const char *path, unsigned min, unsigned
 
 static int get_absolute_path(const JsonValue *v, const char *path, char **ret,
                              ConfigError *error) {
-        if (v->type != JSON_STRING)
+        if (v->type != JV_STRING)
                 return config_fail(error, v, path, "expected a string, got %s",
-                                   json_type_name(v->type));
+                                   jv_type_name(v->type));
         if (v->string.chars[0] != '/')
                 return config_fail(error, v, path, "\"%s\" is not an absolute path",
                                    v->string.chars);
@@ -106,9 +106,9 @@ static int get_socket_path(const JsonValue *v, const char *path, char **ret,
                            ConfigError *error) {
         const char *s;
 
-        if (v->type != JSON_STRING)
+        if (v->type != JV_STRING)
                 return config_fail(error, v, path, "expected a string, got %s",
-                                   json_type_name(v->type));
+                                   jv_type_name(v->type));
         s = v->string.chars;
         if (strncmp(s, "unix://", 7) == 0)
                 s += 7;
@@ -137,12 +137,12 @@ static int parse_docker(const JsonValue *o, HostdConfig *c, ConfigError *error) 
         r = check_keys(o, "docker", keys, error);
         if (r < 0)
                 return r;
-        if ((v = json_object_get(o, "socket"))) {
+        if ((v = jv_object_get(o, "socket"))) {
                 r = get_socket_path(v, "docker.socket", &c->docker_socket, error);
                 if (r < 0)
                         return r;
         }
-        if ((v = json_object_get(o, "request-timeout-seconds"))) {
+        if ((v = jv_object_get(o, "request-timeout-seconds"))) {
                 r = get_uint(v, "docker.request-timeout-seconds", 1, 3600,
                              &c->docker_request_timeout_sec, error);
                 if (r < 0)
@@ -159,7 +159,7 @@ static int parse_swarm(const JsonValue *o, HostdConfig *c, ConfigError *error) {
         r = check_keys(o, "swarm", keys, error);
         if (r < 0)
                 return r;
-        if ((v = json_object_get(o, "refresh-seconds"))) {
+        if ((v = jv_object_get(o, "refresh-seconds"))) {
                 r = get_uint(v, "swarm.refresh-seconds", 1, 3600, &c->swarm_refresh_sec, error);
                 if (r < 0)
                         return r;
@@ -176,9 +176,9 @@ static int parse_log_level(const JsonValue *v, HostdConfig *c, ConfigError *erro
                 { "info", LOG_INFO },   { "debug", LOG_DEBUG },
         };
 
-        if (v->type != JSON_STRING)
+        if (v->type != JV_STRING)
                 return config_fail(error, v, "log-level", "expected a string, got %s",
-                                   json_type_name(v->type));
+                                   jv_type_name(v->type));
         for (size_t i = 0; i < ELEMENTSOF(levels); i++)
                 if (STREQ(v->string.chars, levels[i].name)) {
                         c->log_level = levels[i].level;
@@ -205,7 +205,7 @@ static HostdConfig *config_new_default(void) {
 
 int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
         static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory", NULL };
-        _cleanup_(json_freep) JsonValue *root = NULL;
+        _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
         JsonError jerr = {};
@@ -216,7 +216,7 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
                             CONFIG_MAX_SIZE);
                 return -E2BIG;
         }
-        r = json_parse(text, length, &root, &jerr);
+        r = jv_parse(text, length, &root, &jerr);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -234,13 +234,13 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         r = check_keys(root, "", keys, error);
         if (r < 0)
                 return r;
-        if ((v = json_object_get(root, "docker")) && (r = parse_docker(v, c, error)) < 0)
+        if ((v = jv_object_get(root, "docker")) && (r = parse_docker(v, c, error)) < 0)
                 return r;
-        if ((v = json_object_get(root, "swarm")) && (r = parse_swarm(v, c, error)) < 0)
+        if ((v = jv_object_get(root, "swarm")) && (r = parse_swarm(v, c, error)) < 0)
                 return r;
-        if ((v = json_object_get(root, "log-level")) && (r = parse_log_level(v, c, error)) < 0)
+        if ((v = jv_object_get(root, "log-level")) && (r = parse_log_level(v, c, error)) < 0)
                 return r;
-        if ((v = json_object_get(root, "state-directory")) &&
+        if ((v = jv_object_get(root, "state-directory")) &&
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
                 return r;
 

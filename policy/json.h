@@ -10,9 +10,12 @@
  * no comments, no trailing commas, no NaN/Infinity, no leading zeros,
  * valid UTF-8 only, no unescaped control characters in strings, no "\u0000"
  * (values are C strings), paired surrogates only, duplicate object keys
- * rejected. Nesting depth is bounded by JSON_MAX_DEPTH.
+ * rejected. Nesting depth is bounded by JV_MAX_DEPTH.
  *
- * Lines and columns are 1-based; columns count bytes. */
+ * Lines and columns are 1-based; columns count bytes.
+ *
+ * The jv_/JV_ prefix keeps clear of jansson's json_/JSON_ names: both are
+ * linked into the same programs. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,15 +23,15 @@
 
 #include "common/macro.h"
 
-#define JSON_MAX_DEPTH 64
+#define JV_MAX_DEPTH 64
 
 typedef enum JsonType {
-        JSON_NULL,
-        JSON_BOOLEAN,
-        JSON_NUMBER,
-        JSON_STRING,
-        JSON_ARRAY,
-        JSON_OBJECT,
+        JV_NULL,
+        JV_BOOLEAN,
+        JV_NUMBER,
+        JV_STRING,
+        JV_ARRAY,
+        JV_OBJECT,
 } JsonType;
 
 typedef struct JsonValue JsonValue;
@@ -76,19 +79,19 @@ typedef struct JsonError {
  * tree. On malformed input returns -EINVAL and fills *error (if non-NULL)
  * with the position and a message such as "expected ',' or '}' after object
  * member". -ENOMEM on allocation failure. -E2BIG when nesting exceeds
- * JSON_MAX_DEPTH (error filled too). */
-int json_parse(const char *text, size_t length, JsonValue **ret, JsonError *error);
+ * JV_MAX_DEPTH (error filled too). */
+int jv_parse(const char *text, size_t length, JsonValue **ret, JsonError *error);
 
 /* Frees a tree; accepts NULL. */
-void json_free(JsonValue *value);
-DEFINE_CLEANUP_FUNC(JsonValue, json_free);
+void jv_free(JsonValue *value);
+DEFINE_CLEANUP_FUNC(JsonValue, jv_free);
 
 /* The member value for key in an object, or NULL (also when value is not an
  * object). */
-const JsonValue *json_object_get(const JsonValue *object, const char *key);
+const JsonValue *jv_object_get(const JsonValue *object, const char *key);
 
 /* The member (with the key's position) for key, or NULL. */
-const JsonMember *json_object_member(const JsonValue *object, const char *key);
+const JsonMember *jv_object_member(const JsonValue *object, const char *key);
 
 /* "null", "boolean", "number", "string", "array", "object". */
-const char *json_type_name(JsonType type);
+const char *jv_type_name(JsonType type);
