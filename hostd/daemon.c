@@ -25,7 +25,8 @@ static void notify_status(const Daemon *d) {
 }
 
 static void docker_mark_failed(Daemon *d, int error, const char *message) {
-        bool was = d->docker_reachable;
+        /* Logged once per outage, and at startup when Docker is not there. */
+        bool was = d->docker_reachable || d->docker_error != error;
 
         d->docker_reachable = false;
         d->docker_error = error;

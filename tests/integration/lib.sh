@@ -19,7 +19,7 @@ cleanup_all() {
         exit $rc
 }
 trap cleanup_all EXIT
-trap 'echo "FAIL: line $LINENO: command failed: $BASH_COMMAND" >&2' ERR
+trap '[[ $- == *e* ]] && echo "FAIL: line $LINENO: command failed: $BASH_COMMAND" >&2' ERR
 on_exit() { CLEANUPS+=("$*"); }
 
 fail() {

@@ -121,6 +121,28 @@ chmod 0600 "$SOCK"
 expect_contains "$out" "permission denied: root only" "non-root peer gets a JSON refusal"
 expect_contains "$out" " 403" "with 403"
 
+# --- sd_notify: READY=1, STATUS=, WATCHDOG=1 when the watchdog is on ---
+socat -u UNIX-RECV:"$TMP/notify",unlink-early OPEN:"$TMP/notify.log",creat,append &
+socat_pid=$!
+on_exit "kill $socat_pid 2>/dev/null"
+wait_until 5 "notify socket" test -S "$TMP/notify"
+echo '{}' >"$TMP/notify.json"
+NOTIFY_SOCKET="$TMP/notify" WATCHDOG_USEC=200000 DOCKER_HOST="unix://$DOCKER_SOCK" \
+        start_hostd wd "" --config "$TMP/notify.json" --socket "$TMP/notify.sock"
+wait_until 5 "READY=1" grep -q "READY=1" "$TMP/notify.log"
+ok "READY=1 sent"
+wait_until 5 "STATUS=" grep -q "STATUS=Docker unreachable" "$TMP/notify.log"
+ok "STATUS= says Docker is unreachable"
+wait_until 5 "three WATCHDOG=1" bash -c "[ \$(grep -o 'WATCHDOG=1' '$TMP/notify.log' | wc -l) -ge 3 ]"
+ok "WATCHDOG=1 sent repeatedly with WATCHDOG_USEC=200ms"
+: >"$TMP/notify.log"
+"$HOSTCTL" --socket "$TMP/notify.sock" reload >/dev/null
+wait_until 5 "RELOADING=1 then READY=1" bash -c "grep -q RELOADING=1 '$TMP/notify.log' && grep -q READY=1 '$TMP/notify.log'"
+ok "reload is announced with RELOADING=1 and READY=1"
+kill -TERM "$HOSTD_PID_wd"
+wait_until 5 "STOPPING=1" grep -q "STOPPING=1" "$TMP/notify.log"
+ok "STOPPING=1 on SIGTERM"
+
 # --- clean shutdown ---
 kill -TERM "$HOSTD_PID_main"
 set +e
