@@ -64,6 +64,8 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 .PHONY: all deps check check-unit check-unit-san check-integration install \
 	uninstall bench fuzz fuzz-build demo clean tests
 .DEFAULT_GOAL := all
+# keep objects that pattern chains would otherwise delete as intermediates
+.SECONDARY:
 
 all: $(BUILD)/hostd $(BUILD)/hostctl
 
