@@ -29,7 +29,7 @@ BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 comma := ,
 
-PKGS := libsystemd jansson libcurl libmicrohttpd
+PKGS := libsystemd jansson libcurl libmicrohttpd libnftnl libmnl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <jansson.h>
 
+#include "firewall/build.h"
 #include "hostd/control.h"
 #include "policy/config.h"
 
@@ -235,13 +236,77 @@ static int cmd_config(int argc, char *argv[]) {
         return 0;
 }
 
+/* Loads FILE (or the default) for commands that work without a daemon;
+ * prints the located error. */
+static int load_config_or_report(const char *file, HostdConfig **ret) {
+        ConfigError error;
+        char message[512];
+        int r;
+
+        r = config_load(file, ret, &error);
+        if (r < 0) {
+                config_error_format(&error, file, message, sizeof(message));
+                fprintf(stderr, "%s\n", message);
+                return EXIT_FAILED;
+        }
+        return 0;
+}
+
+static int cmd_firewall_render(int argc, char *argv[]) {
+        _cleanup_(config_freep) HostdConfig *config = NULL;
+        _cleanup_(ruleset_freep) Ruleset *ruleset = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *file = CONFIG_DEFAULT_PATH;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (STREQ(argv[i], "--config") && i + 1 < argc)
+                        file = argv[++i];
+                else {
+                        fprintf(stderr, "hostctl: usage: hostctl firewall render [--config FILE]\n");
+                        return EXIT_USAGE;
+                }
+        }
+        r = load_config_or_report(file, &config);
+        if (r != 0)
+                return r;
+        if (!config->firewall.enabled) {
+                printf("# firewall disabled in %s: hostd applies no table\n", file);
+                return 0;
+        }
+        r = firewall_build(&config->firewall, NULL, 0, &ruleset);
+        if (r < 0) {
+                fprintf(stderr, "hostctl: cannot build the ruleset: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        text = ruleset_to_nft(ruleset);
+        if (!text) {
+                fprintf(stderr, "hostctl: out of memory\n");
+                return EXIT_FAILED;
+        }
+        printf("# hostd firewall from %s\n", file);
+        if (config->firewall.swarm_peers)
+                printf("# the live Swarm node addresses are added to peers4/peers6 at runtime\n");
+        fputs(text, stdout);
+        return 0;
+}
+
+static int cmd_firewall(int argc, char *argv[]) {
+        if (argc >= 2 && STREQ(argv[1], "render"))
+                return cmd_firewall_render(argc - 1, argv + 1);
+        fprintf(stderr, "hostctl: usage: hostctl firewall render [--config FILE]\n");
+        return EXIT_USAGE;
+}
+
 static void help(void) {
         printf("Usage: hostctl [OPTIONS] COMMAND ...\n\n"
                "Talks to hostd, the Docker Swarm node hardening daemon.\n\n"
                "Commands:\n"
                "  status                 what hostd knows of this node\n"
                "  reload                 re-read hostd's configuration\n"
-               "  config check [FILE]    validate a configuration (no daemon needed)\n\n"
+               "  config check [FILE]    validate a configuration (no daemon needed)\n"
+               "  firewall render [--config FILE]\n"
+               "                         the nftables table hostd would apply, as nft text\n\n"
                "Options:\n"
                "  --socket PATH          hostd's control socket (default %s)\n"
                "  --json                 print JSON instead of tables\n"
@@ -267,6 +332,7 @@ int main(int argc, char *argv[]) {
                 { "status", cmd_status },
                 { "reload", cmd_reload },
                 { "config", cmd_config },
+                { "firewall", cmd_firewall },
         };
         int c, r = EXIT_USAGE;
 

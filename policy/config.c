@@ -129,6 +129,198 @@ static int get_socket_path(const JsonValue *v, const char *path, char **ret,
         return 0;
 }
 
+static int get_bool(const JsonValue *v, const char *path, bool *ret, ConfigError *error) {
+        if (v->type != JV_BOOLEAN)
+                return config_fail(error, v, path, "expected true or false, got %s",
+                                   jv_type_name(v->type));
+        *ret = v->boolean;
+        return 0;
+}
+
+static int expect_array(const JsonValue *v, const char *path, size_t max, ConfigError *error) {
+        if (v->type != JV_ARRAY)
+                return config_fail(error, v, path, "expected an array, got %s", jv_type_name(v->type));
+        if (v->array.count > max)
+                return config_fail(error, v, path, "more than %zu entries", max);
+        return 0;
+}
+
+/* A list of distinct ports 1..65535. */
+static int get_port_list(const JsonValue *v, const char *path, uint16_t *ports, size_t *n,
+                         ConfigError *error) {
+        char p[160];
+        int r;
+
+        r = expect_array(v, path, FIREWALL_MAX_PORTS, error);
+        if (r < 0)
+                return r;
+        *n = 0;
+        for (size_t i = 0; i < v->array.count; i++) {
+                unsigned port;
+
+                snprintf(p, sizeof(p), "%s[%zu]", path, i);
+                r = get_uint(v->array.items[i], p, 1, 65535, &port, error);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < *n; j++)
+                        if (ports[j] == port)
+                                return config_fail(error, v->array.items[i], p,
+                                                   "port %u is listed twice", port);
+                ports[(*n)++] = (uint16_t) port;
+        }
+        return 0;
+}
+
+static int get_cidr_list(const JsonValue *v, const char *path, Cidr **cidrs, size_t *n,
+                         ConfigError *error) {
+        char p[160];
+        Cidr *list;
+        int r;
+
+        r = expect_array(v, path, FIREWALL_MAX_CIDRS, error);
+        if (r < 0)
+                return r;
+        list = calloc(MAX(v->array.count, 1u), sizeof(Cidr));
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->array.count; i++) {
+                const JsonValue *item = v->array.items[i];
+
+                snprintf(p, sizeof(p), "%s[%zu]", path, i);
+                if (item->type != JV_STRING) {
+                        free(list);
+                        return config_fail(error, item, p, "expected a string, got %s",
+                                           jv_type_name(item->type));
+                }
+                if (cidr_parse(item->string.chars, &list[i]) < 0) {
+                        free(list);
+                        return config_fail(error, item, p,
+                                           "\"%s\" is not an IPv4/IPv6 address or prefix "
+                                           "(host bits must be zero)", item->string.chars);
+                }
+        }
+        free(*cidrs);
+        *cidrs = list;
+        *n = v->array.count;
+        return 0;
+}
+
+/* Interface names as the kernel allows them (at most 15 bytes, no '/',
+ * no whitespace), with an optional trailing '*' for a prefix. */
+static int get_interface_list(const JsonValue *v, const char *path, FirewallPolicy *f,
+                              ConfigError *error) {
+        char p[160];
+        int r;
+
+        r = expect_array(v, path, FIREWALL_MAX_INTERFACES, error);
+        if (r < 0)
+                return r;
+        f->n_trusted_interfaces = 0;
+        for (size_t i = 0; i < v->array.count; i++) {
+                const JsonValue *item = v->array.items[i];
+                const char *name;
+                size_t len;
+
+                snprintf(p, sizeof(p), "%s[%zu]", path, i);
+                if (item->type != JV_STRING)
+                        return config_fail(error, item, p, "expected a string, got %s",
+                                           jv_type_name(item->type));
+                name = item->string.chars;
+                len = strlen(name);
+                if (len == 0 || len > 15 || STREQ(name, "*"))
+                        return config_fail(error, item, p,
+                                           "\"%s\" is not an interface name (1-15 bytes)", name);
+                for (size_t k = 0; k < len; k++)
+                        if (name[k] == '/' || name[k] <= ' ' || name[k] == '"' ||
+                            (unsigned char) name[k] >= 0x7f || (name[k] == '*' && k != len - 1))
+                                return config_fail(error, item, p,
+                                                   "\"%s\": invalid character in interface name "
+                                                   "('*' may only end a prefix)", name);
+                snprintf(f->trusted_interfaces[f->n_trusted_interfaces++],
+                         sizeof(f->trusted_interfaces[0]), "%s", name);
+        }
+        return 0;
+}
+
+static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *error) {
+        static const char *const keys[] = {
+                "enabled", "public-tcp-ports", "trusted-interfaces", "peers", "swarm-peers",
+                "peer-tcp-ports", "peer-udp-ports", "management-sources", "ssh-port",
+                "log-drops", "icmp-echo-per-second", NULL
+        };
+        const JsonValue *v;
+        unsigned u;
+        int r;
+
+        r = check_keys(o, "firewall", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = jv_object_get(o, "enabled")) && (r = get_bool(v, "firewall.enabled", &f->enabled, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "public-tcp-ports")) &&
+            (r = get_port_list(v, "firewall.public-tcp-ports", f->public_tcp_ports,
+                               &f->n_public_tcp_ports, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "peer-tcp-ports")) &&
+            (r = get_port_list(v, "firewall.peer-tcp-ports", f->peer_tcp_ports,
+                               &f->n_peer_tcp_ports, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "peer-udp-ports")) &&
+            (r = get_port_list(v, "firewall.peer-udp-ports", f->peer_udp_ports,
+                               &f->n_peer_udp_ports, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "trusted-interfaces")) &&
+            (r = get_interface_list(v, "firewall.trusted-interfaces", f, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "peers")) &&
+            (r = get_cidr_list(v, "firewall.peers", &f->peers, &f->n_peers, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "management-sources")) &&
+            (r = get_cidr_list(v, "firewall.management-sources", &f->management_sources,
+                               &f->n_management_sources, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "swarm-peers")) &&
+            (r = get_bool(v, "firewall.swarm-peers", &f->swarm_peers, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "log-drops")) &&
+            (r = get_bool(v, "firewall.log-drops", &f->log_drops, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "ssh-port"))) {
+                r = get_uint(v, "firewall.ssh-port", 1, 65535, &u, error);
+                if (r < 0)
+                        return r;
+                f->ssh_port = (uint16_t) u;
+        }
+        if ((v = jv_object_get(o, "icmp-echo-per-second"))) {
+                r = get_uint(v, "firewall.icmp-echo-per-second", 0, 10000,
+                             &f->icmp_echo_per_second, error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void firewall_defaults(FirewallPolicy *f) {
+        static const char *const trusted[] = { "lo", "docker0", "docker_gwbridge", "br-*", "veth*" };
+
+        *f = (FirewallPolicy){
+                .enabled = true,
+                .public_tcp_ports = { 443 },
+                .n_public_tcp_ports = 1,
+                .peer_tcp_ports = { 2377, 7946 },
+                .n_peer_tcp_ports = 2,
+                .peer_udp_ports = { 7946, 4789 },
+                .n_peer_udp_ports = 2,
+                .swarm_peers = true,
+                .ssh_port = 22,
+                .log_drops = true,
+                .icmp_echo_per_second = 10,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(trusted); i++)
+                snprintf(f->trusted_interfaces[f->n_trusted_interfaces++],
+                         sizeof(f->trusted_interfaces[0]), "%s", trusted[i]);
+}
+
 static int parse_docker(const JsonValue *o, HostdConfig *c, ConfigError *error) {
         static const char *const keys[] = { "socket", "request-timeout-seconds", NULL };
         const JsonValue *v;
@@ -200,11 +392,13 @@ static HostdConfig *config_new_default(void) {
         c->state_directory = strdup("/var/lib/hostd");
         if (!c->state_directory)
                 return config_free(c);
+        firewall_defaults(&c->firewall);
         return c;
 }
 
 int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
-        static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory", NULL };
+        static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory",
+                                            "firewall", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
@@ -239,6 +433,8 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         if ((v = jv_object_get(root, "swarm")) && (r = parse_swarm(v, c, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "log-level")) && (r = parse_log_level(v, c, error)) < 0)
+                return r;
+        if ((v = jv_object_get(root, "firewall")) && (r = parse_firewall(v, &c->firewall, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "state-directory")) &&
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
@@ -300,6 +496,8 @@ HostdConfig *config_free(HostdConfig *c) {
                 return NULL;
         free(c->docker_socket);
         free(c->state_directory);
+        free(c->firewall.peers);
+        free(c->firewall.management_sources);
         free(c);
         return NULL;
 }

@@ -18,11 +18,27 @@
  *   },
  *   "log-level": "info"                  error|warning|notice|info|debug
  *   "state-directory": "/var/lib/hostd"  absolute path
+ *   "firewall": {                        see FirewallPolicy below
+ *     "enabled": true,
+ *     "public-tcp-ports": [443],         open to everyone
+ *     "trusted-interfaces": ["lo", "docker0", "docker_gwbridge", "br-*",
+ *                            "veth*"],   never filtered ("*" ends a prefix);
+ *                                        every other interface is public
+ *     "peers": [],                       static cluster peers (CIDRs)
+ *     "swarm-peers": true,               add the live Swarm node addresses
+ *     "peer-tcp-ports": [2377, 7946],    open to peers only
+ *     "peer-udp-ports": [7946, 4789],    open to peers only (ESP too)
+ *     "management-sources": [],          CIDRs that may reach SSH
+ *     "ssh-port": 22,
+ *     "log-drops": true,                 log dropped packets, 5/s at most
+ *     "icmp-echo-per-second": 10         0 refuses pings
+ *   }
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/cidr.h"
 #include "common/macro.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/hostd/hostd.json"
@@ -34,12 +50,37 @@ typedef struct ConfigError {
         char message[256];
 } ConfigError;
 
+#define FIREWALL_MAX_PORTS 64
+#define FIREWALL_MAX_INTERFACES 32
+#define FIREWALL_MAX_CIDRS 100000
+
+typedef struct FirewallPolicy {
+        bool enabled;
+        uint16_t public_tcp_ports[FIREWALL_MAX_PORTS];
+        size_t n_public_tcp_ports;
+        uint16_t peer_tcp_ports[FIREWALL_MAX_PORTS];
+        size_t n_peer_tcp_ports;
+        uint16_t peer_udp_ports[FIREWALL_MAX_PORTS];
+        size_t n_peer_udp_ports;
+        char trusted_interfaces[FIREWALL_MAX_INTERFACES][16];
+        size_t n_trusted_interfaces;
+        Cidr *peers;
+        size_t n_peers;
+        bool swarm_peers;
+        Cidr *management_sources;
+        size_t n_management_sources;
+        uint16_t ssh_port;
+        bool log_drops;
+        unsigned icmp_echo_per_second;
+} FirewallPolicy;
+
 typedef struct HostdConfig {
         char *docker_socket; /* NULL: from $DOCKER_HOST, else the default */
         unsigned docker_request_timeout_sec;
         unsigned swarm_refresh_sec;
         int log_level; /* syslog priority, -1 when not set */
         char *state_directory;
+        FirewallPolicy firewall;
 } HostdConfig;
 
 /* Parses and validates a configuration document. Returns 0 and a new config,

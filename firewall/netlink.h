@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* hostd's nftables table over netlink (libmnl + libnftnl): apply a Ruleset
+ * as one atomic transaction, read the live table back, and watch for anyone
+ * else touching it.
+ *
+ * Apply sends a single batch: "add table" (a no-op if it exists), "delete
+ * table", then the table with its sets and elements, chain and rules. The
+ * kernel commits all of it or none: a failure leaves the previous table (or
+ * its absence) exactly as it was. Only the table named RULESET_TABLE in
+ * family inet is ever touched; Docker's and the administrator's tables are
+ * never read or written except to be listed.
+ *
+ * Each rule carries its Rule.id as an nft comment (rule userdata, the same
+ * TLV nft(8) writes), so counters and live rules are matched by id. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "firewall/ruleset.h"
+
+typedef struct NftSocket NftSocket;
+
+/* A NETLINK_NETFILTER socket for transactions and dumps (O_CLOEXEC). Needs
+ * CAP_NET_ADMIN in the current network namespace. */
+int nft_socket_open(NftSocket **ret);
+NftSocket *nft_socket_close(NftSocket *s);
+DEFINE_CLEANUP_FUNC(NftSocket, nft_socket_close);
+
+/* Applies the ruleset atomically. On failure returns a negative errno and
+ * writes which object the kernel refused and why into err (e.g. "set
+ * peers4: File exists"). */
+int nft_apply(NftSocket *s, const Ruleset *ruleset, char *err, size_t err_size);
+
+/* Deletes hostd's table; 0 when it did not exist. */
+int nft_delete_table(NftSocket *s, char *err, size_t err_size);
+
+typedef struct NftRuleState {
+        char id[32];  /* the comment; "" for a rule hostd did not write */
+        uint64_t packets, bytes;
+        uint64_t handle;
+} NftRuleState;
+
+typedef struct NftSetState {
+        char name[32];
+        size_t n_elements; /* as the kernel counts them (an interval is two) */
+} NftSetState;
+
+typedef struct NftLiveTable {
+        bool exists;
+        NftRuleState *rules; /* in chain order */
+        size_t n_rules;
+        NftSetState *sets;
+        size_t n_sets;
+        /* true when every live rule and set is identical to the desired
+         * ruleset passed to nft_read_table (expressions compared one by
+         * one, ignoring counter values and handles; set elements compared
+         * as sets), and nothing else is in the table */
+        bool matches_desired;
+        char difference[256]; /* the first difference found, when not */
+} NftLiveTable;
+
+/* Dumps hostd's table. desired may be NULL (then matches_desired is false). */
+int nft_read_table(NftSocket *s, const Ruleset *desired, NftLiveTable **ret);
+NftLiveTable *nft_live_table_free(NftLiveTable *t);
+DEFINE_CLEANUP_FUNC(NftLiveTable, nft_live_table_free);
+
+/* Replaces the elements of one address set in place (one transaction:
+ * flush the set, add the new elements), for peer changes between full
+ * applies. */
+int nft_replace_set(NftSocket *s, const RuleSet *set, char *err, size_t err_size);
+
+/* The watcher: a netlink socket subscribed to nftables change events. */
+typedef struct NftMonitor NftMonitor;
+
+int nft_monitor_open(NftMonitor **ret);
+NftMonitor *nft_monitor_close(NftMonitor *m);
+DEFINE_CLEANUP_FUNC(NftMonitor, nft_monitor_close);
+int nft_monitor_fd(const NftMonitor *m); /* non-blocking; poll for EPOLLIN */
+
+typedef struct NftChange {
+        pid_t pid;        /* the process that committed the transaction */
+        char comm[32];    /* its name, as the kernel reports it */
+        char what[128];   /* e.g. "table deleted", "rule added to prerouting" */
+} NftChange;
+
+/* Drains pending events. Returns 1 and fills *change when a completed
+ * transaction by a process other than ignore_pid touched hostd's table
+ * (the first such one; later ones in the same drain are folded in), 0 when
+ * nothing relevant happened, or a negative errno. Event loss (ENOBUFS) is
+ * reported as a change by pid 0 with what = "events lost", since the table
+ * may have changed unseen. */
+int nft_monitor_process(NftMonitor *m, pid_t ignore_pid, NftChange *change);
