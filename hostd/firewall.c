@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <time.h>
+#include <sys/epoll.h>
+
+#include "firewall/build.h"
+#include "firewall/netlink.h"
+#include "hostd/firewall.h"
+#include "hostd/log.h"
+#include "hostd/messages.h"
+
+struct FirewallManager {
+        sd_event *event;
+        NftSocket *nft;
+        NftMonitor *monitor;
+        sd_event_source *monitor_source;
+        sd_event_source *confirm_timer;
+
+        FirewallPolicy policy; /* peers/management_sources are not owned: see copy_policy */
+        Cidr *policy_cidrs;    /* owned storage for policy.peers + management_sources */
+        bool have_policy;
+        Cidr *peers;           /* live Swarm peers */
+        size_t n_peers;
+
+        Ruleset *applied;      /* what hostd last put in the kernel, NULL if none */
+        Ruleset *previous;     /* kept while an apply awaits confirmation */
+        bool previous_was_absent;
+        uint64_t confirm_deadline_usec;
+
+        uint64_t repairs;
+        uint64_t last_repair_usec;
+        char last_error[320];
+};
+
+static bool pending(const FirewallManager *m) {
+        return m->previous || m->previous_was_absent;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void change_record(int level, const char *msgid, const char *change, const char *why,
+                          const char *format, ...) _printf_(5, 6);
+
+static void change_record(int level, const char *msgid, const char *change, const char *why,
+                          const char *format, ...) {
+        char message[512], id[64], what[96], reason[300];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        snprintf(id, sizeof(id), "MESSAGE_ID=%s", msgid);
+        snprintf(what, sizeof(what), "HOSTD_CHANGE=%s", change);
+        snprintf(reason, sizeof(reason), "HOSTD_REASON=%s", why ? why : "");
+        log_struct(level, LOG_FIELDS(id, what, reason, "HOSTD_SUBSYSTEM=firewall"), "%s", message);
+}
+
+/* The policy's CIDR lists point into memory the config owns; keep a copy so
+ * a reload can free the old config. */
+static int copy_policy(FirewallManager *m, const FirewallPolicy *p) {
+        size_t n = p->n_peers + p->n_management_sources;
+        Cidr *cidrs = calloc(MAX(n, 1u), sizeof(Cidr));
+
+        if (!cidrs)
+                return -ENOMEM;
+        memcpy(cidrs, p->peers, p->n_peers * sizeof(Cidr));
+        memcpy(cidrs + p->n_peers, p->management_sources, p->n_management_sources * sizeof(Cidr));
+        free(m->policy_cidrs);
+        m->policy_cidrs = cidrs;
+        m->policy = *p;
+        m->policy.peers = cidrs;
+        m->policy.management_sources = cidrs + p->n_peers;
+        m->have_policy = true;
+        return 0;
+}
+
+static int build_desired(FirewallManager *m, Ruleset **ret) {
+        return firewall_build(&m->policy, m->peers, m->n_peers, ret);
+}
+
+static void set_error(FirewallManager *m, char *err, size_t err_size, const char *text) {
+        snprintf(m->last_error, sizeof(m->last_error), "%s", text);
+        if (err && err != text)
+                snprintf(err, err_size, "%s", text);
+}
+
+/* Puts ruleset in the kernel (or removes the table for NULL) and takes
+ * ownership of it as the applied one. */
+static int install(FirewallManager *m, Ruleset *ruleset, char *err, size_t err_size) {
+        char why[256] = "";
+        int r;
+
+        if (ruleset)
+                r = nft_apply(m->nft, ruleset, why, sizeof(why));
+        else
+                r = nft_delete_table(m->nft, why, sizeof(why));
+        if (r < 0) {
+                char text[300];
+                snprintf(text, sizeof(text), "%s", why[0] ? why : strerror(-r));
+                set_error(m, err, err_size, text);
+                ruleset_free(ruleset);
+                return r;
+        }
+        ruleset_free(m->applied);
+        m->applied = ruleset;
+        m->last_error[0] = 0;
+        return 0;
+}
+
+/* Only the peer sets differ: replace them in place. */
+static bool only_peers_differ(const Ruleset *a, const Ruleset *b) {
+        if (!a || !b || a->n_rules != b->n_rules || a->n_sets != b->n_sets)
+                return false;
+        for (size_t i = 0; i < a->n_rules; i++)
+                if (memcmp(&a->rules[i], &b->rules[i], sizeof(Rule)) != 0)
+                        return false;
+        for (size_t i = 0; i < a->n_sets; i++) {
+                const RuleSet *x = &a->sets[i], *y = &b->sets[i];
+                bool peer_set = STREQ(x->name, "peers4") || STREQ(x->name, "peers6");
+
+                if (!STREQ(x->name, y->name) || x->key != y->key)
+                        return false;
+                if (!peer_set && (x->n_ranges != y->n_ranges ||
+                                  memcmp(x->ranges, y->ranges, x->n_ranges * sizeof(SetRange)) != 0))
+                        return false;
+        }
+        return true;
+}
+
+static int sync_table(FirewallManager *m, const char *why, char *err, size_t err_size) {
+        _cleanup_(ruleset_freep) Ruleset *desired = NULL;
+        int r;
+
+        if (!m->have_policy)
+                return 0;
+        if (!m->policy.enabled) {
+                if (!m->applied)
+                        return 0;
+                r = install(m, NULL, err, err_size);
+                if (r < 0)
+                        return r;
+                change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-remove", why,
+                              "Firewall disabled by policy: hostd's table removed");
+                return 0;
+        }
+
+        r = build_desired(m, &desired);
+        if (r < 0) {
+                set_error(m, err, err_size, "cannot build the ruleset");
+                return r;
+        }
+        if (m->applied && ruleset_digest(desired) == ruleset_digest(m->applied))
+                return 0;
+
+        if (only_peers_differ(m->applied, desired)) {
+                for (size_t i = 0; i < desired->n_sets; i++) {
+                        const RuleSet *s = &desired->sets[i];
+                        const RuleSet *old = ruleset_find_set(m->applied, s->name);
+                        char e[256] = "";
+
+                        if (old->n_ranges == s->n_ranges &&
+                            memcmp(old->ranges, s->ranges, s->n_ranges * sizeof(SetRange)) == 0)
+                                continue;
+                        r = nft_replace_set(m->nft, s, e, sizeof(e));
+                        if (r < 0) {
+                                set_error(m, err, err_size, e[0] ? e : strerror(-r));
+                                return r;
+                        }
+                }
+                ruleset_free(m->applied);
+                m->applied = TAKE_PTR(desired);
+                change_record(LOG_INFO, MSGID_FIREWALL_PEERS, "firewall-peers", why,
+                              "Firewall peer sets updated: %zu live Swarm peers", m->n_peers);
+                return 0;
+        }
+
+        r = install(m, TAKE_PTR(desired), err, err_size);
+        if (r < 0) {
+                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-apply", why,
+                              "Firewall apply failed, previous table kept: %s", m->last_error);
+                return r;
+        }
+        change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-apply", why,
+                      "Firewall applied: %zu rules, %zu live Swarm peers", m->applied->n_rules,
+                      m->n_peers);
+        return 0;
+}
+
+static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_,
+                      void *userdata) {
+        FirewallManager *m = userdata;
+        NftChange change = {};
+        uint64_t start, end;
+        char err[256];
+        int r;
+
+        r = nft_monitor_process(m->monitor, getpid(), &change);
+        if (r <= 0) {
+                if (r < 0)
+                        log_warning_errno(r, "Cannot read nftables events");
+                return 0;
+        }
+        if (!m->applied)
+                return 0; /* nothing of ours to keep */
+
+        /* from the loop's wake-up for the event to the table restored */
+        sd_event_now(m->event, CLOCK_MONOTONIC, &start);
+        r = nft_apply(m->nft, m->applied, err, sizeof(err));
+        end = now_usec();
+        if (r < 0) {
+                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-repair", change.what,
+                              "hostd's table was changed by %s[%d] (%s) and could not be restored: %s",
+                              change.comm, (int) change.pid, change.what, err);
+                return 0;
+        }
+        m->repairs++;
+        m->last_repair_usec = end - start;
+        change_record(LOG_WARNING, MSGID_FIREWALL_REPAIRED, "firewall-repair", change.what,
+                      "hostd's table was changed by %s[%d] (%s); restored in %.1f ms",
+                      change.comm[0] ? change.comm : "?", (int) change.pid, change.what,
+                      (double) m->last_repair_usec / 1000.0);
+        return 0;
+}
+
+int firewall_manager_new(sd_event *event, FirewallManager **ret) {
+        _cleanup_(firewall_manager_freep) FirewallManager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        r = nft_socket_open(&m->nft);
+        if (r < 0)
+                return r;
+        r = nft_monitor_open(&m->monitor);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(event, &m->monitor_source, nft_monitor_fd(m->monitor), EPOLLIN,
+                            on_monitor, m);
+        if (r < 0)
+                return r;
+        sd_event_source_set_description(m->monitor_source, "nftables-monitor");
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+FirewallManager *firewall_manager_free(FirewallManager *m) {
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->monitor_source);
+        sd_event_source_disable_unref(m->confirm_timer);
+        nft_monitor_close(m->monitor);
+        nft_socket_close(m->nft);
+        ruleset_free(m->applied);
+        ruleset_free(m->previous);
+        free(m->policy_cidrs);
+        free(m->peers);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+int firewall_manager_set_policy(FirewallManager *m, const FirewallPolicy *policy, const char *why,
+                                char *err, size_t err_size) {
+        int r = copy_policy(m, policy);
+
+        if (r < 0)
+                return r;
+        if (pending(m))
+                return 0; /* a pending confirmation decides; do not stack applies */
+        return sync_table(m, why, err, err_size);
+}
+
+static int compare_cidrs(const void *a, const void *b) {
+        return memcmp(a, b, sizeof(Cidr));
+}
+
+int firewall_manager_set_peers(FirewallManager *m, const Cidr *peers, size_t n, char *err,
+                               size_t err_size) {
+        Cidr *copy = calloc(MAX(n, 1u), sizeof(Cidr));
+
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, peers, n * sizeof(Cidr));
+        qsort(copy, n, sizeof(Cidr), compare_cidrs);
+        if (n == m->n_peers && memcmp(copy, m->peers, n * sizeof(Cidr)) == 0) {
+                free(copy);
+                return 0;
+        }
+        free(m->peers);
+        m->peers = copy;
+        m->n_peers = n;
+        if (pending(m))
+                return 0;
+        return sync_table(m, "Swarm membership changed", err, err_size);
+}
+
+static int on_confirm_timeout(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        FirewallManager *m = userdata;
+        char err[256];
+
+        firewall_manager_rollback(m, "confirmation timed out", err, sizeof(err));
+        return 0;
+}
+
+int firewall_manager_apply_with_confirm(FirewallManager *m, const FirewallPolicy *policy,
+                                        unsigned timeout_sec, char *err, size_t err_size) {
+        Ruleset *kept;
+        bool was_absent;
+        uint64_t now;
+        int r;
+
+        if (pending(m)) {
+                snprintf(err, err_size, "an apply is already waiting for confirmation");
+                return -EBUSY;
+        }
+        kept = TAKE_PTR(m->applied);
+        was_absent = !kept;
+        r = copy_policy(m, policy);
+        if (r >= 0)
+                r = sync_table(m, "apply with confirmation", err, err_size);
+        if (r < 0) {
+                ruleset_free(m->applied);
+                m->applied = kept;
+                return r;
+        }
+        m->previous = kept;
+        m->previous_was_absent = was_absent;
+
+        sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        m->confirm_deadline_usec = now + (uint64_t) timeout_sec * 1000000ULL;
+        m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
+        r = sd_event_add_time(m->event, &m->confirm_timer, CLOCK_MONOTONIC,
+                              m->confirm_deadline_usec, 0, on_confirm_timeout, m);
+        if (r < 0) {
+                /* without a timer the safety net is gone: undo now */
+                firewall_manager_rollback(m, "cannot arm the confirmation timer", err, err_size);
+                return r;
+        }
+        change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-apply-pending", NULL,
+                      "Firewall applied pending confirmation: restored in %u s unless confirmed",
+                      timeout_sec);
+        return 0;
+}
+
+int firewall_manager_confirm(FirewallManager *m, char *err, size_t err_size) {
+        if (!pending(m)) {
+                snprintf(err, err_size, "no apply is waiting for confirmation");
+                return -ENOENT;
+        }
+        m->previous = ruleset_free(m->previous);
+        m->previous_was_absent = false;
+        m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
+        change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-confirm", NULL,
+                      "Firewall apply confirmed");
+        return 0;
+}
+
+int firewall_manager_rollback(FirewallManager *m, const char *why, char *err, size_t err_size) {
+        Ruleset *previous;
+        int r;
+
+        if (!pending(m)) {
+                snprintf(err, err_size, "no apply is waiting for confirmation");
+                return -ENOENT;
+        }
+        previous = TAKE_PTR(m->previous);
+        m->previous_was_absent = false;
+        m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
+        r = install(m, previous, err, err_size);
+        if (r < 0) {
+                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-rollback", why,
+                              "Firewall rollback failed: %s", m->last_error);
+                return r;
+        }
+        change_record(LOG_WARNING, MSGID_FIREWALL_ROLLBACK, "firewall-rollback", why,
+                      "Firewall rolled back to the table live before the pending apply (%s)", why);
+        return 0;
+}
+
+json_t *firewall_manager_status(FirewallManager *m) {
+        _cleanup_(nft_live_table_freep) NftLiveTable *live = NULL;
+        json_t *j, *rules, *pending_json = json_null();
+        char digest[32];
+
+        snprintf(digest, sizeof(digest), "%016llx",
+                 m->applied ? (unsigned long long) ruleset_digest(m->applied) : 0ULL);
+        if (pending(m)) {
+                uint64_t now;
+                sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+                pending_json = json_pack("{s:I}", "seconds_left",
+                                    (json_int_t) (m->confirm_deadline_usec > now
+                                                          ? (m->confirm_deadline_usec - now) / 1000000
+                                                          : 0));
+        }
+        j = json_pack("{s:b, s:b, s:s, s:o, s:I, s:f, s:s?, s:I}", "enabled",
+                      m->have_policy && m->policy.enabled, "applied", m->applied != NULL, "digest",
+                      digest, "pending_confirm", pending_json, "repairs", (json_int_t) m->repairs,
+                      "last_repair_ms", (double) m->last_repair_usec / 1000.0, "last_error",
+                      m->last_error[0] ? m->last_error : NULL, "peers", (json_int_t) m->n_peers);
+        if (!j)
+                return NULL;
+
+        if (nft_read_table(m->nft, m->applied, &live) < 0 || !live)
+                return j;
+        rules = json_array();
+        for (size_t i = 0; i < live->n_rules; i++)
+                json_array_append_new(rules, json_pack("{s:s, s:I, s:I}", "id", live->rules[i].id,
+                                                       "packets", (json_int_t) live->rules[i].packets,
+                                                       "bytes", (json_int_t) live->rules[i].bytes));
+        json_object_set_new(j, "live",
+                            json_pack("{s:b, s:b, s:s, s:o}", "exists", live->exists, "matches_desired",
+                                      live->matches_desired, "difference", live->difference, "rules",
+                                      rules));
+        return j;
+}
+
+char *firewall_manager_render(FirewallManager *m) {
+        _cleanup_(ruleset_freep) Ruleset *desired = NULL;
+
+        if (!m->have_policy || build_desired(m, &desired) < 0)
+                return NULL;
+        return ruleset_to_nft(desired);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The daemon's side of the firewall: keeps hostd's nftables table equal to
+ * what the policy and the live Swarm peers say. It applies on change,
+ * repairs the table when anyone else touches it (nftables netlink events,
+ * no polling), and supports an apply that rolls itself back unless
+ * confirmed in time. Every change is logged as a change record. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "common/cidr.h"
+#include "common/macro.h"
+#include "policy/config.h"
+
+typedef struct FirewallManager FirewallManager;
+
+int firewall_manager_new(sd_event *event, FirewallManager **ret);
+FirewallManager *firewall_manager_free(FirewallManager *m);
+DEFINE_CLEANUP_FUNC(FirewallManager, firewall_manager_free);
+
+/* Makes the table follow this policy and these live peers (copied). A
+ * disabled policy removes hostd's table. Peer-only changes replace the
+ * peer sets in place; anything else re-applies the whole table in one
+ * transaction. why names the cause for the change record. Returns 0, or a
+ * negative errno with the reason in err (the previous table stays). */
+int firewall_manager_set_policy(FirewallManager *m, const FirewallPolicy *policy,
+                                const char *why, char *err, size_t err_size);
+int firewall_manager_set_peers(FirewallManager *m, const Cidr *peers, size_t n,
+                               char *err, size_t err_size);
+
+/* Applies the policy now, keeping the table that was live before; unless
+ * firewall_manager_confirm() is called within timeout_sec, that previous
+ * table is restored by itself. */
+int firewall_manager_apply_with_confirm(FirewallManager *m, const FirewallPolicy *policy,
+                                        unsigned timeout_sec, char *err, size_t err_size);
+int firewall_manager_confirm(FirewallManager *m, char *err, size_t err_size);
+/* Restores the table that was live before the pending apply now. */
+int firewall_manager_rollback(FirewallManager *m, const char *why, char *err, size_t err_size);
+
+/* {"enabled", "applied", "digest", "pending_confirm": {...}|null,
+ *  "repairs", "last_repair_ms", "last_error", "peers": N,
+ *  "live": {"exists", "matches_desired", "difference",
+ *           "rules": [{"id","packets","bytes"}...]}} */
+json_t *firewall_manager_status(FirewallManager *m);
+
+/* The desired table as nft text. */
+char *firewall_manager_render(FirewallManager *m);
