@@ -74,6 +74,58 @@ static void on_leader_reply(const DockerReply *reply, void *userdata) {
         notify_status(d);
 }
 
+static void update_peers(Daemon *d, Cidr *peers, int n) {
+        char err[256];
+
+        if (n < 0) {
+                log_warning("Unexpected Swarm node list from dockerd");
+                return;
+        }
+        if (!d->firewall)
+                return;
+        if (firewall_manager_set_peers(d->firewall, peers, (size_t) n, err, sizeof(err)) < 0) {
+                log_error("Cannot update the firewall's Swarm peers: %s", err);
+                return;
+        }
+        if (n > 0 && firewall_peers_save(d->config->state_directory, peers, (size_t) n) < 0)
+                log_warning("Cannot save the Swarm peers under %s", d->config->state_directory);
+}
+
+static void on_nodes_reply(const DockerReply *reply, void *userdata) {
+        Daemon *d = userdata;
+        _cleanup_free_ Cidr *peers = NULL;
+        int n;
+
+        d->nodes_in_flight = false;
+        if (reply->error) {
+                log_debug("Cannot list Swarm nodes: %s", reply->message);
+                return;
+        }
+        n = docker_nodes_addresses(reply->json, &peers);
+        update_peers(d, peers, n);
+}
+
+static void refresh_peers(Daemon *d, const json_t *info) {
+        _cleanup_free_ Cidr *peers = NULL;
+        int n;
+
+        if (!d->firewall || !d->config->firewall.swarm_peers)
+                return;
+        if (d->swarm.role == SWARM_ROLE_MANAGER) {
+                /* a manager sees every node */
+                if (!d->nodes_in_flight && docker_list_nodes(d->docker, on_nodes_reply, d) >= 0)
+                        d->nodes_in_flight = true;
+                return;
+        }
+        if (d->swarm.role == SWARM_ROLE_WORKER) {
+                /* a worker only knows the managers */
+                n = docker_info_manager_addresses(info, &peers);
+                update_peers(d, peers, n);
+        }
+        /* not in a swarm: keep the last known peers rather than cutting a
+         * node off while its dockerd restarts */
+}
+
 static void on_info_reply(const DockerReply *reply, void *userdata) {
         Daemon *d = userdata;
         DockerSwarmInfo info;
@@ -97,6 +149,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
                          swarm_role_to_string(info.role), info.local_state);
         d->swarm = info;
         d->swarm_known = true;
+        refresh_peers(d, reply->json);
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 d->is_leader = false;
@@ -204,6 +257,56 @@ static int docker_start(Daemon *d) {
         return 0;
 }
 
+/* Creates the firewall manager when needed and hands it the policy. */
+static int daemon_firewall_start(Daemon *d, const char *reason, char *why, size_t why_size) {
+        int r;
+
+        if (!d->firewall) {
+                if (!d->config->firewall.enabled)
+                        return 0;
+                r = firewall_manager_new(d->event, &d->firewall);
+                if (r < 0) {
+                        snprintf(why, why_size, "cannot open nftables netlink: %s", strerror(-r));
+                        return log_error_errno(r, "Cannot manage the firewall: %s", why);
+                }
+        }
+        r = firewall_manager_set_policy(d->firewall, &d->config->firewall, reason, why, why_size);
+        if (r < 0)
+                return log_error_errno(r, "Firewall not applied: %s", why);
+        return 0;
+}
+
+int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why_size) {
+        _cleanup_(config_freep) HostdConfig *c = NULL;
+        ConfigError error;
+        int r;
+
+        r = config_load(d->config_path, &c, &error);
+        if (r < 0) {
+                config_error_format(&error, d->config_path, why, why_size);
+                return r;
+        }
+        if (!d->firewall) {
+                r = firewall_manager_new(d->event, &d->firewall);
+                if (r < 0) {
+                        snprintf(why, why_size, "cannot open nftables netlink: %s", strerror(-r));
+                        return r;
+                }
+        }
+        if (timeout_sec > 0)
+                r = firewall_manager_apply_with_confirm(d->firewall, &c->firewall, timeout_sec, why, why_size);
+        else
+                r = firewall_manager_set_policy(d->firewall, &c->firewall, "hostctl firewall apply", why,
+                                                why_size);
+        if (r < 0)
+                return r;
+        /* the file's firewall is now the running one */
+        FirewallPolicy taken = c->firewall;
+        c->firewall = d->config->firewall;
+        d->config->firewall = taken;
+        return 0;
+}
+
 static void apply_log_level(const HostdConfig *c) {
         if (c->log_level >= 0)
                 arg_log_level = c->log_level;
@@ -233,6 +336,12 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
         d->config = TAKE_PTR(c);
         apply_log_level(d->config);
         d->reloads++;
+
+        r = daemon_firewall_start(d, "configuration reloaded", why, why_size);
+        if (r < 0) {
+                sd_notify(0, "READY=1");
+                return r;
+        }
 
         if (docker_changed) {
                 r = docker_start(d);
@@ -323,6 +432,12 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot serve the control API on %s", socket_path);
 
+        /* The firewall before Docker: a node is never left open while its
+         * Swarm peers are still being learned. */
+        r = daemon_firewall_start(d, "hostd started", why, sizeof(why));
+        if (r < 0)
+                return r;
+
         r = docker_start(d);
         if (r < 0)
                 return r;
@@ -337,6 +452,7 @@ Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
         d->control = control_server_free(d->control);
+        firewall_manager_free(d->firewall);
         sd_event_source_disable_unref(d->refresh_timer);
         docker_client_free(d->docker);
         config_free(d->config);
@@ -397,10 +513,13 @@ json_t *daemon_status_json(const Daemon *d) {
                                   d->swarm.hostname[0] ? d->swarm.hostname : NULL, "role",
                                   swarm_role_to_string(d->swarm.role), "leader", d->is_leader);
 
-        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "version", HOSTD_VERSION,
+        json_t *firewall = d->firewall ? firewall_manager_status(d->firewall, false) : NULL;
+
+        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}", "version", HOSTD_VERSION,
                          "pid", (int) getpid(), "config", d->config_path, "control_socket",
                          d->socket_path, "started", iso8601(d->started_realtime_usec, started, sizeof(started)),
                          "uptime_seconds", (json_int_t) ((now - d->started_monotonic_usec) / 1000000),
                          "reloads", (json_int_t) d->reloads, "docker", docker ? docker : json_null(),
-                         "swarm", swarm ? swarm : json_null());
+                         "swarm", swarm ? swarm : json_null(), "firewall",
+                         firewall ? firewall : json_null());
 }

@@ -11,6 +11,7 @@
 
 #include "hostd/control.h"
 #include "hostd/docker.h"
+#include "hostd/firewall.h"
 #include "policy/config.h"
 
 typedef struct Daemon {
@@ -33,6 +34,10 @@ typedef struct Daemon {
         uint64_t events_received;
         uint64_t stream_connects;
         sd_event_source *refresh_timer;
+        bool nodes_in_flight;
+
+        FirewallManager *firewall; /* NULL when the firewall is disabled and
+                                    * netlink is not available */
 
         uint64_t started_realtime_usec;
         uint64_t started_monotonic_usec;
@@ -51,6 +56,10 @@ int daemon_run(Daemon *d);
 /* Re-reads the configuration. On an invalid file, keeps the running one and
  * returns -EINVAL with the reason in why. */
 int daemon_reload(Daemon *d, char *why, size_t why_size);
+
+/* Applies the configuration file's firewall now, rolling back by itself
+ * after timeout_sec unless confirmed (0: no confirmation needed). */
+int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why_size);
 
 /* The status document served by GET /v1/status. */
 json_t *daemon_status_json(const Daemon *d);

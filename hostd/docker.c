@@ -2,6 +2,7 @@
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "hostd/docker.h"
 
@@ -671,4 +672,78 @@ const char *swarm_role_to_string(SwarmRole role) {
         default:
                 return "none";
         }
+}
+
+/* "10.0.0.1", "10.0.0.1:2377", "[fd00::1]:2377", "fd00::1" */
+static int parse_host(const char *s, Cidr *ret) {
+        char host[64];
+        const char *end;
+        size_t n;
+
+        if (s[0] == '[') {
+                end = strchr(s, ']');
+                if (!end)
+                        return -EINVAL;
+                s++;
+                n = (size_t) (end - s);
+        } else {
+                const char *colon = strchr(s, ':');
+                /* one colon: host:port; more: a bare IPv6 address */
+                n = colon && !strchr(colon + 1, ':') ? (size_t) (colon - s) : strlen(s);
+        }
+        if (n == 0 || n >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s, n);
+        host[n] = 0;
+        return cidr_parse(host, ret);
+}
+
+static bool cidr_unset(const Cidr *c) {
+        static const uint8_t zero[16];
+        return memcmp(c->address, zero, c->family == AF_INET ? 4 : 16) == 0;
+}
+
+static int add_address(Cidr *list, size_t *n, const char *text) {
+        Cidr c;
+
+        if (!text || !*text || parse_host(text, &c) < 0 || cidr_unset(&c))
+                return 0;
+        for (size_t i = 0; i < *n; i++)
+                if (memcmp(&list[i], &c, sizeof(c)) == 0)
+                        return 0;
+        list[(*n)++] = c;
+        return 0;
+}
+
+int docker_nodes_addresses(const json_t *nodes, Cidr **ret) {
+        const json_t *node;
+        size_t i, n = 0;
+        Cidr *list;
+
+        if (!json_is_array(nodes))
+                return -EPROTO;
+        list = calloc(MAX(json_array_size(nodes), 1u), sizeof(Cidr));
+        if (!list)
+                return -ENOMEM;
+        json_array_foreach(nodes, i, node)
+                add_address(list, &n, json_string_value(json_object_get(json_object_get(node, "Status"), "Addr")));
+        *ret = list;
+        return (int) n;
+}
+
+int docker_info_manager_addresses(const json_t *info, Cidr **ret) {
+        const json_t *managers = json_object_get(json_object_get(info, "Swarm"), "RemoteManagers");
+        const json_t *m;
+        size_t i, n = 0;
+        Cidr *list;
+
+        if (managers && !json_is_array(managers) && !json_is_null(managers))
+                return -EPROTO;
+        list = calloc(MAX(json_array_size(managers), 1u), sizeof(Cidr));
+        if (!list)
+                return -ENOMEM;
+        json_array_foreach(managers, i, m)
+                add_address(list, &n, json_string_value(json_object_get(m, "Addr")));
+        *ret = list;
+        return (int) n;
 }

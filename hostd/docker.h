@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "common/cidr.h"
 #include "common/macro.h"
 
 typedef struct DockerClient DockerClient;
@@ -106,3 +107,11 @@ bool docker_node_is_leader(const json_t *node);
 int docker_object_version(const json_t *object, uint64_t *ret);
 
 const char *swarm_role_to_string(SwarmRole role);
+
+/* The Swarm peers a node knows: from a /nodes body (managers), each node's
+ * Status.Addr; from a /info body (workers), the RemoteManagers' addresses.
+ * Unset addresses (0.0.0.0, "") are skipped, duplicates folded. Returns the
+ * number of addresses in *ret (malloc'd), or -EPROTO when the body is not
+ * what the Engine API documents. */
+int docker_nodes_addresses(const json_t *nodes, Cidr **ret);
+int docker_info_manager_addresses(const json_t *info, Cidr **ret);

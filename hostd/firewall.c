@@ -3,6 +3,7 @@
 #include <time.h>
 #include <sys/epoll.h>
 
+#include "common/fileio.h"
 #include "firewall/build.h"
 #include "firewall/netlink.h"
 #include "hostd/firewall.h"
@@ -384,7 +385,7 @@ int firewall_manager_rollback(FirewallManager *m, const char *why, char *err, si
         return 0;
 }
 
-json_t *firewall_manager_status(FirewallManager *m) {
+json_t *firewall_manager_status(FirewallManager *m, bool with_live) {
         _cleanup_(nft_live_table_freep) NftLiveTable *live = NULL;
         json_t *j, *rules, *pending_json = json_null();
         char digest[32];
@@ -404,8 +405,8 @@ json_t *firewall_manager_status(FirewallManager *m) {
                       digest, "pending_confirm", pending_json, "repairs", (json_int_t) m->repairs,
                       "last_repair_ms", (double) m->last_repair_usec / 1000.0, "last_error",
                       m->last_error[0] ? m->last_error : NULL, "peers", (json_int_t) m->n_peers);
-        if (!j)
-                return NULL;
+        if (!j || !with_live)
+                return j;
 
         if (nft_read_table(m->nft, m->applied, &live) < 0 || !live)
                 return j;
@@ -427,4 +428,78 @@ char *firewall_manager_render(FirewallManager *m) {
         if (!m->have_policy || build_desired(m, &desired) < 0)
                 return NULL;
         return ruleset_to_nft(desired);
+}
+
+int firewall_peers_save(const char *state_directory, const Cidr *peers, size_t n) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t size = 0;
+
+        if (asprintf(&path, "%s/%s", state_directory, FIREWALL_PEERS_FILE) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        text = malloc(n * 48 + 1);
+        if (!text)
+                return -ENOMEM;
+        text[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+                char c[64];
+                cidr_format(&peers[i], c, sizeof(c));
+                size += (size_t) sprintf(text + size, "%s\n", c);
+        }
+        return write_file_atomic(path, text, size, 0600);
+}
+
+int firewall_peers_load(const char *state_directory, Cidr **ret, unsigned *bad_line) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_free_ Cidr *list = NULL;
+        size_t n = 0, lines = 1;
+        char *line, *save = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/%s", state_directory, FIREWALL_PEERS_FILE) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        r = read_file(path, 16 * 1024 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        for (const char *p = text; *p; p++)
+                lines += *p == '\n';
+        list = calloc(lines, sizeof(Cidr));
+        if (!list)
+                return -ENOMEM;
+        unsigned number = 0;
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                number++;
+                if (cidr_parse(line, &list[n]) < 0) {
+                        if (bad_line)
+                                *bad_line = number;
+                        return -EINVAL;
+                }
+                n++;
+        }
+        *ret = TAKE_PTR(list);
+        return (int) n;
+}
+
+int firewall_apply_once(const FirewallPolicy *policy, const Cidr *peers, size_t n, char *err,
+                        size_t err_size) {
+        _cleanup_(nft_socket_closep) NftSocket *nft = NULL;
+        _cleanup_(ruleset_freep) Ruleset *ruleset = NULL;
+        int r;
+
+        r = nft_socket_open(&nft);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot open nftables netlink: %s", strerror(-r));
+                return r;
+        }
+        if (!policy->enabled)
+                return nft_delete_table(nft, err, err_size);
+        r = firewall_build(policy, peers, n, &ruleset);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot build the ruleset: %s", strerror(-r));
+                return r;
+        }
+        return nft_apply(nft, ruleset, err, err_size);
 }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <systemd/sd-event.h>
 
 #include "common/cidr.h"
@@ -43,8 +44,22 @@ int firewall_manager_rollback(FirewallManager *m, const char *why, char *err, si
 /* {"enabled", "applied", "digest", "pending_confirm": {...}|null,
  *  "repairs", "last_repair_ms", "last_error", "peers": N,
  *  "live": {"exists", "matches_desired", "difference",
- *           "rules": [{"id","packets","bytes"}...]}} */
-json_t *firewall_manager_status(FirewallManager *m);
+ *           "rules": [{"id","packets","bytes"}...]}}
+ * "live" only with_live: it dumps the table from the kernel. */
+json_t *firewall_manager_status(FirewallManager *m, bool with_live);
+
+/* The live Swarm peers are cached in the state directory so that a node
+ * booting before Docker starts (hostd --oneshot) still admits its peers.
+ * One address per line. */
+#define FIREWALL_PEERS_FILE "swarm-peers"
+int firewall_peers_save(const char *state_directory, const Cidr *peers, size_t n);
+/* Returns the number of peers read into *ret; -ENOENT when none saved;
+ * -EINVAL (with the line number in *bad_line) on a corrupt file. */
+int firewall_peers_load(const char *state_directory, Cidr **ret, unsigned *bad_line);
+
+/* Applies the policy once, without an event loop (hostd --oneshot). */
+int firewall_apply_once(const FirewallPolicy *policy, const Cidr *peers, size_t n,
+                        char *err, size_t err_size);
 
 /* The desired table as nft text. */
 char *firewall_manager_render(FirewallManager *m);

@@ -5,11 +5,14 @@
 #include <getopt.h>
 
 #include "hostd/daemon.h"
+#include "hostd/firewall.h"
 #include "hostd/log.h"
+#include "hostd/messages.h"
 #include "policy/config.h"
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 static const char *arg_socket = CONTROL_DEFAULT_SOCKET;
+static bool arg_oneshot = false;
 
 static void help(void) {
         printf("Usage: hostd [OPTIONS]\n\n"
@@ -18,6 +21,8 @@ static void help(void) {
                "  --socket PATH        control API socket (default %s)\n"
                "  --log-target TARGET  auto, journal or stderr (default auto)\n"
                "  --log-level LEVEL    error, warning, notice, info or debug\n"
+               "  --oneshot            apply the policy (firewall) once and exit, for\n"
+               "                       first boot before Docker starts\n"
                "  --version            print the version and exit\n"
                "  -h, --help           this help\n\n"
                "Signals: SIGHUP reloads the configuration; SIGTERM stops.\n",
@@ -26,13 +31,14 @@ static void help(void) {
 
 /* 0 to run, 1 to exit successfully, <0 on error. */
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_CONFIG = 0x100, ARG_SOCKET, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_VERSION };
+        enum { ARG_CONFIG = 0x100, ARG_SOCKET, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_VERSION, ARG_ONESHOT };
         static const struct option options[] = {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "socket", required_argument, NULL, ARG_SOCKET },
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "version", no_argument, NULL, ARG_VERSION },
+                { "oneshot", no_argument, NULL, ARG_ONESHOT },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -74,6 +80,9 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("hostd %s\n", HOSTD_VERSION);
                         return 1;
+                case ARG_ONESHOT:
+                        arg_oneshot = true;
+                        break;
                 case 'h':
                         help();
                         return 1;
@@ -87,6 +96,45 @@ static int parse_argv(int argc, char *argv[]) {
         return 0;
 }
 
+/* Applies the firewall from the configuration and the Swarm peers saved by
+ * the last run, then exits: the node is protected from boot, before Docker
+ * and the daemon are up. */
+static int run_oneshot(void) {
+        _cleanup_(config_freep) HostdConfig *config = NULL;
+        _cleanup_free_ Cidr *peers = NULL;
+        ConfigError error;
+        char message[512];
+        unsigned bad_line = 0;
+        int r, n;
+
+        r = config_load(arg_config, &config, &error);
+        if (r < 0) {
+                config_error_format(&error, arg_config, message, sizeof(message));
+                log_error("Invalid configuration, nothing applied: %s", message);
+                return r;
+        }
+        n = firewall_peers_load(config->state_directory, &peers, &bad_line);
+        if (n == -EINVAL)
+                log_warning("%s/%s line %u is not an address; using the static peers only",
+                            config->state_directory, FIREWALL_PEERS_FILE, bad_line);
+        if (n < 0)
+                n = 0;
+        r = firewall_apply_once(&config->firewall, peers, (size_t) n, message, sizeof(message));
+        if (r < 0)
+                return log_error_errno(r, "Firewall not applied: %s", message);
+        if (config->firewall.enabled)
+                log_struct(LOG_NOTICE,
+                           LOG_FIELDS("MESSAGE_ID=" MSGID_FIREWALL_APPLIED,
+                                      "HOSTD_CHANGE=firewall-apply", "HOSTD_REASON=oneshot"),
+                           "Firewall applied once (%d saved Swarm peers)", n);
+        else
+                log_struct(LOG_NOTICE,
+                           LOG_FIELDS("MESSAGE_ID=" MSGID_FIREWALL_APPLIED,
+                                      "HOSTD_CHANGE=firewall-remove", "HOSTD_REASON=oneshot"),
+                           "Firewall disabled by policy: hostd's table removed");
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(daemon_freep) Daemon *d = NULL;
         int r;
@@ -95,6 +143,9 @@ int main(int argc, char *argv[]) {
         if (r != 0)
                 return r > 0 ? EXIT_SUCCESS : 2;
         log_setup();
+
+        if (arg_oneshot)
+                return run_oneshot() < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
                 log_error("Cannot initialise libcurl");

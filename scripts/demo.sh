@@ -31,7 +31,7 @@ mkdir -p "$RUN"
 section "Starting hostd on every node"
 for i in $(seq 1 "$HOSTD_SWARM_NODES"); do
         sock="NODE${i}_SOCK"; netns="NODE${i}_NETNS"
-        echo '{}' >"$RUN/hostd$i.json"
+        printf '{"state-directory": "%s"}\n' "$RUN/state$i" >"$RUN/hostd$i.json"
         DOCKER_HOST="unix://${!sock}" nsenter --net="${!netns}" "$BUILD/hostd" \
                 --log-target=stderr --config "$RUN/hostd$i.json" --socket "$RUN/hostd$i.sock" \
                 2>"$RUN/hostd$i.log" &

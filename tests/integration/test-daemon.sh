@@ -7,7 +7,10 @@ need_built
 
 SOCK="$TMP/hostd.sock"
 CONF="$TMP/hostd.json"
-# No dockerd behind this socket: hostd must run and say so.
+# No dockerd behind this socket: hostd must run and say so. The daemons here
+# run in the machine's own network namespace, so their firewall is off (the
+# firewall is tested in namespaces of its own, test-firewall).
+NOFW='"firewall": {"enabled": false}, "state-directory": "'"$TMP"'/state"' 
 DOCKER_SOCK="$TMP/no-docker.sock"
 
 # --- refusing a bad config at start ---
@@ -40,7 +43,7 @@ expect_contains "$out" ":1:15: log-level: expected a string, got number" "wrong 
 echo '{}' >"$CONF"
 "$HOSTCTL" config check "$CONF" >/dev/null
 ok "config check accepts {}"
-printf '{"docker": {"socket": "%s"}, "swarm": {"refresh-seconds": 1}}\n' "$DOCKER_SOCK" >"$CONF"
+printf '{"docker": {"socket": "%s"}, "swarm": {"refresh-seconds": 1}, %s}\n' "$DOCKER_SOCK" "$NOFW" >"$CONF"
 start_hostd main "" --config "$CONF" --socket "$SOCK"
 wait_until 10 "hostd control socket" test -S "$SOCK"
 expect_eq "$(stat -c '%a %U' "$SOCK")" "600 root" "control socket is mode 0600, owned by root"
@@ -67,7 +70,7 @@ out=$("$HOSTCTL" --socket "$SOCK" reload)
 expect_contains "$out" "Reloaded $CONF" "hostctl reload"
 expect_eq "$(status_field "$SOCK" .reloads)" 1 "reload counted"
 
-printf '{"docker": {"socket": "%s"}, "swarm": {"refresh-seconds": "x"}}\n' "$DOCKER_SOCK" >"$CONF"
+printf '{"docker": {"socket": "%s"}, "swarm": {"refresh-seconds": "x"}, %s}\n' "$DOCKER_SOCK" "$NOFW" >"$CONF"
 set +e
 out=$("$HOSTCTL" --socket "$SOCK" reload 2>&1); rc=$?
 set -e
@@ -78,7 +81,7 @@ expect_eq "$(status_field "$SOCK" .docker.socket)" "$DOCKER_SOCK" "the running c
 grep -q "Configuration not reloaded, keeping the running one" "$TMP/main.log" || fail "no log line for the refused reload"
 ok "refused reload logged"
 
-printf '{"docker": {"socket": "%s.other"}}\n' "$DOCKER_SOCK" >"$CONF"
+printf '{"docker": {"socket": "%s.other"}, %s}\n' "$DOCKER_SOCK" "$NOFW" >"$CONF"
 kill -HUP "$HOSTD_PID_main"
 wait_until 5 "SIGHUP reload" bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json status | jq -r .reloads)\" = 2 ]"
 expect_eq "$(status_field "$SOCK" .docker.socket)" "$DOCKER_SOCK.other" "SIGHUP reloaded and switched the Docker socket"
@@ -126,7 +129,7 @@ socat -u UNIX-RECV:"$TMP/notify",unlink-early OPEN:"$TMP/notify.log",creat,appen
 socat_pid=$!
 on_exit "kill $socat_pid 2>/dev/null"
 wait_until 5 "notify socket" test -S "$TMP/notify"
-echo '{}' >"$TMP/notify.json"
+printf '{%s}\n' "$NOFW" >"$TMP/notify.json"
 NOTIFY_SOCKET="$TMP/notify" WATCHDOG_USEC=200000 DOCKER_HOST="unix://$DOCKER_SOCK" \
         start_hostd wd "" --config "$TMP/notify.json" --socket "$TMP/notify.sock"
 wait_until 5 "READY=1" grep -q "READY=1" "$TMP/notify.log"

@@ -21,7 +21,7 @@ docker_on() { local sock=$1; shift; "$DOCKER" -H "unix://$sock" "$@"; }
 # --- hostd on node1 (manager, leader), node2 (manager) and node4 (worker) ---
 for i in 1 2 4; do
         sock_var="NODE${i}_SOCK"; netns_var="NODE${i}_NETNS"
-        echo '{"swarm": {"refresh-seconds": 2}}' >"$TMP/hostd$i.json"
+        printf '{"swarm": {"refresh-seconds": 2}, "state-directory": "%s"}\n' "$TMP/state$i" >"$TMP/hostd$i.json"
         DOCKER_HOST="unix://${!sock_var}" start_hostd "n$i" "${!netns_var}" \
                 --config "$TMP/hostd$i.json" --socket "$TMP/h$i.sock"
 done

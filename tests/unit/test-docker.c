@@ -156,6 +156,43 @@ static void test_absent_socket_reported(void **state _unused_) {
         sd_event_unref(o.event);
 }
 
+static void test_peer_addresses(void **state _unused_) {
+        json_t *nodes = load("[{\"ID\":\"a\",\"Status\":{\"State\":\"ready\",\"Addr\":\"10.77.0.11\"}},"
+                             "{\"ID\":\"b\",\"Status\":{\"State\":\"down\",\"Addr\":\"0.0.0.0\"}},"
+                             "{\"ID\":\"c\",\"Status\":{\"Addr\":\"fd77::13\"}},"
+                             "{\"ID\":\"d\",\"Status\":{\"Addr\":\"10.77.0.11\"}},"
+                             "{\"ID\":\"e\",\"Status\":{}}, {\"ID\":\"f\"}]");
+        json_t *info = load("{\"Swarm\":{\"RemoteManagers\":[{\"NodeID\":\"a\",\"Addr\":\"10.77.0.11:2377\"},"
+                            "{\"NodeID\":\"b\",\"Addr\":\"[fd77::12]:2377\"},{\"Addr\":\"garbage\"}]}}");
+        json_t *no_swarm = load("{\"Swarm\":{\"RemoteManagers\":null}}");
+        Cidr *list = NULL;
+        char buf[64];
+        int n;
+
+        n = docker_nodes_addresses(nodes, &list);
+        assert_int_equal(n, 2); /* 0.0.0.0 skipped, duplicate folded, missing ignored */
+        cidr_format(&list[0], buf, sizeof(buf));
+        assert_string_equal(buf, "10.77.0.11");
+        cidr_format(&list[1], buf, sizeof(buf));
+        assert_string_equal(buf, "fd77::13");
+        free(list);
+
+        n = docker_info_manager_addresses(info, &list);
+        assert_int_equal(n, 2);
+        cidr_format(&list[0], buf, sizeof(buf));
+        assert_string_equal(buf, "10.77.0.11");
+        cidr_format(&list[1], buf, sizeof(buf));
+        assert_string_equal(buf, "fd77::12");
+        free(list);
+
+        assert_int_equal(docker_info_manager_addresses(no_swarm, &list), 0);
+        free(list);
+        assert_int_equal(docker_nodes_addresses(info, &list), -EPROTO);
+        json_decref(nodes);
+        json_decref(info);
+        json_decref(no_swarm);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_info_manager),
@@ -164,6 +201,7 @@ int main(void) {
                 cmocka_unit_test(test_leader_and_version),
                 cmocka_unit_test(test_bad_ids_refused),
                 cmocka_unit_test(test_absent_socket_reported),
+                cmocka_unit_test(test_peer_addresses),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

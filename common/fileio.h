@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Whole-file reads and crash-safe writes for hostd's state files. */
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes data to path atomically: a temporary file in the same directory,
+ * fsync'd, renamed over path, and the directory fsync'd, so a crash leaves
+ * either the old or the new content, never a mix. Creates the directory
+ * (mode 0700) when missing. */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
+/* Reads a regular file of at most max bytes into a NUL-terminated buffer. */
+int read_file(const char *path, size_t max, char **ret, size_t *ret_size);

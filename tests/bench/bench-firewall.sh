@@ -1,0 +1,100 @@
+#!/bin/bash
+# Firewall benchmarks, each side measured alternately in the same run:
+#  1. applying hostd's whole table with 10,000 peer addresses, as hostd does
+#     it (`hostd --oneshot`: config parse, build, one netlink batch) against
+#     `nft -f` loading the same table as text, and against iptables-restore
+#     with one rule per peer (the ufw-style approach), each into a fresh
+#     network namespace;
+#  2. TCP throughput (iperf3) through the table with 10 and with 10,000 peers.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD="${BUILD:-build}"
+PEERS=${PEERS:-10000}
+ROUNDS=${ROUNDS:-5}
+TMP=$(mktemp -d)
+NS_SERVER=hostd-bench-server
+NS_CLIENT=hostd-bench-client
+cleanup() {
+        pkill -f "iperf3 -s -p 5201 -B 10.88.0.1" 2>/dev/null || true
+        ip netns delete "$NS_SERVER" 2>/dev/null || true
+        ip netns delete "$NS_CLIENT" 2>/dev/null || true
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+# peer_config N FILE: a hostd.json with N distinct /32 peers (10.64.0.0/10,
+# every other address so none merge into ranges)
+peer_config() {
+        awk -v n="$1" -v state="$TMP/state" 'BEGIN {
+                printf "{\"state-directory\": \"%s\", \"firewall\": {\"swarm-peers\": false, ", state
+                printf "\"public-tcp-ports\": [443, 5201], \"peers\": ["
+                for (i = 0; i < n; i++) {
+                        x = i * 2
+                        printf "%s\"10.%d.%d.%d\"", (i ? ", " : ""), 64 + int(x / 65536), int(x / 256) % 256, x % 256
+                }
+                printf "]}}\n"
+        }' >"$2"
+}
+peer_config "$PEERS" "$TMP/peers.json"
+peer_config 10 "$TMP/peers10.json"
+"$BUILD/hostctl" firewall render --config "$TMP/peers.json" >"$TMP/peers.nft"
+n_elements=$(grep -c '^\s*10\.' "$TMP/peers.nft" || true)
+[ "$n_elements" -ge "$PEERS" ] || { echo "bench: expected $PEERS peers in the rendered table, got $n_elements" >&2; exit 1; }
+
+# iptables-restore input: one ACCEPT per peer and Swarm port, ufw-style
+{
+        echo "*filter"
+        echo ":INPUT ACCEPT [0:0]"
+        awk -F'"' '{ for (i = 2; i <= NF; i += 2) if ($i ~ /^10\./) print $i }' "$TMP/peers.json" |
+                while read -r a; do
+                        printf -- '-A INPUT -s %s/32 -p tcp -m tcp --dport 2377 -j ACCEPT\n' "$a"
+                done
+        echo "-A INPUT -p tcp -m tcp --dport 443 -j ACCEPT"
+        echo "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+        echo "-A INPUT -j DROP"
+        echo "COMMIT"
+} >"$TMP/peers.iptables"
+
+time_ms() { # COMMAND...: wall time of the command in a new network namespace
+        local t0 t1
+        t0=$(now_ns)
+        unshare -n "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
+        t1=$(now_ns)
+        echo $(((t1 - t0) / 1000000))
+}
+for _ in $(seq 1 "$ROUNDS"); do
+        time_ms "$BUILD/hostd" --oneshot --log-target=stderr --config "$TMP/peers.json" >>"$TMP/hostd.ms"
+        time_ms nft -f "$TMP/peers.nft" >>"$TMP/nft.ms"
+        time_ms iptables-restore "$TMP/peers.iptables" >>"$TMP/ipt.ms"
+done
+h=$(median <"$TMP/hostd.ms"); n=$(median <"$TMP/nft.ms"); i=$(median <"$TMP/ipt.ms")
+
+# --- throughput through the table: 10 vs PEERS peers ---
+ip netns add "$NS_SERVER"
+ip netns add "$NS_CLIENT"
+ip link add hb-s netns "$NS_SERVER" type veth peer name hb-c netns "$NS_CLIENT"
+nsenter --net="/var/run/netns/$NS_SERVER" sh -c 'ip link set lo up; ip addr add 10.88.0.1/24 dev hb-s; ip link set hb-s up'
+nsenter --net="/var/run/netns/$NS_CLIENT" sh -c 'ip link set lo up; ip addr add 10.88.0.2/24 dev hb-c; ip link set hb-c up'
+nsenter --net="/var/run/netns/$NS_SERVER" iperf3 -s -p 5201 -B 10.88.0.1 -D
+sleep 0.5
+throughput() { # CONFIG -> Mbit/s
+        nsenter --net="/var/run/netns/$NS_SERVER" "$BUILD/hostd" --oneshot --log-target=stderr --config "$1" 2>/dev/null
+        nsenter --net="/var/run/netns/$NS_CLIENT" iperf3 -c 10.88.0.1 -p 5201 -t 3 -J |
+                jq '.end.sum_received.bits_per_second / 1e6 | floor'
+}
+for _ in $(seq 1 3); do
+        throughput "$TMP/peers10.json" >>"$TMP/tp10"
+        throughput "$TMP/peers.json" >>"$TMP/tpN"
+done
+t10=$(median <"$TMP/tp10"); tN=$(median <"$TMP/tpN")
+
+printf '\n%-58s %10s %10s %8s\n' "apply with $PEERS peers, wall ms (median of $ROUNDS)" "hostd" "peer" "ratio"
+printf '%-58s %10s %10s %8s\n' "hostd --oneshot (one netlink batch) vs nft -f (same table)" "$h" "$n" "$(ratio "$n" "$h")x"
+printf '%-58s %10s %10s %8s\n' "hostd --oneshot vs iptables-restore (one rule per peer)" "$h" "$i" "$(ratio "$i" "$h")x"
+printf '\n%-58s %10s %10s %8s\n' "TCP throughput through the table, Mbit/s (median of 3)" "$PEERS" "10" "ratio"
+printf '%-58s %10s %10s %8s\n' "iperf3, 3 s, client namespace -> hostd-protected namespace" "$tN" "$t10" "$(ratio "$tN" "$t10")"
+echo "(ratios for apply: peer time / hostd time, so above 1 means hostd is faster)"
