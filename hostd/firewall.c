@@ -30,6 +30,7 @@ struct FirewallManager {
 
         uint64_t repairs;
         uint64_t last_repair_usec;
+        uint64_t last_apply_usec; /* build + one netlink transaction */
         char last_error[320];
 };
 
@@ -150,6 +151,7 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                 return 0;
         }
 
+        uint64_t start = now_usec();
         r = build_desired(m, &desired);
         if (r < 0) {
                 set_error(m, err, err_size, "cannot build the ruleset");
@@ -186,9 +188,10 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                               "Firewall apply failed, previous table kept: %s", m->last_error);
                 return r;
         }
+        m->last_apply_usec = now_usec() - start;
         change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-apply", why,
-                      "Firewall applied: %zu rules, %zu live Swarm peers", m->applied->n_rules,
-                      m->n_peers);
+                      "Firewall applied in %.1f ms: %zu rules, %zu live Swarm peers",
+                      (double) m->last_apply_usec / 1000.0, m->applied->n_rules, m->n_peers);
         return 0;
 }
 
@@ -400,10 +403,11 @@ json_t *firewall_manager_status(FirewallManager *m, bool with_live) {
                                                           ? (m->confirm_deadline_usec - now) / 1000000
                                                           : 0));
         }
-        j = json_pack("{s:b, s:b, s:s, s:o, s:I, s:f, s:s?, s:I}", "enabled",
+        j = json_pack("{s:b, s:b, s:s, s:o, s:I, s:f, s:f, s:s?, s:I}", "enabled",
                       m->have_policy && m->policy.enabled, "applied", m->applied != NULL, "digest",
                       digest, "pending_confirm", pending_json, "repairs", (json_int_t) m->repairs,
-                      "last_repair_ms", (double) m->last_repair_usec / 1000.0, "last_error",
+                      "last_repair_ms", (double) m->last_repair_usec / 1000.0, "last_apply_ms",
+                      (double) m->last_apply_usec / 1000.0, "last_error",
                       m->last_error[0] ? m->last_error : NULL, "peers", (json_int_t) m->n_peers);
         if (!j || !with_live)
                 return j;

@@ -46,9 +46,6 @@ for port in 22 80 8443; do
         in_node socat TCP6-LISTEN:$port,ipv6only=0,fork,reuseaddr EXEC:/bin/cat &
         on_exit "kill $! 2>/dev/null"
 done
-# dockerd's Swarm listeners are IPv4 only here: an IPv6 one for the v6 probes
-in_node socat TCP6-LISTEN:7946,ipv6only=1,fork,reuseaddr EXEC:/bin/cat &
-on_exit "kill $! 2>/dev/null"
 # containers published by Docker itself: 8080 (must be closed) and 443 (open)
 docker1 run -d --name web8080 -p 8080:80 "$SWARM_IMAGE" httpd -f -p 80 -h / >/dev/null
 docker1 run -d --name web443 -p 443:80 "$SWARM_IMAGE" httpd -f -p 80 -h / >/dev/null
@@ -110,11 +107,11 @@ ok "7946/udp and 4789/udp from the peer accepted (peer-udp-v4 counter)"
 ok "7946/udp and 4789/udp from the outsider dropped (drop counter)"
 
 # IPv6
-expect_tcp from_outside "[$NODE1_ADDR6]" 443 open "IPv6: 443 open to the outsider"
-expect_tcp from_outside "[$NODE1_ADDR6]" 22 filtered "IPv6: 22 closed to the outsider"
-expect_tcp from_outside "[$NODE1_ADDR6]" 8443 open "IPv6: 8443 (public) open"
-expect_tcp from_outside "[$NODE1_ADDR6]" 7946 filtered "IPv6: 7946 closed to the outsider"
-expect_tcp from_peer "[$NODE1_ADDR6]" 7946 open "IPv6: 7946 open to the static v6 peer"
+expect_tcp from_outside "$NODE1_ADDR6" 22 filtered "IPv6: 22 closed to the outsider"
+expect_tcp from_outside "$NODE1_ADDR6" 8443 open "IPv6: 8443 (a public port here) open to the outsider"
+expect_tcp from_outside "$NODE1_ADDR6" 80 filtered "IPv6: 80 closed to the outsider"
+expect_tcp from_outside "$NODE1_ADDR6" 7946 filtered "IPv6: 7946 closed to the outsider"
+expect_tcp from_peer "$NODE1_ADDR6" 7946 open "IPv6: 7946 (dockerd's gossip) open to the static v6 peer"
 from_outside busybox ping -6 -c 1 -W 2 "$NODE1_ADDR6" >/dev/null || fail "IPv6 ping (neighbour discovery) broken"
 ok "IPv6 neighbour discovery and ping work"
 
