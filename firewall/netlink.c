@@ -1853,3 +1853,42 @@ int nft_monitor_process(NftMonitor *m, pid_t ignore_pid, NftChange *change) {
         }
         return found ? 1 : 0;
 }
+
+static int genid_cb(const struct nlmsghdr *nlh, void *data) {
+        const struct nlattr *tb[NFTA_GEN_MAX + 1] = {};
+
+        if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr_cb, tb) < 0 || !tb[NFTA_GEN_ID])
+                return -EBADMSG;
+        *(uint32_t *) data = ntohl(mnl_attr_get_u32(tb[NFTA_GEN_ID]));
+        return 0;
+}
+
+int nft_generation(NftSocket *s, uint32_t *ret) {
+        char buf[REQUEST_SIZE];
+        struct nlmsghdr *nlh;
+        uint32_t id = 0;
+        int r;
+
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, s->seq++);
+        r = request(s, nlh, genid_cb, &id);
+        if (r < 0)
+                return r;
+        *ret = id;
+        return 0;
+}
+
+static int monitor_membership(NftMonitor *m, int option) {
+        int group = NFNLGRP_NFTABLES;
+
+        if (mnl_socket_setsockopt(m->nl, option, &group, sizeof(group)) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int nft_monitor_pause(NftMonitor *m) {
+        return monitor_membership(m, NETLINK_DROP_MEMBERSHIP);
+}
+
+int nft_monitor_resume(NftMonitor *m) {
+        return monitor_membership(m, NETLINK_ADD_MEMBERSHIP);
+}

@@ -72,6 +72,10 @@ DEFINE_CLEANUP_FUNC(NftLiveTable, nft_live_table_free);
  * applies. */
 int nft_replace_set(NftSocket *s, const RuleSet *set, char *err, size_t err_size);
 
+/* The kernel's ruleset generation: it grows by one with every committed
+ * transaction, whoever commits it. */
+int nft_generation(NftSocket *s, uint32_t *ret);
+
 /* The watcher: a netlink socket subscribed to nftables change events. */
 typedef struct NftMonitor NftMonitor;
 
@@ -79,6 +83,13 @@ int nft_monitor_open(NftMonitor **ret);
 NftMonitor *nft_monitor_close(NftMonitor *m);
 DEFINE_CLEANUP_FUNC(NftMonitor, nft_monitor_close);
 int nft_monitor_fd(const NftMonitor *m); /* non-blocking; poll for EPOLLIN */
+
+/* Leaves and rejoins the event group. With no listener the kernel builds no
+ * notification per set element, which makes hostd's own applies of large
+ * sets several times faster; the caller compares generations around the
+ * pause to learn whether anyone else committed meanwhile. */
+int nft_monitor_pause(NftMonitor *m);
+int nft_monitor_resume(NftMonitor *m);
 
 typedef struct NftChange {
         pid_t pid;        /* the process that committed the transaction */

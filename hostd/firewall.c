@@ -16,6 +16,7 @@ struct FirewallManager {
         NftMonitor *monitor;
         sd_event_source *monitor_source;
         sd_event_source *confirm_timer;
+        sd_event_source *verify; /* checks the table after a missed window */
 
         FirewallPolicy policy; /* peers/management_sources are not owned: see copy_policy */
         Cidr *policy_cidrs;    /* owned storage for policy.peers + management_sources */
@@ -91,16 +92,53 @@ static void set_error(FirewallManager *m, char *err, size_t err_size, const char
                 snprintf(err, err_size, "%s", text);
 }
 
+typedef enum KernelOp {
+        OP_APPLY,       /* the whole table */
+        OP_DELETE,      /* remove hostd's table */
+        OP_REPLACE_SET, /* one set's elements */
+} KernelOp;
+
+/* Runs one transaction with the monitor out of the event group: with no
+ * listener the kernel builds no notification per set element, which makes
+ * applies of large peer sets several times faster. If the generation moved
+ * by more than our own commit, someone else committed while we were not
+ * listening: the table is then verified from the loop. */
+static int kernel_op(FirewallManager *m, KernelOp op, const Ruleset *ruleset, const RuleSet *set,
+                     char *err, size_t err_size) {
+        uint32_t before = 0, after = 0;
+        bool have_generation, paused;
+        int r;
+
+        have_generation = nft_generation(m->nft, &before) >= 0;
+        paused = nft_monitor_pause(m->monitor) >= 0;
+        switch (op) {
+        case OP_APPLY:
+                r = nft_apply(m->nft, ruleset, err, err_size);
+                break;
+        case OP_DELETE:
+                r = nft_delete_table(m->nft, err, err_size);
+                break;
+        default:
+                r = nft_replace_set(m->nft, set, err, err_size);
+                break;
+        }
+        if (paused)
+                nft_monitor_resume(m->monitor);
+        if (!paused)
+                return r;
+        if (!have_generation || nft_generation(m->nft, &after) < 0 ||
+            after != before + (r >= 0 ? 1u : 0u))
+                sd_event_source_set_enabled(m->verify, SD_EVENT_ONESHOT);
+        return r;
+}
+
 /* Puts ruleset in the kernel (or removes the table for NULL) and takes
  * ownership of it as the applied one. */
 static int install(FirewallManager *m, Ruleset *ruleset, char *err, size_t err_size) {
         char why[256] = "";
         int r;
 
-        if (ruleset)
-                r = nft_apply(m->nft, ruleset, why, sizeof(why));
-        else
-                r = nft_delete_table(m->nft, why, sizeof(why));
+        r = kernel_op(m, ruleset ? OP_APPLY : OP_DELETE, ruleset, NULL, why, sizeof(why));
         if (r < 0) {
                 char text[300];
                 snprintf(text, sizeof(text), "%s", why[0] ? why : strerror(-r));
@@ -169,7 +207,7 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                         if (old->n_ranges == s->n_ranges &&
                             memcmp(old->ranges, s->ranges, s->n_ranges * sizeof(SetRange)) == 0)
                                 continue;
-                        r = nft_replace_set(m->nft, s, e, sizeof(e));
+                        r = kernel_op(m, OP_REPLACE_SET, NULL, s, e, sizeof(e));
                         if (r < 0) {
                                 set_error(m, err, err_size, e[0] ? e : strerror(-r));
                                 return r;
@@ -214,7 +252,7 @@ static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t rev
 
         /* from the loop's wake-up for the event to the table restored */
         sd_event_now(m->event, CLOCK_MONOTONIC, &start);
-        r = nft_apply(m->nft, m->applied, err, sizeof(err));
+        r = kernel_op(m, OP_APPLY, m->applied, NULL, err, sizeof(err));
         end = now_usec();
         if (r < 0) {
                 change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-repair", change.what,
@@ -228,6 +266,36 @@ static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t rev
                       "hostd's table was changed by %s[%d] (%s); restored in %.1f ms",
                       change.comm[0] ? change.comm : "?", (int) change.pid, change.what,
                       (double) m->last_repair_usec / 1000.0);
+        return 0;
+}
+
+/* Someone committed while the monitor was paused: compare the live table
+ * with what we applied and restore it if it differs. */
+static int on_verify(sd_event_source *s _unused_, void *userdata) {
+        _cleanup_(nft_live_table_freep) NftLiveTable *live = NULL;
+        FirewallManager *m = userdata;
+        char err[256];
+        int r;
+
+        if (!m->applied)
+                return 0;
+        r = nft_read_table(m->nft, m->applied, &live);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read hostd's table back");
+                return 0;
+        }
+        if (live->matches_desired)
+                return 0;
+        r = kernel_op(m, OP_APPLY, m->applied, NULL, err, sizeof(err));
+        if (r < 0) {
+                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-repair", live->difference,
+                              "hostd's table differs (%s) and could not be restored: %s",
+                              live->difference, err);
+                return 0;
+        }
+        m->repairs++;
+        change_record(LOG_WARNING, MSGID_FIREWALL_REPAIRED, "firewall-repair", live->difference,
+                      "hostd's table was changed during an apply (%s); restored", live->difference);
         return 0;
 }
 
@@ -250,6 +318,11 @@ int firewall_manager_new(sd_event *event, FirewallManager **ret) {
         if (r < 0)
                 return r;
         sd_event_source_set_description(m->monitor_source, "nftables-monitor");
+        r = sd_event_add_defer(event, &m->verify, on_verify, m);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(m->verify, SD_EVENT_OFF);
+        sd_event_source_set_description(m->verify, "firewall-verify");
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -259,6 +332,7 @@ FirewallManager *firewall_manager_free(FirewallManager *m) {
                 return NULL;
         sd_event_source_disable_unref(m->monitor_source);
         sd_event_source_disable_unref(m->confirm_timer);
+        sd_event_source_disable_unref(m->verify);
         nft_monitor_close(m->monitor);
         nft_socket_close(m->nft);
         ruleset_free(m->applied);

@@ -16,6 +16,8 @@ NS_SERVER=hostd-bench-server
 NS_CLIENT=hostd-bench-client
 cleanup() {
         pkill -f "iperf3 -s -p 5201 -B 10.88.0.1" 2>/dev/null || true
+        ip netns delete hostd-bench-hostd 2>/dev/null || true
+        ip netns delete hostd-bench-peer 2>/dev/null || true
         ip netns delete "$NS_SERVER" 2>/dev/null || true
         ip netns delete "$NS_CLIENT" 2>/dev/null || true
         rm -rf "$TMP"
@@ -59,18 +61,23 @@ n_elements=$(grep -o '10\.6[4-9]\.[0-9]*\.[0-9]*' "$TMP/peers.nft" | wc -l)
         echo "COMMIT"
 } >"$TMP/peers.iptables"
 
-# All three apply into the same long-lived namespace, replacing what is
-# there, as on a running node. hostd runs as its daemon there: an apply is
-# `hostctl firewall apply` (the daemon re-reads the 10,000-peer config,
-# builds the table and sends one batch); hostd also reports the in-process
-# part alone (build + batch). The config alternates between two port lists
-# so every round really re-applies.
-ip netns add "$NS_SERVER"
-nsenter --net="/var/run/netns/$NS_SERVER" ip link set lo up
+# Each applies into a long-lived namespace of its own, replacing what is
+# there, as on a running node, with no other netlink listener present
+# (hostd leaves its own event group while it commits; a listener makes the
+# kernel build one notification per set element). hostd runs as its daemon:
+# an apply is `hostctl firewall apply` (the daemon re-reads the 10,000-peer
+# config, builds the table and sends one batch); the daemon also reports
+# the in-process part alone (build + batch). Its config alternates between
+# two port lists so every round really re-applies.
+NS_HOSTD=hostd-bench-hostd NS_PEER=hostd-bench-peer
+ip netns add "$NS_HOSTD"
+ip netns add "$NS_PEER"
+nsenter --net="/var/run/netns/$NS_HOSTD" ip link set lo up
+nsenter --net="/var/run/netns/$NS_PEER" ip link set lo up
 sed 's/\[443, 5201\]/[443, 5201, 5202]/' "$TMP/peers.json" >"$TMP/peers-b.json"
 cp "$TMP/peers.json" "$TMP/hostd.json"
 (echo "table inet hostd"; echo "delete table inet hostd"; cat "$TMP/peers.nft") >"$TMP/peers-replace.nft"
-nsenter --net="/var/run/netns/$NS_SERVER" "$BUILD/hostd" --log-target=stderr --config "$TMP/hostd.json" \
+nsenter --net="/var/run/netns/$NS_HOSTD" "$BUILD/hostd" --log-target=stderr --config "$TMP/hostd.json" \
         --socket "$TMP/hostd.sock" 2>"$TMP/hostd.log" &
 hostd_pid=$!
 for _ in $(seq 1 100); do
@@ -78,24 +85,28 @@ for _ in $(seq 1 100); do
         sleep 0.1
 done
 
-wall_ms() { # COMMAND...: wall time in the bench namespace
-        local t0 t1
+wall_ms() { # NAMESPACE COMMAND...: wall time in that namespace
+        local ns=$1 t0 t1
+        shift
         t0=$(now_ns)
-        nsenter --net="/var/run/netns/$NS_SERVER" "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
+        nsenter --net="/var/run/netns/$ns" "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
         t1=$(now_ns)
         echo $(((t1 - t0) / 1000000))
 }
 for round in $(seq 1 "$ROUNDS"); do
         if [ $((round % 2)) = 1 ]; then cp "$TMP/peers-b.json" "$TMP/hostd.json"; else cp "$TMP/peers.json" "$TMP/hostd.json"; fi
-        wall_ms "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >>"$TMP/hostctl.ms"
+        wall_ms "$NS_HOSTD" "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >>"$TMP/hostctl.ms"
         "$BUILD/hostctl" --socket "$TMP/hostd.sock" --json firewall show | jq '.last_apply_ms' >>"$TMP/inproc.ms"
-        wall_ms nft -f "$TMP/peers-replace.nft" >>"$TMP/nft.ms"
-        wall_ms iptables-restore "$TMP/peers.iptables" >>"$TMP/ipt.ms"
-        wall_ms "$BUILD/hostd" --oneshot --log-target=stderr --config "$TMP/peers.json" >>"$TMP/oneshot.ms"
+        wall_ms "$NS_PEER" nft -f "$TMP/peers-replace.nft" >>"$TMP/nft.ms"
+        wall_ms "$NS_PEER" iptables-restore "$TMP/peers.iptables" >>"$TMP/ipt.ms"
 done
 kill "$hostd_pid"
 wait "$hostd_pid" 2>/dev/null || true
-ip netns delete "$NS_SERVER"
+for _ in $(seq 1 "$ROUNDS"); do
+        wall_ms "$NS_HOSTD" "$BUILD/hostd" --oneshot --log-target=stderr --config "$TMP/peers.json" >>"$TMP/oneshot.ms"
+done
+ip netns delete "$NS_HOSTD"
+ip netns delete "$NS_PEER"
 hc=$(median <"$TMP/hostctl.ms"); inproc=$(median <"$TMP/inproc.ms"); n=$(median <"$TMP/nft.ms")
 i=$(median <"$TMP/ipt.ms"); o=$(median <"$TMP/oneshot.ms")
 
