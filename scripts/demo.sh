@@ -51,6 +51,31 @@ for i in $(seq 1 "$HOSTD_SWARM_NODES"); do
         "$BUILD/hostctl" --socket "$RUN/hostd$i.sock" status
 done
 
+section "The firewall on ${NODE1_NAME}: hostctl firewall show"
+"$BUILD/hostctl" --socket "$RUN/hostd1.sock" firewall show | head -12
+echo "..."
+
+section "Probing ${NODE1_NAME} from an outside host (${OUTSIDE_ADDR})"
+# a web service published by Docker on 443, and one on 8080 that must stay closed
+"$SWARM" docker 1 run -d --name demo-443 -p 443:80 "$SWARM_IMAGE" httpd -f -p 80 -h / >/dev/null
+"$SWARM" docker 1 run -d --name demo-8080 -p 8080:80 "$SWARM_IMAGE" httpd -f -p 80 -h / >/dev/null
+sleep 1
+probe() { # PORT WHAT
+        local rc=0
+        nsenter --net="$OUTSIDE_NETNS" timeout 2 bash -c "exec 3<>/dev/tcp/$NODE1_ADDR/$1" 2>/dev/null || rc=$?
+        case $rc in
+        0) printf '  %-6s %-40s open\n' "$1" "$2" ;;
+        124) printf '  %-6s %-40s closed (dropped by hostd)\n' "$1" "$2" ;;
+        *) printf '  %-6s %-40s refused\n' "$1" "$2" ;;
+        esac
+}
+probe 443 "HTTPS, published by Docker"
+probe 8080 "HTTP, published by Docker"
+probe 22 "SSH"
+probe 2377 "Swarm management (peers only)"
+probe 7946 "Swarm gossip (peers only)"
+"$SWARM" docker 1 rm -f demo-443 demo-8080 >/dev/null
+
 section "The Swarm as dockerd sees it"
 "$SWARM" status
 

@@ -114,6 +114,10 @@ expect_contains "$table" "UNREACHABLE" "hostctl status shows Docker down on node
 "$SWARM" dockerd-start 4
 wait_until 30 "hostd4 reconnects" \
         bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h4.sock' --json status | jq -r .docker.reachable)\" = true ]"
-expect_eq "$(status_field "$TMP/h4.sock" .swarm.role)" worker "node4: still a worker after dockerd came back"
+# dockerd answers /info while it is still rejoining ("pending"): hostd
+# must settle on the node's role once the node is active again
+wait_until 20 "hostd4 sees the node active as a worker again" \
+        bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h4.sock' --json status | jq -r .swarm.role)\" = worker ]"
+ok "node4: a worker again after dockerd came back"
 
 echo "test-swarm: $CHECKS checks passed"
