@@ -194,6 +194,16 @@ set -e
 expect_eq "$rc" 1 "confirm with nothing pending fails"
 expect_contains "$out" "no apply is waiting" "and says why"
 
+# explicit rollback, before the timeout
+write_conf "443, 8443, 9443, 8082"
+"$HOSTCTL" --socket "$SOCK" firewall apply --confirm-timeout 60 >/dev/null
+in_node nft list set inet hostd public_tcp | grep -q 8082 || fail "8082 not applied"
+out=$("$HOSTCTL" --socket "$SOCK" firewall rollback)
+expect_contains "$out" "rolled back" "hostctl firewall rollback"
+in_node nft list set inet hostd public_tcp | grep -q 8082 && fail "8082 still there after the rollback"
+ok "rollback restored the previous table at once"
+write_conf "443, 8443, 9443, 8081"
+
 # --- oneshot: applies from the config and the saved peers, then exits ---
 test -s "$TMP/state/swarm-peers" || fail "no saved Swarm peers"
 ok "live Swarm peers saved under the state directory"
@@ -211,5 +221,16 @@ rc=$?
 set -e
 expect_eq "$rc" 1 "oneshot refuses a bad policy"
 expect_contains "$out" "firewall.peers[0]" "and names the key"
+
+# --- a node leaving the Swarm leaves the peer set, in place ---
+docker1 node demote "$NODE2_ID" >/dev/null
+"$DOCKER" -H "unix://$NODE2_SOCK" swarm leave --force >/dev/null
+wait_until 30 "node2 down in the node list" bash -c "'$DOCKER' -H 'unix://$NODE1_SOCK' node inspect '$NODE2_ID' --format '{{.Status.State}}' | grep -q down"
+docker1 node rm --force "$NODE2_ID" >/dev/null
+wait_until 20 "node2 out of peers4" bash -c "! nsenter --net='$NODE1_NETNS' nft list set inet hostd peers4 | grep -q '$NODE2_ADDR'"
+ok "a node that left the Swarm is removed from peers4"
+grep -q "Firewall peer sets updated" "$TMP/fw.log" || fail "peer change was not an in-place set update"
+ok "peer changes replace the set in place (no full re-apply)"
+expect_tcp from_peer "$NODE1_ADDR" 2377 filtered "2377 closed to the node that left"
 
 echo "test-firewall: $CHECKS checks passed"
