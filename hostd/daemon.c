@@ -138,6 +138,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
                 return;
         }
         docker_mark_reachable(d);
+        d->info_reads++;
         r = docker_parse_info(reply->json, &info, &what);
         if (r < 0) {
                 d->info_in_flight = false;
@@ -495,12 +496,13 @@ json_t *daemon_status_json(const Daemon *d) {
         char started[32];
 
         sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-        docker = json_pack("{s:s, s:b, s:b, s:s?, s:I, s:I}", "socket", d->docker_socket,
+        docker = json_pack("{s:s, s:b, s:b, s:s?, s:I, s:I, s:I}", "socket", d->docker_socket,
                            "reachable", d->docker_reachable, "events_connected",
                            d->events_connected, "error",
                            d->docker_reachable ? NULL : d->docker_error_message,
                            "events_received", (json_int_t) d->events_received,
-                           "events_connects", (json_int_t) d->stream_connects);
+                           "events_connects", (json_int_t) d->stream_connects,
+                           "info_reads", (json_int_t) d->info_reads);
         if (docker && d->swarm_known)
                 json_object_set_new(docker, "server_version", json_string(d->swarm.server_version));
 

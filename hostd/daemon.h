@@ -32,6 +32,7 @@ typedef struct Daemon {
         bool is_leader;
         bool info_in_flight;
         uint64_t events_received;
+        uint64_t info_reads;      /* completed /info reads, event- or timer-driven */
         uint64_t stream_connects;
         sd_event_source *refresh_timer;
         bool nodes_in_flight;

@@ -39,8 +39,13 @@ struct DockerClient {
         unsigned timeout_sec;
         DockerRequest *requests;
 
-        /* the /events stream */
+        /* the /events stream; what curl's callbacks receive is handed to the
+         * caller from a deferred event source, because libcurl forbids
+         * starting requests (what handlers do) from inside its callbacks */
         DockerRequest *stream;
+        sd_event_source *deliver;
+        json_t *pending_events;
+        bool announce_connected;
         sd_event_source *reconnect_timer;
         uint64_t backoff_usec;
         DockerEventHandler on_event;
@@ -94,8 +99,9 @@ static void stream_dispatch_lines(DockerRequest *r) {
                         json_t *event = json_loadb(r->response + start, i - start, 0, &jerr);
                         /* A line that is not JSON is skipped: one bad event
                          * must not end the stream. */
-                        if (event && json_is_object(event) && c->on_event)
-                                c->on_event(event, c->stream_userdata);
+                        if (event && json_is_object(event) && c->on_event &&
+                            json_array_append(c->pending_events, event) == 0)
+                                sd_event_source_set_enabled(c->deliver, SD_EVENT_ONESHOT);
                         json_decref(event);
                 }
                 start = i + 1;
@@ -145,8 +151,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
                 if (status == 200) {
                         r->stream_announced = true;
                         c->backoff_usec = 0;
-                        if (c->on_state)
-                                c->on_state(true, 0, c->stream_userdata);
+                        c->announce_connected = true;
+                        sd_event_source_set_enabled(c->deliver, SD_EVENT_ONESHOT);
                 }
         }
         return n;
@@ -190,6 +196,28 @@ static int map_status(long status, const char *message) {
         if (status == 404)
                 return -ENXIO;
         return -EPROTO;
+}
+
+/* Hands over what the stream received, in order, outside curl's callbacks. */
+static void deliver_pending(DockerClient *c) {
+        if (c->announce_connected) {
+                c->announce_connected = false;
+                if (c->on_state)
+                        c->on_state(true, 0, c->stream_userdata);
+        }
+        while (json_array_size(c->pending_events) > 0) {
+                json_t *event = json_incref(json_array_get(c->pending_events, 0));
+
+                json_array_remove(c->pending_events, 0);
+                if (c->on_event)
+                        c->on_event(event, c->stream_userdata);
+                json_decref(event);
+        }
+}
+
+static int on_deliver(sd_event_source *s _unused_, void *userdata) {
+        deliver_pending(userdata);
+        return 0;
 }
 
 static void request_complete(DockerRequest *r, CURLcode code) {
@@ -241,6 +269,8 @@ static void request_complete(DockerRequest *r, CURLcode code) {
                 int error = reply.error ? reply.error : -ECONNRESET;
                 bool was_connected = r->stream_announced;
 
+                /* what arrived before the end is reported before the end */
+                deliver_pending(c);
                 request_free(r);
                 json_decref(json);
                 /* One "disconnected" per outage, not one per retry. */
@@ -401,6 +431,14 @@ int docker_client_new(sd_event *event, const char *socket_path, unsigned timeout
                 return r;
         sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_OFF);
         sd_event_source_set_description(c->reconnect_timer, "docker-events-reconnect");
+        r = sd_event_add_defer(event, &c->deliver, on_deliver, c);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(c->deliver, SD_EVENT_OFF);
+        sd_event_source_set_description(c->deliver, "docker-events-deliver");
+        c->pending_events = json_array();
+        if (!c->pending_events)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -418,6 +456,8 @@ DockerClient *docker_client_free(DockerClient *c) {
                 curl_multi_cleanup(c->multi);
         sd_event_source_disable_unref(c->curl_timer);
         sd_event_source_disable_unref(c->reconnect_timer);
+        sd_event_source_disable_unref(c->deliver);
+        json_decref(c->pending_events);
         sd_event_unref(c->event);
         free(c->socket_path);
         free(c);
@@ -594,6 +634,9 @@ int docker_events_start(DockerClient *c, DockerEventHandler on_event,
 
 void docker_events_stop(DockerClient *c) {
         c->stream_wanted = false;
+        c->announce_connected = false;
+        json_array_clear(c->pending_events);
+        sd_event_source_set_enabled(c->deliver, SD_EVENT_OFF);
         sd_event_source_set_enabled(c->reconnect_timer, SD_EVENT_OFF);
         if (c->stream) {
                 DockerRequest *r = c->stream;

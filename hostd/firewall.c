@@ -71,8 +71,11 @@ static int copy_policy(FirewallManager *m, const FirewallPolicy *p) {
 
         if (!cidrs)
                 return -ENOMEM;
-        memcpy(cidrs, p->peers, p->n_peers * sizeof(Cidr));
-        memcpy(cidrs + p->n_peers, p->management_sources, p->n_management_sources * sizeof(Cidr));
+        if (p->n_peers > 0)
+                memcpy(cidrs, p->peers, p->n_peers * sizeof(Cidr));
+        if (p->n_management_sources > 0)
+                memcpy(cidrs + p->n_peers, p->management_sources,
+                       p->n_management_sources * sizeof(Cidr));
         free(m->policy_cidrs);
         m->policy_cidrs = cidrs;
         m->policy = *p;
@@ -153,6 +156,11 @@ static int install(FirewallManager *m, Ruleset *ruleset, char *err, size_t err_s
 }
 
 /* Only the peer sets differ: replace them in place. */
+static bool same_ranges(const RuleSet *x, const RuleSet *y) {
+        return x->n_ranges == y->n_ranges &&
+               (x->n_ranges == 0 || memcmp(x->ranges, y->ranges, x->n_ranges * sizeof(SetRange)) == 0);
+}
+
 static bool only_peers_differ(const Ruleset *a, const Ruleset *b) {
         if (!a || !b || a->n_rules != b->n_rules || a->n_sets != b->n_sets)
                 return false;
@@ -165,8 +173,7 @@ static bool only_peers_differ(const Ruleset *a, const Ruleset *b) {
 
                 if (!STREQ(x->name, y->name) || x->key != y->key)
                         return false;
-                if (!peer_set && (x->n_ranges != y->n_ranges ||
-                                  memcmp(x->ranges, y->ranges, x->n_ranges * sizeof(SetRange)) != 0))
+                if (!peer_set && !same_ranges(x, y))
                         return false;
         }
         return true;
@@ -204,8 +211,7 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                         const RuleSet *old = ruleset_find_set(m->applied, s->name);
                         char e[256] = "";
 
-                        if (old->n_ranges == s->n_ranges &&
-                            memcmp(old->ranges, s->ranges, s->n_ranges * sizeof(SetRange)) == 0)
+                        if (same_ranges(old, s))
                                 continue;
                         r = kernel_op(m, OP_REPLACE_SET, NULL, s, e, sizeof(e));
                         if (r < 0) {
@@ -365,9 +371,10 @@ int firewall_manager_set_peers(FirewallManager *m, const Cidr *peers, size_t n, 
 
         if (!copy)
                 return -ENOMEM;
-        memcpy(copy, peers, n * sizeof(Cidr));
+        if (n > 0)
+                memcpy(copy, peers, n * sizeof(Cidr));
         qsort(copy, n, sizeof(Cidr), compare_cidrs);
-        if (n == m->n_peers && memcmp(copy, m->peers, n * sizeof(Cidr)) == 0) {
+        if (n == m->n_peers && (n == 0 || memcmp(copy, m->peers, n * sizeof(Cidr)) == 0)) {
                 free(copy);
                 return 0;
         }

@@ -14,6 +14,14 @@ CLEANUPS=()
 cleanup_all() {
         local rc=$?
         set +e
+        if [ $rc != 0 ]; then
+                # what the daemons said, for whoever reads the failure
+                for log in "$TMP"/*.log; do
+                        [ -s "$log" ] || continue
+                        echo "--- last lines of $(basename "$log")" >&2
+                        tail -n 25 "$log" >&2
+                done
+        fi
         for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}"; done
         rm -rf "$TMP"
         exit $rc

@@ -21,7 +21,10 @@ docker_on() { local sock=$1; shift; "$DOCKER" -H "unix://$sock" "$@"; }
 # --- hostd on node1 (manager, leader), node2 (manager) and node4 (worker) ---
 for i in 1 2 4; do
         sock_var="NODE${i}_SOCK"; netns_var="NODE${i}_NETNS"
-        printf '{"swarm": {"refresh-seconds": 2}, "state-directory": "%s"}\n' "$TMP/state$i" >"$TMP/hostd$i.json"
+        # node2 re-reads only on events (the hourly timer never fires here)
+        refresh=2
+        [ "$i" = 2 ] && refresh=3600
+        printf '{"swarm": {"refresh-seconds": %d}, "state-directory": "%s"}\n' "$refresh" "$TMP/state$i" >"$TMP/hostd$i.json"
         DOCKER_HOST="unix://${!sock_var}" start_hostd "n$i" "${!netns_var}" \
                 --config "$TMP/hostd$i.json" --socket "$TMP/h$i.sock"
 done
@@ -78,6 +81,13 @@ for i in 1 2; do
                 bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h$i.sock' --json status | jq -r .swarm.leader)\" = \"\$('$DOCKER' -H 'unix://${!sock_var}' node inspect self --format '{{.ManagerStatus.Leader}}')\" ]"
         ok "node$i: leader=$(status_field "$TMP/h$i.sock" .swarm.leader), as dockerd says"
 done
+
+# --- a node event makes hostd re-read the Swarm at once (no timer here) ---
+reads=$(status_field "$TMP/h2.sock" .docker.info_reads)
+docker_on "$NODE1_SOCK" node update --label-add hostd.test.event=2 "$NODE3_ID" >/dev/null
+wait_until 10 "hostd2 re-reads /info after a node event" \
+        bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h2.sock' --json status | jq -r .docker.info_reads)\" -gt $reads ]"
+ok "node events drive hostd's refresh (node2 has no refresh timer in reach)"
 
 # --- optimistic concurrency: stale version refused, re-read and retry ---
 out=$("$CLIENT" "$NODE2_SOCK" node-conflict "$NODE3_ID")
