@@ -107,6 +107,16 @@ static void post_firewall_rollback(Daemon *d, ControlCall *call) {
         control_call_reply(call, 200, json_pack("{s:b}", "rolled_back", 1));
 }
 
+static void get_seccomp_audit(Daemon *d, ControlCall *call) {
+        json_t *j = daemon_seccomp_audit_json(d);
+
+        if (!j) {
+                control_call_reply_error(call, 500, "out of memory");
+                return;
+        }
+        control_call_reply(call, 200, j);
+}
+
 static const Route routes[] = {
         { "GET", "/v1/status", get_status },
         { "POST", "/v1/reload", post_reload },
@@ -114,6 +124,7 @@ static const Route routes[] = {
         { "POST", "/v1/firewall/apply", post_firewall_apply },
         { "POST", "/v1/firewall/confirm", post_firewall_confirm },
         { "POST", "/v1/firewall/rollback", post_firewall_rollback },
+        { "GET", "/v1/seccomp/audit", get_seccomp_audit },
 };
 
 void api_dispatch(ControlCall *call, void *userdata) {

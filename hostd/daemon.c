@@ -178,6 +178,100 @@ static void daemon_refresh(Daemon *d) {
         d->info_in_flight = true;
 }
 
+static void containers_remove(Daemon *d, const char *id) {
+        for (size_t i = 0; i < d->n_containers; i++)
+                if (STREQ(d->containers[i].id, id)) {
+                        d->containers[i] = d->containers[--d->n_containers];
+                        return;
+                }
+}
+
+static void on_container_stopped(const DockerReply *reply, void *userdata) {
+        Daemon *d = userdata;
+
+        if (reply->error)
+                log_error("Cannot stop a container running without seccomp: %s", reply->message);
+        else
+                d->containers_stopped++;
+}
+
+static void on_container_inspect(const DockerReply *reply, void *userdata) {
+        Daemon *d = userdata;
+        ContainerFinding f;
+        char id_field[96], name_field[160];
+        int r;
+
+        if (reply->error)
+                return; /* gone before we looked: its die event removes it */
+        r = container_assess(reply->json, "/proc", &f);
+        if (r == -ESRCH)
+                return;
+        if (r < 0) {
+                log_warning_errno(r, "Unexpected container inspect body from dockerd");
+                return;
+        }
+
+        bool known_bad = false;
+        for (size_t i = 0; i < d->n_containers; i++)
+                if (STREQ(d->containers[i].id, f.id))
+                        known_bad = !d->containers[i].compliant;
+        containers_remove(d, f.id);
+        ContainerFinding *grown = realloc(d->containers, (d->n_containers + 1) * sizeof(*grown));
+        if (!grown) {
+                log_error("Out of memory tracking containers");
+                return;
+        }
+        d->containers = grown;
+        d->containers[d->n_containers++] = f;
+
+        if (f.compliant || known_bad)
+                return;
+        snprintf(id_field, sizeof(id_field), "HOSTD_CONTAINER_ID=%s", f.id);
+        snprintf(name_field, sizeof(name_field), "HOSTD_CONTAINER_NAME=%s", f.name);
+        log_struct(LOG_WARNING,
+                   LOG_FIELDS("MESSAGE_ID=" MSGID_CONTAINER_UNCONFINED, "HOSTD_SUBSYSTEM=seccomp",
+                              id_field, name_field),
+                   "Container %s (%.12s, pid %d) %s", f.name, f.id, (int) f.pid, f.problem);
+        if (d->config->seccomp_enforcement != SECCOMP_ENFORCE_STOP)
+                return;
+        r = docker_stop_container(d->docker, f.id, 10, on_container_stopped, d);
+        if (r < 0) {
+                log_error_errno(r, "Cannot stop container %s", f.name);
+                return;
+        }
+        log_struct(LOG_WARNING,
+                   LOG_FIELDS("MESSAGE_ID=" MSGID_CONTAINER_STOPPED, "HOSTD_SUBSYSTEM=seccomp",
+                              "HOSTD_CHANGE=container-stop", id_field, name_field),
+                   "Stopping container %s: %s (seccomp enforcement is \"stop\")", f.name, f.problem);
+}
+
+static void on_containers_list(const DockerReply *reply, void *userdata) {
+        Daemon *d = userdata;
+        const json_t *c;
+        size_t i;
+
+        if (reply->error || !json_is_array(reply->json))
+                return;
+        d->n_containers = 0; /* a fresh view after (re)connecting */
+        json_array_foreach(reply->json, i, c) {
+                const char *id = json_string_value(json_object_get(c, "Id"));
+                if (id)
+                        docker_inspect_container(d->docker, id, on_container_inspect, d);
+        }
+}
+
+static void on_container_event(Daemon *d, const json_t *event) {
+        const char *action = json_string_value(json_object_get(event, "Action"));
+        const char *id = json_string_value(json_object_get(json_object_get(event, "Actor"), "ID"));
+
+        if (!action || !id)
+                return;
+        if (STREQ(action, "start"))
+                docker_inspect_container(d->docker, id, on_container_inspect, d);
+        else if (STREQ(action, "die") || STREQ(action, "destroy"))
+                containers_remove(d, id);
+}
+
 static void on_docker_event(const json_t *event, void *userdata) {
         Daemon *d = userdata;
         const char *type = json_string_value(json_object_get(event, "Type"));
@@ -187,6 +281,8 @@ static void on_docker_event(const json_t *event, void *userdata) {
          * events follow reloads and swarm joins. */
         if (type && (STREQ(type, "node") || STREQ(type, "daemon")))
                 daemon_refresh(d);
+        else if (type && STREQ(type, "container"))
+                on_container_event(d, event);
 }
 
 static void on_docker_stream(bool connected, int error, void *userdata) {
@@ -197,6 +293,7 @@ static void on_docker_stream(bool connected, int error, void *userdata) {
                 d->stream_connects++;
                 docker_mark_reachable(d);
                 daemon_refresh(d);
+                docker_list_containers(d->docker, on_containers_list, d);
                 notify_status(d);
         } else {
                 char message[300];
@@ -454,6 +551,7 @@ Daemon *daemon_free(Daemon *d) {
                 return NULL;
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);
+        free(d->containers);
         sd_event_source_disable_unref(d->refresh_timer);
         docker_client_free(d->docker);
         config_free(d->config);
@@ -479,6 +577,23 @@ int daemon_run(Daemon *d) {
                 return log_error_errno(r, "Event loop failed");
         log_struct(LOG_INFO, LOG_FIELDS("MESSAGE_ID=" MSGID_STOPPED), "hostd stopped");
         return r;
+}
+
+json_t *daemon_seccomp_audit_json(const Daemon *d) {
+        json_t *list = json_array();
+        bool compliant = true;
+
+        if (!list)
+                return NULL;
+        for (size_t i = 0; i < d->n_containers; i++) {
+                json_array_append_new(list, container_finding_json(&d->containers[i]));
+                compliant = compliant && d->containers[i].compliant;
+        }
+        return json_pack("{s:o, s:b, s:s, s:b, s:I}", "containers", list, "compliant", compliant,
+                         "enforcement",
+                         d->config->seccomp_enforcement == SECCOMP_ENFORCE_STOP ? "stop" : "report",
+                         "docker_reachable", d->docker_reachable, "containers_stopped",
+                         (json_int_t) d->containers_stopped);
 }
 
 static const char *iso8601(uint64_t usec, char *buf, size_t size) {

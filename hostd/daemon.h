@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "hostd/audit.h"
 #include "hostd/control.h"
 #include "hostd/docker.h"
 #include "hostd/firewall.h"
@@ -37,6 +38,10 @@ typedef struct Daemon {
         sd_event_source *refresh_timer;
         bool nodes_in_flight;
 
+        ContainerFinding *containers; /* running containers, as last assessed */
+        size_t n_containers;
+        uint64_t containers_stopped;
+
         FirewallManager *firewall; /* NULL when the firewall is disabled and
                                     * netlink is not available */
 
@@ -61,6 +66,9 @@ int daemon_reload(Daemon *d, char *why, size_t why_size);
 /* Applies the configuration file's firewall now, rolling back by itself
  * after timeout_sec unless confirmed (0: no confirmation needed). */
 int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why_size);
+
+/* {"containers": [...], "compliant": bool, "enforcement": "report"|"stop"} */
+json_t *daemon_seccomp_audit_json(const Daemon *d);
 
 /* The status document served by GET /v1/status. */
 json_t *daemon_status_json(const Daemon *d);

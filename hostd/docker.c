@@ -606,6 +606,30 @@ int docker_inspect_swarm(DockerClient *c, DockerReplyHandler handler, void *user
         return docker_call(c, "GET", "/swarm", NULL, handler, userdata);
 }
 
+int docker_list_containers(DockerClient *c, DockerReplyHandler handler, void *userdata) {
+        return docker_call(c, "GET", "/containers/json", NULL, handler, userdata);
+}
+
+int docker_inspect_container(DockerClient *c, const char *id, DockerReplyHandler handler,
+                             void *userdata) {
+        char path[128];
+
+        if (!id_valid(id))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "/containers/%s/json", id);
+        return docker_call(c, "GET", path, NULL, handler, userdata);
+}
+
+int docker_stop_container(DockerClient *c, const char *id, unsigned timeout_sec,
+                          DockerReplyHandler handler, void *userdata) {
+        char path[160];
+
+        if (!id_valid(id))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "/containers/%s/stop?t=%u", id, timeout_sec);
+        return docker_call(c, "POST", path, NULL, handler, userdata);
+}
+
 int docker_update_swarm(DockerClient *c, uint64_t version, const json_t *spec,
                         DockerReplyHandler handler, void *userdata) {
         char path[96];

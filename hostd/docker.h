@@ -65,6 +65,11 @@ int docker_update_node(DockerClient *client, const char *node_id, uint64_t versi
 int docker_list_tasks(DockerClient *client, const char *node_id /* NULL: all */,
                       DockerReplyHandler handler, void *userdata);
 int docker_inspect_swarm(DockerClient *client, DockerReplyHandler handler, void *userdata);
+int docker_list_containers(DockerClient *client, DockerReplyHandler handler, void *userdata); /* running */
+int docker_inspect_container(DockerClient *client, const char *id, DockerReplyHandler handler,
+                             void *userdata);
+int docker_stop_container(DockerClient *client, const char *id, unsigned timeout_sec,
+                          DockerReplyHandler handler, void *userdata);
 int docker_update_swarm(DockerClient *client, uint64_t version, const json_t *spec,
                         DockerReplyHandler handler, void *userdata);
 

@@ -382,6 +382,45 @@ static int cmd_firewall(int argc, char *argv[]) {
         return EXIT_USAGE;
 }
 
+static int cmd_seccomp_audit(void) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        const json_t *containers, *c;
+        long status;
+        size_t i;
+
+        status = call_hostd("GET", "/v1/seccomp/audit", NULL, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        containers = json_object_get(reply, "containers");
+        if (arg_json)
+                print_json(reply);
+        else {
+                printf("%-24s %-12s %8s %8s %8s  %s\n", "CONTAINER", "ID", "PID", "SECCOMP", "FILTERS",
+                       "RESULT");
+                json_array_foreach(containers, i, c) {
+                        const char *problem = json_string_value(json_object_get(c, "problem"));
+                        printf("%-24.24s %-12.12s %8lld %8lld %8lld  %s\n", str(c, "name"), str(c, "id"),
+                               (long long) json_integer_value(json_object_get(c, "pid")),
+                               (long long) json_integer_value(json_object_get(c, "seccomp_mode")),
+                               (long long) json_integer_value(json_object_get(c, "seccomp_filters")),
+                               problem ? problem : "ok");
+                }
+                printf("\n%zu running containers, %s (enforcement: %s)\n", json_array_size(containers),
+                       json_is_true(json_object_get(reply, "compliant")) ? "all under a seccomp filter"
+                                                                         : "SOME NOT CONFINED",
+                       str(reply, "enforcement"));
+        }
+        /* like posture checks: a script can act on the exit status */
+        return json_is_true(json_object_get(reply, "compliant")) ? 0 : EXIT_FAILED;
+}
+
+static int cmd_seccomp(int argc, char *argv[]) {
+        if (argc == 2 && STREQ(argv[1], "audit"))
+                return cmd_seccomp_audit();
+        fprintf(stderr, "hostctl: usage: hostctl seccomp audit\n");
+        return EXIT_USAGE;
+}
+
 static void help(void) {
         printf("Usage: hostctl [OPTIONS] COMMAND ...\n\n"
                "Talks to hostd, the Docker Swarm node hardening daemon.\n\n"
@@ -396,7 +435,9 @@ static void help(void) {
                "                         apply the configuration file's firewall now; with a\n"
                "                         timeout, roll back by itself unless confirmed\n"
                "  firewall confirm       keep the pending apply\n"
-               "  firewall rollback      restore the table live before the pending apply\n\n"
+               "  firewall rollback      restore the table live before the pending apply\n"
+               "  seccomp audit          every running container: under a seccomp filter?\n"
+               "                         (exit 1 when one is not)\n\n"
                "Options:\n"
                "  --socket PATH          hostd's control socket (default %s)\n"
                "  --json                 print JSON instead of tables\n"
@@ -423,6 +464,7 @@ int main(int argc, char *argv[]) {
                 { "reload", cmd_reload },
                 { "config", cmd_config },
                 { "firewall", cmd_firewall },
+                { "seccomp", cmd_seccomp },
         };
         int c, r = EXIT_USAGE;
 

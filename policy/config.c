@@ -300,6 +300,29 @@ static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *er
         return 0;
 }
 
+static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error) {
+        static const char *const keys[] = { "enforcement", NULL };
+        const JsonValue *v;
+        int r;
+
+        r = check_keys(o, "seccomp", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = jv_object_get(o, "enforcement"))) {
+                if (v->type != JV_STRING)
+                        return config_fail(error, v, "seccomp.enforcement", "expected a string, got %s",
+                                           jv_type_name(v->type));
+                if (STREQ(v->string.chars, "report"))
+                        c->seccomp_enforcement = SECCOMP_ENFORCE_REPORT;
+                else if (STREQ(v->string.chars, "stop"))
+                        c->seccomp_enforcement = SECCOMP_ENFORCE_STOP;
+                else
+                        return config_fail(error, v, "seccomp.enforcement",
+                                           "\"%s\" is not one of report, stop", v->string.chars);
+        }
+        return 0;
+}
+
 static void firewall_defaults(FirewallPolicy *f) {
         static const char *const trusted[] = { "lo", "docker0", "docker_gwbridge", "br-*", "veth*" };
 
@@ -398,7 +421,7 @@ static HostdConfig *config_new_default(void) {
 
 int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
         static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory",
-                                            "firewall", NULL };
+                                            "firewall", "seccomp", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
@@ -435,6 +458,8 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         if ((v = jv_object_get(root, "log-level")) && (r = parse_log_level(v, c, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "firewall")) && (r = parse_firewall(v, &c->firewall, error)) < 0)
+                return r;
+        if ((v = jv_object_get(root, "seccomp")) && (r = parse_seccomp(v, c, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "state-directory")) &&
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)

@@ -32,6 +32,11 @@
  *     "ssh-port": 22,
  *     "log-drops": true,                 log dropped packets, 5/s at most
  *     "icmp-echo-per-second": 10         0 refuses pings
+ *   },
+ *   "seccomp": {
+ *     "enforcement": "report"            report | stop: what to do with a
+ *                                        container running without a filter,
+ *                                        privileged or seccomp=unconfined
  *   }
  */
 
@@ -74,6 +79,11 @@ typedef struct FirewallPolicy {
         unsigned icmp_echo_per_second;
 } FirewallPolicy;
 
+typedef enum SeccompEnforcement {
+        SECCOMP_ENFORCE_REPORT,
+        SECCOMP_ENFORCE_STOP,
+} SeccompEnforcement;
+
 typedef struct HostdConfig {
         char *docker_socket; /* NULL: from $DOCKER_HOST, else the default */
         unsigned docker_request_timeout_sec;
@@ -81,6 +91,7 @@ typedef struct HostdConfig {
         int log_level; /* syslog priority, -1 when not set */
         char *state_directory;
         FirewallPolicy firewall;
+        SeccompEnforcement seccomp_enforcement;
 } HostdConfig;
 
 /* Parses and validates a configuration document. Returns 0 and a new config,

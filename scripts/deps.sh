@@ -11,7 +11,7 @@ libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev"
 # Tests: a real Docker engine, a static busybox for the workload image,
 # nftables/iptables, namespaces and probes.
 TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
-procps psmisc jq netcat-openbsd socat iperf3"
+procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -41,6 +41,7 @@ OUTSIDE_HOST=200
 BR_NS=${PREFIX}br
 OUT_NS=${PREFIX}outside
 NETNS_DIR=/var/run/netns
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MARKER=.hostd-swarm-state
 # PATH for the daemons: Debian's docker.io/containerd/runc/iptables only.
 DAEMON_PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -516,7 +517,10 @@ cmd_up() {
 		mkdir -p "$(node_dir "$i")"
 		# daemon.json keeps the host's /etc/docker/daemon.json out and moves
 		# the engine identity key (default /etc/docker/key.json) into the node
-		printf '{\n  "deprecated-key-path": "%s/key.json"\n}\n' "$(node_dir "$i")" >"$(node_dir "$i")/daemon.json"
+		# "sandbox-runc": privileged containers on machines whose bounding
+		# set lacks a capability (see tests/harness/sandbox-runc)
+		printf '{\n  "deprecated-key-path": "%s/key.json",\n  "runtimes": {"sandbox-runc": {"path": "%s"}}\n}\n' \
+			"$(node_dir "$i")" "$HARNESS_DIR/sandbox-runc" >"$(node_dir "$i")/daemon.json"
 		start_dockerd "$i"
 	done
 	mkdir -p "$STATE/image"

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Whether a running container really runs under a seccomp filter. Docker's
+ * API says what was asked for (SecurityOpt, Privileged); the kernel says
+ * what is in force: /proc/PID/status "Seccomp: 2" and "Seccomp_filters: N"
+ * for the container's init process. Both are checked, because Swarm tasks
+ * started by a worker's executor never pass through authorization plugins
+ * and a container started privileged gets no filter at all. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct ContainerFinding {
+        char id[65];
+        char name[128];
+        pid_t pid;
+        int seccomp_mode;       /* 0 none, 1 strict, 2 filter; -1 unknown */
+        unsigned seccomp_filters;
+        bool seccomp_unconfined; /* --security-opt seccomp=unconfined */
+        bool privileged;
+        bool compliant;
+        char problem[160];      /* why not compliant, for people */
+} ContainerFinding;
+
+/* Reads "Seccomp:" and "Seccomp_filters:" from /proc/PID/status (proc_root
+ * is "/proc" except in tests). -ENOENT when the process is gone. */
+int proc_seccomp_status(const char *proc_root, pid_t pid, int *mode, unsigned *filters);
+
+/* Judges a container from its GET /containers/{id}/json body and the
+ * kernel's view of its init process. -EPROTO when the body is not what the
+ * Engine API documents; -ESRCH when the container is not running. */
+int container_assess(const json_t *inspect, const char *proc_root, ContainerFinding *ret);
+
+json_t *container_finding_json(const ContainerFinding *f);

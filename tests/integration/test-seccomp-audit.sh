@@ -1,0 +1,89 @@
+#!/bin/bash
+# Runtime seccomp enforcement against a real dockerd: every container start
+# (including a Swarm task started by the executor) is checked in the kernel
+# (/proc/PID/status Seccomp: 2); a container started seccomp=unconfined or
+# privileged is reported within a second, and stopped when the policy says
+# "stop"; a restarted hostd finds the ones already running.
+. "$(dirname "$0")/lib.sh"
+need_built
+SWARM="$HOSTD_SRC/tests/harness/swarm.sh"
+export HOSTD_SWARM_PREFIX="${HOSTD_SWARM_PREFIX:-hostd-s}"
+export HOSTD_SWARM_DIR="${HOSTD_SWARM_DIR:-/var/lib/hostd-test/swarm-sctest}"
+
+on_exit "'$SWARM' down >/dev/null 2>&1"
+"$SWARM" down >/dev/null 2>&1 || true
+"$SWARM" up 1 0
+eval "$("$SWARM" env)"
+docker1() { "$DOCKER" -H "unix://$NODE1_SOCK" "$@"; }
+
+SOCK="$TMP/hostd.sock"
+CONF="$TMP/hostd.json"
+write_conf() {
+        printf '{"state-directory": "%s", "seccomp": {"enforcement": "%s"}}\n' "$TMP/state" "$1" >"$CONF"
+}
+audit() { "$HOSTCTL" --socket "$SOCK" --json seccomp audit || true; }
+finding() { # NAME FIELD
+        audit | jq -r --arg n "$1" --arg f "$2" '.containers[] | select(.name == $n) | .[$f]'
+}
+
+# a container running before hostd starts: found by the startup scan
+docker1 run -d --name early-unconfined --security-opt seccomp=unconfined "$SWARM_IMAGE" sleep 1000000 >/dev/null
+on_exit "'$DOCKER' -H 'unix://$NODE1_SOCK' rm -f early-unconfined confined unconfined privileged stopped-by-hostd >/dev/null 2>&1"
+
+write_conf report
+DOCKER_HOST="unix://$NODE1_SOCK" start_hostd sc "$NODE1_NETNS" --config "$CONF" --socket "$SOCK"
+wait_until 10 "startup scan finds the early container" \
+        bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r '.containers[] | select(.name == \"early-unconfined\") | .compliant')\" = false ]"
+ok "a container started unconfined before hostd is found at startup"
+
+docker1 run -d --name confined "$SWARM_IMAGE" sleep 1000000 >/dev/null
+wait_until 5 "confined container assessed" bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r '.containers[] | select(.name == \"confined\") | .compliant')\" = true ]"
+expect_eq "$(finding confined seccomp_mode)" 2 "a default container runs with Seccomp: 2 in the kernel"
+pid=$(docker1 inspect confined --format '{{.State.Pid}}')
+expect_eq "$(awk '/^Seccomp:/ {print $2}' "/proc/$pid/status")" 2 "/proc agrees"
+
+# reported within a second of starting
+docker1 run -d --name unconfined --security-opt seccomp=unconfined "$SWARM_IMAGE" sleep 1000000 >/dev/null
+wait_until 1 "unconfined container reported within a second" \
+        bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r '.containers[] | select(.name == \"unconfined\") | .compliant')\" = false ]"
+ok "seccomp=unconfined reported within a second"
+expect_contains "$(finding unconfined problem)" "Seccomp: 0" "the finding shows the kernel's view"
+# sandbox-runc: privileged on machines missing a capability (tests/harness)
+docker1 run -d --name privileged --privileged --runtime sandbox-runc "$SWARM_IMAGE" sleep 1000000 >/dev/null
+wait_until 1 "privileged container reported within a second" \
+        bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r '.containers[] | select(.name == \"privileged\") | .compliant')\" = false ]"
+expect_contains "$(finding privileged problem)" "privileged" "privileged reported as such"
+grep -q "Container unconfined .* runs without a seccomp filter" "$TMP/sc.log" || fail "no change record for the unconfined container"
+ok "a change record names the container"
+
+# a Swarm task, started by the executor rather than through the API
+docker1 service create --detach --name sc-task --no-resolve-image "$SWARM_IMAGE" sleep 1000000 >/dev/null
+wait_until 30 "Swarm task assessed" bash -c "'$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -e '.containers[] | select(.name | startswith(\"sc-task.\")) | select(.compliant)' >/dev/null"
+ok "a Swarm task is checked too, and runs under a filter"
+
+set +e
+table=$("$HOSTCTL" --socket "$SOCK" seccomp audit)
+rc=$?
+set -e
+expect_eq "$rc" 1 "hostctl seccomp audit exits 1 when a container is not confined"
+expect_contains "$table" "SOME NOT CONFINED" "the table says so"
+expect_contains "$table" "started privileged" "and lists the privileged one"
+
+# gone containers leave the report
+docker1 rm -f privileged >/dev/null
+wait_until 5 "removed container leaves the report" bash -c "! '$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -e '.containers[] | select(.name == \"privileged\")' >/dev/null"
+ok "a removed container leaves the report"
+
+# enforcement "stop"
+write_conf stop
+"$HOSTCTL" --socket "$SOCK" reload >/dev/null
+docker1 run -d --name stopped-by-hostd --security-opt seccomp=unconfined "$SWARM_IMAGE" sleep 1000000 >/dev/null
+wait_until 20 "hostd stops the unconfined container" \
+        bash -c "[ \"\$('$DOCKER' -H 'unix://$NODE1_SOCK' inspect stopped-by-hostd --format '{{.State.Running}}')\" = false ]"
+ok "with enforcement \"stop\" an unconfined container is stopped"
+grep -q "Stopping container stopped-by-hostd" "$TMP/sc.log" || fail "no change record for the stop"
+ok "the stop is a change record"
+docker1 inspect confined --format '{{.State.Running}}' | grep -q true || fail "a confined container was stopped"
+ok "confined containers are left alone"
+
+echo "test-seccomp-audit: $CHECKS checks passed"
