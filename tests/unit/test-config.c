@@ -204,6 +204,21 @@ static void test_docker_socket_resolution(void **state _unused_) {
         config_free(c);
 }
 
+static void test_seccomp_section(void **state _unused_) {
+        HostdConfig *c = parse_ok("{}");
+
+        assert_int_equal(c->seccomp_enforcement, SECCOMP_ENFORCE_REPORT);
+        config_free(c);
+        c = parse_ok("{\"seccomp\": {\"enforcement\": \"stop\"}}");
+        assert_int_equal(c->seccomp_enforcement, SECCOMP_ENFORCE_STOP);
+        config_free(c);
+        parse_bad("{\"seccomp\": {\"enforcement\": \"kill\"}}", 1, 29, "seccomp.enforcement",
+                  "\"kill\" is not one of report, stop");
+        parse_bad("{\"seccomp\": {\"enforcement\": 1}}", 1, 29, "seccomp.enforcement",
+                  "expected a string");
+        parse_bad("{\"seccomp\": {\"mode\": 1}}", 1, 14, "seccomp.mode", "unknown key");
+}
+
 static void test_free_null(void **state _unused_) {
         assert_null(config_free(NULL));
 }
@@ -222,6 +237,7 @@ int main(void) {
                 cmocka_unit_test(test_load_errors),
                 cmocka_unit_test(test_load_file_and_format),
                 cmocka_unit_test(test_docker_socket_resolution),
+                cmocka_unit_test(test_seccomp_section),
                 cmocka_unit_test(test_free_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
