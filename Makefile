@@ -15,6 +15,7 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 
 CC ?= cc
@@ -29,7 +30,7 @@ BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 comma := ,
 
-PKGS := libsystemd jansson libcurl libmicrohttpd libnftnl libmnl
+PKGS := libsystemd jansson libcurl libmicrohttpd libnftnl libmnl libseccomp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -148,12 +149,15 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/hostd $(DESTDIR)$(SBINDIR)/hostd
 	install -m 0755 $(BUILD)/hostctl $(DESTDIR)$(BINDIR)/hostctl
+	install -d $(DESTDIR)$(DATADIR)/hostd/seccomp
+	install -m 0644 policy/profiles/hostd-hardened.json $(DESTDIR)$(DATADIR)/hostd/seccomp/
 	install -d $(DESTDIR)$(SYSCONFDIR)/hostd
 	test -e $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json || \
 		install -m 0644 packaging/hostd.json $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostd $(DESTDIR)$(BINDIR)/hostctl
+	rm -rf $(DESTDIR)$(DATADIR)/hostd
 
 clean:
 	rm -rf build
