@@ -589,11 +589,17 @@ json_t *daemon_seccomp_audit_json(const Daemon *d) {
                 json_array_append_new(list, container_finding_json(&d->containers[i]));
                 compliant = compliant && d->containers[i].compliant;
         }
-        return json_pack("{s:o, s:b, s:s, s:b, s:I}", "containers", list, "compliant", compliant,
-                         "enforcement",
+        /* dockerd's daemon-wide default must be the profile hostd installs */
+        const char *daemon_profile = d->swarm_known ? d->swarm.seccomp_profile : "";
+        bool profile_ours = STREQ(daemon_profile, d->config->seccomp_installed_profile);
+
+        return json_pack("{s:o, s:b, s:s, s:b, s:I, s:s?, s:s, s:b}", "containers", list, "compliant",
+                         compliant && profile_ours, "enforcement",
                          d->config->seccomp_enforcement == SECCOMP_ENFORCE_STOP ? "stop" : "report",
                          "docker_reachable", d->docker_reachable, "containers_stopped",
-                         (json_int_t) d->containers_stopped);
+                         (json_int_t) d->containers_stopped, "daemon_profile",
+                         daemon_profile[0] ? daemon_profile : NULL, "expected_profile",
+                         d->config->seccomp_installed_profile, "daemon_profile_is_ours", profile_ours);
 }
 
 static const char *iso8601(uint64_t usec, char *buf, size_t size) {

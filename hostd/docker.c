@@ -687,6 +687,15 @@ int docker_parse_info(const json_t *info, DockerSwarmInfo *ret, const char **wha
         copy_string(out.server_version, sizeof(out.server_version),
                     json_object_get(info, "ServerVersion"));
 
+        const json_t *opt;
+        size_t i;
+        json_array_foreach(json_object_get(info, "SecurityOptions"), i, opt) {
+                const char *o = json_string_value(opt);
+                const char *p = o && strncmp(o, "name=seccomp", 12) == 0 ? strstr(o, ",profile=") : NULL;
+                if (p)
+                        snprintf(out.seccomp_profile, sizeof(out.seccomp_profile), "%s", p + 9);
+        }
+
         swarm = json_object_get(info, "Swarm");
         if (!json_is_object(swarm)) {
                 *what = "Swarm is missing or not an object";

@@ -98,6 +98,10 @@ typedef struct DockerSwarmInfo {
         char local_state[16]; /* inactive, pending, active, error, locked */
         char hostname[256];
         char server_version[64];
+        /* "name=seccomp,profile=X" in SecurityOptions: "default" or
+         * "builtin" (newer releases) for Docker's own, a path for a file;
+         * empty when seccomp is not in use */
+        char seccomp_profile[256];
         SwarmRole role;
 } DockerSwarmInfo;
 

@@ -405,10 +405,18 @@ static int cmd_seccomp_audit(void) {
                                (long long) json_integer_value(json_object_get(c, "seccomp_filters")),
                                problem ? problem : "ok");
                 }
+                bool all_confined = true;
+                json_array_foreach(containers, i, c)
+                        all_confined = all_confined && json_is_true(json_object_get(c, "compliant"));
                 printf("\n%zu running containers, %s (enforcement: %s)\n", json_array_size(containers),
-                       json_is_true(json_object_get(reply, "compliant")) ? "all under a seccomp filter"
-                                                                         : "SOME NOT CONFINED",
+                       all_confined ? "all under a seccomp filter" : "SOME NOT CONFINED",
                        str(reply, "enforcement"));
+                printf("dockerd's default profile: %s (%s)\n", str(reply, "daemon_profile"),
+                       json_is_true(json_object_get(reply, "daemon_profile_is_ours"))
+                               ? "hostd's"
+                               : "NOT hostd's; expected the one installed at");
+                if (!json_is_true(json_object_get(reply, "daemon_profile_is_ours")))
+                        printf("  %s\n", str(reply, "expected_profile"));
         }
         /* like posture checks: a script can act on the exit status */
         return json_is_true(json_object_get(reply, "compliant")) ? 0 : EXIT_FAILED;

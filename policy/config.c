@@ -301,7 +301,7 @@ static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *er
 }
 
 static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error) {
-        static const char *const keys[] = { "enforcement", NULL };
+        static const char *const keys[] = { "enforcement", "installed-profile", NULL };
         const JsonValue *v;
         int r;
 
@@ -320,6 +320,9 @@ static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error)
                         return config_fail(error, v, "seccomp.enforcement",
                                            "\"%s\" is not one of report, stop", v->string.chars);
         }
+        if ((v = jv_object_get(o, "installed-profile")) &&
+            (r = get_absolute_path(v, "seccomp.installed-profile", &c->seccomp_installed_profile, error)) < 0)
+                return r;
         return 0;
 }
 
@@ -416,6 +419,9 @@ static HostdConfig *config_new_default(void) {
         if (!c->state_directory)
                 return config_free(c);
         firewall_defaults(&c->firewall);
+        c->seccomp_installed_profile = strdup(SECCOMP_INSTALLED_PROFILE_DEFAULT);
+        if (!c->seccomp_installed_profile)
+                return config_free(c);
         return c;
 }
 
@@ -523,6 +529,7 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->state_directory);
         free(c->firewall.peers);
         free(c->firewall.management_sources);
+        free(c->seccomp_installed_profile);
         free(c);
         return NULL;
 }

@@ -34,9 +34,13 @@
  *     "icmp-echo-per-second": 10         0 refuses pings
  *   },
  *   "seccomp": {
- *     "enforcement": "report"            report | stop: what to do with a
+ *     "enforcement": "report",           report | stop: what to do with a
  *                                        container running without a filter,
  *                                        privileged or seccomp=unconfined
+ *     "installed-profile": "/etc/docker/seccomp/hostd-hardened.json"
+ *                                        where hostd's profile is installed
+ *                                        for dockerd (daemon.json
+ *                                        "seccomp-profile" must name it)
  *   }
  */
 
@@ -92,7 +96,10 @@ typedef struct HostdConfig {
         char *state_directory;
         FirewallPolicy firewall;
         SeccompEnforcement seccomp_enforcement;
+        char *seccomp_installed_profile;
 } HostdConfig;
+
+#define SECCOMP_INSTALLED_PROFILE_DEFAULT "/etc/docker/seccomp/hostd-hardened.json"
 
 /* Parses and validates a configuration document. Returns 0 and a new config,
  * or -EINVAL (bad JSON or bad value), -E2BIG (too deep/large), -ENOMEM, with

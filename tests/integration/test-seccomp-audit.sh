@@ -18,8 +18,11 @@ docker1() { "$DOCKER" -H "unix://$NODE1_SOCK" "$@"; }
 
 SOCK="$TMP/hostd.sock"
 CONF="$TMP/hostd.json"
+PROFILE="$TMP/hostd-hardened.json"
+cp "$HOSTD_SRC/policy/profiles/hostd-hardened.json" "$PROFILE"
 write_conf() {
-        printf '{"state-directory": "%s", "seccomp": {"enforcement": "%s"}}\n' "$TMP/state" "$1" >"$CONF"
+        printf '{"state-directory": "%s", "seccomp": {"enforcement": "%s", "installed-profile": "%s"}}\n' \
+                "$TMP/state" "$1" "$PROFILE" >"$CONF"
 }
 audit() { "$HOSTCTL" --socket "$SOCK" --json seccomp audit || true; }
 finding() { # NAME FIELD
@@ -85,5 +88,30 @@ grep -q "Stopping container stopped-by-hostd" "$TMP/sc.log" || fail "no change r
 ok "the stop is a change record"
 docker1 inspect confined --format '{{.State.Running}}' | grep -q true || fail "a confined container was stopped"
 ok "confined containers are left alone"
+
+# --- dockerd's own default profile must be hostd's ---
+expect_eq "$(audit | jq -r .daemon_profile)" default "dockerd reports Docker's built-in default profile"
+expect_eq "$(audit | jq -r .daemon_profile_is_ours)" false "which the audit says is not hostd's"
+docker1 service rm sc-task >/dev/null
+docker1 rm -f early-unconfined unconfined stopped-by-hostd >/dev/null
+set +e
+"$HOSTCTL" --socket "$SOCK" seccomp audit >/dev/null
+rc=$?
+set -e
+expect_eq "$rc" 1 "audit fails while dockerd's default is not hostd's profile"
+jq --arg p "$PROFILE" '. + {"seccomp-profile": $p}' "$NODE1_DATA_ROOT/../daemon.json" >"$TMP/daemon.json"
+cp "$TMP/daemon.json" "$NODE1_DATA_ROOT/../daemon.json"
+"$SWARM" dockerd-restart 1
+wait_until 30 "hostd sees dockerd's new default profile" \
+        bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r .daemon_profile_is_ours)\" = true ]"
+expect_eq "$(audit | jq -r .daemon_profile)" "$PROFILE" "docker info names hostd's profile"
+"$HOSTCTL" --socket "$SOCK" seccomp audit >/dev/null
+ok "audit passes once dockerd defaults to hostd's profile and every container is confined"
+set +e
+out=$(docker1 run --rm "$SWARM_IMAGE" linux32 true 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a container started afterwards, with no option, runs under hostd's profile"
+expect_contains "$out" "personality(0x8): Operation not permitted" "and cannot call what Docker's default allows"
 
 echo "test-seccomp-audit: $CHECKS checks passed"

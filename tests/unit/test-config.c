@@ -208,7 +208,13 @@ static void test_seccomp_section(void **state _unused_) {
         HostdConfig *c = parse_ok("{}");
 
         assert_int_equal(c->seccomp_enforcement, SECCOMP_ENFORCE_REPORT);
+        assert_string_equal(c->seccomp_installed_profile, SECCOMP_INSTALLED_PROFILE_DEFAULT);
         config_free(c);
+        c = parse_ok("{\"seccomp\": {\"installed-profile\": \"/srv/p.json\"}}");
+        assert_string_equal(c->seccomp_installed_profile, "/srv/p.json");
+        config_free(c);
+        parse_bad("{\"seccomp\": {\"installed-profile\": \"p.json\"}}", 1, 35,
+                  "seccomp.installed-profile", "not an absolute path");
         c = parse_ok("{\"seccomp\": {\"enforcement\": \"stop\"}}");
         assert_int_equal(c->seccomp_enforcement, SECCOMP_ENFORCE_STOP);
         config_free(c);

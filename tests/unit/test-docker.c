@@ -18,6 +18,7 @@ static json_t *load(const char *text) {
 
 static void test_info_manager(void **state _unused_) {
         json_t *j = load("{\"Name\":\"node1\",\"ServerVersion\":\"20.10.24+dfsg1\","
+                         "\"SecurityOptions\":[\"name=apparmor\",\"name=seccomp,profile=/etc/docker/p.json\"],"
                          "\"Swarm\":{\"NodeID\":\"k3x9q1\",\"NodeAddr\":\"10.77.0.11\","
                          "\"LocalNodeState\":\"active\",\"ControlAvailable\":true,"
                          "\"Cluster\":{\"ID\":\"c0ffee\"},"
@@ -31,6 +32,7 @@ static void test_info_manager(void **state _unused_) {
         assert_string_equal(info.cluster_id, "c0ffee");
         assert_string_equal(info.hostname, "node1");
         assert_string_equal(info.server_version, "20.10.24+dfsg1");
+        assert_string_equal(info.seccomp_profile, "/etc/docker/p.json");
         assert_string_equal(info.local_state, "active");
         assert_int_equal(info.role, SWARM_ROLE_MANAGER);
         assert_string_equal(swarm_role_to_string(info.role), "manager");
@@ -45,6 +47,7 @@ static void test_info_worker_and_inactive(void **state _unused_) {
 
         assert_int_equal(docker_parse_info(j, &info, &what), 0);
         assert_int_equal(info.role, SWARM_ROLE_WORKER);
+        assert_string_equal(info.seccomp_profile, ""); /* seccomp not reported */
         json_decref(j);
 
         j = load("{\"Swarm\":{\"NodeID\":\"\",\"LocalNodeState\":\"inactive\","
