@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
+#include "common/fileio.h"
 #include "policy/config.h"
 #include "policy/json.h"
 
@@ -476,48 +477,24 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
 }
 
 int config_load(const char *filename, HostdConfig **ret, ConfigError *error) {
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *text = NULL;
-        struct stat st;
         size_t size = 0;
+        int r;
 
-        fd = open(filename, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                int r = negative_errno();
+        r = read_file(filename, CONFIG_MAX_SIZE, &text, &size);
+        if (r < 0) {
                 if (error) {
                         *error = (ConfigError){};
-                        snprintf(error->message, sizeof(error->message), "cannot open: %s",
-                                 strerror(-r));
+                        if (r == -EFBIG)
+                                snprintf(error->message, sizeof(error->message),
+                                         "configuration is larger than %d bytes", CONFIG_MAX_SIZE);
+                        else if (r == -EINVAL)
+                                snprintf(error->message, sizeof(error->message), "not a regular file");
+                        else
+                                snprintf(error->message, sizeof(error->message), "cannot open: %s",
+                                         strerror(-r));
                 }
-                return r;
-        }
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode)) {
-                if (error) {
-                        *error = (ConfigError){};
-                        snprintf(error->message, sizeof(error->message), "not a regular file");
-                }
-                return -EINVAL;
-        }
-
-        /* Read up to one byte past the limit so an oversized file is caught
-         * even if it grows while we read. */
-        text = malloc(CONFIG_MAX_SIZE + 1);
-        if (!text)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, text + size, CONFIG_MAX_SIZE + 1 - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > CONFIG_MAX_SIZE)
-                        break;
+                return r == -EFBIG ? -E2BIG : r;
         }
         return config_parse(text, size, ret, error);
 }
