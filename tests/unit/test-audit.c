@@ -9,6 +9,7 @@
 
 #include "common/macro.h"
 #include "hostd/audit.h"
+#include "tests/unit/scratch-dir.h"
 
 static void write_status(const char *proc_root, int pid, const char *content) {
         char path[128];
@@ -23,27 +24,17 @@ static void write_status(const char *proc_root, int pid, const char *content) {
         fclose(f);
 }
 
-/* A fake /proc, its path passed to the tests as their state. */
+/* A fake /proc in a scratch directory, its path passed as the state. */
 static int setup(void **state) {
-        char *proc_root = strdup("/tmp/test-audit-XXXXXX");
+        const char *proc_root;
 
-        if (!proc_root || !mkdtemp(proc_root))
+        if (scratch_dir_setup(state) < 0)
                 return -1;
-        *state = proc_root;
+        proc_root = *state;
         write_status(proc_root, 100, "Name:\tsleep\nSeccomp:\t2\nSeccomp_filters:\t1\nSpeculation_Store_Bypass:\tthread force mitigated\n");
         write_status(proc_root, 200, "Name:\tsh\nSeccomp:\t0\nSeccomp_filters:\t0\n");
         write_status(proc_root, 300, "Name:\told\n"); /* kernel without seccomp lines */
         return 0;
-}
-
-static int teardown(void **state) {
-        char cmd[128];
-        int r;
-
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", (char *) *state);
-        r = system(cmd);
-        free(*state);
-        return r == 0 ? 0 : -1;
 }
 
 static json_t *inspect(int pid, bool running, bool privileged, const char *opt) {
@@ -160,5 +151,5 @@ int main(void) {
                 cmocka_unit_test(test_not_running_or_gone),
                 cmocka_unit_test(test_malformed_inspect),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, setup, scratch_dir_teardown);
 }

@@ -10,28 +10,10 @@
 #include "common/fileio.h"
 #include "common/macro.h"
 #include "policy/daemonjson.h"
+#include "tests/unit/scratch-dir.h"
 
 static const char original[] = "{\n    \"log-driver\": \"journald\",\n    \"live-restore\": false,\n"
                                "    \"icc\": false\n}\n";
-
-static int setup(void **state) {
-        char *dir = strdup("/tmp/test-daemonjson-XXXXXX");
-
-        if (!dir || !mkdtemp(dir))
-                return -1;
-        *state = dir;
-        return 0;
-}
-
-static int teardown(void **state) {
-        char cmd[128];
-        int r;
-
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", (char *) *state);
-        r = system(cmd);
-        free(*state);
-        return r == 0 ? 0 : -1;
-}
 
 static char *path_in(void **state, const char *name) {
         char *p = NULL;
@@ -149,5 +131,5 @@ int main(void) {
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_bad_input_changes_nothing),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }
