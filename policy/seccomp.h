@@ -32,7 +32,15 @@
  * SCMP_ACT_ALLOW, SCMP_ACT_LOG, SCMP_ACT_NOTIFY. Ops: SCMP_CMP_NE, _LT, _LE,
  * _EQ, _GE, _GT, _MASKED_EQ. Arches in includes/excludes use Docker's short
  * names (amd64, x86, arm64, ...); architectures use SCMP_ARCH_* names.
- * Unknown keys are errors, as in hostd.json. */
+ * Podman's profiles (containers/common) also carry "defaultErrno" and
+ * "errno", errno names ("ENOSYS") beside the numbers: accepted, and they
+ * must agree with the numbers when both are given.
+ *
+ * Unknown keys are errors, as in hostd.json (Docker's Go decoder ignores
+ * them, so a misspelt key there silently does nothing). Things Docker
+ * accepts but that cannot do what the author meant are warnings: an arch
+ * in includes/excludes that no Docker build reports (Docker's own profile
+ * says "mips3l64n32"), a syscall newer than this libseccomp knows. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +53,9 @@ typedef struct SeccompError {
         char path[128];        /* JSON path, e.g. "syscalls[12].args[0].op" */
         char message[256];
 } SeccompError;
+
+#define SECCOMP_PROFILE_MAX_SIZE (4u << 20)
+#define SECCOMP_MAX_WARNINGS 32
 
 typedef enum SeccompActionKind {
         SECCOMP_ACTION_KILL_THREAD,
@@ -112,6 +123,8 @@ typedef struct SeccompProfile {
         char *listener_path, *listener_metadata;
         SeccompRule *rules;
         size_t n_rules;
+        SeccompError warnings[SECCOMP_MAX_WARNINGS]; /* the first ones */
+        size_t n_warnings;                           /* all of them */
 } SeccompProfile;
 
 /* Parses and validates a profile: structure, types, action and op names,
@@ -128,6 +141,9 @@ DEFINE_CLEANUP_FUNC(SeccompProfile, seccomp_profile_free);
 /* "FILE:LINE:COL: PATH: MESSAGE" */
 void seccomp_error_format(const SeccompError *error, const char *filename, char *buf, size_t size);
 
+/* "SCMP_ACT_ERRNO", ... */
+const char *seccomp_action_name(SeccompActionKind action);
+
 /* What a profile is resolved for, as Docker resolves it per container. */
 typedef struct SeccompTarget {
         const char *arch;             /* Docker short name: "amd64", "arm64", ... */
@@ -139,6 +155,21 @@ typedef struct SeccompTarget {
  * and the running kernel. */
 void seccomp_target_host(SeccompTarget *ret);
 
+/* Docker's default capability set for a container (NULL-terminated), and
+ * every capability this build knows (what --privileged grants). */
+extern const char *const seccomp_docker_default_caps[];
+extern const char *const seccomp_all_caps[];
+
+/* A capability list as people write it: "CAP_NET_ADMIN,SYS_PTRACE" (the
+ * prefix is optional, case is not significant), "default" for Docker's
+ * default set or "all". *ret is a NULL-terminated array of static strings,
+ * freed with free(). -EINVAL with the offending name in err. */
+int seccomp_caps_parse(const char *list, const char ***ret, char *err, size_t err_size);
+
+/* Docker's short name ("amd64") of a libseccomp architecture name
+ * ("x86_64", "SCMP_ARCH_X86_64") or of the short name itself; NULL when unknown. */
+const char *seccomp_docker_arch(const char *name);
+
 typedef struct SeccompCompiled SeccompCompiled;
 
 typedef struct SeccompStats {
@@ -146,6 +177,8 @@ typedef struct SeccompStats {
         size_t rules_selected;    /* after includes/excludes */
         size_t syscalls_added;    /* (name, args) rules given to libseccomp */
         size_t syscalls_skipped;  /* same action as the default, as runc skips them */
+        size_t syscalls_unknown;  /* names this libseccomp cannot resolve, skipped as runc does */
+        size_t architectures;     /* in the filter */
         size_t bpf_instructions;  /* of the exported program */
         size_t bpf_bytes;
 } SeccompStats;
@@ -160,6 +193,15 @@ SeccompCompiled *seccomp_compiled_free(SeccompCompiled *c);
 DEFINE_CLEANUP_FUNC(SeccompCompiled, seccomp_compiled_free);
 void seccomp_compiled_stats(const SeccompCompiled *c, SeccompStats *ret);
 
+/* Loads the filter in a short-lived child process, so the kernel itself
+ * accepts or refuses it (program size, flags) without touching the caller.
+ * Only for a target of the host's architecture. 0, or the kernel's negative
+ * errno. */
+int seccomp_compiled_prove_load(SeccompCompiled *c);
+
 /* Installs the filter in the calling thread (and sets no_new_privs). For a
  * child process about to exec the command under test. */
 int seccomp_compiled_load(SeccompCompiled *c);
+
+/* libseccomp's pseudo filter code (a readable listing of the filter). */
+int seccomp_compiled_export_pfc(SeccompCompiled *c, int fd);
