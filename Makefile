@@ -37,7 +37,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wstrict-prototypes -Wpointer-arith -Wvla -Wno-missing-field-initializers
-BASE_CFLAGS := -std=gnu11 -g -O2 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' \
+BASE_CFLAGS := -std=gnu11 -g -O2 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' -DHOSTD_DATADIR='"$(DATADIR)"' \
 	-I. $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ifneq ($(SANITIZE),)
 BASE_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(BASE_CFLAGS)) -O1 \

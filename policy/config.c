@@ -302,7 +302,7 @@ static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *er
 }
 
 static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error) {
-        static const char *const keys[] = { "enforcement", "installed-profile", NULL };
+        static const char *const keys[] = { "enforcement", "installed-profile", "daemon-json", NULL };
         const JsonValue *v;
         int r;
 
@@ -323,6 +323,9 @@ static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error)
         }
         if ((v = jv_object_get(o, "installed-profile")) &&
             (r = get_absolute_path(v, "seccomp.installed-profile", &c->seccomp_installed_profile, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "daemon-json")) &&
+            (r = get_absolute_path(v, "seccomp.daemon-json", &c->seccomp_daemon_json, error)) < 0)
                 return r;
         return 0;
 }
@@ -421,7 +424,8 @@ static HostdConfig *config_new_default(void) {
                 return config_free(c);
         firewall_defaults(&c->firewall);
         c->seccomp_installed_profile = strdup(SECCOMP_INSTALLED_PROFILE_DEFAULT);
-        if (!c->seccomp_installed_profile)
+        c->seccomp_daemon_json = strdup(SECCOMP_DAEMON_JSON_DEFAULT);
+        if (!c->seccomp_installed_profile || !c->seccomp_daemon_json)
                 return config_free(c);
         return c;
 }
@@ -507,6 +511,7 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->firewall.peers);
         free(c->firewall.management_sources);
         free(c->seccomp_installed_profile);
+        free(c->seccomp_daemon_json);
         free(c);
         return NULL;
 }

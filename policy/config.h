@@ -41,6 +41,10 @@
  *                                        where hostd's profile is installed
  *                                        for dockerd (daemon.json
  *                                        "seccomp-profile" must name it)
+ *     "daemon-json": "/etc/docker/daemon.json"
+ *                                        dockerd's configuration file, where
+ *                                        `hostctl seccomp install` sets
+ *                                        "seccomp-profile"
  *   }
  */
 
@@ -97,9 +101,11 @@ typedef struct HostdConfig {
         FirewallPolicy firewall;
         SeccompEnforcement seccomp_enforcement;
         char *seccomp_installed_profile;
+        char *seccomp_daemon_json;
 } HostdConfig;
 
 #define SECCOMP_INSTALLED_PROFILE_DEFAULT "/etc/docker/seccomp/hostd-hardened.json"
+#define SECCOMP_DAEMON_JSON_DEFAULT "/etc/docker/daemon.json"
 
 /* Parses and validates a configuration document. Returns 0 and a new config,
  * or -EINVAL (bad JSON or bad value), -E2BIG (too deep/large), -ENOMEM, with

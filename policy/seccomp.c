@@ -962,6 +962,7 @@ struct SeccompCompiled {
         scmp_filter_ctx ctx;
         SeccompStats stats;
         bool host_arch;
+        bool notify; /* a rule needs a listener: loading it would block its caller */
 };
 
 SeccompCompiled *seccomp_compiled_free(SeccompCompiled *c) {
@@ -1166,9 +1167,10 @@ int seccomp_compile(const SeccompProfile *p, const SeccompTarget *target, Seccom
                                     seccomp_action_name(p->default_action));
         c->host_arch = target_token == native;
         if (!c->host_arch) {
-                r = seccomp_arch_add(c->ctx, target_token);
+                /* native first: libseccomp refuses to mix byte orders */
+                r = seccomp_arch_remove(c->ctx, native);
                 if (r >= 0)
-                        r = seccomp_arch_remove(c->ctx, native);
+                        r = seccomp_arch_add(c->ctx, target_token);
                 if (r < 0)
                         return compile_fail(error, NULL, "", "cannot target %s: %s", target->arch,
                                             strerror(-r));
@@ -1208,6 +1210,8 @@ int seccomp_compile(const SeccompProfile *p, const SeccompTarget *target, Seccom
                 if (!rule_selected(rule, target))
                         continue;
                 c->stats.rules_selected++;
+                if (rule->action == SECCOMP_ACTION_NOTIFY)
+                        c->notify = true;
                 action = scmp_action(rule->action, rule->has_errno, rule->errno_ret);
                 for (size_t j = 0; j < rule->n_names; j++) {
                         int nr = seccomp_syscall_resolve_name(rule->names[j]);
@@ -1263,11 +1267,15 @@ int seccomp_compiled_prove_load(SeccompCompiled *c) {
 
         if (!c->host_arch)
                 return -EXDEV;
+        if (c->notify)
+                return -EOPNOTSUPP;
         pid = fork();
         if (pid < 0)
                 return negative_errno();
         if (pid == 0) {
                 r = seccomp_load(c->ctx);
+                /* Once loaded, the filter may deny exit_group itself: the
+                 * child then dies by a signal, which also means "loaded". */
                 _exit(r < 0 ? MIN(-r, 254) : 0);
         }
         while (waitpid(pid, &status, 0) < 0)
@@ -1275,9 +1283,40 @@ int seccomp_compiled_prove_load(SeccompCompiled *c) {
                         return negative_errno();
         if (WIFEXITED(status))
                 return -WEXITSTATUS(status);
-        return -ECHILD;
+        return 0;
 }
 
 int seccomp_compiled_export_pfc(SeccompCompiled *c, int fd) {
         return seccomp_export_pfc(c->ctx, fd);
+}
+
+static int verify_target(const SeccompProfile *p, const SeccompTarget *t, SeccompStats *ret,
+                         SeccompError *error) {
+        _cleanup_(seccomp_compiled_freep) SeccompCompiled *c = NULL;
+        int r;
+
+        r = seccomp_compile(p, t, &c, error);
+        if (r < 0)
+                return r;
+        if (ret)
+                seccomp_compiled_stats(c, ret);
+        r = seccomp_compiled_prove_load(c);
+        if (r == -EOPNOTSUPP) /* SCMP_ACT_NOTIFY: compiled; loading needs its agent */
+                return 0;
+        if (r < 0)
+                return compile_fail(error, NULL, "", "the kernel refuses the filter built for %s: %s",
+                                    t->arch, strerror(-r));
+        return 0;
+}
+
+int seccomp_profile_verify(const SeccompProfile *p, SeccompStats *ret, SeccompError *error) {
+        SeccompTarget t;
+        int r;
+
+        seccomp_target_host(&t);
+        r = verify_target(p, &t, ret, error);
+        if (r < 0)
+                return r;
+        t.caps = seccomp_all_caps;
+        return verify_target(p, &t, NULL, error);
 }

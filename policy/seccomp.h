@@ -195,13 +195,21 @@ void seccomp_compiled_stats(const SeccompCompiled *c, SeccompStats *ret);
 
 /* Loads the filter in a short-lived child process, so the kernel itself
  * accepts or refuses it (program size, flags) without touching the caller.
- * Only for a target of the host's architecture. 0, or the kernel's negative
- * errno. */
+ * Only for a target of the host's architecture (-EXDEV otherwise), and not
+ * for filters with SCMP_ACT_NOTIFY rules, whose agent is not there
+ * (-EOPNOTSUPP). 0, or the kernel's negative errno. */
 int seccomp_compiled_prove_load(SeccompCompiled *c);
 
 /* Installs the filter in the calling thread (and sets no_new_privs). For a
  * child process about to exec the command under test. */
 int seccomp_compiled_load(SeccompCompiled *c);
+
+/* What must hold before a profile is installed on this host: it compiles
+ * for the host's architecture both with Docker's default capabilities and
+ * with all of them (privileged-like sets select other rules), and the
+ * kernel loads both. *ret gets the stats of the default-capabilities
+ * filter. -EINVAL with *error filled when any of it fails. */
+int seccomp_profile_verify(const SeccompProfile *p, SeccompStats *ret, SeccompError *error);
 
 /* libseccomp's pseudo filter code (a readable listing of the filter). */
 int seccomp_compiled_export_pfc(SeccompCompiled *c, int fd);

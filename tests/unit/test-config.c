@@ -209,10 +209,14 @@ static void test_seccomp_section(void **state _unused_) {
 
         assert_int_equal(c->seccomp_enforcement, SECCOMP_ENFORCE_REPORT);
         assert_string_equal(c->seccomp_installed_profile, SECCOMP_INSTALLED_PROFILE_DEFAULT);
+        assert_string_equal(c->seccomp_daemon_json, "/etc/docker/daemon.json");
         config_free(c);
-        c = parse_ok("{\"seccomp\": {\"installed-profile\": \"/srv/p.json\"}}");
+        c = parse_ok("{\"seccomp\": {\"installed-profile\": \"/srv/p.json\", \"daemon-json\": \"/srv/d.json\"}}");
         assert_string_equal(c->seccomp_installed_profile, "/srv/p.json");
+        assert_string_equal(c->seccomp_daemon_json, "/srv/d.json");
         config_free(c);
+        parse_bad("{\"seccomp\": {\"daemon-json\": \"daemon.json\"}}", 1, 29,
+                  "seccomp.daemon-json", "not an absolute path");
         parse_bad("{\"seccomp\": {\"installed-profile\": \"p.json\"}}", 1, 35,
                   "seccomp.installed-profile", "not an absolute path");
         c = parse_ok("{\"seccomp\": {\"enforcement\": \"stop\"}}");
