@@ -117,6 +117,32 @@ static void get_seccomp_audit(Daemon *d, ControlCall *call) {
         control_call_reply(call, 200, j);
 }
 
+static void post_seccomp_install(Daemon *d, ControlCall *call) {
+        const json_t *body = control_call_body(call), *profile;
+        json_t *reply = NULL;
+        char why[768];
+        int r;
+
+        profile = json_object_get(body, "profile");
+        if (!json_is_string(profile) || json_string_value(profile)[0] != '/') {
+                control_call_reply_error(call, 400, "profile: expected the absolute path of a profile");
+                return;
+        }
+        if (json_object_size(body) != 1) {
+                control_call_reply_error(call, 400, "unknown field in body: only profile is accepted");
+                return;
+        }
+        log_info("Seccomp install of %s requested over the control API by uid %u pid %d",
+                 json_string_value(profile), (unsigned) control_call_uid(call),
+                 (int) control_call_pid(call));
+        r = daemon_seccomp_install(d, json_string_value(profile), &reply, why, sizeof(why));
+        if (r < 0) {
+                control_call_reply_error(call, r == -ENOMEM || r == -EIO ? 500 : 400, "%s", why);
+                return;
+        }
+        control_call_reply(call, 200, reply);
+}
+
 static const Route routes[] = {
         { "GET", "/v1/status", get_status },
         { "POST", "/v1/reload", post_reload },
@@ -125,6 +151,7 @@ static const Route routes[] = {
         { "POST", "/v1/firewall/confirm", post_firewall_confirm },
         { "POST", "/v1/firewall/rollback", post_firewall_rollback },
         { "GET", "/v1/seccomp/audit", get_seccomp_audit },
+        { "POST", "/v1/seccomp/install", post_seccomp_install },
 };
 
 void api_dispatch(ControlCall *call, void *userdata) {

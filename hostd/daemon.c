@@ -7,8 +7,10 @@
 #include "hostd/daemon.h"
 #include "hostd/log.h"
 #include "hostd/messages.h"
+#include "hostd/profile-install.h"
 
 static void daemon_refresh(Daemon *d);
+static void check_restart_pending(Daemon *d);
 
 static void notify_status(const Daemon *d) {
         char status[512];
@@ -151,6 +153,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
         d->swarm = info;
         d->swarm_known = true;
         refresh_peers(d, reply->json);
+        check_restart_pending(d);
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 d->is_leader = false;
@@ -579,6 +582,65 @@ int daemon_run(Daemon *d) {
         return r;
 }
 
+/* Settles a pending install once the dockerd behind the socket started
+ * after it. */
+static void check_restart_pending(Daemon *d) {
+        int r;
+
+        r = profile_restart_pending(d->config->state_directory, d->docker_socket);
+        if (r < 0) /* dockerd not there: undecided, keep what we knew */
+                return;
+        if (d->seccomp_restart_pending && r == 0)
+                log_struct(LOG_INFO,
+                           LOG_FIELDS("MESSAGE_ID=" MSGID_SECCOMP_EFFECTIVE, "HOSTD_SUBSYSTEM=seccomp"),
+                           "dockerd restarted since the seccomp profile was installed: its default "
+                           "is now %s", d->swarm_known ? d->swarm.seccomp_profile : "unknown");
+        d->seccomp_restart_pending = r > 0;
+}
+
+int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *why, size_t why_size) {
+        const char *installed = d->config->seccomp_installed_profile;
+        const char *daemon_json = d->config->seccomp_daemon_json;
+        char source_field[600], target_field[300];
+        ProfileInstall result;
+        int r;
+
+        snprintf(source_field, sizeof(source_field), "HOSTD_PROFILE_SOURCE=%s", source);
+        snprintf(target_field, sizeof(target_field), "HOSTD_PROFILE=%s", installed);
+        r = profile_install(source, installed, daemon_json, &result);
+        if (r < 0) {
+                log_struct(LOG_ERR,
+                           LOG_FIELDS("MESSAGE_ID=" MSGID_SECCOMP_REFUSED, "HOSTD_SUBSYSTEM=seccomp",
+                                      source_field),
+                           "Seccomp profile not installed: %s", result.error);
+                snprintf(why, why_size, "%s", result.error);
+                return r;
+        }
+        if (result.profile_changed || result.daemon_json_changed) {
+                r = profile_pending_record(d->config->state_directory, installed);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot record the pending Docker restart under %s",
+                                          d->config->state_directory);
+                d->seccomp_restart_pending = true;
+                log_struct(LOG_NOTICE,
+                           LOG_FIELDS("MESSAGE_ID=" MSGID_SECCOMP_INSTALLED, "HOSTD_SUBSYSTEM=seccomp",
+                                      "HOSTD_CHANGE=seccomp-install", source_field, target_field),
+                           "Seccomp profile %s installed as %s (%s), daemon.json %s %s; dockerd uses it "
+                           "from its next restart",
+                           source, installed, result.profile_changed ? "new content" : "same content",
+                           daemon_json, result.daemon_json_changed ? "updated" : "unchanged");
+        } else
+                check_restart_pending(d);
+
+        *reply = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:I}", "source", source,
+                           "installed_profile", installed, "daemon_json", daemon_json,
+                           "profile_changed", result.profile_changed, "daemon_json_changed",
+                           result.daemon_json_changed, "restart_pending", d->seccomp_restart_pending,
+                           "syscall_rules", (json_int_t) result.stats.syscalls_added,
+                           "bpf_instructions", (json_int_t) result.stats.bpf_instructions);
+        return *reply ? 0 : -ENOMEM;
+}
+
 json_t *daemon_seccomp_audit_json(const Daemon *d) {
         json_t *list = json_array();
         bool compliant = true;
@@ -593,13 +655,14 @@ json_t *daemon_seccomp_audit_json(const Daemon *d) {
         const char *daemon_profile = d->swarm_known ? d->swarm.seccomp_profile : "";
         bool profile_ours = STREQ(daemon_profile, d->config->seccomp_installed_profile);
 
-        return json_pack("{s:o, s:b, s:s, s:b, s:I, s:s?, s:s, s:b}", "containers", list, "compliant",
+        return json_pack("{s:o, s:b, s:s, s:b, s:I, s:s?, s:s, s:b, s:b}", "containers", list, "compliant",
                          compliant && profile_ours, "enforcement",
                          d->config->seccomp_enforcement == SECCOMP_ENFORCE_STOP ? "stop" : "report",
                          "docker_reachable", d->docker_reachable, "containers_stopped",
                          (json_int_t) d->containers_stopped, "daemon_profile",
                          daemon_profile[0] ? daemon_profile : NULL, "expected_profile",
-                         d->config->seccomp_installed_profile, "daemon_profile_is_ours", profile_ours);
+                         d->config->seccomp_installed_profile, "daemon_profile_is_ours", profile_ours,
+                         "restart_pending", d->seccomp_restart_pending);
 }
 
 static const char *iso8601(uint64_t usec, char *buf, size_t size) {

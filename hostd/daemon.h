@@ -41,6 +41,7 @@ typedef struct Daemon {
         ContainerFinding *containers; /* running containers, as last assessed */
         size_t n_containers;
         uint64_t containers_stopped;
+        bool seccomp_restart_pending; /* installed; dockerd not restarted since */
 
         FirewallManager *firewall; /* NULL when the firewall is disabled and
                                     * netlink is not available */
@@ -66,6 +67,11 @@ int daemon_reload(Daemon *d, char *why, size_t why_size);
 /* Applies the configuration file's firewall now, rolling back by itself
  * after timeout_sec unless confirmed (0: no confirmation needed). */
 int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why_size);
+
+/* Installs the profile at source as dockerd's default (see
+ * hostd/profile-install.h) and records the change. *reply gets what
+ * changed; on failure why names the reason and nothing changed. */
+int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *why, size_t why_size);
 
 /* {"containers": [...], "compliant": bool, "enforcement": "report"|"stop"} */
 json_t *daemon_seccomp_audit_json(const Daemon *d);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Installing a seccomp profile as dockerd's daemon-wide default, and
+ * knowing when dockerd has really picked it up.
+ *
+ * dockerd reads daemon.json "seccomp-profile" and the profile's content
+ * only when it starts, so an install is effective after the next restart of
+ * dockerd. hostd never restarts Docker under running tasks: the restart
+ * belongs to a drain of this node (patch waves). Until then the install is
+ * "pending", a state kept in a file under hostd's state directory (the
+ * boot ID and the CLOCK_BOOTTIME of the install) so that it survives a
+ * restart of hostd, and settled by comparing it with the start time of the
+ * dockerd process behind the API socket (its SO_PEERCRED pid). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/seccomp.h"
+
+#define PROFILE_PENDING_FILE "seccomp-restart-pending"
+
+typedef struct ProfileInstall {
+        bool profile_changed;      /* the installed file was written */
+        bool daemon_json_changed;  /* "seccomp-profile" was set */
+        SeccompStats stats;        /* of the filter for this host */
+        char error[768];           /* why it failed, located where it can be */
+} ProfileInstall;
+
+/* Validates source (parse, compile for the host with Docker's default
+ * capabilities and with all, load both in a child), then writes it to
+ * installed_path (mode 0644, atomically, only when the bytes differ) and
+ * sets "seccomp-profile" to installed_path in daemon_json (every other key
+ * kept). Nothing is changed when validation or reading daemon.json fails;
+ * a failure to write daemon.json puts the previous profile back.
+ * Returns 0 or a negative errno with ret->error set. */
+int profile_install(const char *source, const char *installed_path, const char *daemon_json,
+                    ProfileInstall *ret);
+
+/* Records that an install happened now, for profile_restart_pending(). */
+int profile_pending_record(const char *state_directory, const char *installed_path);
+
+/* Whether the dockerd serving docker_socket started before the recorded
+ * install (1), after it or on a later boot (0, and the record is removed),
+ * or nothing is recorded (0). Negative errno when dockerd's start cannot be
+ * read (not running): the record is kept. */
+int profile_restart_pending(const char *state_directory, const char *docker_socket);
+
+/* The start of process pid in CLOCK_BOOTTIME microseconds, from
+ * /proc/PID/stat (proc_root is "/proc" except in tests). */
+int process_start_boottime_usec(const char *proc_root, pid_t pid, uint64_t *ret);
