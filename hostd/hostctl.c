@@ -490,6 +490,7 @@ static int check_one(const char *file, json_t *results) {
         SeccompStats stats = {}, host_stats = {};
         const char *arches[32];
         size_t n_arches;
+        bool loaded = false;
         int r;
 
         r = seccomp_profile_load(file, &p, &error);
@@ -516,6 +517,7 @@ static int check_one(const char *file, json_t *results) {
                 r = -EINVAL;
         } else {
                 r = seccomp_profile_verify(p, &host_stats, &error);
+                loaded = r == 0;
                 if (r >= 0)
                         json_array_append_new(targets, stats_json(&host, &host_stats));
                 n_arches = profile_arches(p, arches, ELEMENTSOF(arches));
@@ -540,13 +542,16 @@ static int check_one(const char *file, json_t *results) {
                 return EXIT_FAILED;
         }
         if (arg_json)
-                json_array_append_new(results, json_pack("{s:s, s:b, s:O, s:O}", "file", file, "valid", 1,
-                                                         "warnings", warnings, "targets", targets));
+                json_array_append_new(results, json_pack("{s:s, s:b, s:b, s:O, s:O}", "file", file, "valid",
+                                                         1, "loaded", loaded, "warnings", warnings,
+                                                         "targets", targets));
         else
                 printf("%s: valid: %zu rules; on %s with Docker's default capabilities: %zu syscall "
-                       "rules, %zu BPF instructions; loads in the kernel\n",
+                       "rules, %zu BPF instructions; %s\n",
                        file, p->n_rules, host.arch, host_stats.syscalls_added,
-                       host_stats.bpf_instructions);
+                       host_stats.bpf_instructions,
+                       loaded ? "loads in the kernel"
+                              : "not loaded here: its SCMP_ACT_NOTIFY rules need their agent");
         return 0;
 }
 

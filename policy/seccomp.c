@@ -628,8 +628,11 @@ static int parse_rule(Parser *ps, const JsonValue *v, size_t index, SeccompRule 
         if (r < 0)
                 return r;
         if (rule->has_errno && !action_takes_errno(rule->action)) {
-                x = jv_object_get(v, "errnoRet") ?: jv_object_get(v, "errno");
-                return fail(ps->error, x, path, "an errno applies only to SCMP_ACT_ERRNO and "
+                bool numeric = jv_object_get(v, "errnoRet");
+
+                x = numeric ? jv_object_get(v, "errnoRet") : jv_object_get(v, "errno");
+                snprintf(p, sizeof(p), "%s.%s", path, numeric ? "errnoRet" : "errno");
+                return fail(ps->error, x, p, "an errno applies only to SCMP_ACT_ERRNO and "
                             "SCMP_ACT_TRACE, not %s", seccomp_action_name(rule->action));
         }
 
@@ -1302,7 +1305,7 @@ static int verify_target(const SeccompProfile *p, const SeccompTarget *t, Seccom
                 seccomp_compiled_stats(c, ret);
         r = seccomp_compiled_prove_load(c);
         if (r == -EOPNOTSUPP) /* SCMP_ACT_NOTIFY: compiled; loading needs its agent */
-                return 0;
+                return 1;
         if (r < 0)
                 return compile_fail(error, NULL, "", "the kernel refuses the filter built for %s: %s",
                                     t->arch, strerror(-r));
@@ -1311,12 +1314,13 @@ static int verify_target(const SeccompProfile *p, const SeccompTarget *t, Seccom
 
 int seccomp_profile_verify(const SeccompProfile *p, SeccompStats *ret, SeccompError *error) {
         SeccompTarget t;
-        int r;
+        int r, r2;
 
         seccomp_target_host(&t);
         r = verify_target(p, &t, ret, error);
         if (r < 0)
                 return r;
         t.caps = seccomp_all_caps;
-        return verify_target(p, &t, NULL, error);
+        r2 = verify_target(p, &t, NULL, error);
+        return r2 < 0 ? r2 : MAX(r, r2);
 }

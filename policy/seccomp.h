@@ -208,7 +208,9 @@ int seccomp_compiled_load(SeccompCompiled *c);
  * for the host's architecture both with Docker's default capabilities and
  * with all of them (privileged-like sets select other rules), and the
  * kernel loads both. *ret gets the stats of the default-capabilities
- * filter. -EINVAL with *error filled when any of it fails. */
+ * filter. Returns 0, or 1 when the filters compiled but were not loaded
+ * because SCMP_ACT_NOTIFY rules need their agent; -EINVAL with *error
+ * filled when any of it fails. */
 int seccomp_profile_verify(const SeccompProfile *p, SeccompStats *ret, SeccompError *error);
 
 /* libseccomp's pseudo filter code (a readable listing of the filter). */
