@@ -18,11 +18,10 @@ docker1() { "$DOCKER" -H "unix://$NODE1_SOCK" "$@"; }
 
 SOCK="$TMP/hostd.sock"
 CONF="$TMP/hostd.json"
-PROFILE="$TMP/hostd-hardened.json"
-cp "$HOSTD_SRC/policy/profiles/hostd-hardened.json" "$PROFILE"
+PROFILE="$TMP/etc-docker/seccomp/hostd-hardened.json"
 write_conf() {
-        printf '{"state-directory": "%s", "seccomp": {"enforcement": "%s", "installed-profile": "%s"}}\n' \
-                "$TMP/state" "$1" "$PROFILE" >"$CONF"
+        printf '{"state-directory": "%s", "seccomp": {"enforcement": "%s", "installed-profile": "%s", "daemon-json": "%s"}}\n' \
+                "$TMP/state" "$1" "$PROFILE" "$NODE1_DATA_ROOT/../daemon.json" >"$CONF"
 }
 audit() { "$HOSTCTL" --socket "$SOCK" --json seccomp audit || true; }
 finding() { # NAME FIELD
@@ -99,12 +98,47 @@ set +e
 rc=$?
 set -e
 expect_eq "$rc" 1 "audit fails while dockerd's default is not hostd's profile"
-jq --arg p "$PROFILE" '. + {"seccomp-profile": $p}' "$NODE1_DATA_ROOT/../daemon.json" >"$TMP/daemon.json"
-cp "$TMP/daemon.json" "$NODE1_DATA_ROOT/../daemon.json"
+# hostctl seccomp install: a broken profile is refused and changes nothing
+DAEMON_JSON="$NODE1_DATA_ROOT/../daemon.json"
+cp "$DAEMON_JSON" "$TMP/daemon.json.before"
+printf '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALOW"}]}\n' >"$TMP/broken.json"
+set +e
+out=$("$HOSTCTL" --socket "$SOCK" seccomp install "$TMP/broken.json" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "install refuses a broken profile"
+expect_contains "$out" "broken.json:1:80: syscalls[0].action: unknown action \"SCMP_ACT_ALOW\"" "with the located error"
+cmp -s "$DAEMON_JSON" "$TMP/daemon.json.before" || fail "daemon.json changed by a refused install"
+[ ! -e "$PROFILE" ] || fail "a refused install wrote the profile"
+ok "and changes nothing"
+
+out=$("$HOSTCTL" --socket "$SOCK" seccomp install "$HOSTD_SRC/policy/profiles/hostd-hardened.json")
+expect_contains "$out" "installed as $PROFILE" "install writes the profile where dockerd reads it"
+expect_contains "$out" "only while this node is drained" "and says the restart waits for a drain"
+cmp -s "$PROFILE" "$HOSTD_SRC/policy/profiles/hostd-hardened.json" || fail "installed profile differs"
+expect_eq "$(jq -r '."seccomp-profile"' "$DAEMON_JSON")" "$PROFILE" "daemon.json names it"
+expect_eq "$(jq -S 'del(."seccomp-profile")' "$DAEMON_JSON")" "$(jq -S . "$TMP/daemon.json.before")" \
+        "every other daemon.json key is kept"
+cmp -s "$DAEMON_JSON.hostd-orig" "$TMP/daemon.json.before" || fail "no backup of the original daemon.json"
+ok "the original daemon.json is kept as a backup"
+expect_eq "$(audit | jq -r .restart_pending)" true "the audit shows the restart pending"
+expect_eq "$(audit | jq -r .daemon_profile_is_ours)" false "dockerd still runs with its old default"
+grep -q "Seccomp profile .* installed as $PROFILE" "$TMP/sc.log" || fail "no change record for the install"
+ok "the install is a change record"
+out=$("$HOSTCTL" --socket "$SOCK" --json seccomp install "$HOSTD_SRC/policy/profiles/hostd-hardened.json")
+expect_eq "$(jq -r '"\(.profile_changed) \(.daemon_json_changed) \(.restart_pending)"' <<<"$out")" \
+        "false false true" "installing the same again changes nothing and stays pending"
+
+# the restart a drain would do
 "$SWARM" dockerd-restart 1
 wait_until 30 "hostd sees dockerd's new default profile" \
         bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r .daemon_profile_is_ours)\" = true ]"
 expect_eq "$(audit | jq -r .daemon_profile)" "$PROFILE" "docker info names hostd's profile"
+wait_until 15 "the pending restart is settled" \
+        bash -c "[ \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r .restart_pending)\" = false ]"
+ok "the restart settles the pending install"
+grep -q "dockerd restarted since the seccomp profile was installed" "$TMP/sc.log" || fail "no record of the profile taking effect"
+ok "and that is recorded"
 "$HOSTCTL" --socket "$SOCK" seccomp audit >/dev/null
 ok "audit passes once dockerd defaults to hostd's profile and every container is confined"
 set +e
