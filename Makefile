@@ -95,6 +95,13 @@ $(BUILD)/tests/%-client: $(BUILD)/obj/tests/integration/%-client.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+BENCH_SRCS := tests/bench/seccomp-compile.c
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 tests: all $(UNIT_BINS) $(ITEST_BINS)
 
 check-unit: $(UNIT_BINS)
@@ -139,7 +146,7 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: deps fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bench: deps all
+bench: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 demo: deps all
