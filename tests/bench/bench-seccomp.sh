@@ -68,14 +68,14 @@ done
 
 # the hardened profile as the daemon-wide default, installed by hostd
 printf '{"state-directory": "%s", "seccomp": {"installed-profile": "%s", "daemon-json": "%s"}}\n' \
-        "$TMP/state" "$TMP/installed/hostd-hardened.json" "$NODE1_DATA_ROOT/../daemon.json" >"$TMP/hostd.json"
+        "$TMP/state" "$TMP/etc-docker/hostd-hardened.json" "$NODE1_DATA_ROOT/../daemon.json" >"$TMP/hostd.json"
 DOCKER_HOST="unix://$NODE1_SOCK" nsenter --net="$NODE1_NETNS" "$BUILD/hostd" --config "$TMP/hostd.json" \
         --socket "$TMP/hostd.sock" --log-target=stderr 2>"$TMP/hostd.log" &
 HOSTD_PID=$!
 for _ in $(seq 1 50); do [ -S "$TMP/hostd.sock" ] && break; sleep 0.1; done
 "$BUILD/hostctl" --socket "$TMP/hostd.sock" seccomp install policy/profiles/hostd-hardened.json >/dev/null
 "$SWARM" dockerd-restart 1 >/dev/null 2>&1
-docker1 info --format '{{json .SecurityOptions}}' | grep -q "profile=$TMP/installed/hostd-hardened.json" ||
+docker1 info --format '{{json .SecurityOptions}}' | grep -q "profile=$TMP/etc-docker/hostd-hardened.json" ||
         { echo "bench: dockerd did not take the profile" >&2; exit 1; }
 for _ in $(seq 1 "$ROUNDS"); do
         loop >>"$TMP/installed"
