@@ -449,19 +449,6 @@ static json_t *stats_json(const SeccompTarget *t, const SeccompStats *st) {
                          (json_int_t) st->bpf_instructions, "bpf_bytes", (json_int_t) st->bpf_bytes);
 }
 
-/* Another architecture's filter: compiled only, this kernel cannot load it. */
-static int check_target(const SeccompProfile *p, const SeccompTarget *t, SeccompStats *stats,
-                        SeccompError *error) {
-        _cleanup_(seccomp_compiled_freep) SeccompCompiled *c = NULL;
-        int r;
-
-        r = seccomp_compile(p, t, &c, error);
-        if (r < 0)
-                return r;
-        seccomp_compiled_stats(c, stats);
-        return 0;
-}
-
 /* Every architecture the profile maps, besides the host's. */
 static size_t profile_arches(const SeccompProfile *p, const char **out, size_t max) {
         size_t n = 0;
@@ -526,7 +513,7 @@ static int check_one(const char *file, json_t *results) {
                                 continue;
                         t = host;
                         t.arch = arches[i];
-                        r = check_target(p, &t, &stats, &error);
+                        r = seccomp_check_target(p, &t, &stats, &error);
                         if (r >= 0)
                                 json_array_append_new(targets, stats_json(&t, &stats));
                 }

@@ -1309,7 +1309,7 @@ int seccomp_compiled_export_pfc(SeccompCompiled *c, int fd) {
         return seccomp_export_pfc(c->ctx, fd);
 }
 
-static int verify_target(const SeccompProfile *p, const SeccompTarget *t, SeccompStats *ret,
+int seccomp_check_target(const SeccompProfile *p, const SeccompTarget *t, SeccompStats *ret,
                          SeccompError *error) {
         _cleanup_(seccomp_compiled_freep) SeccompCompiled *c = NULL;
         int r;
@@ -1320,7 +1320,7 @@ static int verify_target(const SeccompProfile *p, const SeccompTarget *t, Seccom
         if (ret)
                 seccomp_compiled_stats(c, ret);
         r = seccomp_compiled_prove_load(c);
-        if (r == -EOPNOTSUPP) /* SCMP_ACT_NOTIFY: compiled; loading needs its agent */
+        if (r == -EOPNOTSUPP || r == -EXDEV) /* notify rules, or not this kernel's arch */
                 return 1;
         if (r < 0)
                 return compile_fail(error, NULL, "", "the kernel refuses the filter built for %s: %s",
@@ -1333,10 +1333,10 @@ int seccomp_profile_verify(const SeccompProfile *p, SeccompStats *ret, SeccompEr
         int r, r2;
 
         seccomp_target_host(&t);
-        r = verify_target(p, &t, ret, error);
+        r = seccomp_check_target(p, &t, ret, error);
         if (r < 0)
                 return r;
         t.caps = seccomp_all_caps;
-        r2 = verify_target(p, &t, NULL, error);
+        r2 = seccomp_check_target(p, &t, NULL, error);
         return r2 < 0 ? r2 : MAX(r, r2);
 }

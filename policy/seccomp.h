@@ -204,6 +204,14 @@ int seccomp_compiled_prove_load(SeccompCompiled *c);
  * child process about to exec the command under test. */
 int seccomp_compiled_load(SeccompCompiled *c);
 
+/* Compiles for one target and, when the target is this host's
+ * architecture, has the kernel load the filter in a child. Returns 0 when
+ * loaded, 1 when only compiled (another architecture, or SCMP_ACT_NOTIFY
+ * rules whose agent is not there), -EINVAL with *error filled otherwise.
+ * *ret (optional) gets the stats. */
+int seccomp_check_target(const SeccompProfile *p, const SeccompTarget *t, SeccompStats *ret,
+                         SeccompError *error);
+
 /* What must hold before a profile is installed on this host: it compiles
  * for the host's architecture both with Docker's default capabilities and
  * with all of them (privileged-like sets select other rules), and the
