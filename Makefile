@@ -135,7 +135,7 @@ endif
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
-FUZZ_LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c))
+FUZZ_LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c patching/*.c))
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
