@@ -19,6 +19,7 @@ DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 
 CC ?= cc
+CXX ?= c++
 CLANG ?= clang
 PKG_CONFIG ?= pkg-config
 SANITIZE ?=
@@ -32,7 +33,7 @@ comma := ,
 
 PKGS := libsystemd jansson libcurl libmicrohttpd libnftnl libmnl libseccomp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lapt-pkg -lstdc++ -lm
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
@@ -45,6 +46,8 @@ BASE_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(BASE_CFLAGS)) -O1 \
 SAN_LDFLAGS := -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS := $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+# the libapt-pkg shim, the only C++: same warnings where they apply to C++
+ALL_CXXFLAGS := -std=c++17 $(filter-out -std=gnu11 -Wmissing-prototypes -Wstrict-prototypes,$(BASE_CFLAGS)) $(CXXFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
 
 # Everything but the two programs' main files goes into one static library
@@ -52,7 +55,8 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
 MAINS := hostd/hostd-main.c hostd/hostctl.c
 LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c firewall/*.c patching/*.c) \
 	$(filter-out $(MAINS),$(wildcard hostd/*.c)))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_CXX_SRCS := $(wildcard patching/*.cc)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRCS:%.cc=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libhostd.a
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
@@ -76,6 +80,10 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
