@@ -16,6 +16,7 @@
 #include "hostd/control.h"
 #include "policy/config.h"
 #include "policy/seccomp.h"
+#include "patching/plan.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -780,6 +781,125 @@ static int cmd_seccomp(int argc, char *argv[]) {
         return EXIT_USAGE;
 }
 
+/* hostctl patch plan --root DIR: the apt backend acting directly on a
+ * root, without a daemon (tests, image builds), as apt-get -o Dir= does. */
+static int cmd_patch_plan(int argc, char *argv[]) {
+        enum { ARG_ROOT = 0x100, ARG_REFRESH, ARG_SECURITY_ONLY, ARG_ALLOW, ARG_DENY, ARG_HOLD };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "refresh", no_argument, NULL, ARG_REFRESH },
+                { "security-only", no_argument, NULL, ARG_SECURITY_ONLY },
+                { "allow", required_argument, NULL, ARG_ALLOW },
+                { "deny", required_argument, NULL, ARG_DENY },
+                { "hold", required_argument, NULL, ARG_HOLD },
+                {},
+        };
+        const char *allow[33] = {}, *deny[33] = {}, *held[33] = {};
+        size_t n_allow = 0, n_deny = 0, n_held = 0, n_updates;
+        const char *root = NULL;
+        bool refresh = false;
+        PatchPolicy policy = { .allow = allow, .deny = deny, .held = held };
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        PackageUpdate *updates = NULL;
+        AptSession *apt = NULL;
+        char err[2048];
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOT:
+                        root = optarg;
+                        break;
+                case ARG_REFRESH:
+                        refresh = true;
+                        break;
+                case ARG_SECURITY_ONLY:
+                        policy.security_only = true;
+                        break;
+                case ARG_ALLOW:
+                case ARG_DENY:
+                case ARG_HOLD: {
+                        const char **list = c == ARG_ALLOW ? allow : c == ARG_DENY ? deny : held;
+                        size_t *n = c == ARG_ALLOW ? &n_allow : c == ARG_DENY ? &n_deny : &n_held;
+                        if (*n >= 32) {
+                                fprintf(stderr, "hostctl: at most 32 of each of --allow, --deny, --hold\n");
+                                return EXIT_USAGE;
+                        }
+                        list[(*n)++] = optarg;
+                        break;
+                }
+                default:
+                        return EXIT_USAGE;
+                }
+        if (!root || optind != argc) {
+                fprintf(stderr, "hostctl: usage: hostctl patch plan --root DIR [--refresh] [--security-only] "
+                                "[--allow GLOB]... [--deny GLOB]... [--hold NAME]...\n"
+                                "(without --root, plans come from hostd: not available yet)\n");
+                return EXIT_USAGE;
+        }
+        r = apt_session_open(root, &apt, err, sizeof(err));
+        if (r >= 0 && refresh)
+                r = apt_refresh(apt, err, sizeof(err));
+        if (r >= 0)
+                r = apt_plan_upgrade(apt, &updates, &n_updates, err, sizeof(err));
+        apt_session_close(apt);
+        if (r < 0) {
+                fprintf(stderr, "hostctl: %s: %s\n", root, err);
+                return EXIT_FAILED;
+        }
+        r = plan_build(updates, n_updates, &policy, &plan);
+        if (r < 0) {
+                fprintf(stderr, "hostctl: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        if (arg_json) {
+                _cleanup_(json_decrefp) json_t *items = json_array(), *j = NULL;
+                for (size_t i = 0; i < plan->n; i++) {
+                        const PlanItem *it = &plan->items[i];
+                        json_array_append_new(items,
+                                              json_pack("{s:s, s:s, s:s?, s:s, s:b, s:s?, s:s?, s:b, s:s, s:s?}",
+                                                        "name", it->update.name, "arch", it->update.arch, "from",
+                                                        it->update.from, "to", it->update.to, "security",
+                                                        it->update.security, "origin", it->update.origin, "suite",
+                                                        it->update.suite, "included",
+                                                        it->decision == PLAN_INCLUDED, "reason",
+                                                        plan_decision_to_string(it->decision), "matched",
+                                                        it->matched));
+                }
+                j = json_pack("{s:s, s:s, s:O, s:I, s:I}", "id", plan->id, "root", root, "packages", items,
+                              "included", (json_int_t) plan->n_included, "security",
+                              (json_int_t) plan->n_security);
+                return print_json(j);
+        }
+        printf("%-32s %-22s %-22s %-8s %s\n", "PACKAGE", "FROM", "TO", "SECURITY", "REASON");
+        for (size_t i = 0; i < plan->n; i++) {
+                const PlanItem *it = &plan->items[i];
+                char reason[160];
+
+                if (it->decision == PLAN_INCLUDED)
+                        snprintf(reason, sizeof(reason), "%s (%s)", it->update.from ? "upgrade" : "new",
+                                 it->update.suite ? it->update.suite : "?");
+                else
+                        snprintf(reason, sizeof(reason), "skipped: %s%s%s%s",
+                                 plan_decision_to_string(it->decision), it->matched ? " (" : "",
+                                 it->matched ? it->matched : "", it->matched ? ")" : "");
+                printf("%-32s %-22s %-22s %-8s %s\n", it->update.name,
+                       it->update.from ? it->update.from : "-", it->update.to,
+                       it->update.security ? "yes" : "no", reason);
+        }
+        printf("\nplan %.12s: %zu of %zu updates included, %zu security\n", plan->id, plan->n_included,
+               plan->n, plan->n_security);
+        return 0;
+}
+
+static int cmd_patch(int argc, char *argv[]) {
+        if (argc >= 2 && STREQ(argv[1], "plan"))
+                return cmd_patch_plan(argc - 1, argv + 1);
+        fprintf(stderr, "hostctl: usage: hostctl patch plan --root DIR [...]\n");
+        return EXIT_USAGE;
+}
+
 static void help(void) {
         printf("Usage: hostctl [OPTIONS] COMMAND ...\n\n"
                "Talks to hostd, the Docker Swarm node hardening daemon.\n\n"
@@ -804,7 +924,10 @@ static void help(void) {
                "  seccomp install [FILE] install a profile as dockerd's default (default: the\n"
                "                         shipped hardened profile)\n"
                "  seccomp audit          every running container: under a seccomp filter?\n"
-               "                         (exit 1 when one is not)\n\n"
+               "                         (exit 1 when one is not)\n"
+               "  patch plan --root DIR [--refresh] [--security-only] [--allow GLOB]\n"
+               "             [--deny GLOB] [--hold NAME]\n"
+               "                         the upgrades of a Debian root, filtered, with the plan ID\n\n"
                "Options:\n"
                "  --socket PATH          hostd's control socket (default %s)\n"
                "  --json                 print JSON instead of tables\n"
@@ -832,6 +955,7 @@ int main(int argc, char *argv[]) {
                 { "config", cmd_config },
                 { "firewall", cmd_firewall },
                 { "seccomp", cmd_seccomp },
+                { "patch", cmd_patch },
         };
         int c, r = EXIT_USAGE;
 
