@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Patch plans: every update kept with the decision about it, and an ID
+ * that changes exactly when what the plan would do changes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "patching/plan.h"
+
+static PackageUpdate *updates(size_t *n) {
+        static const struct {
+                const char *name, *arch, *from, *to;
+                bool security;
+        } src[] = {
+                { "bash", "amd64", "5.2.15-2+b2", "5.2.15-2+b7", false },
+                { "linux-image-6.1.0-27-amd64", "amd64", NULL, "6.1.115-1", true },
+                { "openssl", "amd64", "3.0.11-1", "3.0.13-1", true },
+                { "postgresql-15", "amd64", "15.8-0", "15.10-0", true },
+        };
+        PackageUpdate *u = calloc(ELEMENTSOF(src), sizeof(PackageUpdate));
+
+        assert_non_null(u);
+        for (size_t i = 0; i < ELEMENTSOF(src); i++) {
+                u[i].name = strdup(src[i].name);
+                u[i].arch = strdup(src[i].arch);
+                u[i].from = src[i].from ? strdup(src[i].from) : NULL;
+                u[i].to = strdup(src[i].to);
+                u[i].security = src[i].security;
+                u[i].suite = strdup(src[i].security ? "bookworm-security" : "bookworm");
+        }
+        *n = ELEMENTSOF(src);
+        return u;
+}
+
+static Plan *build(const PatchPolicy *policy) {
+        size_t n;
+        PackageUpdate *u = updates(&n);
+        Plan *p = NULL;
+
+        assert_int_equal(plan_build(u, n, policy, &p), 0);
+        return p;
+}
+
+static void test_all(void **state _unused_) {
+        PatchPolicy policy = {};
+        Plan *p = build(&policy), *again = build(&policy);
+
+        assert_int_equal(p->n, 4);
+        assert_int_equal(p->n_included, 4);
+        assert_int_equal(p->n_security, 3);
+        assert_int_equal(strlen(p->id), 64);
+        /* the same updates under the same policy: the same ID */
+        assert_string_equal(p->id, again->id);
+        plan_free(p);
+        plan_free(again);
+}
+
+static void test_security_only(void **state _unused_) {
+        PatchPolicy all = {}, sec = { .security_only = true };
+        Plan *p = build(&sec), *q = build(&all);
+
+        assert_int_equal(p->n_included, 3);
+        assert_int_equal(p->items[0].decision, PLAN_NOT_SECURITY); /* bash */
+        assert_string_equal(plan_decision_to_string(p->items[0].decision), "not a security update");
+        assert_string_not_equal(p->id, q->id);
+        plan_free(p);
+        plan_free(q);
+}
+
+static void test_allow_deny_hold(void **state _unused_) {
+        static const char *const deny[] = { "linux-image-*", NULL };
+        static const char *const allow[] = { "openssl", "linux-*", "bash", NULL };
+        static const char *const held[] = { "bash", NULL };
+        PatchPolicy policy = { .allow = allow, .deny = deny, .held = held };
+        Plan *p = build(&policy);
+
+        assert_int_equal(p->items[0].decision, PLAN_HELD);
+        assert_string_equal(p->items[0].matched, "bash");
+        /* deny wins over allow */
+        assert_int_equal(p->items[1].decision, PLAN_DENIED);
+        assert_string_equal(p->items[1].matched, "linux-image-*");
+        assert_int_equal(p->items[2].decision, PLAN_INCLUDED);
+        assert_int_equal(p->items[3].decision, PLAN_NOT_ALLOWED);
+        assert_int_equal(p->n_included, 1);
+        plan_free(p);
+}
+
+static void test_empty(void **state _unused_) {
+        PatchPolicy policy = {};
+        Plan *p = NULL, *q = NULL;
+
+        assert_int_equal(plan_build(NULL, 0, &policy, &p), 0);
+        assert_int_equal(p->n, 0);
+        /* sha256 of nothing */
+        assert_string_equal(p->id, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        /* everything filtered out is the same (empty) transaction */
+        PatchPolicy none = { .deny = (const char *const[]){ "*", NULL } };
+        q = build(&none);
+        assert_string_equal(q->id, p->id);
+        plan_free(p);
+        plan_free(q);
+        assert_null(plan_free(NULL));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_all),
+                cmocka_unit_test(test_security_only),
+                cmocka_unit_test(test_allow_deny_hold),
+                cmocka_unit_test(test_empty),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
