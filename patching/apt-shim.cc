@@ -175,11 +175,7 @@ static void updates_clear(std::vector<PackageUpdate> &v) {
         v.clear();
 }
 
-void package_updates_free(PackageUpdate *u, size_t n) {
-        for (size_t i = 0; u && i < n; i++)
-                update_clear(&u[i]);
-        free(u);
-}
+
 
 static char *dup_or_null(const char *s) {
         return s ? strdup(s) : nullptr;

@@ -23,6 +23,7 @@ typedef struct PackageUpdate {
         char *suite;    /* "bookworm-security" */
 } PackageUpdate;
 
+/* Frees the strings of each update and the array (defined in plan.c). */
 void package_updates_free(PackageUpdate *u, size_t n);
 
 typedef struct AptSession AptSession;

@@ -38,18 +38,27 @@ static PlanDecision decide(const PackageUpdate *u, const PatchPolicy *policy, co
         return PLAN_INCLUDED;
 }
 
+static void update_done(PackageUpdate *u) {
+        free(u->name);
+        free(u->arch);
+        free(u->from);
+        free(u->to);
+        free(u->origin);
+        free(u->suite);
+}
+
+/* here, in C, so that programs without the C++ shim can free updates too */
+void package_updates_free(PackageUpdate *u, size_t n) {
+        for (size_t i = 0; u && i < n; i++)
+                update_done(&u[i]);
+        free(u);
+}
+
 Plan *plan_free(Plan *p) {
         if (!p)
                 return NULL;
-        for (size_t i = 0; i < p->n; i++) {
-                PackageUpdate *u = &p->items[i].update;
-                free(u->name);
-                free(u->arch);
-                free(u->from);
-                free(u->to);
-                free(u->origin);
-                free(u->suite);
-        }
+        for (size_t i = 0; i < p->n; i++)
+                update_done(&p->items[i].update);
         free(p->items);
         free(p);
         return NULL;
