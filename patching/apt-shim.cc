@@ -159,19 +159,9 @@ extern "C" int apt_installed(AptSession *s, PackageSet *ret) {
         return 0;
 }
 
-static void update_clear(PackageUpdate *u) {
-        free(u->name);
-        free(u->arch);
-        free(u->from);
-        free(u->to);
-        free(u->origin);
-        free(u->suite);
-        *u = PackageUpdate{};
-}
-
 static void updates_clear(std::vector<PackageUpdate> &v) {
         for (PackageUpdate &u : v)
-                update_clear(&u);
+                package_update_done(&u);
         v.clear();
 }
 

@@ -23,7 +23,9 @@ typedef struct PackageUpdate {
         char *suite;    /* "bookworm-security" */
 } PackageUpdate;
 
-/* Frees the strings of each update and the array (defined in plan.c). */
+/* Frees one update's strings; and the strings of each update and the
+ * array. Defined in plan.c, in C, for programs without the shim. */
+void package_update_done(PackageUpdate *u);
 void package_updates_free(PackageUpdate *u, size_t n);
 
 typedef struct AptSession AptSession;

@@ -38,19 +38,20 @@ static PlanDecision decide(const PackageUpdate *u, const PatchPolicy *policy, co
         return PLAN_INCLUDED;
 }
 
-static void update_done(PackageUpdate *u) {
+void package_update_done(PackageUpdate *u) {
         free(u->name);
         free(u->arch);
         free(u->from);
         free(u->to);
         free(u->origin);
         free(u->suite);
+        *u = (PackageUpdate){};
 }
 
 /* here, in C, so that programs without the C++ shim can free updates too */
 void package_updates_free(PackageUpdate *u, size_t n) {
         for (size_t i = 0; u && i < n; i++)
-                update_done(&u[i]);
+                package_update_done(&u[i]);
         free(u);
 }
 
@@ -58,7 +59,7 @@ Plan *plan_free(Plan *p) {
         if (!p)
                 return NULL;
         for (size_t i = 0; i < p->n; i++)
-                update_done(&p->items[i].update);
+                package_update_done(&p->items[i].update);
         free(p->items);
         free(p);
         return NULL;
