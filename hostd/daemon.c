@@ -384,7 +384,7 @@ int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why
 
         r = config_load(d->config_path, &c, &error);
         if (r < 0) {
-                config_error_format(&error, d->config_path, why, why_size);
+                located_error_format(&error, d->config_path, why, why_size);
                 return r;
         }
         if (!d->firewall) {
@@ -422,7 +422,7 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
         sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
         r = config_load(d->config_path, &c, &error);
         if (r < 0) {
-                config_error_format(&error, d->config_path, why, why_size);
+                located_error_format(&error, d->config_path, why, why_size);
                 log_struct(LOG_ERR, LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_REJECTED),
                            "Configuration not reloaded, keeping the running one: %s", why);
                 sd_notify(0, "READY=1");
@@ -492,7 +492,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
 
         r = config_load(config_path, &d->config, &error);
         if (r < 0) {
-                config_error_format(&error, config_path, why, sizeof(why));
+                located_error_format(&error, config_path, why, sizeof(why));
                 log_struct(LOG_ERR, LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_REJECTED),
                            "Invalid configuration, not starting: %s", why);
                 return r;

@@ -218,7 +218,7 @@ static int cmd_config(int argc, char *argv[]) {
 
         r = config_load(file, &config, &error);
         if (r < 0) {
-                config_error_format(&error, file, message, sizeof(message));
+                located_error_format(&error, file, message, sizeof(message));
                 if (arg_json) {
                         json_t *j = json_pack("{s:s, s:b, s:s, s:s, s:i, s:i}", "file", file,
                                               "valid", 0, "error", message, "path", error.path,
@@ -247,7 +247,7 @@ static int load_config_or_report(const char *file, HostdConfig **ret) {
 
         r = config_load(file, ret, &error);
         if (r < 0) {
-                config_error_format(&error, file, message, sizeof(message));
+                located_error_format(&error, file, message, sizeof(message));
                 fprintf(stderr, "%s\n", message);
                 return EXIT_FAILED;
         }
@@ -427,14 +427,20 @@ static int cmd_seccomp_audit(void) {
 static void print_profile_error(const char *file, const SeccompError *e, const char *what) {
         char message[700];
 
-        seccomp_error_format(e, file, message, sizeof(message));
+        located_error_format(e, file, message, sizeof(message));
         fprintf(stderr, "%s%s\n", what, message);
+}
+
+/* the warnings kept with the profile (the first SECCOMP_MAX_WARNINGS) */
+static void print_profile_warnings(const char *file, const SeccompProfile *p) {
+        for (size_t i = 0; i < MIN(p->n_warnings, (size_t) SECCOMP_MAX_WARNINGS); i++)
+                print_profile_error(file, &p->warnings[i], "warning: ");
 }
 
 static json_t *profile_error_json(const char *file, const SeccompError *e) {
         char message[700];
 
-        seccomp_error_format(e, file, message, sizeof(message));
+        located_error_format(e, file, message, sizeof(message));
         return json_pack("{s:s, s:s, s:i, s:i, s:s}", "text", message, "path", e->path, "line",
                          (int) e->line, "column", (int) e->column, "message", e->message);
 }
@@ -490,34 +496,27 @@ static int check_one(const char *file, json_t *results) {
                         print_profile_error(file, &error, "");
                 return EXIT_FAILED;
         }
-        for (size_t i = 0; i < MIN(p->n_warnings, (size_t) SECCOMP_MAX_WARNINGS); i++) {
-                if (arg_json)
+        if (arg_json)
+                for (size_t i = 0; i < MIN(p->n_warnings, (size_t) SECCOMP_MAX_WARNINGS); i++)
                         json_array_append_new(warnings, profile_error_json(file, &p->warnings[i]));
-                else
-                        print_profile_error(file, &p->warnings[i], "warning: ");
-        }
+        else
+                print_profile_warnings(file, p);
 
+        /* an unconfined profile ({}) is refused by the compiler, with why */
         seccomp_target_host(&host);
-        if (!p->has_default) {
-                error = (SeccompError){};
-                snprintf(error.message, sizeof(error.message),
-                         "no defaultAction and no syscalls: Docker reads this as seccomp disabled");
-                r = -EINVAL;
-        } else {
-                r = seccomp_profile_verify(p, &host_stats, &error);
-                loaded = r == 0;
+        r = seccomp_profile_verify(p, &host_stats, &error);
+        loaded = r == 0;
+        if (r >= 0)
+                json_array_append_new(targets, stats_json(&host, &host_stats));
+        n_arches = profile_arches(p, arches, ELEMENTSOF(arches));
+        for (size_t i = 0; r >= 0 && i < n_arches; i++) {
+                if (STREQ(arches[i], host.arch))
+                        continue;
+                t = host;
+                t.arch = arches[i];
+                r = seccomp_check_target(p, &t, &stats, &error);
                 if (r >= 0)
-                        json_array_append_new(targets, stats_json(&host, &host_stats));
-                n_arches = profile_arches(p, arches, ELEMENTSOF(arches));
-                for (size_t i = 0; r >= 0 && i < n_arches; i++) {
-                        if (STREQ(arches[i], host.arch))
-                                continue;
-                        t = host;
-                        t.arch = arches[i];
-                        r = seccomp_check_target(p, &t, &stats, &error);
-                        if (r >= 0)
-                                json_array_append_new(targets, stats_json(&t, &stats));
-                }
+                        json_array_append_new(targets, stats_json(&t, &stats));
         }
         if (r < 0) {
                 if (arg_json)
@@ -623,8 +622,7 @@ static int load_profile_or_report(const char *file, SeccompProfile **ret) {
                 print_profile_error(file, &error, "");
                 return EXIT_FAILED;
         }
-        for (size_t i = 0; i < MIN((*ret)->n_warnings, (size_t) SECCOMP_MAX_WARNINGS); i++)
-                print_profile_error(file, &(*ret)->warnings[i], "warning: ");
+        print_profile_warnings(file, *ret);
         return 0;
 }
 

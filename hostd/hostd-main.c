@@ -109,7 +109,7 @@ static int run_oneshot(void) {
 
         r = config_load(arg_config, &config, &error);
         if (r < 0) {
-                config_error_format(&error, arg_config, message, sizeof(message));
+                located_error_format(&error, arg_config, message, sizeof(message));
                 log_error("Invalid configuration, nothing applied: %s", message);
                 return r;
         }

@@ -45,7 +45,7 @@ int profile_install(const char *source, const char *installed_path, const char *
         if (r >= 0)
                 r = seccomp_profile_verify(profile, &ret->stats, &error);
         if (r < 0) {
-                seccomp_error_format(&error, source, ret->error, sizeof(ret->error));
+                located_error_format(&error, source, ret->error, sizeof(ret->error));
                 return r == -ENOMEM ? r : -EINVAL;
         }
         /* daemon.json must be readable as an object before anything changes */

@@ -28,17 +28,6 @@ const char *journal_state_to_string(JournalState s) {
         return s < _JOURNAL_STATE_MAX ? state_names[s] : "?";
 }
 
-void journal_error_format(const JournalError *error, const char *filename, char *buf, size_t size) {
-        const char *f = filename ? filename : "<journal>";
-
-        if (error->line > 0)
-                snprintf(buf, size, "%s:%u:%u: %s%s%s", f, error->line, error->column, error->path,
-                         error->path[0] ? ": " : "", error->message);
-        else
-                snprintf(buf, size, "%s: %s%s%s", f, error->path, error->path[0] ? ": " : "",
-                         error->message);
-}
-
 /* ---- package sets ------------------------------------------------- */
 
 static bool field_ok(const char *s) {
@@ -260,30 +249,14 @@ int journal_write(const char *dir, const JournalEntry *e) {
 
 /* ---- reading ------------------------------------------------------ */
 
-static int fail(JournalError *error, const JsonValue *at, const char *path, const char *format, ...)
-        _printf_(4, 5);
-
-static int fail(JournalError *error, const JsonValue *at, const char *path, const char *format, ...) {
-        va_list ap;
-
-        if (!error)
-                return -EINVAL;
-        *error = (JournalError){ .line = at ? at->line : 0, .column = at ? at->column : 0 };
-        snprintf(error->path, sizeof(error->path), "%s", path);
-        va_start(ap, format);
-        vsnprintf(error->message, sizeof(error->message), format, ap);
-        va_end(ap);
-        return -EINVAL;
-}
-
 static int need(const JsonValue *root, const char *key, JsonType type, const JsonValue **ret,
                 JournalError *error) {
         const JsonValue *v = jv_object_get(root, key);
 
         if (!v)
-                return fail(error, root, key, "missing");
+                return located_error_at(error, root, key, "missing");
         if (v->type != type)
-                return fail(error, v, key, "expected %s, got %s", jv_type_name(type), jv_type_name(v->type));
+                return located_error_at(error, v, key, "expected %s, got %s", jv_type_name(type), jv_type_name(v->type));
         *ret = v;
         return 0;
 }
@@ -295,7 +268,7 @@ static int get_time(const JsonValue *root, const char *key, uint64_t *ret, Journ
         if (r < 0)
                 return r;
         if (!v->number.is_integer || v->number.integer < 0)
-                return fail(error, v, key, "expected microseconds since the epoch");
+                return located_error_at(error, v, key, "expected microseconds since the epoch");
         *ret = (uint64_t) v->number.integer;
         return 0;
 }
@@ -313,18 +286,18 @@ static int get_set(const JsonValue *root, const char *key, PackageSet *set, Jour
 
                 snprintf(path, sizeof(path), "%s[%zu]", key, i);
                 if (item->type != JV_ARRAY || item->array.count != 3)
-                        return fail(error, item, path, "expected [name, arch, version]");
+                        return located_error_at(error, item, path, "expected [name, arch, version]");
                 for (size_t k = 0; k < 3; k++) {
                         const JsonValue *s = item->array.items[k];
                         char fpath[80];
 
                         snprintf(fpath, sizeof(fpath), "%s[%zu]", path, k);
                         if (s->type != JV_STRING || !field_ok(s->string.chars))
-                                return fail(error, s, fpath, "expected a non-empty string without spaces");
+                                return located_error_at(error, s, fpath, "expected a non-empty string without spaces");
                         f[k] = s->string.chars;
                 }
                 if (package_set_find(set, f[0], f[1]))
-                        return fail(error, item, path, "%s:%s is listed twice", f[0], f[1]);
+                        return located_error_at(error, item, path, "%s:%s is listed twice", f[0], f[1]);
                 r = package_set_put(set, f[0], f[1], f[2]);
                 if (r < 0)
                         return r;
@@ -338,25 +311,17 @@ int journal_parse(const char *text, size_t length, JournalEntry **ret, JournalEr
         _cleanup_(journal_entry_freep) JournalEntry *e = NULL;
         _cleanup_(jv_freep) JsonValue *root = NULL;
         const JsonValue *v;
-        JsonError jerr = {};
         int r;
 
         if (length > JOURNAL_MAX_SIZE) {
-                fail(error, NULL, "", "larger than %u bytes", JOURNAL_MAX_SIZE);
+                located_error_at(error, NULL, "", "larger than %u bytes", JOURNAL_MAX_SIZE);
                 return -E2BIG;
         }
-        r = jv_parse(text, length, &root, &jerr);
-        if (r == -ENOMEM)
+        r = jv_parse_document(text, length, &root, error);
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                if (error) {
-                        *error = (JournalError){ .line = jerr.line, .column = jerr.column };
-                        snprintf(error->message, sizeof(error->message), "%s", jerr.message);
-                }
-                return r;
-        }
         if (root->type != JV_OBJECT)
-                return fail(error, root, "", "expected an object, got %s", jv_type_name(root->type));
+                return located_error_at(error, root, "", "expected an object, got %s", jv_type_name(root->type));
         for (size_t i = 0; i < root->object.count; i++) {
                 const JsonMember *m = &root->object.members[i];
                 bool known = false;
@@ -364,7 +329,7 @@ int journal_parse(const char *text, size_t length, JournalEntry **ret, JournalEr
                 for (size_t k = 0; keys[k]; k++)
                         known = known || STREQ(keys[k], m->key);
                 if (!known) {
-                        fail(error, NULL, m->key, "unknown key \"%s\"", m->key);
+                        located_error_at(error, NULL, m->key, "unknown key \"%s\"", m->key);
                         if (error) {
                                 error->line = m->line;
                                 error->column = m->column;
@@ -375,7 +340,7 @@ int journal_parse(const char *text, size_t length, JournalEntry **ret, JournalEr
         if ((r = need(root, "version", JV_NUMBER, &v, error)) < 0)
                 return r;
         if (!v->number.is_integer || v->number.integer != JOURNAL_VERSION)
-                return fail(error, v, "version", "unsupported journal version %.15g (this hostd reads %d)",
+                return located_error_at(error, v, "version", "unsupported journal version %.15g (this hostd reads %d)",
                             v->number.real, JOURNAL_VERSION);
 
         e = calloc(1, sizeof(JournalEntry));
@@ -384,22 +349,22 @@ int journal_parse(const char *text, size_t length, JournalEntry **ret, JournalEr
         if ((r = need(root, "id", JV_STRING, &v, error)) < 0)
                 return r;
         if (!id_ok(v->string.chars))
-                return fail(error, v, "id", "\"%s\" is not a journal ID", v->string.chars);
+                return located_error_at(error, v, "id", "\"%s\" is not a journal ID", v->string.chars);
         snprintf(e->id, sizeof(e->id), "%s", v->string.chars);
         if ((r = need(root, "plan", JV_STRING, &v, error)) < 0)
                 return r;
         if (!is_hex(v->string.chars, 12, 64))
-                return fail(error, v, "plan", "expected a plan ID (hexadecimal)");
+                return located_error_at(error, v, "plan", "expected a plan ID (hexadecimal)");
         snprintf(e->plan, sizeof(e->plan), "%s", v->string.chars);
         if ((r = need(root, "backend", JV_STRING, &v, error)) < 0)
                 return r;
         if (!backend_ok(v->string.chars))
-                return fail(error, v, "backend", "\"%s\" is not apt or rpm", v->string.chars);
+                return located_error_at(error, v, "backend", "\"%s\" is not apt or rpm", v->string.chars);
         snprintf(e->backend, sizeof(e->backend), "%s", v->string.chars);
         if ((r = need(root, "root", JV_STRING, &v, error)) < 0)
                 return r;
         if (v->string.chars[0] != '/')
-                return fail(error, v, "root", "not an absolute path");
+                return located_error_at(error, v, "root", "not an absolute path");
         if (!(e->root = strdup(v->string.chars)))
                 return -ENOMEM;
         if ((r = need(root, "state", JV_STRING, &v, error)) < 0)
@@ -409,12 +374,12 @@ int journal_parse(const char *text, size_t length, JournalEntry **ret, JournalEr
                 if (STREQ(state_names[i], v->string.chars))
                         e->state = (JournalState) i;
         if (e->state == _JOURNAL_STATE_MAX)
-                return fail(error, v, "state", "unknown state \"%s\"", v->string.chars);
+                return located_error_at(error, v, "state", "unknown state \"%s\"", v->string.chars);
         if ((r = get_time(root, "started", &e->started_usec, error)) < 0 ||
             (r = get_time(root, "finished", &e->finished_usec, error)) < 0)
                 return r;
         if (e->finished_usec != 0 && e->finished_usec < e->started_usec)
-                return fail(error, jv_object_get(root, "finished"), "finished", "before the start");
+                return located_error_at(error, jv_object_get(root, "finished"), "finished", "before the start");
         if ((r = need(root, "message", JV_STRING, &v, error)) < 0)
                 return r;
         if (!(e->message = strdup(v->string.chars)))

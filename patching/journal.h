@@ -32,18 +32,13 @@
 #include <stdint.h>
 
 #include "common/macro.h"
+#include "policy/json.h"
 
 #define JOURNAL_VERSION 1
 #define JOURNAL_MAX_SIZE (64u << 20)
 
-typedef struct JournalError {
-        unsigned line, column; /* 0 when the error has no position */
-        char path[128];        /* field, e.g. "before[12][2]" */
-        char message[256];
-} JournalError;
-
-/* "FILE:LINE:COL: PATH: MESSAGE" */
-void journal_error_format(const JournalError *error, const char *filename, char *buf, size_t size);
+typedef LocatedError JournalError; /* path: e.g. "before[12][2]"; printed with
+                                    * located_error_format() */
 
 typedef struct PackageVersion {
         char *name, *arch, *version;

@@ -10,27 +10,6 @@
 #include "policy/config.h"
 #include "policy/json.h"
 
-static int config_fail(ConfigError *error, const JsonValue *at, const char *path,
-                       const char *format, ...) _printf_(4, 5);
-
-static int config_fail(ConfigError *error, const JsonValue *at, const char *path,
-                       const char *format, ...) {
-        va_list ap;
-
-        if (!error)
-                return -EINVAL;
-        *error = (ConfigError){};
-        if (at) {
-                error->line = at->line;
-                error->column = at->column;
-        }
-        snprintf(error->path, sizeof(error->path), "%s", path ? path : "");
-        va_start(ap, format);
-        vsnprintf(error->message, sizeof(error->message), format, ap);
-        va_end(ap);
-        return -EINVAL;
-}
-
 static void path_join(char *out, size_t size, const char *parent, const char *key) {
         if (parent && *parent)
                 snprintf(out, size, "%s.%s", parent, key);
@@ -42,7 +21,7 @@ static void path_join(char *out, size_t size, const char *parent, const char *ke
 static int check_keys(const JsonValue *object, const char *path,
                       const char *const *allowed, ConfigError *error) {
         if (object->type != JV_OBJECT)
-                return config_fail(error, object, path, "expected an object, got %s",
+                return located_error_at(error, object, path, "expected an object, got %s",
                                    jv_type_name(object->type));
 
         for (size_t i = 0; i < object->object.count; i++) {
@@ -57,7 +36,7 @@ static int check_keys(const JsonValue *object, const char *path,
                         continue;
 
                 path_join(p, sizeof(p), path, m->key);
-                config_fail(error, NULL, p, "unknown key \"%s\"", m->key);
+                located_error_at(error, NULL, p, "unknown key \"%s\"", m->key);
                 if (error) {
                         error->line = m->line;
                         error->column = m->column;
@@ -70,14 +49,14 @@ static int check_keys(const JsonValue *object, const char *path,
 static int get_uint(const JsonValue *v, const char *path, unsigned min, unsigned max,
                     unsigned *ret, ConfigError *error) {
         if (v->type != JV_NUMBER)
-                return config_fail(error, v, path, "expected an integer, got %s",
+                return located_error_at(error, v, path, "expected an integer, got %s",
                                    jv_type_name(v->type));
         /* 1e3 is an integer too; 1.5 is not; 1e30 is one out of range. */
         double real = v->number.real;
         if (!v->number.is_integer && real != floor(real))
-                return config_fail(error, v, path, "expected an integer, got a fraction");
+                return located_error_at(error, v, path, "expected an integer, got a fraction");
         if (real < (double) min || real > (double) max)
-                return config_fail(error, v, path, "%.15g is out of range %u..%u", real, min, max);
+                return located_error_at(error, v, path, "%.15g is out of range %u..%u", real, min, max);
         *ret = (unsigned) real;
         return 0;
 }
@@ -85,13 +64,13 @@ static int get_uint(const JsonValue *v, const char *path, unsigned min, unsigned
 static int get_absolute_path(const JsonValue *v, const char *path, char **ret,
                              ConfigError *error) {
         if (v->type != JV_STRING)
-                return config_fail(error, v, path, "expected a string, got %s",
+                return located_error_at(error, v, path, "expected a string, got %s",
                                    jv_type_name(v->type));
         if (v->string.chars[0] != '/')
-                return config_fail(error, v, path, "\"%s\" is not an absolute path",
+                return located_error_at(error, v, path, "\"%s\" is not an absolute path",
                                    v->string.chars);
         if (v->string.length >= 4096)
-                return config_fail(error, v, path, "path is too long");
+                return located_error_at(error, v, path, "path is too long");
 
         char *copy = strdup(v->string.chars);
         if (!copy)
@@ -108,19 +87,19 @@ static int get_socket_path(const JsonValue *v, const char *path, char **ret,
         const char *s;
 
         if (v->type != JV_STRING)
-                return config_fail(error, v, path, "expected a string, got %s",
+                return located_error_at(error, v, path, "expected a string, got %s",
                                    jv_type_name(v->type));
         s = v->string.chars;
         if (strncmp(s, "unix://", 7) == 0)
                 s += 7;
         else if (strstr(s, "://"))
-                return config_fail(error, v, path,
+                return located_error_at(error, v, path,
                                    "\"%s\": only unix sockets are supported", v->string.chars);
         if (s[0] != '/')
-                return config_fail(error, v, path, "\"%s\" is not an absolute path",
+                return located_error_at(error, v, path, "\"%s\" is not an absolute path",
                                    v->string.chars);
         if (strlen(s) > 107)
-                return config_fail(error, v, path, "socket path is longer than 107 bytes");
+                return located_error_at(error, v, path, "socket path is longer than 107 bytes");
 
         char *copy = strdup(s);
         if (!copy)
@@ -132,7 +111,7 @@ static int get_socket_path(const JsonValue *v, const char *path, char **ret,
 
 static int get_bool(const JsonValue *v, const char *path, bool *ret, ConfigError *error) {
         if (v->type != JV_BOOLEAN)
-                return config_fail(error, v, path, "expected true or false, got %s",
+                return located_error_at(error, v, path, "expected true or false, got %s",
                                    jv_type_name(v->type));
         *ret = v->boolean;
         return 0;
@@ -140,9 +119,9 @@ static int get_bool(const JsonValue *v, const char *path, bool *ret, ConfigError
 
 static int expect_array(const JsonValue *v, const char *path, size_t max, ConfigError *error) {
         if (v->type != JV_ARRAY)
-                return config_fail(error, v, path, "expected an array, got %s", jv_type_name(v->type));
+                return located_error_at(error, v, path, "expected an array, got %s", jv_type_name(v->type));
         if (v->array.count > max)
-                return config_fail(error, v, path, "more than %zu entries", max);
+                return located_error_at(error, v, path, "more than %zu entries", max);
         return 0;
 }
 
@@ -165,7 +144,7 @@ static int get_port_list(const JsonValue *v, const char *path, uint16_t *ports, 
                         return r;
                 for (size_t j = 0; j < *n; j++)
                         if (ports[j] == port)
-                                return config_fail(error, v->array.items[i], p,
+                                return located_error_at(error, v->array.items[i], p,
                                                    "port %u is listed twice", port);
                 ports[(*n)++] = (uint16_t) port;
         }
@@ -190,12 +169,12 @@ static int get_cidr_list(const JsonValue *v, const char *path, Cidr **cidrs, siz
                 snprintf(p, sizeof(p), "%s[%zu]", path, i);
                 if (item->type != JV_STRING) {
                         free(list);
-                        return config_fail(error, item, p, "expected a string, got %s",
+                        return located_error_at(error, item, p, "expected a string, got %s",
                                            jv_type_name(item->type));
                 }
                 if (cidr_parse(item->string.chars, &list[i]) < 0) {
                         free(list);
-                        return config_fail(error, item, p,
+                        return located_error_at(error, item, p,
                                            "\"%s\" is not an IPv4/IPv6 address or prefix "
                                            "(host bits must be zero)", item->string.chars);
                 }
@@ -224,17 +203,17 @@ static int get_interface_list(const JsonValue *v, const char *path, FirewallPoli
 
                 snprintf(p, sizeof(p), "%s[%zu]", path, i);
                 if (item->type != JV_STRING)
-                        return config_fail(error, item, p, "expected a string, got %s",
+                        return located_error_at(error, item, p, "expected a string, got %s",
                                            jv_type_name(item->type));
                 name = item->string.chars;
                 len = strlen(name);
                 if (len == 0 || len > 15 || STREQ(name, "*"))
-                        return config_fail(error, item, p,
+                        return located_error_at(error, item, p,
                                            "\"%s\" is not an interface name (1-15 bytes)", name);
                 for (size_t k = 0; k < len; k++)
                         if (name[k] == '/' || name[k] <= ' ' || name[k] == '"' ||
                             (unsigned char) name[k] >= 0x7f || (name[k] == '*' && k != len - 1))
-                                return config_fail(error, item, p,
+                                return located_error_at(error, item, p,
                                                    "\"%s\": invalid character in interface name "
                                                    "('*' may only end a prefix)", name);
                 snprintf(f->trusted_interfaces[f->n_trusted_interfaces++],
@@ -311,14 +290,14 @@ static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error)
                 return r;
         if ((v = jv_object_get(o, "enforcement"))) {
                 if (v->type != JV_STRING)
-                        return config_fail(error, v, "seccomp.enforcement", "expected a string, got %s",
+                        return located_error_at(error, v, "seccomp.enforcement", "expected a string, got %s",
                                            jv_type_name(v->type));
                 if (STREQ(v->string.chars, "report"))
                         c->seccomp_enforcement = SECCOMP_ENFORCE_REPORT;
                 else if (STREQ(v->string.chars, "stop"))
                         c->seccomp_enforcement = SECCOMP_ENFORCE_STOP;
                 else
-                        return config_fail(error, v, "seccomp.enforcement",
+                        return located_error_at(error, v, "seccomp.enforcement",
                                            "\"%s\" is not one of report, stop", v->string.chars);
         }
         if ((v = jv_object_get(o, "installed-profile")) &&
@@ -399,14 +378,14 @@ static int parse_log_level(const JsonValue *v, HostdConfig *c, ConfigError *erro
         };
 
         if (v->type != JV_STRING)
-                return config_fail(error, v, "log-level", "expected a string, got %s",
+                return located_error_at(error, v, "log-level", "expected a string, got %s",
                                    jv_type_name(v->type));
         for (size_t i = 0; i < ELEMENTSOF(levels); i++)
                 if (STREQ(v->string.chars, levels[i].name)) {
                         c->log_level = levels[i].level;
                         return 0;
                 }
-        return config_fail(error, v, "log-level",
+        return located_error_at(error, v, "log-level",
                            "\"%s\" is not one of error, warning, notice, info, debug",
                            v->string.chars);
 }
@@ -436,24 +415,16 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
-        JsonError jerr = {};
         int r;
 
         if (length > CONFIG_MAX_SIZE) {
-                config_fail(error, NULL, NULL, "configuration is larger than %d bytes",
+                located_error_at(error, NULL, NULL, "configuration is larger than %d bytes",
                             CONFIG_MAX_SIZE);
                 return -E2BIG;
         }
-        r = jv_parse(text, length, &root, &jerr);
-        if (r == -ENOMEM)
+        r = jv_parse_document(text, length, &root, error);
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                if (error) {
-                        *error = (ConfigError){ .line = jerr.line, .column = jerr.column };
-                        snprintf(error->message, sizeof(error->message), "%s", jerr.message);
-                }
-                return r;
-        }
 
         c = config_new_default();
         if (!c)
@@ -514,16 +485,6 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->seccomp_daemon_json);
         free(c);
         return NULL;
-}
-
-void config_error_format(const ConfigError *e, const char *filename, char *buffer,
-                         size_t size) {
-        char where[64] = "";
-
-        if (e->line > 0)
-                snprintf(where, sizeof(where), ":%u:%u", e->line, e->column);
-        snprintf(buffer, size, "%s%s: %s%s%s", filename ? filename : "<config>", where,
-                 e->path, e->path[0] ? ": " : "", e->message);
 }
 
 int config_docker_socket(const HostdConfig *config, const char *docker_host_env,

@@ -53,15 +53,12 @@
 
 #include "common/cidr.h"
 #include "common/macro.h"
+#include "policy/json.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/hostd/hostd.json"
 #define CONFIG_MAX_SIZE (1024 * 1024)
 
-typedef struct ConfigError {
-        unsigned line, column; /* 0 when the error has no position (I/O) */
-        char path[128];        /* key path such as "docker.socket", or "" */
-        char message[256];
-} ConfigError;
+typedef LocatedError ConfigError;
 
 #define FIREWALL_MAX_PORTS 64
 #define FIREWALL_MAX_INTERFACES 32
@@ -117,10 +114,6 @@ int config_load(const char *filename, HostdConfig **ret, ConfigError *error);
 
 HostdConfig *config_free(HostdConfig *config);
 DEFINE_CLEANUP_FUNC(HostdConfig, config_free);
-
-/* Formats "FILE:LINE:COL: PATH: MESSAGE" (parts omitted when absent). */
-void config_error_format(const ConfigError *error, const char *filename,
-                         char *buffer, size_t size);
 
 /* The Docker socket to use: the config's, else $DOCKER_HOST (unix:// only),
  * else /var/run/docker.sock. Returns a newly allocated path, or -EINVAL with

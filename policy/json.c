@@ -613,3 +613,44 @@ const char *jv_type_name(JsonType type) {
         }
         return "unknown";
 }
+
+int located_error_setv(LocatedError *error, unsigned line, unsigned column, const char *path,
+                       const char *format, va_list ap) {
+        if (!error)
+                return -EINVAL;
+        *error = (LocatedError){ .line = line, .column = column };
+        snprintf(error->path, sizeof(error->path), "%s", path ? path : "");
+        vsnprintf(error->message, sizeof(error->message), format, ap);
+        return -EINVAL;
+}
+
+int located_error_at(LocatedError *error, const JsonValue *at, const char *path, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = located_error_setv(error, at ? at->line : 0, at ? at->column : 0, path, format, ap);
+        va_end(ap);
+        return r;
+}
+
+void located_error_format(const LocatedError *error, const char *filename, char *buf, size_t size) {
+        char where[32] = "";
+
+        if (error->line > 0)
+                snprintf(where, sizeof(where), ":%u:%u", error->line, error->column);
+        snprintf(buf, size, "%s%s: %s%s%s", filename ? filename : "<document>", where, error->path,
+                 error->path[0] ? ": " : "", error->message);
+}
+
+int jv_parse_document(const char *text, size_t length, JsonValue **ret, LocatedError *error) {
+        JsonError jerr = {};
+        int r;
+
+        r = jv_parse(text, length, ret, &jerr);
+        if (r < 0 && r != -ENOMEM && error) {
+                *error = (LocatedError){ .line = jerr.line, .column = jerr.column };
+                snprintf(error->message, sizeof(error->message), "%s", jerr.message);
+        }
+        return r;
+}

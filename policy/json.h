@@ -17,6 +17,7 @@
  * The jv_/JV_ prefix keeps clear of jansson's json_/JSON_ names: both are
  * linked into the same programs. */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,28 @@ typedef struct JsonError {
  * member". -ENOMEM on allocation failure. -E2BIG when nesting exceeds
  * JV_MAX_DEPTH (error filled too). */
 int jv_parse(const char *text, size_t length, JsonValue **ret, JsonError *error);
+
+/* An error in a JSON document as its readers report it (configuration,
+ * seccomp profiles, the patch journal): where, at which key path, what. */
+typedef struct LocatedError {
+        unsigned line, column; /* 0 when the error has no position (I/O) */
+        char path[128];        /* key path such as "docker.socket", or "" */
+        char message[256];
+} LocatedError;
+
+/* Fills *error (when non-NULL) with the position of at (or none), path
+ * and the message; returns -EINVAL, so callers can `return` it. */
+int located_error_at(LocatedError *error, const JsonValue *at, const char *path, const char *format, ...)
+        _printf_(4, 5);
+int located_error_setv(LocatedError *error, unsigned line, unsigned column, const char *path,
+                       const char *format, va_list ap) _printf_(5, 0);
+
+/* "FILE:LINE:COL: PATH: MESSAGE", the position and path left out when
+ * absent. */
+void located_error_format(const LocatedError *error, const char *filename, char *buf, size_t size);
+
+/* jv_parse, with a syntax error reported as a LocatedError. */
+int jv_parse_document(const char *text, size_t length, JsonValue **ret, LocatedError *error);
 
 /* Frees a tree; accepts NULL. */
 void jv_free(JsonValue *value);

@@ -172,32 +172,6 @@ static int errno_from_name(const char *name) {
 
 /* ---- errors --------------------------------------------------------- */
 
-static int set_error(SeccompError *error, unsigned line, unsigned column, const char *path,
-                     const char *format, va_list ap) _printf_(5, 0);
-
-static int set_error(SeccompError *error, unsigned line, unsigned column, const char *path,
-                     const char *format, va_list ap) {
-        if (!error)
-                return -EINVAL;
-        *error = (SeccompError){ .line = line, .column = column };
-        snprintf(error->path, sizeof(error->path), "%s", path ? path : "");
-        vsnprintf(error->message, sizeof(error->message), format, ap);
-        return -EINVAL;
-}
-
-static int fail(SeccompError *error, const JsonValue *at, const char *path, const char *format, ...)
-        _printf_(4, 5);
-
-static int fail(SeccompError *error, const JsonValue *at, const char *path, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = set_error(error, at ? at->line : 0, at ? at->column : 0, path, format, ap);
-        va_end(ap);
-        return r;
-}
-
 static void warn(SeccompProfile *p, const JsonValue *at, const char *path, const char *format, ...)
         _printf_(4, 5);
 
@@ -206,22 +180,11 @@ static void warn(SeccompProfile *p, const JsonValue *at, const char *path, const
 
         if (p->n_warnings < SECCOMP_MAX_WARNINGS) {
                 va_start(ap, format);
-                set_error(&p->warnings[p->n_warnings], at ? at->line : 0, at ? at->column : 0, path,
+                located_error_setv(&p->warnings[p->n_warnings], at ? at->line : 0, at ? at->column : 0, path,
                           format, ap);
                 va_end(ap);
         }
         p->n_warnings++;
-}
-
-void seccomp_error_format(const SeccompError *error, const char *filename, char *buf, size_t size) {
-        const char *f = filename ? filename : "<profile>";
-
-        if (error->line > 0)
-                snprintf(buf, size, "%s:%u:%u: %s%s%s", f, error->line, error->column, error->path,
-                         error->path[0] ? ": " : "", error->message);
-        else
-                snprintf(buf, size, "%s: %s%s%s", f, error->path, error->path[0] ? ": " : "",
-                         error->message);
 }
 
 /* ---- parsing -------------------------------------------------------- */
@@ -260,32 +223,32 @@ static int get_u64(Parser *ps, const JsonValue *v, const char *path, uint64_t ma
         uint64_t n = 0;
 
         if (v->type != JV_NUMBER)
-                return fail(ps->error, v, path, "expected an unsigned integer, got %s",
+                return located_error_at(ps->error, v, path, "expected an unsigned integer, got %s",
                             jv_type_name(v->type));
         if (v->line == 0 || v->line > ps->n_lines)
-                return fail(ps->error, v, path, "number not found in the text");
+                return located_error_at(ps->error, v, path, "number not found in the text");
         off = ps->line_starts[v->line - 1] + v->column - 1;
         s = ps->text + off;
         while (off + len < ps->length && s[len] >= '0' && s[len] <= '9')
                 len++;
         if (len == 0 || (off + len < ps->length && strchr(".eE-+", s[len])) || s[0] == '-')
-                return fail(ps->error, v, path, "expected an unsigned integer, got %.15g",
+                return located_error_at(ps->error, v, path, "expected an unsigned integer, got %.15g",
                             v->number.real);
         for (size_t i = 0; i < len; i++) {
                 unsigned d = (unsigned) (s[i] - '0');
                 if (n > (UINT64_MAX - d) / 10)
-                        return fail(ps->error, v, path, "%.*s does not fit in 64 bits", (int) len, s);
+                        return located_error_at(ps->error, v, path, "%.*s does not fit in 64 bits", (int) len, s);
                 n = n * 10 + d;
         }
         if (n > max)
-                return fail(ps->error, v, path, "%" PRIu64 " is out of range 0..%" PRIu64, n, max);
+                return located_error_at(ps->error, v, path, "%" PRIu64 " is out of range 0..%" PRIu64, n, max);
         *ret = n;
         return 0;
 }
 
 static int get_string(Parser *ps, const JsonValue *v, const char *path, const char **ret) {
         if (v->type != JV_STRING)
-                return fail(ps->error, v, path, "expected a string, got %s", jv_type_name(v->type));
+                return located_error_at(ps->error, v, path, "expected a string, got %s", jv_type_name(v->type));
         *ret = v->string.chars;
         return 0;
 }
@@ -307,16 +270,16 @@ static int get_array(Parser *ps, const JsonValue *v, const char *path, size_t ma
                 return 0;
         }
         if (v->type != JV_ARRAY)
-                return fail(ps->error, v, path, "expected an array, got %s", jv_type_name(v->type));
+                return located_error_at(ps->error, v, path, "expected an array, got %s", jv_type_name(v->type));
         if (v->array.count > max)
-                return fail(ps->error, v, path, "more than %zu entries", max);
+                return located_error_at(ps->error, v, path, "more than %zu entries", max);
         *ret_count = v->array.count;
         return 0;
 }
 
 static int check_keys(Parser *ps, const JsonValue *object, const char *path, const char *const *allowed) {
         if (object->type != JV_OBJECT)
-                return fail(ps->error, object, path, "expected an object, got %s",
+                return located_error_at(ps->error, object, path, "expected an object, got %s",
                             jv_type_name(object->type));
         for (size_t i = 0; i < object->object.count; i++) {
                 const JsonMember *m = &object->object.members[i];
@@ -325,7 +288,7 @@ static int check_keys(Parser *ps, const JsonValue *object, const char *path, con
                 if (in_null_list(allowed, m->key))
                         continue;
                 snprintf(p, sizeof(p), "%s%s%s", path, path[0] ? "." : "", m->key);
-                fail(ps->error, NULL, p, "unknown key \"%s\"", m->key);
+                located_error_at(ps->error, NULL, p, "unknown key \"%s\"", m->key);
                 if (ps->error) {
                         ps->error->line = m->line;
                         ps->error->column = m->column;
@@ -367,7 +330,7 @@ static int get_string_list(Parser *ps, const JsonValue *v, const char *path, siz
                 if (r >= 0 && check)
                         r = check(ps, item, p);
                 if (r >= 0 && in_list((const char *const *) list, i, list[i]))
-                        r = fail(ps->error, item, p, "\"%s\" is listed twice", list[i]);
+                        r = located_error_at(ps->error, item, p, "\"%s\" is listed twice", list[i]);
                 if (r < 0) {
                         free_strv(list, i + 1);
                         return r;
@@ -381,14 +344,14 @@ static int get_string_list(Parser *ps, const JsonValue *v, const char *path, siz
 
 static int check_scmp_arch(Parser *ps, const JsonValue *item, const char *path) {
         if (arch_index_by_scmp(item->string.chars) < 0)
-                return fail(ps->error, item, path, "unknown architecture \"%s\" (expected SCMP_ARCH_*)",
+                return located_error_at(ps->error, item, path, "unknown architecture \"%s\" (expected SCMP_ARCH_*)",
                             item->string.chars);
         return 0;
 }
 
 static int check_cap(Parser *ps, const JsonValue *item, const char *path) {
         if (!in_null_list(seccomp_all_caps, item->string.chars))
-                return fail(ps->error, item, path, "unknown capability \"%s\"", item->string.chars);
+                return located_error_at(ps->error, item, path, "unknown capability \"%s\"", item->string.chars);
         return 0;
 }
 
@@ -398,7 +361,7 @@ static int check_docker_arch(Parser *ps, const JsonValue *item, const char *path
         if (arch_index_by_docker(s) < 0 &&
             !in_list(docker_arch_aliases, ELEMENTSOF(docker_arch_aliases), s)) {
                 if (seccomp_docker_arch(s))
-                        return fail(ps->error, item, path,
+                        return located_error_at(ps->error, item, path,
                                     "\"%s\" is not how Docker names an architecture here: use \"%s\"",
                                     s, seccomp_docker_arch(s));
                 warn(ps->profile, item, path,
@@ -409,7 +372,7 @@ static int check_docker_arch(Parser *ps, const JsonValue *item, const char *path
 
 static int check_flag(Parser *ps, const JsonValue *item, const char *path) {
         if (!in_list(flag_names, ELEMENTSOF(flag_names), item->string.chars))
-                return fail(ps->error, item, path, "unknown flag \"%s\"", item->string.chars);
+                return located_error_at(ps->error, item, path, "unknown flag \"%s\"", item->string.chars);
         return 0;
 }
 
@@ -424,7 +387,7 @@ static int check_syscall(Parser *ps, const JsonValue *item, const char *path) {
                      name);
                 return 0;
         }
-        return fail(ps->error, item, path, "unknown syscall \"%s\"", name);
+        return located_error_at(ps->error, item, path, "unknown syscall \"%s\"", name);
 }
 
 static int get_action(Parser *ps, const JsonValue *v, const char *path, SeccompActionKind *ret) {
@@ -438,7 +401,7 @@ static int get_action(Parser *ps, const JsonValue *v, const char *path, SeccompA
                         *ret = action_names[i].kind;
                         return 0;
                 }
-        return fail(ps->error, v, path, "unknown action \"%s\"", s);
+        return located_error_at(ps->error, v, path, "unknown action \"%s\"", s);
 }
 
 static bool action_takes_errno(SeccompActionKind a) {
@@ -469,9 +432,9 @@ static int get_errno(Parser *ps, const JsonValue *number, const JsonValue *name,
                         return r;
                 e = errno_from_name(s);
                 if (e < 0)
-                        return fail(ps->error, name, p, "unknown errno name \"%s\"", s);
+                        return located_error_at(ps->error, name, p, "unknown errno name \"%s\"", s);
                 if (number && (unsigned) e != *ret)
-                        return fail(ps->error, name, p, "\"%s\" is %d, but %s says %u", s, e,
+                        return located_error_at(ps->error, name, p, "\"%s\" is %d, but %s says %u", s, e,
                                     number_key, *ret);
                 *has = true;
                 *ret = (unsigned) e;
@@ -492,11 +455,11 @@ static int get_min_kernel(Parser *ps, const JsonValue *v, const char *path, unsi
                 return 0;
         if (sscanf(s, "%3u.%3u%n", &a, &b, &n) != 2 || s[n] != 0 || !isdigit((unsigned char) s[0]) ||
             strchr(s, '+') || strchr(s, ' '))
-                return fail(ps->error, v, path, "invalid kernel version \"%s\", expected \"<kernel>.<major>\"", s);
+                return located_error_at(ps->error, v, path, "invalid kernel version \"%s\", expected \"<kernel>.<major>\"", s);
         if (a > 255 || b > 255)
-                return fail(ps->error, v, path, "kernel version \"%s\" is out of range", s);
+                return located_error_at(ps->error, v, path, "kernel version \"%s\" is out of range", s);
         if (a == 0 && b == 0)
-                return fail(ps->error, v, path, "kernel version cannot be 0.0");
+                return located_error_at(ps->error, v, path, "kernel version cannot be 0.0");
         *major = a;
         *minor = b;
         return 0;
@@ -547,7 +510,7 @@ static int parse_arg(Parser *ps, const JsonValue *v, const char *path, SeccompAr
                 return r;
         snprintf(p, sizeof(p), "%s.index", path);
         if (!(x = jv_object_get(v, "index")))
-                return fail(ps->error, v, p, "missing (the argument's position, 0..5)");
+                return located_error_at(ps->error, v, p, "missing (the argument's position, 0..5)");
         r = get_u64(ps, x, p, 5, &n);
         if (r < 0)
                 return r;
@@ -566,7 +529,7 @@ static int parse_arg(Parser *ps, const JsonValue *v, const char *path, SeccompAr
         }
         snprintf(p, sizeof(p), "%s.op", path);
         if (!(x = jv_object_get(v, "op")))
-                return fail(ps->error, v, p, "missing (SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ, ...)");
+                return located_error_at(ps->error, v, p, "missing (SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ, ...)");
         r = get_string(ps, x, p, &op);
         if (r < 0)
                 return r;
@@ -575,7 +538,7 @@ static int parse_arg(Parser *ps, const JsonValue *v, const char *path, SeccompAr
                         arg->op = (SeccompOp) i;
                         return 0;
                 }
-        return fail(ps->error, x, p, "unknown operator \"%s\"", op);
+        return located_error_at(ps->error, x, p, "unknown operator \"%s\"", op);
 }
 
 static int parse_rule(Parser *ps, const JsonValue *v, size_t index, SeccompRule *rule) {
@@ -596,7 +559,7 @@ static int parse_rule(Parser *ps, const JsonValue *v, size_t index, SeccompRule 
         name = jv_object_get(v, "name");
         names = jv_object_get(v, "names");
         if (name && names)
-                return fail(ps->error, name, path, "both \"name\" and \"names\": use one");
+                return located_error_at(ps->error, name, path, "both \"name\" and \"names\": use one");
         if (name) {
                 snprintf(p, sizeof(p), "%s.name", path);
                 rule->names = calloc(1, sizeof(char *));
@@ -616,11 +579,11 @@ static int parse_rule(Parser *ps, const JsonValue *v, size_t index, SeccompRule 
                         return r;
         }
         if (rule->n_names == 0)
-                return fail(ps->error, v, path, "no syscall named (\"names\" is missing or empty)");
+                return located_error_at(ps->error, v, path, "no syscall named (\"names\" is missing or empty)");
 
         snprintf(p, sizeof(p), "%s.action", path);
         if (!(x = jv_object_get(v, "action")))
-                return fail(ps->error, v, p, "missing");
+                return located_error_at(ps->error, v, p, "missing");
         r = get_action(ps, x, p, &rule->action);
         if (r < 0)
                 return r;
@@ -634,7 +597,7 @@ static int parse_rule(Parser *ps, const JsonValue *v, size_t index, SeccompRule 
 
                 x = numeric ? jv_object_get(v, "errnoRet") : jv_object_get(v, "errno");
                 snprintf(p, sizeof(p), "%s.%s", path, numeric ? "errnoRet" : "errno");
-                return fail(ps->error, x, p, "an errno applies only to SCMP_ACT_ERRNO and "
+                return located_error_at(ps->error, x, p, "an errno applies only to SCMP_ACT_ERRNO and "
                             "SCMP_ACT_TRACE, not %s", seccomp_action_name(rule->action));
         }
 
@@ -695,7 +658,7 @@ static int parse_arch_map(Parser *ps, const JsonValue *v) {
                 prof->n_arch_map = i + 1;
                 snprintf(p, sizeof(p), "%s.architecture", path);
                 if (!(x = jv_object_get(entry, "architecture")))
-                        return fail(ps->error, entry, p, "missing");
+                        return located_error_at(ps->error, entry, p, "missing");
                 r = dup_string(ps, x, p, &prof->arch_map[i].architecture);
                 if (r < 0)
                         return r;
@@ -704,7 +667,7 @@ static int parse_arch_map(Parser *ps, const JsonValue *v) {
                         return r;
                 for (size_t j = 0; j < i; j++)
                         if (STREQ(prof->arch_map[j].architecture, prof->arch_map[i].architecture))
-                                return fail(ps->error, x, p, "%s is mapped twice",
+                                return located_error_at(ps->error, x, p, "%s is mapped twice",
                                             prof->arch_map[i].architecture);
                 if ((x = jv_object_get(entry, "subArchitectures"))) {
                         snprintf(p, sizeof(p), "%s.subArchitectures", path);
@@ -739,7 +702,7 @@ static int parse_profile(Parser *ps, const JsonValue *root) {
                         return r;
                 prof->has_default = true;
                 if (prof->default_action == SECCOMP_ACTION_NOTIFY)
-                        return fail(ps->error, x, "defaultAction",
+                        return located_error_at(ps->error, x, "defaultAction",
                                     "SCMP_ACT_NOTIFY cannot be the default action");
         }
         r = get_errno(ps, jv_object_get(root, "defaultErrnoRet"), jv_object_get(root, "defaultErrno"),
@@ -749,7 +712,7 @@ static int parse_profile(Parser *ps, const JsonValue *root) {
                 return r;
         if (prof->has_default_errno && !(prof->has_default && action_takes_errno(prof->default_action))) {
                 x = jv_object_get(root, "defaultErrnoRet") ?: jv_object_get(root, "defaultErrno");
-                return fail(ps->error, x, x == jv_object_get(root, "defaultErrnoRet") ? "defaultErrnoRet" : "defaultErrno",
+                return located_error_at(ps->error, x, x == jv_object_get(root, "defaultErrnoRet") ? "defaultErrnoRet" : "defaultErrno",
                             "a default errno applies only to a defaultAction of SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
         }
 
@@ -765,7 +728,7 @@ static int parse_profile(Parser *ps, const JsonValue *root) {
                         return r;
         }
         if (prof->n_architectures > 0 && prof->n_arch_map > 0)
-                return fail(ps->error, x, "archMap",
+                return located_error_at(ps->error, x, "archMap",
                             "both \"architectures\" and \"archMap\" are given: use one");
         if ((x = jv_object_get(root, "flags"))) {
                 r = get_string_list(ps, x, "flags", 8, check_flag, &prof->flags, &prof->n_flags);
@@ -793,7 +756,7 @@ static int parse_profile(Parser *ps, const JsonValue *root) {
                         uses_notify = true;
         }
         if (n_rules > 0 && !prof->has_default)
-                return fail(ps->error, root, "defaultAction", "missing, but syscalls are listed");
+                return located_error_at(ps->error, root, "defaultAction", "missing, but syscalls are listed");
 
         x = jv_object_get(root, "listenerPath");
         if (x) {
@@ -801,20 +764,20 @@ static int parse_profile(Parser *ps, const JsonValue *root) {
                 if (r < 0)
                         return r;
                 if (prof->listener_path[0] != '/')
-                        return fail(ps->error, x, "listenerPath", "\"%s\" is not an absolute path",
+                        return located_error_at(ps->error, x, "listenerPath", "\"%s\" is not an absolute path",
                                     prof->listener_path);
                 if (!uses_notify)
-                        return fail(ps->error, x, "listenerPath",
+                        return located_error_at(ps->error, x, "listenerPath",
                                     "given, but no rule uses SCMP_ACT_NOTIFY");
         } else if (uses_notify)
-                return fail(ps->error, root, "listenerPath",
+                return located_error_at(ps->error, root, "listenerPath",
                             "missing: rules using SCMP_ACT_NOTIFY need an agent listening");
         if ((x = jv_object_get(root, "listenerMetadata"))) {
                 r = dup_string(ps, x, "listenerMetadata", &prof->listener_metadata);
                 if (r < 0)
                         return r;
                 if (!prof->listener_path)
-                        return fail(ps->error, x, "listenerMetadata", "given without listenerPath");
+                        return located_error_at(ps->error, x, "listenerMetadata", "given without listenerPath");
         }
         return 0;
 }
@@ -851,24 +814,16 @@ int seccomp_profile_parse(const char *text, size_t length, SeccompProfile **ret,
         _cleanup_(seccomp_profile_freep) SeccompProfile *p = NULL;
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_free_ size_t *line_starts = NULL;
-        JsonError jerr = {};
         Parser ps;
         int r;
 
         if (length > SECCOMP_PROFILE_MAX_SIZE) {
-                fail(error, NULL, "", "larger than %u bytes", SECCOMP_PROFILE_MAX_SIZE);
+                located_error_at(error, NULL, "", "larger than %u bytes", SECCOMP_PROFILE_MAX_SIZE);
                 return -E2BIG;
         }
-        r = jv_parse(text, length, &root, &jerr);
-        if (r == -ENOMEM)
+        r = jv_parse_document(text, length, &root, error);
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                if (error) {
-                        *error = (SeccompError){ .line = jerr.line, .column = jerr.column };
-                        snprintf(error->message, sizeof(error->message), "%s", jerr.message);
-                }
-                return r;
-        }
         p = calloc(1, sizeof(SeccompProfile));
         if (!p)
                 return -ENOMEM;
@@ -1048,7 +1003,7 @@ static int compile_fail(SeccompError *error, const SeccompRule *rule, const char
         va_list ap;
 
         va_start(ap, format);
-        set_error(error, rule ? rule->line : 0, rule ? rule->column : 0, path, format, ap);
+        located_error_setv(error, rule ? rule->line : 0, rule ? rule->column : 0, path, format, ap);
         va_end(ap);
         return -EINVAL;
 }

@@ -47,12 +47,9 @@
 #include <stdint.h>
 
 #include "common/macro.h"
+#include "policy/json.h"
 
-typedef struct SeccompError {
-        unsigned line, column; /* 0 when the error has no position */
-        char path[128];        /* JSON path, e.g. "syscalls[12].args[0].op" */
-        char message[256];
-} SeccompError;
+typedef LocatedError SeccompError; /* path: e.g. "syscalls[12].args[0].op" */
 
 #define SECCOMP_PROFILE_MAX_SIZE (4u << 20)
 #define SECCOMP_MAX_WARNINGS 32
@@ -138,8 +135,7 @@ int seccomp_profile_load(const char *path, SeccompProfile **ret, SeccompError *e
 SeccompProfile *seccomp_profile_free(SeccompProfile *p);
 DEFINE_CLEANUP_FUNC(SeccompProfile, seccomp_profile_free);
 
-/* "FILE:LINE:COL: PATH: MESSAGE" */
-void seccomp_error_format(const SeccompError *error, const char *filename, char *buf, size_t size);
+/* Errors print with located_error_format(): "FILE:LINE:COL: PATH: MESSAGE". */
 
 /* "SCMP_ACT_ERRNO", ... */
 const char *seccomp_action_name(SeccompActionKind action);

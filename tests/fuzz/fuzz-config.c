@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else {
                 if (config || error.message[0] == 0)
                         __builtin_trap();
-                config_error_format(&error, "fuzz.json", text, sizeof(text));
+                located_error_format(&error, "fuzz.json", text, sizeof(text));
         }
         return 0;
 }

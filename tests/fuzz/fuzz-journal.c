@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0) {
                 if (e || (r == -EINVAL && error.message[0] == 0))
                         __builtin_trap();
-                journal_error_format(&error, "fuzz.json", text, sizeof(text));
+                located_error_format(&error, "fuzz.json", text, sizeof(text));
                 return 0;
         }
         /* a parsed entry's sets are sorted and distinct, so diffing a set

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0) {
                 if (p || (r == -EINVAL && error.message[0] == 0))
                         __builtin_trap();
-                seccomp_error_format(&error, "fuzz.json", text, sizeof(text));
+                located_error_format(&error, "fuzz.json", text, sizeof(text));
                 return 0;
         }
         if (!p)

@@ -154,7 +154,7 @@ static void test_load_errors(void **state _unused_) {
 
         assert_int_equal(config_load("/nonexistent/hostd.json", &c, &e), -ENOENT);
         assert_non_null(strstr(e.message, "cannot open"));
-        config_error_format(&e, "/nonexistent/hostd.json", buf, sizeof(buf));
+        located_error_format(&e, "/nonexistent/hostd.json", buf, sizeof(buf));
         assert_non_null(strstr(buf, "/nonexistent/hostd.json: cannot open"));
 
         assert_int_equal(config_load("/", &c, &e), -EINVAL);
@@ -173,7 +173,7 @@ static void test_load_file_and_format(void **state _unused_) {
         assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
         close(fd);
         assert_int_equal(config_load(path, &c, &e), -EINVAL);
-        config_error_format(&e, path, buf, sizeof(buf));
+        located_error_format(&e, path, buf, sizeof(buf));
         char expected[512];
         snprintf(expected, sizeof(expected),
                  "%s:2:32: swarm.refresh-seconds: 0 is out of range 1..3600", path);

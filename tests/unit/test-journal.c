@@ -203,7 +203,7 @@ static void test_format_and_free_null(void **state _unused_) {
         char buf[256];
 
         snprintf(err.message, sizeof(err.message), "expected [name, arch, version]");
-        journal_error_format(&err, "/var/lib/hostd/patching/x.json", buf, sizeof(buf));
+        located_error_format(&err, "/var/lib/hostd/patching/x.json", buf, sizeof(buf));
         assert_string_equal(buf, "/var/lib/hostd/patching/x.json:3:9: before[2]: expected [name, arch, version]");
         assert_null(journal_entry_free(NULL));
         journal_list_free(NULL, 0);

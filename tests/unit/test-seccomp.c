@@ -197,11 +197,11 @@ static void test_error_format(void **state _unused_) {
         char buf[256];
 
         snprintf(e.message, sizeof(e.message), "unknown action \"X\"");
-        seccomp_error_format(&e, "p.json", buf, sizeof(buf));
+        located_error_format(&e, "p.json", buf, sizeof(buf));
         assert_string_equal(buf, "p.json:3:7: syscalls[1].action: unknown action \"X\"");
         e = (SeccompError){};
         snprintf(e.message, sizeof(e.message), "No such file or directory");
-        seccomp_error_format(&e, "p.json", buf, sizeof(buf));
+        located_error_format(&e, "p.json", buf, sizeof(buf));
         assert_string_equal(buf, "p.json: No such file or directory");
 }
 
