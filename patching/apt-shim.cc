@@ -29,20 +29,20 @@ struct AptSession {
         pkgCacheFile *cache = nullptr;
 };
 
-// apt's messages, newest last, joined; the error stack is left empty.
-static void take_errors(char *err, size_t err_size, const char *context) {
+// Empties apt's message stack into err as "CONTEXT: MSG; MSG", in the order
+// apt keeps them: its errors, and with fetch_failures also the warnings
+// about sources that could not be fetched. Returns whether any was taken.
+static bool take_errors(char *err, size_t err_size, const char *context, bool fetch_failures = false) {
         std::string all;
         while (!_error->empty()) {
                 std::string msg;
                 bool is_error = _error->PopMessage(msg);
-                if (!is_error)
+                if (!is_error && !(fetch_failures && msg.find("Failed to fetch") != std::string::npos))
                         continue;
-                if (!all.empty())
-                        all = msg + "; " + all;
-                else
-                        all = msg;
+                all += (all.empty() ? "" : "; ") + msg;
         }
         snprintf(err, err_size, "%s%s%s", context, all.empty() ? "" : ": ", all.c_str());
+        return !all.empty();
 }
 
 static int open_cache(AptSession *s, char *err, size_t err_size) {
@@ -120,23 +120,9 @@ extern "C" int apt_refresh(AptSession *s, char *err, size_t err_size) {
                 take_errors(err, err_size, "cannot refresh the package lists");
                 return -EIO;
         }
-        // failures of single sources are warnings to ListUpdate; here they fail
-        if (_error->PendingError() || !_error->empty()) {
-                std::string msg;
-                bool any = false;
-                std::string all;
-                while (!_error->empty()) {
-                        bool is_error = _error->PopMessage(msg);
-                        if (msg.find("Failed to fetch") != std::string::npos || is_error) {
-                                any = true;
-                                all += (all.empty() ? "" : "; ") + msg;
-                        }
-                }
-                if (any) {
-                        snprintf(err, err_size, "cannot refresh the package lists: %s", all.c_str());
-                        return -EIO;
-                }
-        }
+        // a source that cannot be fetched is only a warning to ListUpdate; here it fails
+        if (take_errors(err, err_size, "cannot refresh the package lists", true))
+                return -EIO;
         return open_cache(s, err, err_size);
 }
 
