@@ -90,3 +90,29 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_size) {
                 *ret_size = size;
         return 0;
 }
+
+int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(copy, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *p = '/';
+        }
+        return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        int r = mkdir_parents(path, mode);
+
+        if (r < 0)
+                return r;
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}

@@ -14,3 +14,9 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 
 /* Reads a regular file of at most max bytes into a NUL-terminated buffer. */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Creates every directory above path that is missing (mode), not path. */
+int mkdir_parents(const char *path, mode_t mode);
+
+/* Creates path and every directory above it that is missing. */
+int mkdir_p(const char *path, mode_t mode);

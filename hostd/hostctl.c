@@ -16,6 +16,7 @@
 #include "hostd/control.h"
 #include "policy/config.h"
 #include "policy/seccomp.h"
+#include "hostd/patch-worker.h"
 #include "patching/plan.h"
 
 #define EXIT_FAILED 1
@@ -779,41 +780,257 @@ static int cmd_seccomp(int argc, char *argv[]) {
         return EXIT_USAGE;
 }
 
-/* hostctl patch plan --root DIR: the apt backend acting directly on a
- * root, without a daemon (tests, image builds), as apt-get -o Dir= does. */
-static int cmd_patch_plan(int argc, char *argv[]) {
-        enum { ARG_ROOT = 0x100, ARG_REFRESH, ARG_SECURITY_ONLY, ARG_ALLOW, ARG_DENY, ARG_HOLD };
+/* ---- hostctl patch ----------------------------------------------- */
+
+/* "90", "90s", "30m", "12h", "3d" into microseconds */
+static int parse_duration(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+        uint64_t unit = 1000000;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s || s[0] == '-')
+                return -EINVAL;
+        if (STREQ(end, "m"))
+                unit *= 60;
+        else if (STREQ(end, "h"))
+                unit *= 3600;
+        else if (STREQ(end, "d"))
+                unit *= 86400;
+        else if (!STREQ(end, "") && !STREQ(end, "s"))
+                return -EINVAL;
+        if (v > UINT64_MAX / unit / 2)
+                return -ERANGE;
+        *ret = v * unit;
+        return 0;
+}
+
+static void format_age(uint64_t usec, char *buf, size_t size) {
+        uint64_t s = usec / 1000000;
+
+        if (s < 120)
+                snprintf(buf, size, "%" PRIu64 "s", s);
+        else if (s < 7200)
+                snprintf(buf, size, "%" PRIu64 "m", s / 60);
+        else if (s < 172800)
+                snprintf(buf, size, "%" PRIu64 "h", s / 3600);
+        else
+                snprintf(buf, size, "%" PRIu64 "d", s / 86400);
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void print_plan(const json_t *plan) {
+        size_t i, n_packages = json_array_size(json_object_get(plan, "packages"));
+        uint64_t now = realtime_usec();
+        json_t *p;
+
+        printf("%-32s %-22s %-22s %-8s %s\n", "PACKAGE", "FROM", "TO", "SECURITY", "REASON");
+        json_array_foreach(json_object_get(plan, "packages"), i, p) {
+                const char *from = json_string_value(json_object_get(p, "from"));
+                const char *suite = json_string_value(json_object_get(p, "suite"));
+                const char *matched = json_string_value(json_object_get(p, "matched"));
+                const char *reason = json_string_value(json_object_get(p, "reason"));
+                char why[192], age[32];
+
+                if (json_is_true(json_object_get(p, "included")))
+                        snprintf(why, sizeof(why), "%s (%s)", from ? "upgrade" : "new", suite ? suite : "?");
+                else if (STREQ(reason, "newer than the minimum age")) {
+                        format_age(now - (uint64_t) json_integer_value(json_object_get(p, "first_seen")), age,
+                                   sizeof(age));
+                        snprintf(why, sizeof(why), "skipped: %s (offered %s ago)", reason, age);
+                } else
+                        snprintf(why, sizeof(why), "skipped: %s%s%s%s", reason, matched ? " (" : "",
+                                 matched ? matched : "", matched ? ")" : "");
+                printf("%-32s %-22s %-22s %-8s %s\n", json_string_value(json_object_get(p, "name")),
+                       from ? from : "-", json_string_value(json_object_get(p, "to")),
+                       json_is_true(json_object_get(p, "security")) ? "yes" : "no", why);
+        }
+        printf("\nplan %.12s: %" JSON_INTEGER_FORMAT " of %zu updates included, %" JSON_INTEGER_FORMAT
+               " security\n",
+               json_string_value(json_object_get(plan, "id")), json_integer_value(json_object_get(plan, "included")),
+               n_packages, json_integer_value(json_object_get(plan, "security")));
+}
+
+static bool print_fetched(const char *what, const json_t *list) {
+        bool all = true;
+        size_t i;
+        json_t *f;
+
+        json_array_foreach(list, i, f) {
+                const char *error = json_string_value(json_object_get(f, "error"));
+                printf("%-9s %-32s %-22s %s%s\n", what, json_string_value(json_object_get(f, "name")),
+                       json_string_value(json_object_get(f, "version")), error ? "NOT STAGED: " : "staged",
+                       error ? error : "");
+                all = all && !error;
+        }
+        return all;
+}
+
+static void print_entry(const json_t *e) {
+        printf("transaction %s: %s: %s\n", json_string_value(json_object_get(e, "id")),
+               json_string_value(json_object_get(e, "state")), json_string_value(json_object_get(e, "message")));
+}
+
+static void print_reboot(const json_t *r) {
+        if (json_is_true(json_object_get(r, "required")))
+                printf("reboot required: %s\n", json_string_value(json_object_get(r, "reasons")));
+        else if (json_is_false(json_object_get(r, "required")))
+                printf("no reboot required\n");
+        else
+                printf("reboot: %s\n", json_string_value(json_object_get(r, "reasons")));
+}
+
+static void print_history(const json_t *entries) {
+        size_t i;
+        json_t *e;
+
+        printf("%-30s %-13s %-20s %-8s %s\n", "TRANSACTION", "STATE", "STARTED (UTC)", "PACKAGES", "MESSAGE");
+        json_array_foreach(entries, i, e) {
+                time_t t = (time_t) (json_integer_value(json_object_get(e, "started")) / 1000000);
+                struct tm tm;
+                char when[32];
+                PackageSet before = {}, after = {};
+                PackageDiff diff = {};
+                size_t k;
+                json_t *p;
+
+                gmtime_r(&t, &tm);
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+                json_array_foreach(json_object_get(e, "before"), k, p)
+                        package_set_put(&before, json_string_value(json_array_get(p, 0)),
+                                        json_string_value(json_array_get(p, 1)), json_string_value(json_array_get(p, 2)));
+                json_array_foreach(json_object_get(e, "after"), k, p)
+                        package_set_put(&after, json_string_value(json_array_get(p, 0)),
+                                        json_string_value(json_array_get(p, 1)), json_string_value(json_array_get(p, 2)));
+                /* the packages the transaction changed, as the host is now recorded */
+                if (package_set_diff(&before, &after, &diff) < 0)
+                        diff = (PackageDiff){};
+                printf("%-30s %-13s %-20s %-8zu %s\n", json_string_value(json_object_get(e, "id")),
+                       json_string_value(json_object_get(e, "state")), when, diff.install.n + diff.remove.n,
+                       json_string_value(json_object_get(e, "message")));
+                package_diff_done(&diff);
+                package_set_done(&before);
+                package_set_done(&after);
+        }
+        if (json_array_size(entries) == 0)
+                printf("(no transactions)\n");
+}
+
+/* Reads the worker's report: progress as it comes, then the result. */
+static json_t *read_worker(int fd, pid_t pid, bool show_progress, char *err, size_t err_size) {
+        _cleanup_fclose_ FILE *f = fdopen(fd, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t allocated = 0;
+        json_t *result = NULL;
+        bool tty = isatty(STDOUT_FILENO), progress_shown = false;
+        int status;
+
+        snprintf(err, err_size, "the patch worker ended without a report");
+        while (f && getline(&line, &allocated, f) > 0) {
+                json_t *j = json_loads(line, 0, NULL), *p;
+                if (!j)
+                        continue;
+                if ((p = json_object_get(j, "progress")) && show_progress) {
+                        /* a live line on a terminal; one line per step otherwise */
+                        printf(tty ? "\r\033[K[%3" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "] %s" :
+                                     "[%3" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "] %s\n",
+                               json_integer_value(json_object_get(p, "done")),
+                               json_integer_value(json_object_get(p, "total")),
+                               json_string_value(json_object_get(p, "action")));
+                        fflush(stdout);
+                        progress_shown = true;
+                } else if ((p = json_object_get(j, "result"))) {
+                        json_decref(result);
+                        result = json_incref(p);
+                } else if ((p = json_object_get(j, "error")))
+                        snprintf(err, err_size, "%s", json_string_value(p));
+                json_decref(j);
+        }
+        if (tty && progress_shown)
+                printf("\n");
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return result;
+}
+
+static int cmd_patch(int argc, char *argv[]) {
+        enum {
+                ARG_ROOT = 0x100, ARG_STATE_DIR, ARG_REFRESH, ARG_SECURITY_ONLY, ARG_ALLOW, ARG_DENY, ARG_HOLD,
+                ARG_MIN_AGE, ARG_PLAN, ARG_ID,
+        };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "refresh", no_argument, NULL, ARG_REFRESH },
                 { "security-only", no_argument, NULL, ARG_SECURITY_ONLY },
                 { "allow", required_argument, NULL, ARG_ALLOW },
                 { "deny", required_argument, NULL, ARG_DENY },
                 { "hold", required_argument, NULL, ARG_HOLD },
+                { "min-age", required_argument, NULL, ARG_MIN_AGE },
+                { "plan", required_argument, NULL, ARG_PLAN },
+                { "id", required_argument, NULL, ARG_ID },
                 {},
         };
+        static const char usage[] =
+                "hostctl: usage: hostctl patch plan|stage|apply|rollback|history --root DIR [OPTIONS]\n"
+                "  --refresh --security-only --allow GLOB --deny GLOB --hold NAME --min-age DURATION\n"
+                "  --plan ID (stage, apply) --id TRANSACTION (rollback) --state-dir DIR\n"
+                "(without --root, patches go through hostd's waves: hostctl wave)\n";
         const char *allow[33] = {}, *deny[33] = {}, *held[33] = {};
-        size_t n_allow = 0, n_deny = 0, n_held = 0, n_updates;
-        const char *root = NULL;
-        bool refresh = false;
-        PatchPolicy policy = { .allow = allow, .deny = deny, .held = held };
-        _cleanup_(plan_freep) Plan *plan = NULL;
-        PackageUpdate *updates = NULL;
-        AptSession *apt = NULL;
-        char err[2048];
-        int c, r;
+        size_t n_allow = 0, n_deny = 0, n_held = 0;
+        PatchRequest req = { .policy = { .allow = allow, .deny = deny, .held = held } };
+        _cleanup_(json_decrefp) json_t *result = NULL;
+        char err[4096] = "";
+        int c, fd;
+        pid_t pid;
 
+        if (argc < 2) {
+                fputs(usage, stderr);
+                return EXIT_USAGE;
+        }
+        for (req.op = 0; req.op < _PATCH_OP_MAX; req.op++)
+                if (STREQ(argv[1], patch_op_to_string(req.op)))
+                        break;
+        if (req.op == _PATCH_OP_MAX) {
+                fputs(usage, stderr);
+                return EXIT_USAGE;
+        }
+        argc--;
+        argv++;
         optind = 0;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_ROOT:
-                        root = optarg;
+                        req.root = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        req.state_dir = optarg;
                         break;
                 case ARG_REFRESH:
-                        refresh = true;
+                        req.refresh = true;
                         break;
                 case ARG_SECURITY_ONLY:
-                        policy.security_only = true;
+                        req.policy.security_only = true;
+                        break;
+                case ARG_MIN_AGE:
+                        if (parse_duration(optarg, &req.policy.min_age_usec) < 0) {
+                                fprintf(stderr, "hostctl: --min-age \"%s\": expected a duration such as 90s, 30m, 12h or 3d\n",
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_PLAN:
+                        req.expected_plan = optarg;
+                        break;
+                case ARG_ID:
+                        req.entry_id = optarg;
                         break;
                 case ARG_ALLOW:
                 case ARG_DENY:
@@ -830,72 +1047,63 @@ static int cmd_patch_plan(int argc, char *argv[]) {
                 default:
                         return EXIT_USAGE;
                 }
-        if (!root || optind != argc) {
-                fprintf(stderr, "hostctl: usage: hostctl patch plan --root DIR [--refresh] [--security-only] "
-                                "[--allow GLOB]... [--deny GLOB]... [--hold NAME]...\n"
-                                "(without --root, plans come from hostd: not available yet)\n");
+        if (!req.root || optind != argc) {
+                fputs(usage, stderr);
                 return EXIT_USAGE;
         }
-        r = apt_session_open(root, &apt, err, sizeof(err));
-        if (r >= 0 && refresh)
-                r = apt_refresh(apt, err, sizeof(err));
-        if (r >= 0)
-                r = apt_plan_upgrade(apt, &updates, &n_updates, err, sizeof(err));
-        apt_session_close(apt);
-        if (r < 0) {
-                fprintf(stderr, "hostctl: %s: %s\n", root, err);
-                return EXIT_FAILED;
-        }
-        r = plan_build(updates, n_updates, &policy, &plan);
-        if (r < 0) {
-                fprintf(stderr, "hostctl: %s\n", strerror(-r));
-                return EXIT_FAILED;
-        }
-        if (arg_json) {
-                _cleanup_(json_decrefp) json_t *items = json_array(), *j = NULL;
-                for (size_t i = 0; i < plan->n; i++) {
-                        const PlanItem *it = &plan->items[i];
-                        json_array_append_new(items,
-                                              json_pack("{s:s, s:s, s:s?, s:s, s:b, s:s?, s:s?, s:b, s:s, s:s?}",
-                                                        "name", it->update.name, "arch", it->update.arch, "from",
-                                                        it->update.from, "to", it->update.to, "security",
-                                                        it->update.security, "origin", it->update.origin, "suite",
-                                                        it->update.suite, "included",
-                                                        it->decision == PLAN_INCLUDED, "reason",
-                                                        plan_decision_to_string(it->decision), "matched",
-                                                        it->matched));
+
+        if (req.op == PATCH_OP_HISTORY)
+                result = patch_run(&req, -1, err, sizeof(err));
+        else {
+                int r = patch_worker_start(&req, &pid, &fd);
+                if (r < 0) {
+                        fprintf(stderr, "hostctl: cannot start the patch worker: %s\n", strerror(-r));
+                        return EXIT_FAILED;
                 }
-                j = json_pack("{s:s, s:s, s:O, s:I, s:I}", "id", plan->id, "root", root, "packages", items,
-                              "included", (json_int_t) plan->n_included, "security",
-                              (json_int_t) plan->n_security);
-                return print_json(j);
+                result = read_worker(fd, pid, !arg_json, err, sizeof(err));
         }
-        printf("%-32s %-22s %-22s %-8s %s\n", "PACKAGE", "FROM", "TO", "SECURITY", "REASON");
-        for (size_t i = 0; i < plan->n; i++) {
-                const PlanItem *it = &plan->items[i];
-                char reason[160];
-
-                if (it->decision == PLAN_INCLUDED)
-                        snprintf(reason, sizeof(reason), "%s (%s)", it->update.from ? "upgrade" : "new",
-                                 it->update.suite ? it->update.suite : "?");
-                else
-                        snprintf(reason, sizeof(reason), "skipped: %s%s%s%s",
-                                 plan_decision_to_string(it->decision), it->matched ? " (" : "",
-                                 it->matched ? it->matched : "", it->matched ? ")" : "");
-                printf("%-32s %-22s %-22s %-8s %s\n", it->update.name,
-                       it->update.from ? it->update.from : "-", it->update.to,
-                       it->update.security ? "yes" : "no", reason);
+        if (!result) {
+                fprintf(stderr, "hostctl: %s: %s\n", req.root, err);
+                return EXIT_FAILED;
         }
-        printf("\nplan %.12s: %zu of %zu updates included, %zu security\n", plan->id, plan->n_included,
-               plan->n, plan->n_security);
-        return 0;
-}
+        if (arg_json)
+                return print_json(result) == 0 && (req.op != PATCH_OP_STAGE ||
+                                                   json_is_true(json_object_get(json_object_get(result, "stage"), "complete")))
+                               ? 0
+                               : EXIT_FAILED;
 
-static int cmd_patch(int argc, char *argv[]) {
-        if (argc >= 2 && STREQ(argv[1], "plan"))
-                return cmd_patch_plan(argc - 1, argv + 1);
-        fprintf(stderr, "hostctl: usage: hostctl patch plan --root DIR [...]\n");
-        return EXIT_USAGE;
+        switch (req.op) {
+        case PATCH_OP_PLAN:
+                print_plan(json_object_get(result, "plan"));
+                return 0;
+        case PATCH_OP_STAGE: {
+                json_t *stage = json_object_get(result, "stage");
+                print_fetched("apply", json_object_get(stage, "apply"));
+                print_fetched("rollback", json_object_get(stage, "rollback"));
+                printf("\nplan %.12s: %s, %s\n", json_string_value(json_object_get(json_object_get(result, "plan"), "id")),
+                       json_is_true(json_object_get(stage, "complete")) ? "staged completely" : "NOT staged completely",
+                       json_is_true(json_object_get(stage, "reversible")) ? "reversible" :
+                                                                            "NOT reversible (see the rollback lines)");
+                return json_is_true(json_object_get(stage, "complete")) ? 0 : EXIT_FAILED;
+        }
+        case PATCH_OP_APPLY:
+                if (json_is_null(json_object_get(result, "entry"))) {
+                        printf("nothing to apply: the plan includes no update\n");
+                        return 0;
+                }
+                print_entry(json_object_get(result, "entry"));
+                print_reboot(json_object_get(result, "reboot"));
+                return 0;
+        case PATCH_OP_ROLLBACK:
+                print_entry(json_object_get(result, "entry"));
+                print_reboot(json_object_get(result, "reboot"));
+                return 0;
+        case PATCH_OP_HISTORY:
+                print_history(json_object_get(result, "entries"));
+                return 0;
+        default:
+                return EXIT_FAILED;
+        }
 }
 
 static void help(void) {
@@ -924,8 +1132,16 @@ static void help(void) {
                "  seccomp audit          every running container: under a seccomp filter?\n"
                "                         (exit 1 when one is not)\n"
                "  patch plan --root DIR [--refresh] [--security-only] [--allow GLOB]\n"
-               "             [--deny GLOB] [--hold NAME]\n"
-               "                         the upgrades of a Debian root, filtered, with the plan ID\n\n"
+               "             [--deny GLOB] [--hold NAME] [--min-age DURATION]\n"
+               "                         the upgrades of a root, filtered, with the plan ID\n"
+               "  patch stage --root DIR [POLICY OPTIONS] [--plan ID]\n"
+               "                         download and verify the plan and what undoing it needs\n"
+               "  patch apply --root DIR [POLICY OPTIONS] [--plan ID]\n"
+               "                         apply the plan, journalled; rolled back if it fails\n"
+               "  patch rollback --root DIR [--id TRANSACTION]\n"
+               "                         return to the set recorded before a transaction\n"
+               "  patch history --root DIR\n"
+               "                         the journalled transactions\n\n"
                "Options:\n"
                "  --socket PATH          hostd's control socket (default %s)\n"
                "  --json                 print JSON instead of tables\n"

@@ -9,22 +9,6 @@
 #include "hostd/profile-install.h"
 #include "policy/daemonjson.h"
 
-static int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_free_ char *copy = strdup(path);
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *p = copy + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = 0;
-                if (mkdir(copy, mode) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *p = '/';
-        }
-        return 0;
-}
-
 int profile_install(const char *source, const char *installed_path, const char *daemon_json,
                     ProfileInstall *ret) {
         _cleanup_(seccomp_profile_freep) SeccompProfile *profile = NULL;

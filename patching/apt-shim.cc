@@ -1,18 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The libapt-pkg shim: C++ stays in this file, behind patching/apt.h.
+#include <apt-pkg/acquire-item.h>
 #include <apt-pkg/acquire.h>
 #include <apt-pkg/cachefile.h>
 #include <apt-pkg/configuration.h>
 #include <apt-pkg/depcache.h>
 #include <apt-pkg/error.h>
+#include <apt-pkg/debversion.h>
+#include <apt-pkg/fileutl.h>
+#include <apt-pkg/indexfile.h>
 #include <apt-pkg/init.h>
+#include <apt-pkg/install-progress.h>
+#include <apt-pkg/packagemanager.h>
+#include <apt-pkg/pkgrecords.h>
+#include <apt-pkg/strutl.h>
 #include <apt-pkg/pkgcache.h>
 #include <apt-pkg/pkgsystem.h>
 #include <apt-pkg/sourcelist.h>
 #include <apt-pkg/update.h>
 #include <apt-pkg/upgrade.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <memory>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -76,7 +89,23 @@ extern "C" int apt_session_open(const char *root, AptSession **ret, char *err, s
                 _config->Set("Dir::Bin::Methods", "/usr/lib/apt/methods");
                 _config->Set("Dir::Bin::dpkg", "/usr/bin/dpkg");
                 _config->Set("Debug::NoLocking", "true");
+                // dpkg acts on the root; scripts run outside it (a sandbox
+                // root has no shell of its own) with DPKG_ROOT set
+                _config->Set("DPkg::Options::", "--root=" + dir);
+                _config->Set("DPkg::Options::", "--log=" + dir + "var/log/dpkg.log");
+                _config->Set("DPkg::Options::", "--force-script-chrootless");
+                // the host's hooks are not the root's
+                _config->Clear("DPkg::Pre-Invoke");
+                _config->Clear("DPkg::Post-Invoke");
+                _config->Clear("DPkg::Pre-Install-Pkgs");
+                _config->Clear("APT::Update::Post-Invoke");
+                _config->Clear("APT::Update::Post-Invoke-Success");
         }
+        // unattended: keep the admin's changed conffiles, never ask
+        _config->Set("DPkg::Options::", "--force-confdef");
+        _config->Set("DPkg::Options::", "--force-confold");
+        _config->Set("Dpkg::Use-Pty", "false");
+        _config->Set("Dpkg::ApportFailureReport", "false");
         if (!pkgInitSystem(*_config, _system)) {
                 take_errors(err, err_size, "cannot initialise the packaging system");
                 return -EIO;
@@ -214,4 +243,235 @@ extern "C" int apt_plan_upgrade(AptSession *s, PackageUpdate **ret, size_t *ret_
         *ret = arr;
         *ret_n = out.size();
         return 0;
+}
+
+extern "C" int apt_reload(AptSession *s, char *err, size_t err_size) {
+        return open_cache(s, err, err_size);
+}
+
+extern "C" int apt_version_compare(const char *a, const char *b) {
+        return debVS.CmpVersion(a, b);
+}
+
+// The package of (name, arch) and its version `version`, or end iterators.
+static pkgCache::VerIterator find_version(pkgCache &cache, const PackageVersion *w) {
+        // "all" packages live under the native architecture
+        const char *arch = strcmp(w->arch, "all") == 0 ? "native" : w->arch;
+        pkgCache::PkgIterator p = cache.FindPkg(w->name, arch);
+        if (p.end())
+                return pkgCache::VerIterator(cache);
+        for (pkgCache::VerIterator v = p.VersionList(); !v.end(); ++v)
+                if (strcmp(v.VerStr(), w->version) == 0 && strcmp(v.Arch(), w->arch) == 0)
+                        return v;
+        return pkgCache::VerIterator(cache);
+}
+
+// The file name apt gives a package in its archive cache.
+static std::string archive_name(pkgCache::VerIterator v) {
+        return QuoteString(v.ParentPkg().Name(), "_:") + '_' + QuoteString(v.VerStr(), "_:") + '_' +
+               QuoteString(v.Arch(), "_:.") + ".deb";
+}
+
+static bool copy_file(const std::string &from, const std::string &to) {
+        FileFd in, out;
+        if (!in.Open(from, FileFd::ReadOnly) || !out.Open(to, FileFd::WriteAtomic, 0644))
+                return false;
+        return CopyFile(in, out) && out.Close();
+}
+
+extern "C" int apt_fetch(AptSession *s, const PackageSet *want, const char *dir, FetchResult *results,
+                         char *err, size_t err_size) {
+        pkgCache &cache = *s->cache->GetPkgCache();
+        pkgSourceList *list = s->cache->GetSourceList();
+        std::vector<pkgAcquire::Item *> items(want->n, nullptr);
+        std::vector<std::string> dests(want->n);
+        SilentStatus status;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                snprintf(err, err_size, "cannot create %s: %s", dir, strerror(errno));
+                return -errno;
+        }
+        if (!list) {
+                take_errors(err, err_size, "cannot read the sources");
+                return -EIO;
+        }
+        pkgRecords records(*s->cache->GetPkgCache());
+        pkgAcquire fetcher(&status);
+
+        for (size_t i = 0; i < want->n; i++) {
+                const PackageVersion *w = &want->items[i];
+                pkgCache::VerIterator v = find_version(cache, w);
+                if (v.end()) {
+                        results[i].error = strdup("no repository has this version");
+                        continue;
+                }
+                dests[i] = std::string(dir) + "/" + archive_name(v);
+                for (pkgCache::VerFileIterator vf = v.FileList(); !vf.end(); ++vf) {
+                        pkgIndexFile *index;
+                        if (vf.File().Flagged(pkgCache::Flag::NotSource) || !list->FindIndex(vf.File(), index))
+                                continue;
+                        pkgRecords::Parser &rec = records.Lookup(vf);
+                        // checked against the repository's hashes as it arrives
+                        items[i] = new pkgAcqFile(&fetcher, index->ArchiveURI(rec.FileName()), rec.Hashes(),
+                                                  v->Size, w->name, w->name, "", dests[i]);
+                        break;
+                }
+                if (items[i])
+                        continue;
+                // the installed version, no longer in any repository: apt's cache may have it
+                std::string cached = _config->FindDir("Dir::Cache::Archives") + archive_name(v);
+                if (RealFileExists(cached) && copy_file(cached, dests[i]))
+                        results[i].file = strdup(dests[i].c_str());
+                else
+                        results[i].error = strdup("no repository has this version and apt's cache has no copy");
+        }
+        _error->Discard();
+        fetcher.Run();
+        for (size_t i = 0; i < want->n; i++) {
+                pkgAcquire::Item *item = items[i];
+                if (!item)
+                        continue;
+                if (item->Status == pkgAcquire::Item::StatDone && item->Complete)
+                        results[i].file = strdup(dests[i].c_str());
+                else
+                        results[i].error = strdup(item->ErrorText.empty() ? "not fetched" : item->ErrorText.c_str());
+        }
+        _error->Discard();
+        return 0;
+}
+
+namespace {
+// dpkg's progress, passed on; its errors kept for the report
+class Progress : public APT::Progress::PackageManager {
+public:
+        Progress(BackendProgressFn fn_, void *userdata_) : fn(fn_), userdata(userdata_) {}
+        bool StatusChanged(std::string package, unsigned done, unsigned total, std::string action) override {
+                if (fn)
+                        fn(userdata, package.c_str(), done, total, action.c_str());
+                return true;
+        }
+        void Error(std::string package, unsigned, unsigned, std::string message) override {
+                errors += (errors.empty() ? "" : "; ") + package + ": " + message;
+        }
+        std::string errors;
+
+private:
+        BackendProgressFn fn;
+        void *userdata;
+};
+}
+
+// Marks exactly `want`; anything else the resolver would change is an error.
+static int mark_exactly(pkgDepCache &dep, const PackageSet *want, char *err, size_t err_size) {
+        pkgCache &cache = dep.GetCache();
+        {
+                pkgDepCache::ActionGroup group(dep);
+                for (size_t i = 0; i < want->n; i++) {
+                        pkgCache::VerIterator v = find_version(cache, &want->items[i]);
+                        if (v.end()) {
+                                snprintf(err, err_size, "%s %s (%s) is not available from any repository",
+                                         want->items[i].name, want->items[i].version, want->items[i].arch);
+                                return -ENOENT;
+                        }
+                        dep.SetCandidateVersion(v);
+                }
+                for (size_t i = 0; i < want->n; i++) {
+                        pkgCache::VerIterator v = find_version(cache, &want->items[i]);
+                        dep.MarkInstall(v.ParentPkg(), true, 0, true);
+                }
+        }
+        std::string extra;
+        for (pkgCache::PkgIterator p = cache.PkgBegin(); !p.end(); ++p) {
+                pkgDepCache::StateCache &st = dep[p];
+                if (st.Delete()) {
+                        extra += std::string(extra.empty() ? "" : ", ") + "remove " + p.FullName(true);
+                        continue;
+                }
+                if (!st.Install() && !st.InstBroken())
+                        continue;
+                pkgCache::VerIterator v = st.InstVerIter(cache);
+                const PackageVersion *w = v.end() ? nullptr : package_set_find(want, p.Name(), v.Arch());
+                if (!w || strcmp(w->version, v.VerStr()) != 0 || st.InstBroken())
+                        extra += std::string(extra.empty() ? "" : ", ") + (st.InstBroken() ? "broken " : "") +
+                                 p.FullName(true) + (v.end() ? "" : std::string(" ") + v.VerStr());
+        }
+        if (dep.BrokenCount() > 0 || !extra.empty()) {
+                snprintf(err, err_size, "the transaction would change more than the plan: %s",
+                         extra.empty() ? "unmet dependencies" : extra.c_str());
+                return -EDEADLK;
+        }
+        return 0;
+}
+
+extern "C" int apt_apply(AptSession *s, const PackageSet *want, const char *archives, int log_fd,
+                         BackendProgressFn progress, void *userdata, char *err, size_t err_size) {
+        pkgDepCache &dep = *s->cache->GetDepCache();
+        pkgSourceList *list = s->cache->GetSourceList();
+        int r;
+
+        _error->Discard();
+        if (!list) {
+                take_errors(err, err_size, "cannot read the sources");
+                return -EIO;
+        }
+        r = mark_exactly(dep, want, err, err_size);
+        if (r < 0) {
+                open_cache(s, err, err_size);
+                return r;
+        }
+        _config->Set("Dir::Cache::Archives", std::string(archives) + "/");
+        mkdir(archives, 0755);
+        mkdir((std::string(archives) + "/partial").c_str(), 0700);
+
+        pkgRecords records(*s->cache->GetPkgCache());
+        SilentStatus status;
+        pkgAcquire fetcher(&status);
+        std::unique_ptr<pkgPackageManager> pm(_system->CreatePM(&dep));
+        if (!pm->GetArchives(&fetcher, list, &records) || fetcher.Run() != pkgAcquire::Continue) {
+                take_errors(err, err_size, "cannot fetch the packages; nothing was changed");
+                open_cache(s, err, err_size);
+                return -EIO;
+        }
+        for (auto i = fetcher.ItemsBegin(); i != fetcher.ItemsEnd(); ++i)
+                if ((*i)->Status != pkgAcquire::Item::StatDone || !(*i)->Complete) {
+                        snprintf(err, err_size, "cannot fetch %s: %s; nothing was changed",
+                                 (*i)->DescURI().c_str(), (*i)->ErrorText.c_str());
+                        open_cache(s, err, err_size);
+                        return -EIO;
+                }
+
+        if (!_system->Lock()) {
+                take_errors(err, err_size, "cannot lock the package database");
+                open_cache(s, err, err_size);
+                return -EBUSY;
+        }
+        // dpkg takes the inner lock itself, apt keeps the frontend lock
+        _system->UnLockInner();
+
+        // dpkg's own output goes to the log, not to our caller's streams
+        fflush(stdout);
+        fflush(stderr);
+        int saved_out = fcntl(1, F_DUPFD_CLOEXEC, 3), saved_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        dup2(log_fd, 1);
+        dup2(log_fd, 2);
+        Progress prog(progress, userdata);
+        pkgPackageManager::OrderResult result = pm->DoInstall(&prog);
+        fflush(stdout);
+        fflush(stderr);
+        dup2(saved_out, 1);
+        dup2(saved_err, 2);
+        close(saved_out);
+        close(saved_err);
+        _system->UnLock(true);
+
+        if (result != pkgPackageManager::Completed) {
+                std::string context = "the package transaction failed";
+                if (!prog.errors.empty())
+                        context += ": " + prog.errors;
+                take_errors(err, err_size, context.c_str());
+                r = -EIO;
+        }
+        char ignored[256];
+        open_cache(s, r < 0 ? ignored : err, r < 0 ? sizeof(ignored) : err_size);
+        return r;
 }

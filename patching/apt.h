@@ -12,21 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "patching/journal.h"
-
-typedef struct PackageUpdate {
-        char *name, *arch;
-        char *from;     /* installed version; NULL for a new package */
-        char *to;       /* candidate version */
-        bool security;  /* from a security archive (label or suite) */
-        char *origin;   /* "Debian", as the archive's Release says */
-        char *suite;    /* "bookworm-security" */
-} PackageUpdate;
-
-/* Frees one update's strings; and the strings of each update and the
- * array. Defined in plan.c, in C, for programs without the shim. */
-void package_update_done(PackageUpdate *u);
-void package_updates_free(PackageUpdate *u, size_t n);
+#include "patching/backend.h"
 
 typedef struct AptSession AptSession;
 
@@ -45,3 +31,14 @@ int apt_installed(AptSession *s, PackageSet *ret);
 /* What `apt upgrade` would do (upgrades, and new packages they need, such
  * as a new kernel; nothing removed), each with its origin. Sorted by name. */
 int apt_plan_upgrade(AptSession *s, PackageUpdate **ret, size_t *ret_n, char *err, size_t err_size);
+
+/* backend_fetch, backend_apply and backend_version_compare for apt; see
+ * backend.h. */
+int apt_fetch(AptSession *s, const PackageSet *want, const char *dir, FetchResult *results, char *err,
+              size_t err_size);
+int apt_apply(AptSession *s, const PackageSet *want, const char *archives, int log_fd,
+              BackendProgressFn progress, void *userdata, char *err, size_t err_size);
+int apt_version_compare(const char *a, const char *b);
+
+/* Reads the package state again, after dpkg ran outside the session. */
+int apt_reload(AptSession *s, char *err, size_t err_size);

@@ -225,17 +225,21 @@ static bool id_ok(const char *id) {
         return strlen(id) == 29 && id[8] == 'T' && id[15] == 'Z' && id[16] == '-' && is_hex(id + 17, 12, 12);
 }
 
+json_t *journal_entry_to_json(const JournalEntry *e) {
+        return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}", "version", JOURNAL_VERSION,
+                         "id", e->id, "plan", e->plan, "backend", e->backend, "root", e->root, "state",
+                         journal_state_to_string(e->state), "started", (json_int_t) e->started_usec,
+                         "finished", (json_int_t) e->finished_usec, "message", e->message ? e->message : "",
+                         "before", set_json(&e->before), "after", set_json(&e->after));
+}
+
 int journal_write(const char *dir, const JournalEntry *e) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         json_t *j;
 
         if (!id_ok(e->id))
                 return -EINVAL;
-        j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}", "version", JOURNAL_VERSION,
-                      "id", e->id, "plan", e->plan, "backend", e->backend, "root", e->root, "state",
-                      journal_state_to_string(e->state), "started", (json_int_t) e->started_usec,
-                      "finished", (json_int_t) e->finished_usec, "message", e->message ? e->message : "",
-                      "before", set_json(&e->before), "after", set_json(&e->after));
+        j = journal_entry_to_json(e);
         if (!j)
                 return -ENOMEM;
         text = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

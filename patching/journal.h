@@ -97,6 +97,10 @@ DEFINE_CLEANUP_FUNC(JournalEntry, journal_entry_free);
 int journal_entry_new(const char *plan, const char *backend, const char *root, uint64_t now_usec,
                       JournalEntry **ret);
 
+/* The entry as written to its file (a new reference; NULL on ENOMEM). */
+typedef struct json_t json_t;
+json_t *journal_entry_to_json(const JournalEntry *e);
+
 /* Writes DIR/ID.json atomically (mode 0600); creates DIR (0700). */
 int journal_write(const char *dir, const JournalEntry *e);
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "patching/plan.h"
+#include "scratch-dir.h"
 
 static PackageUpdate *updates(size_t *n) {
         static const struct {
@@ -38,7 +39,7 @@ static Plan *build(const PatchPolicy *policy) {
         PackageUpdate *u = updates(&n);
         Plan *p = NULL;
 
-        assert_int_equal(plan_build(u, n, policy, &p), 0);
+        assert_int_equal(plan_build(u, n, policy, NULL, 0, &p), 0);
         return p;
 }
 
@@ -90,7 +91,7 @@ static void test_empty(void **state _unused_) {
         PatchPolicy policy = {};
         Plan *p = NULL, *q = NULL;
 
-        assert_int_equal(plan_build(NULL, 0, &policy, &p), 0);
+        assert_int_equal(plan_build(NULL, 0, &policy, NULL, 0, &p), 0);
         assert_int_equal(p->n, 0);
         /* sha256 of nothing */
         assert_string_equal(p->id, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -103,12 +104,78 @@ static void test_empty(void **state _unused_) {
         assert_null(plan_free(NULL));
 }
 
+#define HOUR (3600ULL * 1000000ULL)
+
+/* The minimum age counts from when an update was first offered; the
+ * record keeps exactly the updates offered now. */
+static void test_min_age(void **state) {
+        PatchPolicy policy = { .min_age_usec = 24 * HOUR };
+        FirstSeen seen = {}, loaded = {};
+        char path[256], err[512];
+        size_t n;
+        Plan *p = NULL;
+
+        snprintf(path, sizeof(path), "%s/first-seen.json", (char *) *state);
+        assert_int_equal(first_seen_load(path, &seen, err, sizeof(err)), 0); /* absent: empty */
+        assert_int_equal(seen.n, 0);
+
+        /* day 0: everything is new, nothing is old enough */
+        assert_int_equal(plan_build(updates(&n), 4, &policy, &seen, 100 * HOUR, &p), 0);
+        assert_int_equal(p->n_included, 0);
+        assert_int_equal(p->items[2].decision, PLAN_TOO_NEW);
+        assert_string_equal(plan_decision_to_string(PLAN_TOO_NEW), "newer than the minimum age");
+        assert_int_equal(seen.n, 4);
+        plan_free(p);
+        assert_int_equal(first_seen_save(&seen, path), 0);
+        first_seen_done(&seen);
+
+        /* a day later, from the saved record: all old enough */
+        assert_int_equal(first_seen_load(path, &loaded, err, sizeof(err)), 0);
+        assert_int_equal(loaded.n, 4);
+        assert_int_equal(plan_build(updates(&n), 4, &policy, &loaded, 124 * HOUR, &p), 0);
+        assert_int_equal(p->n_included, 4);
+        assert_true(p->items[0].first_seen_usec == 100 * HOUR);
+        plan_free(p);
+
+        /* only what is offered now is kept */
+        PackageUpdate *one = updates(&n);
+        for (size_t i = 1; i < n; i++)
+                package_update_done(&one[i]);
+        assert_int_equal(plan_build(one, 1, &policy, &loaded, 125 * HOUR, &p), 0);
+        assert_int_equal(loaded.n, 1);
+        assert_string_equal(loaded.items[0].key, "bash amd64 5.2.15-2+b7");
+        plan_free(p);
+        first_seen_done(&loaded);
+}
+
+static void test_first_seen_damaged(void **state) {
+        FirstSeen seen = {};
+        char path[256], err[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/damaged.json", (char *) *state);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fputs("{\"version\": 1,\n \"seen\": {\"a amd64 1\": -5}}\n", f);
+        fclose(f);
+        assert_int_equal(first_seen_load(path, &seen, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "seen.\"a amd64 1\": expected a time"));
+        f = fopen(path, "we");
+        fputs("{\"version\": 1,\n \"seen\": {", f);
+        fclose(f);
+        assert_int_equal(first_seen_load(path, &seen, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "damaged.json:2:"));
+        assert_int_equal(seen.n, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_all),
                 cmocka_unit_test(test_security_only),
                 cmocka_unit_test(test_allow_deny_hold),
                 cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_min_age),
+                cmocka_unit_test(test_first_seen_damaged),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }

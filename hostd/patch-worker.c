@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "hostd/patch-worker.h"
+#include "patching/patch.h"
+
+static const char *const op_names[] = {
+        [PATCH_OP_PLAN] = "plan",         [PATCH_OP_STAGE] = "stage",     [PATCH_OP_APPLY] = "apply",
+        [PATCH_OP_ROLLBACK] = "rollback", [PATCH_OP_HISTORY] = "history",
+};
+
+const char *patch_op_to_string(PatchOp op) {
+        return op < _PATCH_OP_MAX ? op_names[op] : "?";
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+json_t *patch_plan_to_json(const Plan *plan) {
+        json_t *items = json_array();
+
+        for (size_t i = 0; items && i < plan->n; i++) {
+                const PlanItem *it = &plan->items[i];
+                json_array_append_new(items,
+                                      json_pack("{s:s, s:s, s:s?, s:s, s:b, s:s?, s:s?, s:b, s:s, s:s?, s:I}",
+                                                "name", it->update.name, "arch", it->update.arch, "from",
+                                                it->update.from, "to", it->update.to, "security",
+                                                it->update.security, "origin", it->update.origin, "suite",
+                                                it->update.suite, "included", it->decision == PLAN_INCLUDED,
+                                                "reason", plan_decision_to_string(it->decision), "matched",
+                                                it->matched, "first_seen", (json_int_t) it->first_seen_usec));
+        }
+        return json_pack("{s:s, s:I, s:I, s:o}", "id", plan->id, "included", (json_int_t) plan->n_included,
+                         "security", (json_int_t) plan->n_security, "packages", items);
+}
+
+static void write_line(int fd, json_t *j) {
+        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+        size_t n, done = 0;
+
+        json_decref(j);
+        if (fd < 0 || !text)
+                return;
+        n = strlen(text);
+        text[n++] = '\n'; /* replaces the terminator: written by length */
+        while (done < n) {
+                ssize_t w = write(fd, text + done, n - done);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return;
+                done += w;
+        }
+}
+
+static void on_progress(void *userdata, const char *package, unsigned done, unsigned total, const char *action) {
+        int fd = *(int *) userdata;
+
+        write_line(fd, json_pack("{s:{s:s, s:i, s:i, s:s}}", "progress", "package", package, "done", done, "total",
+                                 total, "action", action));
+}
+
+static bool is_glob(const char *s) {
+        return strpbrk(s, "*?[") != NULL;
+}
+
+static bool known(const char *name, const PackageSet *installed, const PackageUpdate *u, size_t n) {
+        for (size_t i = 0; i < installed->n; i++)
+                if (STREQ(installed->items[i].name, name))
+                        return true;
+        for (size_t i = 0; i < n; i++)
+                if (STREQ(u[i].name, name))
+                        return true;
+        return false;
+}
+
+/* A policy that names a package the root neither has nor is offered is a
+ * mistake (a typo would otherwise hold nothing): refuse it. Globs may
+ * match nothing. */
+static int check_policy_names(const PatchPolicy *policy, const PackageSet *installed, const PackageUpdate *u,
+                              size_t n, char *err, size_t err_size) {
+        const struct {
+                const char *key;
+                const char *const *names;
+        } lists[] = { { "hold", policy->held }, { "allow", policy->allow }, { "deny", policy->deny } };
+
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+                for (size_t i = 0; lists[l].names && lists[l].names[i]; i++)
+                        if (!is_glob(lists[l].names[i]) && !known(lists[l].names[i], installed, u, n)) {
+                                snprintf(err, err_size,
+                                         "patching.%s[%zu]: no package \"%s\" is installed or offered here",
+                                         lists[l].key, i, lists[l].names[i]);
+                                return -ENOENT;
+                        }
+        return 0;
+}
+
+static bool plan_matches(const Plan *plan, const char *expected) {
+        size_t n = strlen(expected);
+
+        return n >= 12 && n <= 64 && strncmp(plan->id, expected, n) == 0;
+}
+
+static json_t *reboot_json(PackageBackend *b, const char *state_dir) {
+        RebootStatus s = {};
+        struct utsname u;
+
+        uname(&u);
+        if (patch_reboot_required(b, state_dir, u.release, &s) < 0)
+                return json_pack("{s:n, s:s}", "required", "reasons", "unknown: the patch journal cannot be read");
+        return json_pack("{s:b, s:s}", "required", s.required, "reasons", s.reasons);
+}
+
+static json_t *fetch_json(const PackageSet *set, const FetchResult *r) {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < set->n; i++)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "name", set->items[i].name,
+                                                   "arch", set->items[i].arch, "version", set->items[i].version,
+                                                   "file", r[i].file, "error", r[i].error));
+        return a;
+}
+
+static json_t *history(const char *state_dir, char *err, size_t err_size) {
+        _cleanup_free_ char *dir = NULL, *error_file = NULL;
+        JournalEntry **list = NULL;
+        JournalError jerr = {};
+        size_t n = 0;
+        json_t *entries;
+        int r;
+
+        if (asprintf(&dir, "%s/journal", state_dir) < 0)
+                return NULL;
+        r = journal_list(dir, &list, &n, &jerr, &error_file);
+        if (r < 0) {
+                char where[1024];
+                located_error_format(&jerr, error_file ? error_file : dir, where, sizeof(where));
+                snprintf(err, err_size, "the patch journal cannot be read: %s", where);
+                return NULL;
+        }
+        entries = json_array();
+        for (size_t i = 0; entries && i < n; i++)
+                json_array_append_new(entries, journal_entry_to_json(list[i]));
+        journal_list_free(list, n);
+        return json_pack("{s:o}", "entries", entries);
+}
+
+json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t err_size) {
+        _cleanup_(backend_closep) PackageBackend *b = NULL;
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        _cleanup_(stage_report_freep) StageReport *staged = NULL;
+        _cleanup_(journal_entry_freep) JournalEntry *entry = NULL;
+        _cleanup_free_ char *state_dir = NULL, *seen_path = NULL;
+        PackageUpdate *updates = NULL;
+        PackageSet installed = {};
+        FirstSeen seen = {};
+        size_t n_updates = 0;
+        BackendKind kind;
+        uint64_t now = now_usec();
+        char why[2048] = "";
+        int r;
+
+        if (!req->root || req->root[0] != '/') {
+                snprintf(err, err_size, "root \"%s\" is not an absolute path", req->root ? req->root : "");
+                return NULL;
+        }
+        if (req->state_dir)
+                state_dir = strdup(req->state_dir);
+        else if (patch_state_dir_for_root(req->root, &state_dir) < 0)
+                state_dir = NULL;
+        if (!state_dir || asprintf(&seen_path, "%s/first-seen.json", state_dir) < 0) {
+                snprintf(err, err_size, "out of memory");
+                return NULL;
+        }
+        if (req->op == PATCH_OP_HISTORY)
+                return history(state_dir, err, err_size);
+
+        if (backend_detect(req->root, &kind) < 0) {
+                snprintf(err, err_size, "%s has no package database (neither dpkg's nor rpm's)", req->root);
+                return NULL;
+        }
+        if (backend_open(kind, req->root, &b, err, err_size) < 0)
+                return NULL;
+
+        if (req->op == PATCH_OP_ROLLBACK) {
+                r = patch_rollback(b, state_dir, req->entry_id, now, &entry, err, err_size);
+                if (r < 0)
+                        return NULL;
+                return json_pack("{s:o, s:o}", "entry", journal_entry_to_json(entry), "reboot",
+                                 reboot_json(b, state_dir));
+        }
+
+        if (req->refresh && backend_refresh(b, err, err_size) < 0)
+                return NULL;
+        if (backend_installed(b, &installed) < 0 || backend_upgrades(b, &updates, &n_updates, err, err_size) < 0) {
+                if (!err[0])
+                        snprintf(err, err_size, "cannot read the installed packages");
+                package_set_done(&installed);
+                return NULL;
+        }
+        r = check_policy_names(&req->policy, &installed, updates, n_updates, err, err_size);
+        package_set_done(&installed);
+        if (r < 0) {
+                package_updates_free(updates, n_updates);
+                return NULL;
+        }
+        r = first_seen_load(seen_path, &seen, err, err_size);
+        if (r < 0) {
+                package_updates_free(updates, n_updates);
+                return NULL;
+        }
+        r = plan_build(updates, n_updates, &req->policy, &seen, now, &plan);
+        if (r >= 0 && (r = mkdir_p(state_dir, 0700)) >= 0)
+                r = first_seen_save(&seen, seen_path);
+        first_seen_done(&seen);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot plan: %s", strerror(-r));
+                return NULL;
+        }
+        if (req->op == PATCH_OP_PLAN)
+                return json_pack("{s:o}", "plan", patch_plan_to_json(plan));
+
+        if (req->expected_plan && !plan_matches(plan, req->expected_plan)) {
+                snprintf(err, err_size, "the plan is now %.12s, not %s: the updates offered changed; nothing was done",
+                         plan->id, req->expected_plan);
+                return NULL;
+        }
+        if (req->op == PATCH_OP_STAGE) {
+                if (patch_stage(b, plan, state_dir, &staged, err, err_size) < 0)
+                        return NULL;
+                return json_pack("{s:o, s:{s:b, s:b, s:o, s:o}}", "plan", patch_plan_to_json(plan), "stage",
+                                 "complete", stage_complete(staged), "reversible", stage_reversible(staged), "apply",
+                                 fetch_json(&staged->apply, staged->apply_results), "rollback",
+                                 fetch_json(&staged->rollback, staged->rollback_results));
+        }
+
+        /* apply: stage first (a no-op for what is staged already) so that
+         * the versions replaced can be put back if it fails part-way */
+        if (patch_stage(b, plan, state_dir, &staged, why, sizeof(why)) < 0)
+                snprintf(why, sizeof(why), "not staged");
+        r = patch_apply(b, plan, state_dir, now, on_progress, &progress_fd, &entry, err, err_size);
+        if (r < 0)
+                return NULL;
+        return json_pack("{s:o, s:o, s:o}", "plan", patch_plan_to_json(plan), "entry",
+                         entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir));
+}
+
+int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
+        int fds[2];
+        pid_t pid;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                char err[4096] = "";
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                json_t *result;
+
+                close(fds[0]);
+                if (null >= 0) {
+                        dup2(null, STDIN_FILENO);
+                        dup2(null, STDOUT_FILENO);
+                }
+                setenv("DEBIAN_FRONTEND", "noninteractive", 1);
+                result = patch_run(req, fds[1], err, sizeof(err));
+                if (result)
+                        write_line(fds[1], json_pack("{s:o}", "result", result));
+                else
+                        write_line(fds[1], json_pack("{s:s}", "error", err[0] ? err : "failed"));
+                _exit(result ? 0 : 1);
+        }
+        close(fds[1]);
+        *ret_pid = pid;
+        *ret_fd = fds[0];
+        return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Patch operations in a worker process. Package transactions block for
+ * minutes and the package managers keep process-wide state, so each
+ * operation runs in a child of its own that reports on a pipe, one JSON
+ * object per line:
+ *   {"progress": {"package": "openssl", "done": 3, "total": 9,
+ *                 "action": "Configuring openssl"}}      any number
+ *   {"result": {...}}  or  {"error": "what went wrong"}  last
+ * and exits 0 when the operation succeeded, 1 otherwise. hostd reads the
+ * pipe from its event loop; hostctl --root reads it directly.
+ *
+ * The result of each operation:
+ *   plan:     {"plan": PLAN}
+ *   stage:    {"plan": PLAN, "stage": STAGE}
+ *   apply:    {"plan": PLAN, "entry": ENTRY or null, "reboot": REBOOT}
+ *   rollback: {"entry": ENTRY, "reboot": REBOOT}
+ *   history:  {"entries": [ENTRY...]}
+ * PLAN is patch_plan_to_json()'s, ENTRY the journal's format (journal.h),
+ * REBOOT {"required": bool, "reasons": "..."}. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "patching/plan.h"
+
+typedef enum PatchOp {
+        PATCH_OP_PLAN,
+        PATCH_OP_STAGE,
+        PATCH_OP_APPLY,
+        PATCH_OP_ROLLBACK,
+        PATCH_OP_HISTORY,
+        _PATCH_OP_MAX,
+} PatchOp;
+
+const char *patch_op_to_string(PatchOp op);
+
+typedef struct PatchRequest {
+        PatchOp op;
+        const char *root;          /* "/" for the host */
+        const char *state_dir;     /* NULL: the root's (patch_state_dir_for_root) */
+        PatchPolicy policy;
+        bool refresh;              /* update the package metadata first */
+        const char *expected_plan; /* stage/apply: refuse unless the plan has this ID
+                                    * (or an ID prefix of 12+ characters) */
+        const char *entry_id;      /* rollback: NULL for the newest applied */
+} PatchRequest;
+
+/* Starts the worker. *ret_fd is the read end of its report pipe
+ * (O_CLOEXEC); reap *ret_pid with waitpid. */
+int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd);
+
+/* What a worker does, in the calling process: the result object, or NULL
+ * with the error in err. progress_fd receives the progress lines (-1: none). */
+json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t err_size);
+
+/* {"id", "included", "security", "packages": [{"name", "arch", "from",
+ * "to", "security", "origin", "suite", "included", "reason", "matched",
+ * "first_seen"}]} */
+json_t *patch_plan_to_json(const Plan *plan);
