@@ -1066,6 +1066,8 @@ static int cmd_patch(int argc, char *argv[]) {
                 fprintf(stderr, "hostctl: %s: %s\n", req.root, err);
                 return EXIT_FAILED;
         }
+        if (arg_json && req.op == PATCH_OP_PLAN)
+                return print_json(json_object_get(result, "plan"));
         if (arg_json)
                 return print_json(result) == 0 && (req.op != PATCH_OP_STAGE ||
                                                    json_is_true(json_object_get(json_object_get(result, "stage"), "complete")))

@@ -267,9 +267,8 @@ static pkgCache::VerIterator find_version(pkgCache &cache, const PackageVersion 
 }
 
 // The file name apt gives a package in its archive cache.
-static std::string archive_name(pkgCache::VerIterator v) {
-        return QuoteString(v.ParentPkg().Name(), "_:") + '_' + QuoteString(v.VerStr(), "_:") + '_' +
-               QuoteString(v.Arch(), "_:.") + ".deb";
+static std::string archive_name(const char *name, const char *version, const char *arch) {
+        return QuoteString(name, "_:") + '_' + QuoteString(version, "_:") + '_' + QuoteString(arch, "_:.") + ".deb";
 }
 
 static bool copy_file(const std::string &from, const std::string &to) {
@@ -301,26 +300,30 @@ extern "C" int apt_fetch(AptSession *s, const PackageSet *want, const char *dir,
         for (size_t i = 0; i < want->n; i++) {
                 const PackageVersion *w = &want->items[i];
                 pkgCache::VerIterator v = find_version(cache, w);
-                if (v.end()) {
-                        results[i].error = strdup("no repository has this version");
-                        continue;
-                }
-                dests[i] = std::string(dir) + "/" + archive_name(v);
-                for (pkgCache::VerFileIterator vf = v.FileList(); !vf.end(); ++vf) {
+                std::string name = archive_name(w->name, w->version, w->arch);
+                dests[i] = std::string(dir) + "/" + name;
+                for (pkgCache::VerFileIterator vf = v.end() ? pkgCache::VerFileIterator() : v.FileList();
+                     !v.end() && !vf.end(); ++vf) {
                         pkgIndexFile *index;
                         if (vf.File().Flagged(pkgCache::Flag::NotSource) || !list->FindIndex(vf.File(), index))
                                 continue;
                         pkgRecords::Parser &rec = records.Lookup(vf);
+                        HashStringList hashes = rec.Hashes();
+                        if (RealFileExists(dests[i]) && hashes.usable() && hashes.VerifyFile(dests[i])) {
+                                results[i].file = strdup(dests[i].c_str()); // staged before
+                                break;
+                        }
                         // checked against the repository's hashes as it arrives
-                        items[i] = new pkgAcqFile(&fetcher, index->ArchiveURI(rec.FileName()), rec.Hashes(),
-                                                  v->Size, w->name, w->name, "", dests[i]);
+                        items[i] = new pkgAcqFile(&fetcher, index->ArchiveURI(rec.FileName()), hashes, v->Size,
+                                                  w->name, w->name, "", dests[i]);
                         break;
                 }
-                if (items[i])
+                if (items[i] || results[i].file)
                         continue;
-                // the installed version, no longer in any repository: apt's cache may have it
-                std::string cached = _config->FindDir("Dir::Cache::Archives") + archive_name(v);
-                if (RealFileExists(cached) && copy_file(cached, dests[i]))
+                // no repository has it (a replaced version, typically): staged
+                // here before, or in apt's cache since apt installed it
+                std::string cached = _config->FindDir("Dir::Cache::Archives") + name;
+                if (RealFileExists(dests[i]) || (RealFileExists(cached) && copy_file(cached, dests[i])))
                         results[i].file = strdup(dests[i].c_str());
                 else
                         results[i].error = strdup("no repository has this version and apt's cache has no copy");
@@ -419,6 +422,12 @@ extern "C" int apt_apply(AptSession *s, const PackageSet *want, const char *arch
                 open_cache(s, err, err_size);
                 return r;
         }
+        // the staged files; apt's own cache directory is put back below
+        std::string apt_archives = _config->Find("Dir::Cache::Archives");
+        struct RestoreArchives {
+                std::string value;
+                ~RestoreArchives() { _config->Set("Dir::Cache::Archives", value); }
+        } restore_archives{apt_archives};
         _config->Set("Dir::Cache::Archives", std::string(archives) + "/");
         mkdir(archives, 0755);
         mkdir((std::string(archives) + "/partial").c_str(), 0700);

@@ -4,19 +4,29 @@
 # with packages installed by dpkg --root.
 
 # deb_build OUTDIR NAME VERSION ARCH [POSTINST_EXIT]: a package with one
-# file, /usr/share/NAME/version; a postinst that exits POSTINST_EXIT when given
+# file, /usr/share/NAME/version; a postinst that exits POSTINST_EXIT when
+# given. With $DEB_DEPENDS, that Depends field; with $DEB_FILES, also those (empty) files, paths relative to /;
+# with $DEB_POSTINST, that postinst body instead (run without chroot, with
+# $DPKG_ROOT set, as dpkg does for a sandbox root).
 deb_build() {
         local out=$1 name=$2 version=$3 arch=$4 postinst=${5:-}
-        local d
+        local d f
         d=$(mktemp -d)
         mkdir -p "$d/DEBIAN" "$d/usr/share/$name"
         echo "$version" >"$d/usr/share/$name/version"
+        for f in ${DEB_FILES:-}; do
+                mkdir -p "$d/$(dirname "$f")"
+                : >"$d/$f"
+        done
         printf 'Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: hostd tests <tests@hostd.invalid>\nDescription: hostd test package %s\n' \
                 "$name" "$version" "$arch" "$name" >"$d/DEBIAN/control"
+        [ -z "${DEB_DEPENDS:-}" ] || echo "Depends: $DEB_DEPENDS" >>"$d/DEBIAN/control"
         if [ -n "$postinst" ]; then
                 printf '#!/bin/sh\nexit %s\n' "$postinst" >"$d/DEBIAN/postinst"
-                chmod 755 "$d/DEBIAN/postinst"
+        elif [ -n "${DEB_POSTINST:-}" ]; then
+                printf '#!/bin/sh\nset -e\n%s\n' "$DEB_POSTINST" >"$d/DEBIAN/postinst"
         fi
+        [ ! -e "$d/DEBIAN/postinst" ] || chmod 755 "$d/DEBIAN/postinst"
         dpkg-deb --root-owner-group -b "$d" "$out/${name}_${version}_${arch}.deb" >/dev/null
         rm -rf "$d"
 }

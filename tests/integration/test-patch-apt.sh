@@ -1,9 +1,12 @@
 #!/bin/bash
 # The apt backend on sandbox roots, through libapt-pkg: real .deb packages
 # built here, a local repository with a security suite and a regular one,
-# a root with the old versions installed by dpkg; the plan, its security
-# classification, policy filtering and a stable plan ID; bad input refused
-# with a clear error.
+# a root with the old versions installed by dpkg. The plan (security
+# classification, policy filtering, minimum age, a stable plan ID), staging,
+# apply in a worker with progress, exact rollback to the recorded set, a
+# failing postinst rolled back by itself, a download failing its hash,
+# reboot-required detection; bad input refused with a clear error, changing
+# nothing.
 . "$(dirname "$0")/lib.sh"
 . "$HOSTD_SRC/tests/harness/debrepo.sh"
 need_built
@@ -67,5 +70,144 @@ set -e
 expect_eq "$rc" 1 "a relative root is refused"
 expect_contains "$out" "not an absolute path" "with the reason"
 expect_eq "$(cat "$ROOT/var/lib/dpkg/status")" "$status_before" "planning never changes the installed packages"
+
+set +e
+out=$("$HOSTCTL" patch plan --root "$ROOT" --hold nosuch-t 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a policy naming an unknown package is refused"
+expect_contains "$out" 'patching.hold[0]: no package "nosuch-t" is installed or offered here' "naming it"
+
+# minimum age: counted from when an update was first offered
+STATE="$ROOT/var/lib/hostd/patches"
+json=$(plan --min-age 2d)
+expect_eq "$(jq -r '[.packages[] | .reason] | unique | join(",")' <<<"$json")" "newer than the minimum age" \
+        "updates offered for less than the minimum age are left out"
+expect_contains "$("$HOSTCTL" patch plan --root "$ROOT" --min-age 2d)" "newer than the minimum age (offered " \
+        "the table says how long ago they were offered"
+# as if the security updates had been offered three days ago
+jq '.seen |= with_entries(if (.key | test("^(openssl|tzdata)-t")) then .value -= 259200000000 else . end)' \
+        "$STATE/first-seen.json" >"$TMP/seen" && cp "$TMP/seen" "$STATE/first-seen.json"
+json=$(plan --min-age 2d)
+expect_eq "$(jq -r '[.packages[] | select(.included) | .name] | join(",")' <<<"$json")" "openssl-t,tzdata-t" \
+        "once old enough they are included"
+
+# staging: the plan's packages, and the versions they replace where they can be had
+# (apt's cache keeps the .debs it installed; the old bash-t is nowhere)
+cp "$DEBS/openssl-t_3.0.11-1_amd64.deb" "$DEBS/tzdata-t_2024a-1_all.deb" "$ROOT/var/cache/apt/archives/"
+json=$("$HOSTCTL" --json patch stage --root "$ROOT")
+expect_eq "$(jq -r '.stage | "\(.complete) \(.reversible)"' <<<"$json")" "true false" \
+        "all upgrades staged; not reversible while one replaced version cannot be had"
+expect_contains "$(jq -r '.stage.rollback[] | select(.name == "bash-t") | .error' <<<"$json")" "no repository has this version" \
+        "the stage report names the version that cannot be put back"
+sec_plan=$(plan --security-only | jq -r .id)
+out=$("$HOSTCTL" patch stage --root "$ROOT" --security-only --plan "${sec_plan:0:12}")
+expect_contains "$out" "staged completely, reversible" "the security plan is staged and reversible"
+expect_eq "$(ls "$STATE/stage/$sec_plan/apply" "$STATE/stage/$sec_plan/rollback" | grep -c deb)" 4 \
+        "two upgrades and two old versions are on disk"
+expect_eq "$(cat "$ROOT/var/lib/dpkg/status")" "$status_before" "staging installs nothing"
+
+# apply: the plan ID must still be what was approved
+set +e
+out=$("$HOSTCTL" patch apply --root "$ROOT" --security-only --plan "$id_all" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "an apply for another plan ID is refused"
+expect_contains "$out" "the plan is now ${sec_plan:0:12}, not $id_all" "saying which plan is current"
+expect_eq "$(cat "$ROOT/var/lib/dpkg/status")" "$status_before" "and changes nothing"
+
+out=$("$HOSTCTL" patch apply --root "$ROOT" --security-only --plan "$sec_plan")
+expect_contains "$out" "Configuring openssl-t (amd64)" "apply streams dpkg's progress"
+expect_contains "$out" ": applied: 2 package(s) installed" "the transaction is applied"
+installed() { dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f '${Package} ${Version}\n' | sort | tr '\n' ' '; }
+expect_eq "$(installed)" "bash-t 5.2-1 openssl-t 3.0.13-1 stable-t 1.0 tzdata-t 2025b-1 " \
+        "exactly the security updates are installed"
+entry=$(ls "$STATE/journal/"*.json)
+expect_eq "$(jq -r '.state + " " + ([.before[] | join("/")] | join(","))' "$entry")" \
+        "applied bash-t/amd64/5.2-1,openssl-t/amd64/3.0.11-1,stable-t/amd64/1.0,tzdata-t/all/2024a-1" \
+        "the journal records the exact set from before"
+expect_eq "$(stat -c %a "$entry")" 600 "the journal entry is private"
+expect_contains "$("$HOSTCTL" patch history --root "$ROOT")" "applied       " "history lists the transaction"
+
+# rollback: back to the record, verified
+out=$("$HOSTCTL" patch rollback --root "$ROOT")
+expect_contains "$out" "rolled-back: rolled back to the recorded set (verified)" "rollback returns to the record"
+expect_eq "$(installed)" "bash-t 5.2-1 openssl-t 3.0.11-1 stable-t 1.0 tzdata-t 2024a-1 " \
+        "the installed versions are the recorded ones"
+set +e
+out=$("$HOSTCTL" patch rollback --root "$ROOT" --id "$(basename "$entry" .json)" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a second rollback of the same transaction is refused"
+expect_contains "$out" "was already rolled back" "saying so"
+
+# a postinst that fails: the transaction is rolled back by itself
+deb_build "$DEBS" openssl-t 3.0.14-1 amd64 1
+repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/openssl-t_3.0.14-1_amd64.deb" "$DEBS/tzdata-t_2025b-1_all.deb"
+plan --refresh >/dev/null
+status_before=$(installed)
+set +e
+out=$("$HOSTCTL" patch apply --root "$ROOT" --security-only 2>&1)
+rc=$?
+set -e
+echo "$out" | sed 's/^/    /'
+expect_eq "$rc" 1 "a failing maintainer script fails the apply"
+expect_contains "$out" "openssl-t" "naming the package"
+expect_contains "$out" "post-installation script subprocess returned error exit status 1" "and what dpkg said"
+expect_contains "$out" "rolled back to the recorded set (verified)" "the host was returned to the record"
+expect_eq "$(installed)" "$status_before" "every package is at its recorded version again"
+expect_eq "$(dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f '${db:Status-Abbrev}\n' | sort -u | tr -d ' ')" "ii" \
+        "and fully configured"
+expect_contains "$("$HOSTCTL" patch history --root "$ROOT")" "rolled-back " "history says it was rolled back"
+
+# a download that fails its hash: nothing is changed
+cp "$DEBS/bash-t_5.2-1_amd64.deb" "$ROOT/var/cache/apt/archives/"
+deb_build "$DEBS" bash-t 5.2-3 amd64
+repo_suite "$REPO" bookworm Debian "$DEBS/bash-t_5.2-3_amd64.deb" "$DEBS/stable-t_1.0_amd64.deb"
+plan --refresh >/dev/null
+pool="$REPO/pool/bookworm/bash-t_5.2-3_amd64.deb"
+size=$(stat -c %s "$pool")
+head -c "$size" /dev/urandom >"$pool"
+set +e
+out=$("$HOSTCTL" patch apply --root "$ROOT" --allow bash-t 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a package that fails its hash fails the apply"
+expect_contains "$out" "Hash Sum mismatch" "saying why"
+expect_contains "$out" "nothing was changed" "and that nothing was changed"
+expect_eq "$(installed)" "$status_before" "which is so"
+
+# reboot-required: Debian's file, and a kernel newer than the running one,
+# arriving as Debian's do: a new package the kernel metapackage depends on
+deb_build "$DEBS" linux-image-amd64-t 1 amd64
+root_install "$ROOT" "$DEBS/linux-image-amd64-t_1_amd64.deb"
+DEB_FILES="boot/vmlinuz-999.1.0-1-amd64" \
+        DEB_POSTINST='echo linux-image-999.1.0-1-amd64-t >>"$DPKG_ROOT/run/reboot-required.pkgs"; touch "$DPKG_ROOT/run/reboot-required"' \
+        deb_build "$DEBS" linux-image-999.1.0-1-amd64-t 999.1.0-1 amd64
+DEB_DEPENDS="linux-image-999.1.0-1-amd64-t" deb_build "$DEBS" linux-image-amd64-t 2 amd64
+mkdir -p "$ROOT/run"
+repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/linux-image-amd64-t_2_amd64.deb" \
+        "$DEBS/linux-image-999.1.0-1-amd64-t_999.1.0-1_amd64.deb"
+json=$("$HOSTCTL" --json patch plan --root "$ROOT" --refresh --allow 'linux-*')
+expect_eq "$(jq -r '[.packages[] | select(.included) | "\(.name) \(.from)"] | join(",")' <<<"$json")" \
+        "linux-image-999.1.0-1-amd64-t null,linux-image-amd64-t 1" "the new kernel is planned as a new package"
+out=$("$HOSTCTL" patch apply --root "$ROOT" --allow 'linux-*')
+expect_contains "$out" "reboot required: /run/reboot-required exists (linux-image-999.1.0-1-amd64-t)" \
+        "Debian's reboot-required file is seen"
+expect_contains "$out" "kernel 999.1.0-1-amd64 is installed, $(uname -r) is running" "and the newer kernel"
+expect_contains "$out" "linux-image-999.1.0-1-amd64-t was updated by" "and the kernel package among the changes"
+
+# a damaged journal: a located error, nothing changed
+entry=$(ls -t "$STATE/journal/"*.json | head -1)
+sed -i 's/"state": "[a-z-]*"/"state": "done"/' "$entry"
+status_before=$(installed)
+set +e
+out=$("$HOSTCTL" patch rollback --root "$ROOT" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a damaged journal refuses the rollback"
+expect_contains "$out" "$entry:7:" "naming the file and line"
+expect_contains "$out" "state" "and the field"
+expect_eq "$(installed)" "$status_before" "and nothing is changed"
 
 echo "test-patch-apt: $CHECKS checks passed"
