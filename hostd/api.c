@@ -143,6 +143,105 @@ static void post_seccomp_install(Daemon *d, ControlCall *call) {
         control_call_reply(call, 200, reply);
 }
 
+/* POST /v1/patch/{plan,stage,apply,rollback}: starts the job; its
+ * progress and result come from GET /v1/patch/job. */
+static void post_patch(Daemon *d, ControlCall *call, PatchOp op) {
+        const json_t *body = control_call_body(call), *v;
+        _cleanup_free_ char *state_dir = NULL;
+        PatchRequest req;
+        unsigned id;
+        const char *key;
+        int r;
+
+        json_object_foreach((json_t *) body, key, v) {
+                bool ok = (STREQ(key, "refresh") && json_is_boolean(v) && op != PATCH_OP_ROLLBACK) ||
+                          (STREQ(key, "plan") && json_is_string(v) && (op == PATCH_OP_STAGE || op == PATCH_OP_APPLY)) ||
+                          (STREQ(key, "id") && json_is_string(v) && op == PATCH_OP_ROLLBACK);
+                if (!ok) {
+                        control_call_reply_error(call, 400, "%s: not a field of a patch %s request (%s)", key,
+                                                 patch_op_to_string(op),
+                                                 op == PATCH_OP_ROLLBACK ? "id: string" :
+                                                 op == PATCH_OP_PLAN     ? "refresh: boolean" :
+                                                                           "refresh: boolean, plan: string");
+                        return;
+                }
+        }
+        r = daemon_patch_request(d, op, &req, &state_dir);
+        if (r < 0) {
+                control_call_reply_error(call, 500, "%s", strerror(-r));
+                return;
+        }
+        req.refresh = json_is_true(json_object_get(body, "refresh"));
+        req.expected_plan = json_string_value(json_object_get(body, "plan"));
+        req.entry_id = json_string_value(json_object_get(body, "id"));
+        log_info("Patch %s requested over the control API by uid %u pid %d", patch_op_to_string(op),
+                 (unsigned) control_call_uid(call), (int) control_call_pid(call));
+        r = patch_jobs_start(d->patch_jobs, &req, &id);
+        if (r == -EBUSY) {
+                control_call_reply_error(call, 409, "another patch job is running");
+                return;
+        }
+        if (r < 0) {
+                control_call_reply_error(call, 500, "cannot start the patch worker: %s", strerror(-r));
+                return;
+        }
+        control_call_reply(call, 202, json_pack("{s:I, s:s}", "job", (json_int_t) id, "op", patch_op_to_string(op)));
+}
+
+static void post_patch_plan(Daemon *d, ControlCall *call) {
+        post_patch(d, call, PATCH_OP_PLAN);
+}
+static void post_patch_stage(Daemon *d, ControlCall *call) {
+        post_patch(d, call, PATCH_OP_STAGE);
+}
+static void post_patch_apply(Daemon *d, ControlCall *call) {
+        post_patch(d, call, PATCH_OP_APPLY);
+}
+static void post_patch_rollback(Daemon *d, ControlCall *call) {
+        post_patch(d, call, PATCH_OP_ROLLBACK);
+}
+
+static bool parse_index(const char *s, unsigned long *ret) {
+        char *end;
+
+        if (!s || !*s || *s == '-')
+                return false;
+        errno = 0;
+        *ret = strtoul(s, &end, 10);
+        return errno == 0 && *end == 0 && *ret < UINT32_MAX;
+}
+
+/* GET /v1/patch/job?id=N&after=K: answered once there is progress after K
+ * or the job has finished. */
+static void get_patch_job(Daemon *d, ControlCall *call) {
+        unsigned long id, after = 0;
+
+        if (!parse_index(control_call_query(call, "id"), &id) ||
+            (control_call_query(call, "after") && !parse_index(control_call_query(call, "after"), &after))) {
+                control_call_reply_error(call, 400, "expected ?id=JOB[&after=INDEX] (non-negative integers)");
+                return;
+        }
+        patch_jobs_wait(d->patch_jobs, (unsigned) id, after, call);
+}
+
+static void get_patch_history(Daemon *d, ControlCall *call) {
+        _cleanup_free_ char *state_dir = NULL;
+        PatchRequest req;
+        char why[2048] = "";
+        json_t *j;
+
+        if (daemon_patch_request(d, PATCH_OP_HISTORY, &req, &state_dir) < 0) {
+                control_call_reply_error(call, 500, "out of memory");
+                return;
+        }
+        j = patch_run(&req, -1, why, sizeof(why));
+        if (!j) {
+                control_call_reply_error(call, 500, "%s", why);
+                return;
+        }
+        control_call_reply(call, 200, j);
+}
+
 static const Route routes[] = {
         { "GET", "/v1/status", get_status },
         { "POST", "/v1/reload", post_reload },
@@ -152,6 +251,12 @@ static const Route routes[] = {
         { "POST", "/v1/firewall/rollback", post_firewall_rollback },
         { "GET", "/v1/seccomp/audit", get_seccomp_audit },
         { "POST", "/v1/seccomp/install", post_seccomp_install },
+        { "POST", "/v1/patch/plan", post_patch_plan },
+        { "POST", "/v1/patch/stage", post_patch_stage },
+        { "POST", "/v1/patch/apply", post_patch_apply },
+        { "POST", "/v1/patch/rollback", post_patch_rollback },
+        { "GET", "/v1/patch/job", get_patch_job },
+        { "GET", "/v1/patch/history", get_patch_history },
 };
 
 void api_dispatch(ControlCall *call, void *userdata) {

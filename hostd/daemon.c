@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "hostd/daemon.h"
+#include "patching/patch.h"
 #include "hostd/log.h"
 #include "hostd/messages.h"
 #include "hostd/profile-install.h"
@@ -533,6 +534,10 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot serve the control API on %s", socket_path);
 
+        r = patch_jobs_new(d->event, &d->patch_jobs);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up patch jobs");
+
         /* The firewall before Docker: a node is never left open while its
          * Swarm peers are still being learned. */
         r = daemon_firewall_start(d, "hostd started", why, sizeof(why));
@@ -552,6 +557,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
+        d->patch_jobs = patch_jobs_free(d->patch_jobs);
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);
         free(d->containers);
@@ -674,6 +680,31 @@ static const char *iso8601(uint64_t usec, char *buf, size_t size) {
         return buf;
 }
 
+int daemon_patch_request(const Daemon *d, PatchOp op, PatchRequest *ret, char **state_dir) {
+        const PatchingConfig *pc = &d->config->patching;
+        int r;
+
+        if (STREQ(pc->root, "/"))
+                r = asprintf(state_dir, "%s/patches", d->config->state_directory) < 0 ? -ENOMEM : 0;
+        else
+                r = patch_state_dir_for_root(pc->root, state_dir);
+        if (r < 0)
+                return r;
+        *ret = (PatchRequest){
+                .op = op,
+                .root = pc->root,
+                .state_dir = *state_dir,
+                .policy = {
+                        .security_only = pc->security_only,
+                        .allow = (const char *const *) pc->allow,
+                        .deny = (const char *const *) pc->deny,
+                        .held = (const char *const *) pc->hold,
+                        .min_age_usec = (uint64_t) pc->minimum_age_hours * 3600 * 1000000,
+                },
+        };
+        return 0;
+}
+
 json_t *daemon_status_json(const Daemon *d) {
         json_t *docker, *swarm = NULL;
         uint64_t now;
@@ -701,11 +732,12 @@ json_t *daemon_status_json(const Daemon *d) {
 
         json_t *firewall = d->firewall ? firewall_manager_status(d->firewall, false) : NULL;
 
-        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o}", "version", HOSTD_VERSION,
+        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "version", HOSTD_VERSION,
                          "pid", (int) getpid(), "config", d->config_path, "control_socket",
                          d->socket_path, "started", iso8601(d->started_realtime_usec, started, sizeof(started)),
                          "uptime_seconds", (json_int_t) ((now - d->started_monotonic_usec) / 1000000),
                          "reloads", (json_int_t) d->reloads, "docker", docker ? docker : json_null(),
                          "swarm", swarm ? swarm : json_null(), "firewall",
-                         firewall ? firewall : json_null());
+                         firewall ? firewall : json_null(), "patch",
+                         d->patch_jobs ? patch_jobs_status(d->patch_jobs) : json_null());
 }

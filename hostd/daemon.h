@@ -13,6 +13,7 @@
 #include "hostd/control.h"
 #include "hostd/docker.h"
 #include "hostd/firewall.h"
+#include "hostd/patch-jobs.h"
 #include "policy/config.h"
 
 typedef struct Daemon {
@@ -46,6 +47,8 @@ typedef struct Daemon {
         FirewallManager *firewall; /* NULL when the firewall is disabled and
                                     * netlink is not available */
 
+        PatchJobs *patch_jobs;
+
         uint64_t started_realtime_usec;
         uint64_t started_monotonic_usec;
         uint64_t reloads;
@@ -75,6 +78,11 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
 
 /* {"containers": [...], "compliant": bool, "enforcement": "report"|"stop"} */
 json_t *daemon_seccomp_audit_json(const Daemon *d);
+
+/* The patch request the configuration makes of op: its root, state
+ * directory and policy. Valid while the configuration is not reloaded;
+ * *state_dir is allocated. */
+int daemon_patch_request(const Daemon *d, PatchOp op, PatchRequest *ret, char **state_dir);
 
 /* The status document served by GET /v1/status. */
 json_t *daemon_status_json(const Daemon *d);

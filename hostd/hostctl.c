@@ -54,8 +54,10 @@ static void curl_easy_cleanupp(CURL **c) {
 }
 
 /* Calls hostd. Returns the HTTP status (>0), or -1 when hostd could not be
- * reached (message printed). *ret gets the parsed reply. */
-static long call_hostd(const char *method, const char *path, const json_t *body, json_t **ret) {
+ * reached (message printed). *ret gets the parsed reply. timeout_sec 0
+ * waits as long as hostd keeps the connection (a long poll). */
+static long call_hostd_timeout(const char *method, const char *path, const json_t *body, json_t **ret,
+                               long timeout_sec) {
         _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
         _cleanup_free_ char *url = NULL, *request = NULL;
         struct curl_slist *headers = NULL;
@@ -77,7 +79,7 @@ static long call_hostd(const char *method, const char *path, const json_t *body,
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_sec);
         if (body) {
                 request = json_dumps(body, JSON_COMPACT);
                 headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -115,6 +117,10 @@ static int print_json(const json_t *j) {
 }
 
 /* Maps a reply to an exit code, printing hostd's error message. */
+static long call_hostd(const char *method, const char *path, const json_t *body, json_t **ret) {
+        return call_hostd_timeout(method, path, body, ret, 600);
+}
+
 static int reply_error(long status, const json_t *reply) {
         const char *m = json_string_value(json_object_get(reply, "message"));
 
@@ -923,6 +929,14 @@ static void print_history(const json_t *entries) {
                 printf("(no transactions)\n");
 }
 
+static void print_progress(const json_t *p, bool tty) {
+        printf(tty ? "\r\033[K[%3" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "] %s" :
+                     "[%3" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "] %s\n",
+               json_integer_value(json_object_get(p, "done")), json_integer_value(json_object_get(p, "total")),
+               json_string_value(json_object_get(p, "action")));
+        fflush(stdout);
+}
+
 /* Reads the worker's report: progress as it comes, then the result. */
 static json_t *read_worker(int fd, pid_t pid, bool show_progress, char *err, size_t err_size) {
         _cleanup_fclose_ FILE *f = fdopen(fd, "re");
@@ -938,13 +952,7 @@ static json_t *read_worker(int fd, pid_t pid, bool show_progress, char *err, siz
                 if (!j)
                         continue;
                 if ((p = json_object_get(j, "progress")) && show_progress) {
-                        /* a live line on a terminal; one line per step otherwise */
-                        printf(tty ? "\r\033[K[%3" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "] %s" :
-                                     "[%3" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "] %s\n",
-                               json_integer_value(json_object_get(p, "done")),
-                               json_integer_value(json_object_get(p, "total")),
-                               json_string_value(json_object_get(p, "action")));
-                        fflush(stdout);
+                        print_progress(p, tty);
                         progress_shown = true;
                 } else if ((p = json_object_get(j, "result"))) {
                         json_decref(result);
@@ -958,6 +966,66 @@ static json_t *read_worker(int fd, pid_t pid, bool show_progress, char *err, siz
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
         return result;
+}
+
+/* Starts the job in hostd and follows it to its end. Returns 0 with the
+ * result, or the exit code (message printed). */
+static int patch_via_hostd(const PatchRequest *req, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *reply = NULL, *body = json_object();
+        char path[128];
+        json_int_t job, next = 0;
+        bool tty = isatty(STDOUT_FILENO), shown = false;
+        long status;
+
+        if (req->op == PATCH_OP_HISTORY) {
+                status = call_hostd("GET", "/v1/patch/history", NULL, &reply);
+                if (status != 200)
+                        return reply_error(status, reply);
+                *ret = TAKE_PTR(reply);
+                return 0;
+        }
+        if (!body)
+                return EXIT_FAILED;
+        if (req->refresh)
+                json_object_set_new(body, "refresh", json_true());
+        if (req->expected_plan)
+                json_object_set_new(body, "plan", json_string(req->expected_plan));
+        if (req->entry_id)
+                json_object_set_new(body, "id", json_string(req->entry_id));
+        snprintf(path, sizeof(path), "/v1/patch/%s", patch_op_to_string(req->op));
+        status = call_hostd("POST", path, body, &reply);
+        if (status != 202)
+                return reply_error(status, reply);
+        job = json_integer_value(json_object_get(reply, "job"));
+        for (;;) {
+                size_t i;
+                json_t *p;
+
+                json_decref(reply);
+                reply = NULL;
+                /* answered as soon as there is news: a long poll, no sleeping */
+                snprintf(path, sizeof(path), "/v1/patch/job?id=%" JSON_INTEGER_FORMAT "&after=%" JSON_INTEGER_FORMAT,
+                         job, next);
+                status = call_hostd_timeout("GET", path, NULL, &reply, 0);
+                if (status != 200)
+                        return reply_error(status, reply);
+                json_array_foreach(json_object_get(reply, "progress"), i, p) {
+                        if (!arg_json)
+                                print_progress(p, tty);
+                        shown = true;
+                }
+                next = json_integer_value(json_object_get(reply, "next"));
+                if (json_is_true(json_object_get(reply, "finished")))
+                        break;
+        }
+        if (tty && shown && !arg_json)
+                printf("\n");
+        if (json_is_object(json_object_get(reply, "result"))) {
+                *ret = json_incref(json_object_get(reply, "result"));
+                return 0;
+        }
+        fprintf(stderr, "hostctl: hostd: %s\n", json_string_value(json_object_get(reply, "error")));
+        return EXIT_FAILED;
 }
 
 static int cmd_patch(int argc, char *argv[]) {
@@ -982,7 +1050,7 @@ static int cmd_patch(int argc, char *argv[]) {
                 "hostctl: usage: hostctl patch plan|stage|apply|rollback|history --root DIR [OPTIONS]\n"
                 "  --refresh --security-only --allow GLOB --deny GLOB --hold NAME --min-age DURATION\n"
                 "  --plan ID (stage, apply) --id TRANSACTION (rollback) --state-dir DIR\n"
-                "(without --root, patches go through hostd's waves: hostctl wave)\n";
+                "without --root: through hostd, with its configured root and policy\n";
         const char *allow[33] = {}, *deny[33] = {}, *held[33] = {};
         size_t n_allow = 0, n_deny = 0, n_held = 0;
         PatchRequest req = { .policy = { .allow = allow, .deny = deny, .held = held } };
@@ -1047,12 +1115,23 @@ static int cmd_patch(int argc, char *argv[]) {
                 default:
                         return EXIT_USAGE;
                 }
-        if (!req.root || optind != argc) {
+        if (optind != argc) {
                 fputs(usage, stderr);
                 return EXIT_USAGE;
         }
-
-        if (req.op == PATCH_OP_HISTORY)
+        if (!req.root) {
+                /* through hostd, which patches its configured root with its
+                 * configured policy */
+                if (req.state_dir || n_allow || n_deny || n_held || req.policy.security_only ||
+                    req.policy.min_age_usec) {
+                        fprintf(stderr, "hostctl: policy options and --state-dir need --root; hostd uses the "
+                                        "\"patching\" section of its configuration\n");
+                        return EXIT_USAGE;
+                }
+                int r = patch_via_hostd(&req, &result);
+                if (r != 0)
+                        return r;
+        } else if (req.op == PATCH_OP_HISTORY)
                 result = patch_run(&req, -1, err, sizeof(err));
         else {
                 int r = patch_worker_start(&req, &pid, &fd);
@@ -1063,7 +1142,7 @@ static int cmd_patch(int argc, char *argv[]) {
                 result = read_worker(fd, pid, !arg_json, err, sizeof(err));
         }
         if (!result) {
-                fprintf(stderr, "hostctl: %s: %s\n", req.root, err);
+                fprintf(stderr, "hostctl: %s: %s\n", req.root ? req.root : "hostd", err);
                 return EXIT_FAILED;
         }
         if (arg_json && req.op == PATCH_OP_PLAN)

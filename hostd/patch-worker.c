@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -273,6 +274,11 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
                 json_t *result;
 
                 close(fds[0]);
+                /* the daemon's blocked signals are not the package scripts' */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                signal(SIGPIPE, SIG_DFL);
                 if (null >= 0) {
                         dup2(null, STDIN_FILENO);
                         dup2(null, STDOUT_FILENO);

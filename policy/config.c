@@ -309,6 +309,77 @@ static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error)
         return 0;
 }
 
+static void strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* Package names or globs: what dpkg and rpm allow in a name, plus the glob
+ * characters. */
+static int get_package_list(const JsonValue *v, const char *path, char ***ret, ConfigError *error) {
+        char p[160], **list;
+        int r;
+
+        r = expect_array(v, path, PATCH_POLICY_MAX_NAMES, error);
+        if (r < 0)
+                return r;
+        list = calloc(v->array.count + 1, sizeof(char *));
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->array.count; i++) {
+                const JsonValue *item = v->array.items[i];
+
+                snprintf(p, sizeof(p), "%s[%zu]", path, i);
+                if (item->type != JV_STRING) {
+                        strv_free(list);
+                        return located_error_at(error, item, p, "expected a string, got %s", jv_type_name(item->type));
+                }
+                const char *name = item->string.chars;
+                bool ok = name[0] && strlen(name) <= 128;
+                for (const char *c = name; ok && *c; c++)
+                        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                             strchr("+-._*?[]", *c);
+                if (!ok) {
+                        strv_free(list);
+                        return located_error_at(error, item, p, "\"%s\" is not a package name or glob", name);
+                }
+                if (!(list[i] = strdup(name))) {
+                        strv_free(list);
+                        return -ENOMEM;
+                }
+        }
+        strv_free(*ret);
+        *ret = list;
+        return 0;
+}
+
+static int parse_patching(const JsonValue *o, PatchingConfig *pc, ConfigError *error) {
+        static const char *const keys[] = { "root", "security-only", "allow", "deny", "hold", "minimum-age-hours",
+                                            NULL };
+        const JsonValue *v;
+        int r;
+
+        r = check_keys(o, "patching", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = jv_object_get(o, "root")) && (r = get_absolute_path(v, "patching.root", &pc->root, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "security-only")) &&
+            (r = get_bool(v, "patching.security-only", &pc->security_only, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "allow")) && (r = get_package_list(v, "patching.allow", &pc->allow, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "deny")) && (r = get_package_list(v, "patching.deny", &pc->deny, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "hold")) && (r = get_package_list(v, "patching.hold", &pc->hold, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "minimum-age-hours")) &&
+            (r = get_uint(v, "patching.minimum-age-hours", 0, 8760, &pc->minimum_age_hours, error)) < 0)
+                return r;
+        return 0;
+}
+
 static void firewall_defaults(FirewallPolicy *f) {
         static const char *const trusted[] = { "lo", "docker0", "docker_gwbridge", "br-*", "veth*" };
 
@@ -406,12 +477,19 @@ static HostdConfig *config_new_default(void) {
         c->seccomp_daemon_json = strdup(SECCOMP_DAEMON_JSON_DEFAULT);
         if (!c->seccomp_installed_profile || !c->seccomp_daemon_json)
                 return config_free(c);
+        c->patching.root = strdup("/");
+        c->patching.security_only = true;
+        c->patching.allow = calloc(1, sizeof(char *));
+        c->patching.deny = calloc(1, sizeof(char *));
+        c->patching.hold = calloc(1, sizeof(char *));
+        if (!c->patching.root || !c->patching.allow || !c->patching.deny || !c->patching.hold)
+                return config_free(c);
         return c;
 }
 
 int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
         static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory",
-                                            "firewall", "seccomp", NULL };
+                                            "firewall", "seccomp", "patching", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
@@ -442,6 +520,8 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         if ((v = jv_object_get(root, "firewall")) && (r = parse_firewall(v, &c->firewall, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "seccomp")) && (r = parse_seccomp(v, c, error)) < 0)
+                return r;
+        if ((v = jv_object_get(root, "patching")) && (r = parse_patching(v, &c->patching, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "state-directory")) &&
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
@@ -483,6 +563,10 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->firewall.management_sources);
         free(c->seccomp_installed_profile);
         free(c->seccomp_daemon_json);
+        free(c->patching.root);
+        strv_free(c->patching.allow);
+        strv_free(c->patching.deny);
+        strv_free(c->patching.hold);
         free(c);
         return NULL;
 }

@@ -45,7 +45,21 @@
  *                                        dockerd's configuration file, where
  *                                        `hostctl seccomp install` sets
  *                                        "seccomp-profile"
+ *   },
+ *   "patching": {                        the patch policy (patching/plan.h)
+ *     "root": "/",                       the root patched (a sandbox root
+ *                                        in tests); its state is under
+ *                                        state-directory/patches for "/",
+ *                                        ROOT/var/lib/hostd/patches otherwise
+ *     "security-only": true,             only updates from security archives
+ *     "allow": [],                       package globs; empty: all
+ *     "deny": [],                        package globs, winning over allow
+ *     "hold": [],                        package names never upgraded
+ *     "minimum-age-hours": 0             0..8760: leave an update out until
+ *                                        it has been offered this long
  *   }
+ * Names without a glob character in allow, deny and hold must be packages
+ * the root has or is offered: checked when a plan is made.
  */
 
 #include <stdbool.h>
@@ -89,6 +103,15 @@ typedef enum SeccompEnforcement {
         SECCOMP_ENFORCE_STOP,
 } SeccompEnforcement;
 
+#define PATCH_POLICY_MAX_NAMES 256
+
+typedef struct PatchingConfig {
+        char *root;
+        bool security_only;
+        char **allow, **deny, **hold; /* NULL-terminated, never NULL */
+        unsigned minimum_age_hours;
+} PatchingConfig;
+
 typedef struct HostdConfig {
         char *docker_socket; /* NULL: from $DOCKER_HOST, else the default */
         unsigned docker_request_timeout_sec;
@@ -99,6 +122,7 @@ typedef struct HostdConfig {
         SeccompEnforcement seccomp_enforcement;
         char *seccomp_installed_profile;
         char *seccomp_daemon_json;
+        PatchingConfig patching;
 } HostdConfig;
 
 #define SECCOMP_INSTALLED_PROFILE_DEFAULT "/etc/docker/seccomp/hostd-hardened.json"

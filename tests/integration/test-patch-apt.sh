@@ -197,6 +197,31 @@ expect_contains "$out" "reboot required: /run/reboot-required exists (linux-imag
 expect_contains "$out" "kernel 999.1.0-1-amd64 is installed, $(uname -r) is running" "and the newer kernel"
 expect_contains "$out" "linux-image-999.1.0-1-amd64-t was updated by" "and the kernel package among the changes"
 
+# through hostd: its configured root and policy, the job in a worker,
+# progress streamed to hostctl, the outcome a change record
+deb_build "$DEBS" tzdata-t 2026a-1 all
+repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/tzdata-t_2026a-1_all.deb" \
+        "$DEBS/linux-image-amd64-t_2_amd64.deb" "$DEBS/linux-image-999.1.0-1-amd64-t_999.1.0-1_amd64.deb"
+SOCK="$TMP/hostd.sock"
+printf '{"docker": {"socket": "%s"}, "firewall": {"enabled": false}, "state-directory": "%s",
+  "patching": {"root": "%s", "security-only": true, "hold": ["linux-image-amd64-t", "openssl-t"]}}\n' \
+        "$TMP/no-docker.sock" "$TMP/state" "$ROOT" >"$TMP/hostd.json"
+start_hostd main "" --config "$TMP/hostd.json" --socket "$SOCK"
+wait_until 10 "hostd control socket" test -S "$SOCK"
+out=$("$HOSTCTL" --socket "$SOCK" patch plan --refresh)
+expect_contains "$out" "tzdata-t                         2024a-1                2026a-1" "hostd plans its configured root"
+out=$("$HOSTCTL" --socket "$SOCK" patch apply)
+expect_contains "$out" "Configuring tzdata-t" "hostctl shows hostd's worker's progress"
+expect_contains "$out" ": applied: 1 package(s) installed" "the job's result"
+expect_eq "$(dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f '${Version}' tzdata-t)" "2026a-1" "the root was patched"
+expect_contains "$(cat "$TMP/main.log")" "notice: Patch transaction 20" "the apply is logged as a change"
+expect_contains "$("$HOSTCTL" --socket "$SOCK" patch history)" "1 package(s) installed" "hostd shows the history"
+expect_eq "$(curl -s --unix-socket "$SOCK" -XPOST -H 'Content-Type: application/json' -d '{"plan": 1}' \
+        http://hostd/v1/patch/apply | jq -r .message)" "plan: not a field of a patch apply request (refresh: boolean, plan: string)" \
+        "a malformed patch request is refused"
+expect_eq "$(curl -s --unix-socket "$SOCK" 'http://hostd/v1/patch/job?id=99' | jq -r .message)" \
+        "no patch job 99 (the last one is 2)" "an unknown job is a clear 404"
+
 # a damaged journal: a located error, nothing changed
 entry=$(ls -t "$STATE/journal/"*.json | head -1)
 sed -i 's/"state": "[a-z-]*"/"state": "done"/' "$entry"

@@ -229,6 +229,33 @@ static void test_seccomp_section(void **state _unused_) {
         parse_bad("{\"seccomp\": {\"mode\": 1}}", 1, 14, "seccomp.mode", "unknown key");
 }
 
+static void test_patching_section(void **state _unused_) {
+        HostdConfig *c = parse_ok("{}");
+
+        assert_string_equal(c->patching.root, "/");
+        assert_true(c->patching.security_only);
+        assert_null(c->patching.allow[0]);
+        assert_null(c->patching.hold[0]);
+        assert_int_equal(c->patching.minimum_age_hours, 0);
+        config_free(c);
+        c = parse_ok("{\"patching\": {\"root\": \"/srv/root\", \"security-only\": false, \"allow\": [\"openssl*\"],"
+                     " \"deny\": [\"linux-image-*\", \"libc6\"], \"hold\": [\"postgresql-15\"], \"minimum-age-hours\": 72}}");
+        assert_string_equal(c->patching.root, "/srv/root");
+        assert_false(c->patching.security_only);
+        assert_string_equal(c->patching.allow[0], "openssl*");
+        assert_string_equal(c->patching.deny[1], "libc6");
+        assert_null(c->patching.deny[2]);
+        assert_string_equal(c->patching.hold[0], "postgresql-15");
+        assert_int_equal(c->patching.minimum_age_hours, 72);
+        config_free(c);
+        parse_bad("{\"patching\": {\"hold\": [\"bash\", \"a b\"]}}", 1, 32, "patching.hold[1]",
+                  "\"a b\" is not a package name or glob");
+        parse_bad("{\"patching\": {\"deny\": \"bash\"}}", 1, 23, "patching.deny", "expected an array");
+        parse_bad("{\"patching\": {\"minimum-age-hours\": 9000}}", 1, 36, "patching.minimum-age-hours", "");
+        parse_bad("{\"patching\": {\"root\": \"root\"}}", 1, 23, "patching.root", "not an absolute path");
+        parse_bad("{\"patching\": {\"window\": 1}}", 1, 15, "patching.window", "unknown key");
+}
+
 static void test_free_null(void **state _unused_) {
         assert_null(config_free(NULL));
 }
@@ -248,6 +275,7 @@ int main(void) {
                 cmocka_unit_test(test_load_file_and_format),
                 cmocka_unit_test(test_docker_socket_resolution),
                 cmocka_unit_test(test_seccomp_section),
+                cmocka_unit_test(test_patching_section),
                 cmocka_unit_test(test_free_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

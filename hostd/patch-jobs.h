@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* hostd's patch operations: one at a time, each in a worker process
+ * (patch-worker.h) whose report pipe the event loop reads. Progress is kept
+ * for the running job and the last one, so that hostctl can follow a job
+ * by long-polling (an answer as soon as there is something new: no
+ * polling with sleeps). Every finished job is a change record in the
+ * journal. */
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "common/macro.h"
+#include "hostd/control.h"
+#include "hostd/patch-worker.h"
+
+typedef struct PatchJobs PatchJobs;
+
+int patch_jobs_new(sd_event *event, PatchJobs **ret);
+/* Answers waiting calls with 503. A worker still running is left to
+ * finish its transaction (its journal entry records the outcome). */
+PatchJobs *patch_jobs_free(PatchJobs *j);
+DEFINE_CLEANUP_FUNC(PatchJobs, patch_jobs_free);
+
+/* Starts a job; the request is used only during the call. -EBUSY while
+ * another job runs. */
+int patch_jobs_start(PatchJobs *j, const PatchRequest *req, unsigned *ret_id);
+
+/* Answers call with {"job", "op", "progress": [lines after `after`],
+ * "next": index for the next wait, "finished", and once finished "result"
+ * or "error"}, as soon as there is a line after `after` or the job is
+ * finished. 404 for a job that is neither the running nor the last one. */
+void patch_jobs_wait(PatchJobs *j, unsigned id, size_t after, ControlCall *call);
+
+/* {"running": bool, "job": N, "op": "..."} for the status document. */
+json_t *patch_jobs_status(const PatchJobs *j);
