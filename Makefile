@@ -31,7 +31,7 @@ BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 comma := ,
 
-PKGS := libsystemd jansson libcurl libmicrohttpd libnftnl libmnl libseccomp gnutls
+PKGS := libsystemd jansson libcurl libmicrohttpd libnftnl libmnl libseccomp gnutls rpm libxml-2.0
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lapt-pkg -lstdc++ -lm
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)

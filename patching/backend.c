@@ -9,11 +9,13 @@
 
 #include "patching/apt.h"
 #include "patching/backend.h"
+#include "patching/rpm.h"
 
 struct PackageBackend {
         BackendKind kind;
         char *root;
         AptSession *apt;
+        RpmSession *rpm;
 };
 
 const char *backend_kind_to_string(BackendKind k) {
@@ -64,6 +66,9 @@ int backend_open(BackendKind kind, const char *root, PackageBackend **ret, char 
         case BACKEND_APT:
                 r = apt_session_open(root, &b->apt, err, err_size);
                 break;
+        case BACKEND_RPM:
+                r = rpm_session_open(root, &b->rpm, err, err_size);
+                break;
         default:
                 snprintf(err, err_size, "the %s backend is not available in this build",
                          backend_kind_to_string(kind));
@@ -74,6 +79,7 @@ int backend_open(BackendKind kind, const char *root, PackageBackend **ret, char 
         b->root = strdup(root);
         if (!b->root) {
                 apt_session_close(b->apt);
+                rpm_session_close(b->rpm);
                 return -ENOMEM;
         }
         *ret = TAKE_PTR(b);
@@ -84,6 +90,7 @@ PackageBackend *backend_close(PackageBackend *b) {
         if (!b)
                 return NULL;
         apt_session_close(b->apt);
+        rpm_session_close(b->rpm);
         free(b->root);
         free(b);
         return NULL;
@@ -98,30 +105,34 @@ const char *backend_root(const PackageBackend *b) {
 }
 
 int backend_refresh(PackageBackend *b, char *err, size_t err_size) {
-        return apt_refresh(b->apt, err, err_size);
+        return b->apt ? apt_refresh(b->apt, err, err_size) : rpm_refresh(b->rpm, err, err_size);
 }
 
 int backend_installed(PackageBackend *b, PackageSet *ret) {
-        return apt_installed(b->apt, ret);
+        return b->apt ? apt_installed(b->apt, ret) : rpm_installed(b->rpm, ret);
 }
 
 int backend_upgrades(PackageBackend *b, PackageUpdate **ret, size_t *ret_n, char *err, size_t err_size) {
-        return apt_plan_upgrade(b->apt, ret, ret_n, err, err_size);
+        return b->apt ? apt_plan_upgrade(b->apt, ret, ret_n, err, err_size) :
+                        rpm_plan_upgrade(b->rpm, ret, ret_n, err, err_size);
 }
 
 int backend_fetch(PackageBackend *b, const PackageSet *want, const char *dir, FetchResult *results, char *err,
                   size_t err_size) {
-        return apt_fetch(b->apt, want, dir, results, err, err_size);
+        return b->apt ? apt_fetch(b->apt, want, dir, results, err, err_size) :
+                        rpm_fetch(b->rpm, want, dir, results, err, err_size);
 }
 
 int backend_apply(PackageBackend *b, const PackageSet *want, const char *archives, int log_fd,
                   BackendProgressFn progress, void *userdata, char *err, size_t err_size) {
-        return apt_apply(b->apt, want, archives, log_fd, progress, userdata, err, err_size);
+        return b->apt ? apt_apply(b->apt, want, archives, log_fd, progress, userdata, err, err_size) :
+                        rpm_apply(b->rpm, want, archives, log_fd, progress, userdata, err, err_size);
 }
 
 int backend_version_compare(BackendKind kind, const char *a, const char *b) {
         switch (kind) {
         case BACKEND_APT: return apt_version_compare(a, b);
+        case BACKEND_RPM: return rpm_version_compare(a, b);
         default: return strverscmp(a, b);
         }
 }
@@ -203,10 +214,8 @@ int backend_restore(PackageBackend *b, char *const *files, size_t n_files, const
         size_t n;
         int r = 0;
 
-        if (b->kind != BACKEND_APT) {
-                snprintf(err, err_size, "the %s backend cannot restore in this build", backend_kind_to_string(b->kind));
-                return -EOPNOTSUPP;
-        }
+        if (b->rpm)
+                return rpm_restore(b->rpm, files, n_files, remove, log_fd, err, err_size);
         if (!args || !names)
                 return -ENOMEM;
         if (n_files > 0) {

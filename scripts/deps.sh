@@ -7,11 +7,12 @@ set -eu
 # Build: compiler, pkg-config and the -dev packages of the chosen libraries.
 BUILD="build-essential pkg-config clang libsystemd-dev libnftnl-dev libmnl-dev
 libseccomp-dev libjansson-dev libcurl4-gnutls-dev libmicrohttpd-dev
-libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev"
+libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev"
 # Tests: a real Docker engine, a static busybox for the workload image,
-# nftables/iptables, namespaces and probes.
+# nftables/iptables, namespaces and probes; dpkg-dev, rpm (rpmbuild) and
+# createrepo-c build the package repositories of the patching tests.
 TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
-procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin"
+procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin dpkg-dev rpm createrepo-c"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The rpm backend: librpm for the package database and transactions of a
+ * root, and the root's yum/dnf repositories read directly, since librpm
+ * has no repository layer (dnf's is Python and libdnf's is C++):
+ *   ROOT/etc/yum.repos.d/ID.repo  [ID] sections: baseurl= (file://, http://,
+ *                                 https://), enabled= (default 1),
+ *                                 gpgcheck= (default 1: rpm verifies
+ *                                 package signatures with the root's keys)
+ *   refresh                       fetches repodata/repomd.xml and the
+ *                                 primary and updateinfo files it names,
+ *                                 each checked against its sha256, into
+ *                                 ROOT/var/cache/hostd/rpm/ID/
+ *   upgrades                      the newest version of each installed
+ *                                 (name, arch) in the repositories; security
+ *                                 when an updateinfo advisory of type
+ *                                 "security" lists that version
+ *   fetch                         package files checked against the sha256
+ *                                 of the primary metadata
+ * The database is the root's /var/lib/rpm. Versions are rpm's EVR strings
+ * ("1.0-2", "1:2.3-4"). Not handled: install-only packages (several kernels
+ * side by side), obsoletes, zstd-compressed metadata; see the README.
+ *
+ * Same contract as backend.h; these are its rpm implementations. */
+
+#include <stddef.h>
+
+#include "patching/backend.h"
+
+typedef struct RpmSession RpmSession;
+
+int rpm_session_open(const char *root, RpmSession **ret, char *err, size_t err_size);
+void rpm_session_close(RpmSession *s);
+int rpm_refresh(RpmSession *s, char *err, size_t err_size);
+int rpm_installed(RpmSession *s, PackageSet *ret);
+int rpm_plan_upgrade(RpmSession *s, PackageUpdate **ret, size_t *ret_n, char *err, size_t err_size);
+int rpm_fetch(RpmSession *s, const PackageSet *want, const char *dir, FetchResult *results, char *err,
+              size_t err_size);
+int rpm_apply(RpmSession *s, const PackageSet *want, const char *archives, int log_fd, BackendProgressFn progress,
+              void *userdata, char *err, size_t err_size);
+int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const PackageSet *remove, int log_fd, char *err,
+                size_t err_size);
+int rpm_version_compare(const char *a, const char *b);
