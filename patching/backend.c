@@ -47,14 +47,6 @@ int backend_detect(const char *root, BackendKind *ret) {
         return -ENOENT;
 }
 
-void fetch_results_free(FetchResult *r, size_t n) {
-        for (size_t i = 0; r && i < n; i++) {
-                free(r[i].file);
-                free(r[i].error);
-        }
-        free(r);
-}
-
 int backend_open(BackendKind kind, const char *root, PackageBackend **ret, char *err, size_t err_size) {
         _cleanup_free_ PackageBackend *b = calloc(1, sizeof(PackageBackend));
         int r;

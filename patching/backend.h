@@ -52,6 +52,8 @@ typedef struct FetchResult {
         char *error; /* why not, for people */
 } FetchResult;
 
+/* Defined in plan.c with the other helpers of these types, so that programs
+ * without a backend can use them. */
 void fetch_results_free(FetchResult *r, size_t n);
 
 typedef struct PackageBackend PackageBackend;

@@ -63,6 +63,14 @@ void package_updates_free(PackageUpdate *u, size_t n) {
         free(u);
 }
 
+void fetch_results_free(FetchResult *r, size_t n) {
+        for (size_t i = 0; r && i < n; i++) {
+                free(r[i].file);
+                free(r[i].error);
+        }
+        free(r);
+}
+
 Plan *plan_free(Plan *p) {
         if (!p)
                 return NULL;

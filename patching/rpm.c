@@ -5,6 +5,7 @@
 #include <gnutls/crypto.h>
 #include <libxml/xmlreader.h>
 #include <limits.h>
+#include <pthread.h>
 #include <rpm/header.h>
 #include <rpm/rpmcallback.h>
 #include <rpm/rpmdb.h>
@@ -613,6 +614,19 @@ static rpmts ts_new(const RpmSession *s) {
         return ts;
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void read_rpm_config(void) {
+        if (rpmReadConfigFiles(NULL, NULL) != 0)
+                return;
+        /* the database where rpm distributions keep it, whatever this host's rpm says */
+        rpmPushMacro(NULL, "_dbpath", NULL, "/var/lib/rpm", RMIL_CMDLINE);
+}
+
+static bool rpm_config_read(void) {
+        return rpmExpandNumeric("%{?_dbpath:1}") == 1;
+}
+
 int rpm_session_open(const char *root, RpmSession **ret, char *err, size_t err_size) {
         RpmSession *s;
         int r;
@@ -621,12 +635,12 @@ int rpm_session_open(const char *root, RpmSession **ret, char *err, size_t err_s
                 seterr(err, err_size, "root \"%s\" is not an absolute path", root ? root : "");
                 return -EINVAL;
         }
-        if (rpmReadConfigFiles(NULL, NULL) != 0) {
+        /* librpm's configuration is process-wide: read once */
+        pthread_once(&config_once, read_rpm_config);
+        if (!rpm_config_read()) {
                 seterr(err, err_size, "cannot read rpm's configuration");
                 return -EIO;
         }
-        /* the database where rpm distributions keep it, whatever this host's rpm says */
-        rpmPushMacro(NULL, "_dbpath", NULL, "/var/lib/rpm", RMIL_CMDLINE);
         s = calloc(1, sizeof(RpmSession));
         if (!s || !(s->root = strdup(root))) {
                 free(s);

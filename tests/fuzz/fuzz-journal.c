@@ -1,10 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer harness for patch journal entries: any input is an entry that
- * survives a write-read round trip unchanged in its package sets, or a
- * located error; never a crash or a leak. */
+/* libFuzzer harness for the patch state files: any input is a journal
+ * entry whose package sets are sorted and distinct, or a located error; and
+ * a first-seen record or an error naming the file; never a crash or a leak. */
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "patching/journal.h"
+#include "patching/plan.h"
+
+/* The same bytes as a first-seen record, read from a memfd. */
+static void fuzz_first_seen(const uint8_t *data, size_t size) {
+        int fd = memfd_create("first-seen", MFD_CLOEXEC);
+        char path[64], err[1024] = "";
+        FirstSeen seen = {};
+        int r;
+
+        if (fd < 0)
+                return;
+        if (write(fd, data, size) == (ssize_t) size) {
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+                r = first_seen_load(path, &seen, err, sizeof(err));
+                if (r < 0 && (seen.n != 0 || (r == -EINVAL && !err[0])))
+                        __builtin_trap();
+                for (size_t i = 1; i < seen.n; i++)
+                        if (strcmp(seen.items[i - 1].key, seen.items[i].key) > 0)
+                                __builtin_trap();
+                first_seen_done(&seen);
+        }
+        close(fd);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char text[600];
         int r;
 
+        fuzz_first_seen(data, size);
         r = journal_parse((const char *) data, size, &e, &error);
         if (r < 0) {
                 if (e || (r == -EINVAL && error.message[0] == 0))
