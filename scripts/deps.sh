@@ -12,7 +12,8 @@ libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev"
 # nftables/iptables, namespaces and probes; dpkg-dev, rpm (rpmbuild) and
 # createrepo-c build the package repositories of the patching tests.
 TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
-procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin dpkg-dev rpm createrepo-c"
+procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin dpkg-dev rpm createrepo-c
+debootstrap time"
 
 missing=""
 for p in $BUILD $TEST; do
