@@ -168,7 +168,7 @@ static int age_updates(PlanItem *items, size_t n, FirstSeen *seen, uint64_t now_
                         first_seen_done(&next);
                         return -ENOMEM;
                 }
-                found = seen ? bsearch(&probe, seen->items, seen->n, sizeof(FirstSeenItem), by_key) : NULL;
+                found = seen && seen->n > 0 ? bsearch(&probe, seen->items, seen->n, sizeof(FirstSeenItem), by_key) : NULL;
                 probe.usec = found ? MIN(found->usec, now_usec) : now_usec;
                 items[i].first_seen_usec = probe.usec;
                 next.items[next.n++] = probe;
