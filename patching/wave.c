@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "patching/wave.h"
+
+#define HOUR_USEC (3600ULL * 1000000ULL)
+
+static const char *const status_names[] = {
+        [WAVE_RUNNING] = "running", [WAVE_PAUSED] = "paused", [WAVE_HALTED] = "halted",
+        [WAVE_ABORTED] = "aborted", [WAVE_DONE] = "done",
+};
+
+static const char *const step_names[] = {
+        [NODE_PENDING] = "pending",         [NODE_DRAINING] = "draining", [NODE_PATCHING] = "patching",
+        [NODE_ACTIVATING] = "activating",   [NODE_DONE] = "done",         [NODE_FAILED] = "failed",
+};
+
+const char *wave_status_to_string(WaveStatus s) {
+        return s < _WAVE_STATUS_MAX ? status_names[s] : "?";
+}
+
+const char *node_step_to_string(NodeStep s) {
+        return s < _NODE_STEP_MAX ? step_names[s] : "?";
+}
+
+Wave *wave_free(Wave *w) {
+        if (!w)
+                return NULL;
+        free(w->nodes);
+        free(w);
+        return NULL;
+}
+
+static bool held(NodeStep s) {
+        return s == NODE_DRAINING || s == NODE_PATCHING || s == NODE_ACTIVATING;
+}
+
+unsigned wave_held(const Wave *w) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < w->n_nodes; i++)
+                n += held(w->nodes[i].step);
+        return n;
+}
+
+static void set_message(char *buf, const char *format, ...) _printf_(2, 3);
+static void set_message(char *buf, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(buf, WAVE_MESSAGE_MAX, format, ap);
+        va_end(ap);
+}
+
+/* ---- placement constraints ----------------------------------------- */
+
+static const char *label_value(const ClusterNode *node, const char *key) {
+        size_t n = strlen(key);
+
+        for (const char *const *l = node->labels; l && *l; l++)
+                if (strncmp(*l, key, n) == 0 && (*l)[n] == '=')
+                        return *l + n + 1;
+        return NULL;
+}
+
+int wave_constraint_matches(const char *constraint, const ClusterNode *node) {
+        char lhs[256], rhs[256];
+        const char *op = strstr(constraint, "==");
+        bool equal = true;
+        const char *actual;
+
+        if (!op) {
+                op = strstr(constraint, "!=");
+                equal = false;
+        }
+        if (!op || (size_t) (op - constraint) >= sizeof(lhs) || strlen(op + 2) >= sizeof(rhs))
+                return -EINVAL;
+        snprintf(lhs, sizeof(lhs), "%.*s", (int) (op - constraint), constraint);
+        snprintf(rhs, sizeof(rhs), "%s", op + 2);
+        /* Swarm trims spaces around both sides */
+        for (char *s = lhs + strlen(lhs); s > lhs && s[-1] == ' '; *--s = '\0')
+                ;
+        const char *l = lhs, *r = rhs;
+        while (*l == ' ')
+                l++;
+        while (*r == ' ')
+                r++;
+        for (char *s = rhs + strlen(rhs); s > r && s[-1] == ' '; *--s = '\0')
+                ;
+
+        if (STREQ(l, "node.role"))
+                actual = node->manager ? "manager" : "worker";
+        else if (STREQ(l, "node.hostname"))
+                actual = node->hostname;
+        else if (STREQ(l, "node.id"))
+                actual = node->id;
+        else if (strncmp(l, "node.labels.", 12) == 0)
+                actual = label_value(node, l + 12);
+        else
+                return -EINVAL; /* engine labels, platform: not known here */
+        if (!actual)
+                return equal ? 0 : 1; /* a missing label is "not equal" */
+        return (strcasecmp(actual, r) == 0) == equal;
+}
+
+/* ---- a new wave ------------------------------------------------------ */
+
+static bool has_label(const ClusterNode *n, const char *label) {
+        for (const char *const *l = n->labels; l && *l; l++)
+                if (STREQ(*l, label))
+                        return true;
+        return false;
+}
+
+static int by_wave_order(const void *a, const void *b) {
+        const WaveNode *x = a, *y = b;
+
+        /* canaries keep the order given (set by the caller); then workers, managers last */
+        if (x->canary != y->canary)
+                return x->canary ? -1 : 1;
+        if (x->canary)
+                return 0;
+        if (x->manager != y->manager)
+                return x->manager ? 1 : -1;
+        return strcmp(x->hostname, y->hostname);
+}
+
+int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_t now_usec, Wave **ret, char *why,
+             size_t why_size) {
+        _cleanup_(wave_freep) Wave *w = calloc(1, sizeof(Wave));
+        size_t n_canaries = 0;
+
+        if (!w || !(w->nodes = calloc(MAX(c->n_nodes, (size_t) 1), sizeof(WaveNode))))
+                return -ENOMEM;
+        if (!id || !*id || strlen(id) >= WAVE_ID_MAX) {
+                snprintf(why, why_size, "a wave ID of 1..%d characters is needed", WAVE_ID_MAX - 1);
+                return -EINVAL;
+        }
+        snprintf(w->id, sizeof(w->id), "%s", id);
+        w->max_unavailable = o->max_unavailable ? o->max_unavailable : 1;
+        w->soak_usec = o->soak_usec;
+        w->node_deadline_usec = o->node_deadline_usec ? o->node_deadline_usec : HOUR_USEC;
+        w->started_usec = now_usec;
+        w->status = WAVE_RUNNING;
+
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                const ClusterNode *cn = &c->nodes[i];
+                if (o->label && !has_label(cn, o->label))
+                        continue;
+                if (strlen(cn->id) >= WAVE_NODE_ID_MAX || strlen(cn->hostname) >= WAVE_NODE_ID_MAX) {
+                        snprintf(why, why_size, "node %.64s: ID or hostname too long", cn->id);
+                        return -EINVAL;
+                }
+                WaveNode *n = &w->nodes[w->n_nodes++];
+                snprintf(n->id, sizeof(n->id), "%s", cn->id);
+                snprintf(n->hostname, sizeof(n->hostname), "%s", cn->hostname);
+                n->manager = cn->manager;
+                n->step = NODE_PENDING;
+                n->step_since_usec = now_usec;
+        }
+        if (w->n_nodes == 0) {
+                snprintf(why, why_size, o->label ? "no node has the label %s" : "the cluster has no node",
+                         o->label ? o->label : "");
+                return -EINVAL;
+        }
+        /* canaries first, in the order given */
+        for (const char *const *cn = o->canaries; cn && *cn; cn++) {
+                size_t i;
+                for (i = n_canaries; i < w->n_nodes; i++)
+                        if (STREQ(w->nodes[i].id, *cn) || STREQ(w->nodes[i].hostname, *cn))
+                                break;
+                if (i == w->n_nodes) {
+                        bool twice = false;
+                        for (size_t k = 0; k < n_canaries; k++)
+                                twice = twice || STREQ(w->nodes[k].id, *cn) || STREQ(w->nodes[k].hostname, *cn);
+                        snprintf(why, why_size, twice ? "canary %s is given twice" : "canary %s is not a node of the wave",
+                                 *cn);
+                        return -EINVAL;
+                }
+                WaveNode tmp = w->nodes[i];
+                memmove(&w->nodes[n_canaries + 1], &w->nodes[n_canaries], (i - n_canaries) * sizeof(WaveNode));
+                w->nodes[n_canaries] = tmp;
+                w->nodes[n_canaries++].canary = true;
+        }
+        qsort(w->nodes + n_canaries, w->n_nodes - n_canaries, sizeof(WaveNode), by_wave_order);
+        if (n_canaries == 0)
+                w->canaries_done_usec = now_usec;
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
+/* ---- advancing ------------------------------------------------------- */
+
+static const ClusterNode *cluster_node(const ClusterView *c, const char *id) {
+        for (size_t i = 0; i < c->n_nodes; i++)
+                if (STREQ(c->nodes[i].id, id))
+                        return &c->nodes[i];
+        return NULL;
+}
+
+static const WaveNode *wave_node(const Wave *w, const char *id) {
+        for (size_t i = 0; i < w->n_nodes; i++)
+                if (STREQ(w->nodes[i].id, id))
+                        return &w->nodes[i];
+        return NULL;
+}
+
+/* Could another node run a task of s if `leaving` is drained? */
+static bool service_has_other_node(const Wave *w, const ClusterView *c, const ClusterService *s, const char *leaving) {
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                const ClusterNode *n = &c->nodes[i];
+                const WaveNode *wn = wave_node(w, n->id);
+                bool eligible = !STREQ(n->id, leaving) && n->ready && n->availability == AVAILABILITY_ACTIVE &&
+                                !(wn && held(wn->step));
+
+                for (const char *const *k = s->constraints; eligible && k && *k; k++)
+                        eligible = wave_constraint_matches(*k, n) == 1;
+                if (eligible)
+                        return true;
+        }
+        return false;
+}
+
+/* Why this node may not be drained now, or NULL. */
+static const char *guard(const Wave *w, const ClusterView *c, const WaveNode *node, char *buf, size_t size) {
+        const ClusterNode *cn = cluster_node(c, node->id);
+
+        if (!cn) {
+                snprintf(buf, size, "node %s (%s) is no longer in the Swarm", node->hostname, node->id);
+                return buf;
+        }
+        if (!cn->ready) {
+                snprintf(buf, size, "node %s is not ready", node->hostname);
+                return buf;
+        }
+        if (node->manager) {
+                for (size_t i = 0; i < w->n_nodes; i++)
+                        if (w->nodes[i].manager && held(w->nodes[i].step)) {
+                                snprintf(buf, size, "manager %s waits for manager %s: managers go one at a time",
+                                         node->hostname, w->nodes[i].hostname);
+                                return buf;
+                        }
+                for (size_t i = 0; i < c->n_nodes; i++)
+                        if (c->nodes[i].manager && (!c->nodes[i].manager_reachable || !c->nodes[i].ready)) {
+                                snprintf(buf, size, "manager %s waits: manager %s is not reachable", node->hostname,
+                                         c->nodes[i].hostname);
+                                return buf;
+                        }
+        }
+        for (size_t i = 0; i < c->n_services; i++) {
+                const ClusterService *s = &c->services[i];
+                /* every service with a task keeps a node it may run on, whether
+                 * or not it runs here: draining a node that runs none of it
+                 * still takes a place it could move to */
+                if (s->replicated && s->task_nodes && s->task_nodes[0] && !service_has_other_node(w, c, s, node->id)) {
+                        snprintf(buf, size, "node %s waits: service %s has no other node it may run on",
+                                 node->hostname, s->name);
+                        return buf;
+                }
+        }
+        return NULL;
+}
+
+static int push(WaveAction *actions, size_t max, size_t *n, WaveActionKind kind, size_t node) {
+        if (*n >= max)
+                return -ENOBUFS;
+        actions[(*n)++] = (WaveAction){ .kind = kind, .node = node };
+        return 0;
+}
+
+static void enter(WaveNode *n, NodeStep step, uint64_t now, bool *changed) {
+        n->step = step;
+        n->step_since_usec = now;
+        *changed = true;
+}
+
+int wave_advance(Wave *w, const ClusterView *c, uint64_t now, WaveAction *actions, size_t max, size_t *n_actions,
+                 bool *changed, char *blocked, size_t blocked_size) {
+        char buf[WAVE_MESSAGE_MAX];
+        bool canaries_done = true;
+        int r;
+
+        *n_actions = 0;
+        *changed = false;
+        if (blocked_size)
+                blocked[0] = '\0';
+
+        /* nodes under way */
+        for (size_t i = 0; i < w->n_nodes; i++) {
+                WaveNode *n = &w->nodes[i];
+                const ClusterNode *cn = cluster_node(c, n->id);
+
+                if ((n->step == NODE_DRAINING || n->step == NODE_PATCHING) &&
+                    now - n->step_since_usec > w->node_deadline_usec) {
+                        set_message(n->message, "missed its deadline: %s for more than %llu s",
+                                    node_step_to_string(n->step),
+                                    (unsigned long long) (w->node_deadline_usec / 1000000));
+                        enter(n, NODE_FAILED, now, changed);
+                        if (w->status == WAVE_RUNNING || w->status == WAVE_PAUSED) {
+                                w->status = WAVE_HALTED;
+                                set_message(w->reason, "node %s %s", n->hostname, n->message);
+                        }
+                        continue;
+                }
+                switch (n->step) {
+                case NODE_DRAINING:
+                        if (!cn)
+                                break;
+                        if (cn->availability != AVAILABILITY_DRAIN) {
+                                /* the drain was not written yet, or undone: (again) */
+                                if ((r = push(actions, max, n_actions, WAVE_ACTION_DRAIN, i)) < 0)
+                                        return r;
+                        } else if (cn->running_tasks == 0)
+                                enter(n, NODE_PATCHING, now, changed);
+                        break;
+                case NODE_ACTIVATING:
+                        if (!n->was_active || (cn && cn->availability == AVAILABILITY_ACTIVE)) {
+                                enter(n, n->failed ? NODE_FAILED : NODE_DONE, now, changed);
+                                break;
+                        }
+                        if (cn && (r = push(actions, max, n_actions, WAVE_ACTION_ACTIVATE, i)) < 0)
+                                return r;
+                        break;
+                default:
+                        break;
+                }
+        }
+
+        for (size_t i = 0; i < w->n_nodes; i++)
+                if (w->nodes[i].canary && w->nodes[i].step != NODE_DONE)
+                        canaries_done = false;
+        if (canaries_done && w->canaries_done_usec == 0) {
+                w->canaries_done_usec = now;
+                *changed = true;
+        }
+
+        /* new nodes, as far as the guards allow */
+        if (w->status == WAVE_RUNNING) {
+                for (size_t i = 0; i < w->n_nodes; i++) {
+                        WaveNode *n = &w->nodes[i];
+                        const char *why;
+
+                        if (n->step != NODE_PENDING)
+                                continue;
+                        if (wave_held(w) >= w->max_unavailable) {
+                                snprintf(blocked, blocked_size, "%u of %u node(s) held: waiting for a slot",
+                                         wave_held(w), w->max_unavailable);
+                                break;
+                        }
+                        if (!n->canary && !canaries_done) {
+                                snprintf(blocked, blocked_size, "waiting for the canaries");
+                                break;
+                        }
+                        if (!n->canary && now - w->canaries_done_usec < w->soak_usec) {
+                                snprintf(blocked, blocked_size, "soaking after the canaries: %llu s left",
+                                         (unsigned long long) ((w->soak_usec - (now - w->canaries_done_usec)) / 1000000));
+                                break;
+                        }
+                        if ((why = guard(w, c, n, buf, sizeof(buf)))) {
+                                /* in order: a later node does not overtake a waiting one */
+                                snprintf(blocked, blocked_size, "%s", why);
+                                break;
+                        }
+                        n->was_active = cluster_node(c, n->id)->availability == AVAILABILITY_ACTIVE;
+                        n->message[0] = '\0';
+                        enter(n, NODE_DRAINING, now, changed);
+                        if ((r = push(actions, max, n_actions, WAVE_ACTION_DRAIN, i)) < 0)
+                                return r;
+                        if (n->canary)
+                                break; /* canaries one at a time */
+                }
+        }
+
+        if (wave_held(w) > w->max_held) {
+                w->max_held = wave_held(w);
+                *changed = true;
+        }
+
+        /* the end */
+        bool all_settled = true;
+        for (size_t i = 0; i < w->n_nodes; i++)
+                if (w->nodes[i].step != NODE_DONE && w->nodes[i].step != NODE_FAILED &&
+                    !(w->status != WAVE_RUNNING && w->nodes[i].step == NODE_PENDING))
+                        all_settled = false;
+        if (all_settled && w->finished_usec == 0 && w->status != WAVE_PAUSED) {
+                if (w->status == WAVE_RUNNING)
+                        w->status = WAVE_DONE;
+                w->finished_usec = now;
+                *changed = true;
+        }
+        return 0;
+}
+
+/* ---- the node's side ------------------------------------------------ */
+
+int wave_node_may_patch(const Wave *w, const char *node_id) {
+        const WaveNode *n = wave_node(w, node_id);
+
+        if (!n)
+                return -ENOENT;
+        switch (n->step) {
+        case NODE_PATCHING:
+                return 0;
+        case NODE_PENDING:
+                return w->status == WAVE_RUNNING ? -EAGAIN : -ESTALE;
+        case NODE_DRAINING:
+                return -EAGAIN;
+        default:
+                return -ESTALE;
+        }
+}
+
+int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const char *message,
+                     const char *transaction, uint64_t now) {
+        WaveNode *n = (WaveNode *) wave_node(w, node_id);
+        bool changed;
+
+        if (!n)
+                return -ENOENT;
+        if (n->step != NODE_PATCHING)
+                return -EPROTO;
+        set_message(n->message, "%s", message ? message : "");
+        snprintf(n->transaction, sizeof(n->transaction), "%s", transaction ? transaction : "");
+        if (ok) {
+                enter(n, NODE_ACTIVATING, now, &changed);
+                return 0;
+        }
+        /* failed: the node rolled back; activate it only if healthy on the old state */
+        n->failed = true;
+        enter(n, healthy ? NODE_ACTIVATING : NODE_FAILED, now, &changed);
+        if (!healthy)
+                n->was_active = false;
+        if (w->status == WAVE_RUNNING || w->status == WAVE_PAUSED) {
+                w->status = WAVE_HALTED;
+                set_message(w->reason, "node %s failed%s: %s", n->hostname,
+                            healthy ? " and was rolled back" : " and is not healthy (left drained)", n->message);
+        }
+        return 0;
+}
+
+int wave_pause(Wave *w, const char *reason) {
+        if (w->status != WAVE_RUNNING)
+                return -EPROTO;
+        w->status = WAVE_PAUSED;
+        set_message(w->reason, "%s", reason ? reason : "paused");
+        return 0;
+}
+
+int wave_resume(Wave *w) {
+        if (w->status != WAVE_PAUSED)
+                return -EPROTO;
+        w->status = WAVE_RUNNING;
+        w->reason[0] = '\0';
+        return 0;
+}
+
+int wave_abort(Wave *w, const char *reason, uint64_t now) {
+        if (w->status == WAVE_DONE || w->status == WAVE_ABORTED)
+                return -EPROTO;
+        w->status = WAVE_ABORTED;
+        set_message(w->reason, "%s", reason ? reason : "aborted");
+        if (wave_held(w) == 0)
+                w->finished_usec = now;
+        return 0;
+}
+
+/* ---- stored form ----------------------------------------------------- */
+
+char *wave_to_json(const Wave *w) {
+        json_t *nodes = json_array(), *j;
+        char *text;
+
+        for (size_t i = 0; nodes && i < w->n_nodes; i++) {
+                const WaveNode *n = &w->nodes[i];
+                json_array_append_new(nodes, json_pack("{s:s, s:s, s:b, s:b, s:s, s:I, s:b, s:b, s:s, s:s}", "id", n->id,
+                                                       "hostname", n->hostname, "manager", n->manager, "canary",
+                                                       n->canary, "step", node_step_to_string(n->step), "since",
+                                                       (json_int_t) n->step_since_usec, "failed", n->failed,
+                                                       "was_active", n->was_active, "message", n->message,
+                                                       "transaction", n->transaction));
+        }
+        j = json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id", w->id,
+                      "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
+                      (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
+                      (json_int_t) w->node_deadline_usec, "started", (json_int_t) w->started_usec,
+                      "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
+                      (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
+        if (!j)
+                return NULL;
+        text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(j);
+        return text;
+}
+
+static int need(const JsonValue *o, const char *key, JsonType type, const char *path, const JsonValue **ret,
+                LocatedError *error) {
+        const JsonValue *v = jv_object_get(o, key);
+        char p[128];
+
+        snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
+        if (!v)
+                return located_error_at(error, o, p, "missing");
+        if (v->type != type)
+                return located_error_at(error, v, p, "expected %s, got %s", jv_type_name(type), jv_type_name(v->type));
+        *ret = v;
+        return 0;
+}
+
+static int get_u64(const JsonValue *o, const char *key, const char *path, uint64_t *ret, LocatedError *error) {
+        const JsonValue *v;
+        int r = need(o, key, JV_NUMBER, path, &v, error);
+
+        if (r < 0)
+                return r;
+        if (!v->number.is_integer || v->number.integer < 0)
+                return located_error_at(error, v, key, "expected a non-negative integer");
+        *ret = (uint64_t) v->number.integer;
+        return 0;
+}
+
+static int get_string(const JsonValue *o, const char *key, const char *path, char *buf, size_t size, bool nonempty,
+                      LocatedError *error) {
+        const JsonValue *v;
+        int r = need(o, key, JV_STRING, path, &v, error);
+
+        if (r < 0)
+                return r;
+        if (v->string.length >= size || (nonempty && v->string.length == 0))
+                return located_error_at(error, v, key, "expected a string of %s%zu characters",
+                                        nonempty ? "1.." : "at most ", size - 1);
+        memcpy(buf, v->string.chars, v->string.length + 1);
+        return 0;
+}
+
+static int get_bool(const JsonValue *o, const char *key, const char *path, bool *ret, LocatedError *error) {
+        const JsonValue *v;
+        int r = need(o, key, JV_BOOLEAN, path, &v, error);
+
+        if (r >= 0)
+                *ret = v->boolean;
+        return r;
+}
+
+static int get_enum(const JsonValue *o, const char *key, const char *path, const char *const *names, size_t n,
+                    unsigned *ret, LocatedError *error) {
+        const JsonValue *v;
+        int r = need(o, key, JV_STRING, path, &v, error);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (STREQ(names[i], v->string.chars)) {
+                        *ret = (unsigned) i;
+                        return 0;
+                }
+        return located_error_at(error, v, key, "unknown value \"%s\"", v->string.chars);
+}
+
+int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error) {
+        _cleanup_(jv_freep) JsonValue *root = NULL;
+        _cleanup_(wave_freep) Wave *w = calloc(1, sizeof(Wave));
+        const JsonValue *nodes;
+        uint64_t u;
+        unsigned e = 0;
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        r = jv_parse_document(text, length, &root, error);
+        if (r < 0)
+                return r;
+        if (root->type != JV_OBJECT)
+                return located_error_at(error, root, "", "expected an object");
+        if ((r = get_u64(root, "version", "", &u, error)) < 0)
+                return r;
+        if (u != 1)
+                return located_error_at(error, jv_object_get(root, "version"), "version", "unsupported wave version %llu",
+                                        (unsigned long long) u);
+        if ((r = get_string(root, "id", "", w->id, sizeof(w->id), true, error)) < 0 ||
+            (r = get_enum(root, "status", "", status_names, _WAVE_STATUS_MAX, &e, error)) < 0)
+                return r;
+        w->status = (WaveStatus) e;
+        if ((r = get_string(root, "reason", "", w->reason, sizeof(w->reason), false, error)) < 0 ||
+            (r = get_u64(root, "max_unavailable", "", &u, error)) < 0)
+                return r;
+        if (u < 1 || u > WAVE_MAX_NODES)
+                return located_error_at(error, jv_object_get(root, "max_unavailable"), "max_unavailable",
+                                        "expected 1..%d", WAVE_MAX_NODES);
+        w->max_unavailable = (unsigned) u;
+        if ((r = get_u64(root, "soak", "", &w->soak_usec, error)) < 0 ||
+            (r = get_u64(root, "node_deadline", "", &w->node_deadline_usec, error)) < 0 ||
+            (r = get_u64(root, "started", "", &w->started_usec, error)) < 0 ||
+            (r = get_u64(root, "canaries_done", "", &w->canaries_done_usec, error)) < 0 ||
+            (r = get_u64(root, "finished", "", &w->finished_usec, error)) < 0 ||
+            (r = get_u64(root, "max_held", "", &u, error)) < 0)
+                return r;
+        w->max_held = (unsigned) MIN(u, (uint64_t) WAVE_MAX_NODES);
+        if ((r = need(root, "nodes", JV_ARRAY, "", &nodes, error)) < 0)
+                return r;
+        if (nodes->array.count == 0 || nodes->array.count > WAVE_MAX_NODES)
+                return located_error_at(error, nodes, "nodes", "expected 1..%d nodes", WAVE_MAX_NODES);
+        w->nodes = calloc(nodes->array.count, sizeof(WaveNode));
+        if (!w->nodes)
+                return -ENOMEM;
+        for (size_t i = 0; i < nodes->array.count; i++) {
+                const JsonValue *o = nodes->array.items[i];
+                WaveNode *n = &w->nodes[w->n_nodes++];
+                char path[32];
+
+                snprintf(path, sizeof(path), "nodes[%zu]", i);
+                if (o->type != JV_OBJECT)
+                        return located_error_at(error, o, path, "expected an object");
+                if ((r = get_string(o, "id", path, n->id, sizeof(n->id), true, error)) < 0 ||
+                    (r = get_string(o, "hostname", path, n->hostname, sizeof(n->hostname), false, error)) < 0 ||
+                    (r = get_bool(o, "manager", path, &n->manager, error)) < 0 ||
+                    (r = get_bool(o, "canary", path, &n->canary, error)) < 0 ||
+                    (r = get_enum(o, "step", path, step_names, _NODE_STEP_MAX, &e, error)) < 0)
+                        return r;
+                n->step = (NodeStep) e;
+                if ((r = get_u64(o, "since", path, &n->step_since_usec, error)) < 0 ||
+                    (r = get_bool(o, "failed", path, &n->failed, error)) < 0 ||
+                    (r = get_bool(o, "was_active", path, &n->was_active, error)) < 0 ||
+                    (r = get_string(o, "message", path, n->message, sizeof(n->message), false, error)) < 0 ||
+                    (r = get_string(o, "transaction", path, n->transaction, sizeof(n->transaction), false, error)) < 0)
+                        return r;
+                for (size_t k = 0; k + 1 < w->n_nodes; k++)
+                        if (STREQ(w->nodes[k].id, n->id))
+                                return located_error_at(error, o, path, "node %s is listed twice", n->id);
+        }
+        *ret = TAKE_PTR(w);
+        return 0;
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* A rolling patch wave across the Swarm, as pure logic: no I/O here. The
+ * coordinator (hostd on the Raft leader) keeps a Wave in the Swarm's Raft
+ * store as JSON (wave_to_json/wave_parse), reads the cluster into a
+ * ClusterView, and calls wave_advance() whenever something happened (a
+ * Docker event, a node's call, a timer); it performs the actions returned
+ * (drain or activate a node, both idempotent) and writes the wave back.
+ * Because the whole state is in the stored wave, a new coordinator resumes
+ * where the last one stopped without repeating a finished step.
+ *
+ * A node's way through the wave:
+ *   pending -> draining (availability=drain, its tasks stopping)
+ *           -> patching (its tasks are gone: it may apply, reboot, verify)
+ *           -> activating (it reported steady state: set active again)
+ *           -> done
+ * A node that reports a failure was rolled back by itself: if it is healthy
+ * on its old state it is activated and ends "failed"; if not, it stays
+ * drained and ends "failed". Either halts the wave (the default policy). A
+ * node that misses its deadline in draining or patching is failed, and the
+ * wave halts: never forgotten.
+ *
+ * Guards, checked before a node is drained:
+ *   - at most max_unavailable nodes held by the wave (draining, patching,
+ *     activating) at any moment;
+ *   - managers one at a time, and only while every manager is reachable
+ *     and ready (the Raft quorum is never put at risk);
+ *   - canaries first; the others only once every canary is done and the
+ *     soak time has passed;
+ *   - every replicated service that has a task keeps, with the node
+ *     drained, another node it may run on (ready, active, not held by the
+ *     wave, meeting its placement constraints); otherwise the wave waits
+ *     and says why. Draining a node that runs none of its tasks counts
+ *     too: it takes away a place the tasks could move to.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/macro.h"
+#include "policy/json.h"
+
+#define WAVE_MAX_NODES 1024
+#define WAVE_ID_MAX 40
+#define WAVE_NODE_ID_MAX 64
+#define WAVE_MESSAGE_MAX 256
+
+typedef enum WaveStatus {
+        WAVE_RUNNING,
+        WAVE_PAUSED,  /* no new node starts; nodes under way finish */
+        WAVE_HALTED,  /* a node failed: no new node starts */
+        WAVE_ABORTED, /* stopped by the operator */
+        WAVE_DONE,
+        _WAVE_STATUS_MAX,
+} WaveStatus;
+
+typedef enum NodeStep {
+        NODE_PENDING,
+        NODE_DRAINING,
+        NODE_PATCHING,
+        NODE_ACTIVATING,
+        NODE_DONE,
+        NODE_FAILED,
+        _NODE_STEP_MAX,
+} NodeStep;
+
+const char *wave_status_to_string(WaveStatus s);
+const char *node_step_to_string(NodeStep s);
+
+typedef struct WaveNode {
+        char id[WAVE_NODE_ID_MAX];       /* Swarm node ID */
+        char hostname[WAVE_NODE_ID_MAX];
+        bool manager;
+        bool canary;
+        NodeStep step;
+        uint64_t step_since_usec;   /* CLOCK_REALTIME, when it entered step */
+        bool failed;                /* reported a failure (activating, then failed) */
+        bool was_active;            /* availability before the drain: only
+                                     * then is it made active again */
+        char message[WAVE_MESSAGE_MAX];
+        char transaction[WAVE_NODE_ID_MAX]; /* the node's patch journal entry */
+} WaveNode;
+
+typedef struct Wave {
+        char id[WAVE_ID_MAX];
+        WaveStatus status;
+        char reason[WAVE_MESSAGE_MAX]; /* why halted, aborted or paused */
+        unsigned max_unavailable;      /* >= 1 */
+        uint64_t soak_usec;            /* after the canaries, before the rest */
+        uint64_t node_deadline_usec;   /* per step, draining and patching */
+        uint64_t started_usec, canaries_done_usec, finished_usec;
+        unsigned max_held;             /* most nodes held at once so far */
+        WaveNode *nodes;               /* in wave order, canaries first */
+        size_t n_nodes;
+} Wave;
+
+Wave *wave_free(Wave *w);
+DEFINE_CLEANUP_FUNC(Wave, wave_free);
+
+/* ---- the cluster as the coordinator sees it --------------------------- */
+
+typedef enum NodeAvailability {
+        AVAILABILITY_ACTIVE,
+        AVAILABILITY_PAUSE,
+        AVAILABILITY_DRAIN,
+} NodeAvailability;
+
+typedef struct ClusterNode {
+        const char *id, *hostname;
+        bool manager;
+        bool manager_reachable; /* managers: Swarm's ManagerStatus.Reachability */
+        bool ready;             /* Status.State == ready */
+        NodeAvailability availability;
+        const char *const *labels; /* "key=value", NULL-terminated; may be NULL */
+        size_t running_tasks;   /* tasks still running on it */
+} ClusterNode;
+
+typedef struct ClusterService {
+        const char *name;
+        bool replicated;        /* replicated (not global) with replicas > 0 */
+        const char *const *constraints; /* Swarm placement constraints; may be NULL */
+        const char *const *task_nodes;  /* node IDs its running tasks are on */
+} ClusterService;
+
+typedef struct ClusterView {
+        const ClusterNode *nodes;
+        size_t n_nodes;
+        const ClusterService *services;
+        size_t n_services;
+} ClusterView;
+
+/* Whether node meets one Swarm placement constraint ("node.role==manager",
+ * "node.labels.zone!=a", "node.hostname==x", "node.id==..."). Returns 1 or
+ * 0, or -EINVAL for a constraint this cannot evaluate (then the guard
+ * counts the node as not eligible: never drain on a guess). */
+int wave_constraint_matches(const char *constraint, const ClusterNode *node);
+
+/* ---- the wave ------------------------------------------------------- */
+
+typedef struct WaveOptions {
+        unsigned max_unavailable;     /* 0: 1 */
+        uint64_t soak_usec;
+        uint64_t node_deadline_usec;  /* 0: one hour */
+        const char *label;            /* "key=value": only nodes with it; NULL: all */
+        const char *const *canaries;  /* node IDs or hostnames, first, in order */
+} WaveOptions;
+
+/* A new wave over the cluster's nodes: canaries first in the order given,
+ * then managers last (each manager drained costs the quorum a member), the
+ * rest by hostname. -EINVAL with why for a canary that is not a node of the
+ * wave, or no node at all. */
+int wave_new(const char *id, const WaveOptions *options, const ClusterView *cluster, uint64_t now_usec,
+             Wave **ret, char *why, size_t why_size);
+
+typedef enum WaveActionKind {
+        WAVE_ACTION_DRAIN,
+        WAVE_ACTION_ACTIVATE,
+} WaveActionKind;
+
+typedef struct WaveAction {
+        WaveActionKind kind;
+        size_t node; /* index in wave->nodes */
+} WaveAction;
+
+/* Moves the wave as far as the cluster allows now. Fills actions (at most
+ * max) for the coordinator; sets *changed when the wave changed and must
+ * be written back; blocked says why no further node could start (empty when
+ * none was waiting). */
+int wave_advance(Wave *w, const ClusterView *cluster, uint64_t now_usec, WaveAction *actions, size_t max,
+                 size_t *n_actions, bool *changed, char *blocked, size_t blocked_size);
+
+/* The node is asking whether it may patch now (FleetLock pre-reboot): 0 yes
+ * (it is in "patching"), -EAGAIN not yet (pending or draining), -ENOENT it
+ * is not in the wave, -ESTALE it has nothing more to do in it. */
+int wave_node_may_patch(const Wave *w, const char *node_id);
+
+/* The node reports (FleetLock steady-state): ok, or failed and rolled back,
+ * and whether it is healthy now. Only from "patching". -ENOENT, -EPROTO for
+ * a node in another step. */
+int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const char *message,
+                     const char *transaction, uint64_t now_usec);
+
+/* Operator control: pause (no new node starts), resume, abort (no new node
+ * starts; nodes under way finish). -EPROTO when not applicable. */
+int wave_pause(Wave *w, const char *reason);
+int wave_resume(Wave *w);
+int wave_abort(Wave *w, const char *reason, uint64_t now_usec);
+
+/* Nodes held by the wave now (draining, patching, activating). */
+unsigned wave_held(const Wave *w);
+
+/* Stored form: a JSON document, read strictly (located errors). */
+char *wave_to_json(const Wave *w);
+int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error);

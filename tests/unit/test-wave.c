@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The wave state machine and its guards, over many generated clusters: a
+ * simulated Swarm (drains move tasks, nodes patch and report) runs each
+ * wave to its end, with the wave written to its stored form and read back
+ * at every step, as a new coordinator would; the guards are checked at
+ * every step. Plus the single rules, one by one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "patching/wave.h"
+
+#define SEC 1000000ULL
+#define MAX_NODES 16
+#define MAX_SERVICES 6
+#define MAX_TASKS 64
+
+typedef struct Sim {
+        ClusterNode nodes[MAX_NODES];
+        char ids[MAX_NODES][16], hostnames[MAX_NODES][16], zone[MAX_NODES][16];
+        const char *labels[MAX_NODES][2];
+        size_t n_nodes;
+        ClusterService services[MAX_SERVICES];
+        char names[MAX_SERVICES][16];
+        const char *constraints[MAX_SERVICES][2];
+        const char *task_nodes[MAX_SERVICES][MAX_TASKS + 1];
+        size_t replicas[MAX_SERVICES];
+        size_t n_services;
+        uint64_t patch_done_at[MAX_NODES]; /* when a patching node reports */
+        unsigned seed;
+} Sim;
+
+static unsigned rnd(Sim *s, unsigned n) {
+        s->seed = s->seed * 1103515245u + 12345u;
+        return (s->seed >> 16) % n;
+}
+
+static bool eligible(const Sim *s, const ClusterService *svc, const ClusterNode *n) {
+        if (!n->ready || n->availability != AVAILABILITY_ACTIVE)
+                return false;
+        for (const char *const *k = svc->constraints; k && *k; k++)
+                if (wave_constraint_matches(*k, n) != 1)
+                        return false;
+        (void) s;
+        return true;
+}
+
+/* Places every service's replicas on eligible nodes, round robin, as the
+ * Swarm scheduler would (well enough for the guards). */
+static void schedule(Sim *s) {
+        for (size_t i = 0; i < s->n_nodes; i++)
+                s->nodes[i].running_tasks = 0;
+        for (size_t k = 0; k < s->n_services; k++) {
+                size_t t = 0, start = k;
+                size_t n_eligible = 0;
+                for (size_t i = 0; i < s->n_nodes; i++)
+                        n_eligible += eligible(s, &s->services[k], &s->nodes[i]);
+                for (size_t r = 0; n_eligible && r < s->replicas[k]; r++) {
+                        for (size_t step = 0; step < s->n_nodes; step++) {
+                                ClusterNode *n = &s->nodes[(start + step) % s->n_nodes];
+                                if (eligible(s, &s->services[k], n)) {
+                                        s->task_nodes[k][t++] = n->id;
+                                        n->running_tasks++;
+                                        start = (start + step + 1) % s->n_nodes;
+                                        break;
+                                }
+                        }
+                }
+                s->task_nodes[k][t] = NULL;
+        }
+}
+
+static void sim_new(Sim *s, unsigned seed) {
+        static const char *const constraint_kinds[] = { NULL, "node.role==worker", "node.labels.zone==a",
+                                                        "node.role!=worker", "node.labels.zone != b" };
+        memset(s, 0, sizeof(*s));
+        s->seed = seed;
+        s->n_nodes = 3 + rnd(s, 10);
+        size_t managers = s->n_nodes >= 5 && rnd(s, 2) ? 5 : (s->n_nodes >= 3 && rnd(s, 3) ? 3 : 1);
+        for (size_t i = 0; i < s->n_nodes; i++) {
+                ClusterNode *n = &s->nodes[i];
+                snprintf(s->ids[i], sizeof(s->ids[i]), "id%02zu", i);
+                snprintf(s->hostnames[i], sizeof(s->hostnames[i]), "node-%02zu", i);
+                snprintf(s->zone[i], sizeof(s->zone[i]), "zone=%c", rnd(s, 2) ? 'a' : 'b');
+                s->labels[i][0] = s->zone[i];
+                *n = (ClusterNode){ .id = s->ids[i], .hostname = s->hostnames[i], .manager = i < managers,
+                                    .manager_reachable = i < managers, .ready = true,
+                                    .availability = AVAILABILITY_ACTIVE, .labels = s->labels[i] };
+        }
+        s->n_services = rnd(s, MAX_SERVICES);
+        for (size_t k = 0; k < s->n_services; k++) {
+                snprintf(s->names[k], sizeof(s->names[k]), "svc%zu", k);
+                s->constraints[k][0] = constraint_kinds[rnd(s, ELEMENTSOF(constraint_kinds))];
+                s->replicas[k] = 1 + rnd(s, 4);
+                s->services[k] = (ClusterService){ .name = s->names[k], .replicated = true,
+                                                   .constraints = s->constraints[k], .task_nodes = s->task_nodes[k] };
+        }
+        schedule(s);
+}
+
+static ClusterView view(const Sim *s) {
+        return (ClusterView){ .nodes = s->nodes, .n_nodes = s->n_nodes, .services = s->services,
+                              .n_services = s->n_services };
+}
+
+static ClusterNode *sim_node(Sim *s, const char *id) {
+        for (size_t i = 0; i < s->n_nodes; i++)
+                if (STREQ(s->nodes[i].id, id))
+                        return &s->nodes[i];
+        fail_msg("no node %s", id);
+        return NULL;
+}
+
+/* Writes the wave to its stored form and reads it back: what a new
+ * coordinator would start from. */
+static Wave *reload(Wave *w) {
+        char *text = wave_to_json(w);
+        LocatedError e = {};
+        Wave *again = NULL;
+
+        assert_non_null(text);
+        if (wave_parse(text, strlen(text), &again, &e) < 0)
+                fail_msg("stored wave not readable: %u:%u %s: %s\n%s", e.line, e.column, e.path, e.message, text);
+        free(text);
+        wave_free(w);
+        return again;
+}
+
+/* The services that could run somewhere at the start keep a running task
+ * at every step. */
+static size_t services_running(const Sim *s) {
+        size_t n = 0;
+
+        for (size_t k = 0; k < s->n_services; k++)
+                n += s->task_nodes[k][0] != NULL;
+        return n;
+}
+
+typedef struct RunResult {
+        unsigned steps, max_held;
+        WaveStatus status;
+        char blocked[256];
+} RunResult;
+
+/* Runs a wave over the simulated cluster to its end, checking the guards
+ * at every step. fail_node: index in wave order of a node that reports a
+ * failure (or SIZE_MAX). */
+static RunResult run_wave(Sim *s, unsigned max_unavailable, size_t fail_node, bool healthy_after_failure) {
+        ClusterView cv = view(s);
+        WaveOptions o = { .max_unavailable = max_unavailable, .node_deadline_usec = 600 * SEC };
+        Wave *w = NULL;
+        char why[256], blocked[256];
+        uint64_t now = 1000 * SEC;
+        size_t running_at_start = services_running(s);
+        RunResult res = {};
+
+        assert_int_equal(wave_new("w1", &o, &cv, now, &w, why, sizeof(why)), 0);
+        for (res.steps = 0; res.steps < 2000; res.steps++) {
+                WaveAction actions[MAX_NODES * 2];
+                size_t n_actions;
+                bool changed;
+
+                cv = view(s);
+                assert_int_equal(wave_advance(w, &cv, now, actions, ELEMENTSOF(actions), &n_actions, &changed, blocked,
+                                              sizeof(blocked)),
+                                 0);
+                for (size_t a = 0; a < n_actions; a++) {
+                        ClusterNode *n = sim_node(s, w->nodes[actions[a].node].id);
+                        if (actions[a].kind == WAVE_ACTION_DRAIN) {
+                                /* the guard held: every manager reachable when a manager goes */
+                                if (n->manager)
+                                        for (size_t i = 0; i < s->n_nodes; i++)
+                                                assert_true(!s->nodes[i].manager || s->nodes[i].manager_reachable);
+                                n->availability = AVAILABILITY_DRAIN;
+                        } else
+                                n->availability = AVAILABILITY_ACTIVE;
+                }
+                schedule(s);
+
+                /* the guards, every step */
+                unsigned held = wave_held(w), managers_held = 0, drained = 0;
+                for (size_t i = 0; i < w->n_nodes; i++)
+                        if (w->nodes[i].manager && (w->nodes[i].step == NODE_DRAINING || w->nodes[i].step == NODE_PATCHING ||
+                                                    w->nodes[i].step == NODE_ACTIVATING))
+                                managers_held++;
+                for (size_t i = 0; i < s->n_nodes; i++)
+                        drained += s->nodes[i].availability == AVAILABILITY_DRAIN;
+                assert_true(held <= w->max_unavailable);
+                assert_true(drained <= w->max_unavailable);
+                assert_true(managers_held <= 1);
+                if (services_running(s) != running_at_start) {
+                        for (size_t k = 0; k < s->n_services; k++)
+                                print_message("svc%zu constraint %s replicas %zu first task %s\n", k,
+                                              s->constraints[k][0] ? s->constraints[k][0] : "-", s->replicas[k],
+                                              s->task_nodes[k][0] ? s->task_nodes[k][0] : "NONE");
+                        for (size_t i = 0; i < s->n_nodes; i++)
+                                print_message("%s manager %d avail %d %s\n", s->nodes[i].id, s->nodes[i].manager,
+                                              s->nodes[i].availability, s->labels[i][0]);
+                        fail_msg("seed %u step %u: a service lost its last task", s->seed, res.steps);
+                }
+                res.max_held = MAX(res.max_held, drained);
+
+                /* nodes that may patch do so, and report a little later */
+                for (size_t i = 0; i < w->n_nodes; i++) {
+                        int r = wave_node_may_patch(w, w->nodes[i].id);
+                        if (r != 0)
+                                continue;
+                        if (!s->patch_done_at[i])
+                                s->patch_done_at[i] = now + (1 + rnd(s, 5)) * SEC;
+                        else if (now >= s->patch_done_at[i]) {
+                                bool ok = i != fail_node;
+                                assert_int_equal(wave_node_report(w, w->nodes[i].id, ok, ok || healthy_after_failure,
+                                                                  ok ? "applied" : "postinst failed", "tx", now),
+                                                 0);
+                        }
+                }
+                if (w->finished_usec != 0 && wave_held(w) == 0)
+                        break;
+                w = reload(w);
+                now += SEC;
+        }
+        res.status = w->status;
+        snprintf(res.blocked, sizeof(res.blocked), "%s", blocked);
+        if (res.status == WAVE_DONE)
+                for (size_t i = 0; i < w->n_nodes; i++)
+                        assert_int_equal(w->nodes[i].step, NODE_DONE);
+        wave_free(w);
+        return res;
+}
+
+static void test_generated_clusters(void **state _unused_) {
+        unsigned done = 0, waited = 0;
+
+        for (unsigned seed = 1; seed <= 400; seed++) {
+                Sim s;
+                sim_new(&s, seed);
+                unsigned max_unavailable = 1 + seed % 3;
+                RunResult r = run_wave(&s, max_unavailable, SIZE_MAX, true);
+                assert_true(r.max_held <= max_unavailable);
+                if (r.status == WAVE_DONE) {
+                        done++;
+                        /* every node active again at the end */
+                        for (size_t i = 0; i < s.n_nodes; i++)
+                                assert_int_equal(s.nodes[i].availability, AVAILABILITY_ACTIVE);
+                } else {
+                        /* a node a service cannot leave: the wave waits, never forces */
+                        assert_int_equal(r.status, WAVE_RUNNING);
+                        assert_non_null(strstr(r.blocked, "has no other node it may run on"));
+                        waited++;
+                }
+        }
+        /* most generated clusters can be patched whole */
+        assert_true(done > 300);
+        print_message("generated clusters: %u patched whole, %u waiting on a service guard\n", done, waited);
+}
+
+static void test_failure_halts(void **state _unused_) {
+        for (unsigned seed = 1; seed <= 100; seed++) {
+                Sim s;
+                sim_new(&s, seed);
+                s.n_services = 0; /* nothing keeps the first node waiting */
+                schedule(&s);
+                RunResult r = run_wave(&s, 1, 0, seed % 2);
+                assert_int_equal(r.status, WAVE_HALTED);
+                /* healthy after rollback: made active again; unhealthy: left drained */
+                size_t drained = 0;
+                for (size_t i = 0; i < s.n_nodes; i++)
+                        drained += s.nodes[i].availability == AVAILABILITY_DRAIN;
+                assert_int_equal(drained, seed % 2 ? 0 : 1);
+        }
+}
+
+static Wave *three_nodes(Sim *s, const WaveOptions *o) {
+        ClusterView cv;
+        Wave *w = NULL;
+        char why[256];
+
+        sim_new(s, 7);
+        s->n_nodes = 3;
+        s->n_services = 0;
+        for (size_t i = 0; i < 3; i++) {
+                s->nodes[i].manager = s->nodes[i].manager_reachable = i == 0;
+                s->nodes[i].running_tasks = 1;
+        }
+        cv = view(s);
+        assert_int_equal(wave_new("w", o, &cv, 100 * SEC, &w, why, sizeof(why)), 0);
+        return w;
+}
+
+static void advance(Wave *w, Sim *s, uint64_t now, WaveAction *a, size_t *n, char *blocked) {
+        ClusterView cv = view(s);
+        bool changed;
+
+        assert_int_equal(wave_advance(w, &cv, now, a, 8, n, &changed, blocked, 256), 0);
+}
+
+static void test_deadline(void **state _unused_) {
+        WaveOptions o = { .node_deadline_usec = 60 * SEC };
+        Sim s;
+        Wave *w = three_nodes(&s, &o);
+        WaveAction a[8];
+        size_t n;
+        char blocked[256];
+
+        /* workers first, managers last */
+        assert_string_equal(w->nodes[0].hostname, "node-01");
+        assert_true(w->nodes[2].manager);
+        advance(w, &s, 100 * SEC, a, &n, blocked);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].kind, WAVE_ACTION_DRAIN);
+        s.nodes[1].availability = AVAILABILITY_DRAIN; /* its task never stops */
+        advance(w, &s, 150 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[0].step, NODE_DRAINING);
+        assert_int_equal(wave_node_may_patch(w, "id01"), -EAGAIN);
+        advance(w, &s, 161 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[0].step, NODE_FAILED);
+        assert_int_equal(w->status, WAVE_HALTED);
+        assert_non_null(strstr(w->reason, "node-01 missed its deadline: draining for more than 60 s"));
+        /* halted: nothing new starts */
+        advance(w, &s, 170 * SEC, a, &n, blocked);
+        assert_int_equal(n, 0);
+        assert_int_equal(w->nodes[1].step, NODE_PENDING);
+        wave_free(w);
+}
+
+static void test_manager_guard(void **state _unused_) {
+        WaveOptions o = { .max_unavailable = 3 };
+        Sim s;
+        Wave *w = NULL;
+        WaveAction a[8];
+        size_t n;
+        char blocked[256], why[256];
+
+        sim_new(&s, 3);
+        s.n_nodes = 3;
+        s.n_services = 0;
+        for (size_t i = 0; i < 3; i++) {
+                s.nodes[i].manager = s.nodes[i].manager_reachable = true;
+                s.nodes[i].running_tasks = 0;
+        }
+        s.nodes[2].manager_reachable = false;
+        ClusterView cv = view(&s);
+        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), 0);
+        advance(w, &s, SEC, a, &n, blocked);
+        assert_int_equal(n, 0);
+        assert_string_equal(blocked, "manager node-00 waits: manager node-02 is not reachable");
+        s.nodes[2].manager_reachable = true;
+        advance(w, &s, 2 * SEC, a, &n, blocked);
+        /* one manager at a time, even with three slots */
+        assert_int_equal(n, 1);
+        assert_string_equal(blocked, "manager node-01 waits for manager node-00: managers go one at a time");
+        wave_free(w);
+}
+
+static void test_service_guard(void **state _unused_) {
+        WaveOptions o = {};
+        Sim s;
+        Wave *w = NULL;
+        WaveAction a[8];
+        size_t n;
+        char blocked[256], why[256];
+
+        sim_new(&s, 5);
+        s.n_nodes = 3;
+        for (size_t i = 0; i < 3; i++) {
+                s.nodes[i].manager = s.nodes[i].manager_reachable = i == 2;
+                s.labels[i][0] = i == 0 ? "zone=a" : "zone=b";
+        }
+        s.n_services = 1;
+        s.constraints[0][0] = "node.labels.zone==a";
+        s.replicas[0] = 1;
+        schedule(&s);
+        ClusterView cv = view(&s);
+        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), 0);
+        advance(w, &s, SEC, a, &n, blocked);
+        /* node-00 is the only zone=a node: it waits, and so does the wave */
+        assert_int_equal(n, 0);
+        assert_string_equal(blocked, "node node-00 waits: service svc0 has no other node it may run on");
+        /* a second zone=a node: it may go */
+        s.labels[1][0] = "zone=a";
+        advance(w, &s, 2 * SEC, a, &n, blocked);
+        assert_int_equal(n, 1);
+        assert_string_equal(w->nodes[a[0].node].hostname, "node-00");
+        wave_free(w);
+}
+
+static void test_canaries_and_soak(void **state _unused_) {
+        static const char *const canaries[] = { "node-02", NULL };
+        WaveOptions o = { .max_unavailable = 2, .soak_usec = 30 * SEC, .canaries = canaries };
+        Sim s;
+        Wave *w;
+        WaveAction a[8];
+        size_t n;
+        char blocked[256];
+
+        w = three_nodes(&s, &o);
+        for (size_t i = 0; i < 3; i++)
+                s.nodes[i].running_tasks = 0;
+        assert_string_equal(w->nodes[0].hostname, "node-02");
+        assert_true(w->nodes[0].canary);
+        advance(w, &s, 100 * SEC, a, &n, blocked);
+        assert_int_equal(n, 1); /* only the canary, though two slots are free */
+        assert_string_equal(blocked, "");
+        s.nodes[2].availability = AVAILABILITY_DRAIN;
+        advance(w, &s, 101 * SEC, a, &n, blocked);
+        assert_string_equal(blocked, "waiting for the canaries");
+        assert_int_equal(wave_node_may_patch(w, "id02"), 0);
+        assert_int_equal(wave_node_report(w, "id02", true, true, "ok", "tx1", 105 * SEC), 0);
+        assert_int_equal(wave_node_report(w, "id02", true, true, "ok", "tx1", 105 * SEC), -EPROTO);
+        advance(w, &s, 106 * SEC, a, &n, blocked);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].kind, WAVE_ACTION_ACTIVATE);
+        s.nodes[2].availability = AVAILABILITY_ACTIVE;
+        advance(w, &s, 107 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[0].step, NODE_DONE);
+        assert_string_equal(blocked, "soaking after the canaries: 30 s left");
+        advance(w, &s, 137 * SEC, a, &n, blocked);
+        /* two slots: both workers... but node-00 is a manager and goes last, alone */
+        assert_int_equal(n, 2);
+        assert_int_equal(wave_node_may_patch(w, "nope"), -ENOENT);
+        wave_free(w);
+}
+
+static void test_pause_resume_abort(void **state _unused_) {
+        WaveOptions o = {};
+        Sim s;
+        Wave *w = three_nodes(&s, &o);
+        WaveAction a[8];
+        size_t n;
+        char blocked[256];
+
+        assert_int_equal(wave_pause(w, "change freeze"), 0);
+        assert_int_equal(wave_pause(w, "again"), -EPROTO);
+        advance(w, &s, 101 * SEC, a, &n, blocked);
+        assert_int_equal(n, 0);
+        assert_int_equal(wave_node_may_patch(w, "id01"), -ESTALE);
+        assert_int_equal(wave_resume(w), 0);
+        advance(w, &s, 102 * SEC, a, &n, blocked);
+        assert_int_equal(n, 1);
+        assert_int_equal(wave_abort(w, "operator", 103 * SEC), 0);
+        assert_int_equal(w->status, WAVE_ABORTED);
+        /* the node under way finishes; nothing else starts */
+        s.nodes[1].availability = AVAILABILITY_DRAIN;
+        s.nodes[1].running_tasks = 0;
+        advance(w, &s, 104 * SEC, a, &n, blocked);
+        assert_int_equal(wave_node_report(w, "id01", true, true, "ok", "", 105 * SEC), 0);
+        advance(w, &s, 106 * SEC, a, &n, blocked);
+        assert_int_equal(a[0].kind, WAVE_ACTION_ACTIVATE);
+        s.nodes[1].availability = AVAILABILITY_ACTIVE;
+        advance(w, &s, 107 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[1].step, NODE_PENDING);
+        assert_true(w->finished_usec != 0);
+        wave_free(w);
+}
+
+static void test_constraints(void **state _unused_) {
+        const char *labels[] = { "zone=a", "tier=db", NULL };
+        ClusterNode n = { .id = "abc", .hostname = "node-1", .manager = true, .labels = labels };
+
+        assert_int_equal(wave_constraint_matches("node.role==manager", &n), 1);
+        assert_int_equal(wave_constraint_matches("node.role != manager", &n), 0);
+        assert_int_equal(wave_constraint_matches("node.hostname==NODE-1", &n), 1);
+        assert_int_equal(wave_constraint_matches("node.id==abc", &n), 1);
+        assert_int_equal(wave_constraint_matches("node.labels.zone==a", &n), 1);
+        assert_int_equal(wave_constraint_matches("node.labels.zone==b", &n), 0);
+        assert_int_equal(wave_constraint_matches("node.labels.rack==1", &n), 0);
+        assert_int_equal(wave_constraint_matches("node.labels.rack!=1", &n), 1);
+        assert_int_equal(wave_constraint_matches("engine.labels.x==1", &n), -EINVAL);
+        assert_int_equal(wave_constraint_matches("node.role", &n), -EINVAL);
+}
+
+static void test_new_errors(void **state _unused_) {
+        static const char *const bad[] = { "node-99", NULL };
+        static const char *const twice[] = { "node-01", "id01", NULL };
+        WaveOptions o = { .canaries = bad };
+        Sim s;
+        Wave *w = NULL;
+        char why[256];
+
+        sim_new(&s, 11);
+        ClusterView cv = view(&s);
+        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), -EINVAL);
+        assert_string_equal(why, "canary node-99 is not a node of the wave");
+        o.canaries = twice;
+        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), -EINVAL);
+        assert_string_equal(why, "canary id01 is given twice");
+        o = (WaveOptions){ .label = "zone=c" };
+        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), -EINVAL);
+        assert_string_equal(why, "no node has the label zone=c");
+        assert_null(w);
+        assert_null(wave_free(NULL));
+}
+
+static void test_parse_errors(void **state _unused_) {
+        static const struct {
+                const char *text, *path, *message;
+                unsigned line;
+        } cases[] = {
+                { "[]", "", "expected an object", 1 },
+                { "{\"version\": 2}", "version", "unsupported wave version 2", 1 },
+                { "{\"version\": 1, \"id\": \"w\", \"status\": \"sleeping\"}", "status", "unknown value \"sleeping\"", 1 },
+                { "{\"version\": 1, \"id\": \"w\", \"status\": \"running\", \"reason\": \"\", \"max_unavailable\": 0}",
+                  "max_unavailable", "expected 1..1024", 1 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                LocatedError e = {};
+                Wave *w = NULL;
+                assert_int_equal(wave_parse(cases[i].text, strlen(cases[i].text), &w, &e), -EINVAL);
+                assert_null(w);
+                if (!STREQ(e.path, cases[i].path) || !strstr(e.message, cases[i].message) || e.line != cases[i].line)
+                        fail_msg("case %zu: got %u:%u %s: %s", i, e.line, e.column, e.path, e.message);
+        }
+        /* a stored wave with a node listed twice */
+        Sim s;
+        WaveOptions o = {};
+        Wave *w = three_nodes(&s, &o);
+        snprintf(w->nodes[1].id, sizeof(w->nodes[1].id), "%s", w->nodes[0].id);
+        char *text = wave_to_json(w);
+        LocatedError e = {};
+        Wave *again = NULL;
+        assert_int_equal(wave_parse(text, strlen(text), &again, &e), -EINVAL);
+        assert_string_equal(e.path, "nodes[1]");
+        free(text);
+        wave_free(w);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_generated_clusters),
+                cmocka_unit_test(test_failure_halts),
+                cmocka_unit_test(test_deadline),
+                cmocka_unit_test(test_manager_guard),
+                cmocka_unit_test(test_service_guard),
+                cmocka_unit_test(test_canaries_and_soak),
+                cmocka_unit_test(test_pause_resume_abort),
+                cmocka_unit_test(test_constraints),
+                cmocka_unit_test(test_new_errors),
+                cmocka_unit_test(test_parse_errors),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
