@@ -242,6 +242,158 @@ static void get_patch_history(Daemon *d, ControlCall *call) {
         control_call_reply(call, 200, j);
 }
 
+/* ---- waves ------------------------------------------------------------ */
+
+static void on_wave_answer(const CoordinatorAnswer *a, void *userdata) {
+        ControlCall *call = userdata;
+        unsigned status;
+
+        if (a->error) {
+                status = a->error == -EBUSY || a->error == -EPROTO   ? 409 :
+                         a->error == -ENOENT                          ? 404 :
+                         a->error == -EINVAL                          ? 400 :
+                         a->error == -EPERM || a->error == -ENOTCONN  ? 409 :
+                         a->error == -ECANCELED                       ? 503 :
+                                                                        500;
+                control_call_reply_error(call, status, "%s",
+                                         a->error == -EPERM      ? "waves are run from managers; this node is a worker" :
+                                         a->error == -ENOTCONN   ? "this node is not in a Swarm" :
+                                         a->message ? a->message : strerror(-a->error));
+                return;
+        }
+        control_call_reply(call, 200,
+                           json_pack("{s:O?, s:s, s:I}", "wave", a->wave ? a->wave : json_null(), "blocked",
+                                     a->blocked ? a->blocked : "", "version", (json_int_t) a->version));
+}
+
+static void wave_request(Daemon *d, ControlCall *call, const WaveRequest *req) {
+        int r;
+
+        if (!d->coordinator) {
+                control_call_reply_error(call, 503, "Docker is not set up yet");
+                return;
+        }
+        r = coordinator_request(d->coordinator, req, on_wave_answer, call);
+        if (r < 0)
+                control_call_reply_error(call, 500, "%s", strerror(-r));
+}
+
+static bool body_keys(ControlCall *call, const char *const *allowed) {
+        const json_t *body = control_call_body(call), *v;
+        const char *key;
+
+        json_object_foreach((json_t *) body, key, v) {
+                bool ok = false;
+                for (const char *const *a = allowed; *a; a++)
+                        ok = ok || STREQ(*a, key);
+                if (!ok) {
+                        control_call_reply_error(call, 400, "unknown field in body: %s", key);
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool get_seconds(ControlCall *call, const char *key, json_int_t min, json_int_t max, uint64_t *usec) {
+        const json_t *v = json_object_get(control_call_body(call), key);
+
+        if (!v)
+                return true;
+        if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+                control_call_reply_error(call, 400, "%s: expected an integer %lld..%lld", key, (long long) min,
+                                         (long long) max);
+                return false;
+        }
+        *usec = (uint64_t) json_integer_value(v) * 1000000ULL;
+        return true;
+}
+
+static void post_wave_start(Daemon *d, ControlCall *call) {
+        static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
+                                            "canaries", NULL };
+        const json_t *body = control_call_body(call), *v, *c;
+        const char *canaries[33] = {};
+        WaveRequest req = { .kind = WAVE_REQUEST_START };
+        size_t i;
+
+        if (!body_keys(call, keys) || !get_seconds(call, "soak_seconds", 0, 7 * 86400, &req.start.soak_usec) ||
+            !get_seconds(call, "deadline_seconds", 1, 2 * 86400, &req.start.node_deadline_usec))
+                return;
+        if ((v = json_object_get(body, "max_unavailable"))) {
+                if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > WAVE_MAX_NODES) {
+                        control_call_reply_error(call, 400, "max_unavailable: expected an integer 1..%d", WAVE_MAX_NODES);
+                        return;
+                }
+                req.start.max_unavailable = (unsigned) json_integer_value(v);
+        }
+        if ((v = json_object_get(body, "label"))) {
+                if (!json_is_string(v) || !strchr(json_string_value(v), '=')) {
+                        control_call_reply_error(call, 400, "label: expected \"key=value\"");
+                        return;
+                }
+                req.start.label = json_string_value(v);
+        }
+        if ((v = json_object_get(body, "canaries"))) {
+                if (!json_is_array(v) || json_array_size(v) > 32) {
+                        control_call_reply_error(call, 400, "canaries: expected an array of at most 32 node IDs or hostnames");
+                        return;
+                }
+                json_array_foreach(v, i, c) {
+                        if (!json_is_string(c)) {
+                                control_call_reply_error(call, 400, "canaries[%zu]: expected a string", i);
+                                return;
+                        }
+                        canaries[i] = json_string_value(c);
+                }
+                req.start.canaries = canaries;
+        }
+        log_info("Wave start requested over the control API by uid %u pid %d", (unsigned) control_call_uid(call),
+                 (int) control_call_pid(call));
+        wave_request(d, call, &req);
+}
+
+/* GET /v1/wave[?wait=VERSION]: with wait, answered once the Swarm's
+ * version is another (a long poll for `hostctl wave watch`). */
+static void get_wave(Daemon *d, ControlCall *call) {
+        const char *wait = control_call_query(call, "wait");
+        unsigned long long v = 0;
+        char *end;
+
+        if (wait) {
+                errno = 0;
+                v = strtoull(wait, &end, 10);
+                if (errno || end == wait || *end || *wait == '-') {
+                        control_call_reply_error(call, 400, "wait: expected the version of the last answer");
+                        return;
+                }
+        }
+        wave_request(d, call,
+                     &(WaveRequest){ .kind = wait ? WAVE_REQUEST_WATCH : WAVE_REQUEST_READ, .known_version = v });
+}
+
+static void wave_control(Daemon *d, ControlCall *call, WaveRequestKind kind) {
+        static const char *const keys[] = { "reason", NULL };
+        const json_t *reason = json_object_get(control_call_body(call), "reason");
+
+        if (!body_keys(call, keys))
+                return;
+        if (reason && !json_is_string(reason)) {
+                control_call_reply_error(call, 400, "reason: expected a string");
+                return;
+        }
+        wave_request(d, call, &(WaveRequest){ .kind = kind, .reason = json_string_value(reason) });
+}
+
+static void post_wave_pause(Daemon *d, ControlCall *call) {
+        wave_control(d, call, WAVE_REQUEST_PAUSE);
+}
+static void post_wave_resume(Daemon *d, ControlCall *call) {
+        wave_control(d, call, WAVE_REQUEST_RESUME);
+}
+static void post_wave_abort(Daemon *d, ControlCall *call) {
+        wave_control(d, call, WAVE_REQUEST_ABORT);
+}
+
 static const Route routes[] = {
         { "GET", "/v1/status", get_status },
         { "POST", "/v1/reload", post_reload },
@@ -257,6 +409,11 @@ static const Route routes[] = {
         { "POST", "/v1/patch/rollback", post_patch_rollback },
         { "GET", "/v1/patch/job", get_patch_job },
         { "GET", "/v1/patch/history", get_patch_history },
+        { "POST", "/v1/wave/start", post_wave_start },
+        { "GET", "/v1/wave", get_wave },
+        { "POST", "/v1/wave/pause", post_wave_pause },
+        { "POST", "/v1/wave/resume", post_wave_resume },
+        { "POST", "/v1/wave/abort", post_wave_abort },
 };
 
 void api_dispatch(ControlCall *call, void *userdata) {

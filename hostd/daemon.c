@@ -67,6 +67,8 @@ static void on_leader_reply(const DockerReply *reply, void *userdata) {
                 else
                         log_debug("Cannot read node %s: %s", d->swarm.node_id, reply->message);
                 d->is_leader = false;
+                if (d->coordinator)
+                        coordinator_set_leader(d->coordinator, false);
                 notify_status(d);
                 return;
         }
@@ -74,6 +76,8 @@ static void on_leader_reply(const DockerReply *reply, void *userdata) {
         if (leader != d->is_leader)
                 log_info("This node is %s the Swarm's Raft leader", leader ? "now" : "no longer");
         d->is_leader = leader;
+        if (d->coordinator)
+                coordinator_set_leader(d->coordinator, leader);
         notify_status(d);
 }
 
@@ -158,6 +162,8 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 d->is_leader = false;
+                if (d->coordinator)
+                        coordinator_set_leader(d->coordinator, false);
                 d->info_in_flight = false;
                 notify_status(d);
                 return;
@@ -285,6 +291,9 @@ static void on_docker_event(const json_t *event, void *userdata) {
          * events follow reloads and swarm joins. */
         if (type && (STREQ(type, "node") || STREQ(type, "daemon")))
                 daemon_refresh(d);
+        /* a node's availability or a service changed: the wave may move */
+        if (type && (STREQ(type, "node") || STREQ(type, "service")) && d->coordinator)
+                coordinator_kick(d->coordinator);
         else if (type && STREQ(type, "container"))
                 on_container_event(d, event);
 }
@@ -312,6 +321,10 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
 
         daemon_refresh(d);
+        /* Swarm emits no event when another manager writes the stored wave
+         * (an operator's start or pause there): the leader re-reads it here */
+        if (d->coordinator)
+                coordinator_kick(d->coordinator);
         sd_event_source_set_time(s, usec + (uint64_t) d->config->swarm_refresh_sec * 1000000ULL);
         return 0;
 }
@@ -328,6 +341,8 @@ static int docker_start(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Cannot determine the Docker socket");
 
+        /* the coordinator goes with the client it calls through */
+        d->coordinator = coordinator_free(d->coordinator);
         d->docker = docker_client_free(d->docker);
         d->refresh_timer = sd_event_source_disable_unref(d->refresh_timer);
         free(d->docker_socket);
@@ -343,6 +358,9 @@ static int docker_start(Daemon *d) {
                               &d->docker);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the Docker client");
+        r = coordinator_new(d->event, d->docker, &d->coordinator);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the wave coordinator");
         r = docker_events_start(d->docker, on_docker_event, on_docker_stream, d);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the Docker events stream");
@@ -558,6 +576,7 @@ Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
+        d->coordinator = coordinator_free(d->coordinator);
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);
         free(d->containers);

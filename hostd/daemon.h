@@ -11,6 +11,7 @@
 
 #include "hostd/audit.h"
 #include "hostd/control.h"
+#include "hostd/coordinator.h"
 #include "hostd/docker.h"
 #include "hostd/firewall.h"
 #include "hostd/patch-jobs.h"
@@ -48,6 +49,7 @@ typedef struct Daemon {
                                     * netlink is not available */
 
         PatchJobs *patch_jobs;
+        Coordinator *coordinator; /* with the Docker client; NULL before */
 
         uint64_t started_realtime_usec;
         uint64_t started_monotonic_usec;

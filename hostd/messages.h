@@ -26,3 +26,6 @@
 #define MSGID_PATCH_APPLIED        "1865cebe8a164cafaa1d3417e75a9f07"
 #define MSGID_PATCH_ROLLED_BACK    "bb6b7538343f447d98eb6174ecd12bcc"
 #define MSGID_PATCH_FAILED         "572c3c117a4a4e07a20d6549675dcc5a"
+#define MSGID_WAVE_STARTED         "8cffd8b4142a4379b4aff5032cacdfe9"
+#define MSGID_WAVE_DRAINED         "3625d13eb4cd47e28046a74793decb6d"
+#define MSGID_WAVE_ACTIVATED       "360a9da0848e40668b50c4d06abbfe3a"
