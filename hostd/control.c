@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -20,6 +23,9 @@ struct ControlServer {
         ControlCall *suspended; /* calls waiting for an asynchronous reply */
         ControlHandler handler;
         void *userdata;
+        bool tls;
+        uint16_t port;
+        char *tls_strings[3]; /* cert, key, trust: MHD keeps pointers to them */
 };
 
 /* One per HTTP request, kept by MHD as the connection's request context. */
@@ -33,6 +39,9 @@ struct ControlCall {
         json_t *body;
         uid_t uid;
         pid_t pid;
+        bool has_cert;
+        ControlPeerCert cert;
+        char cert_why[160];
         bool body_too_large;
         bool dispatched;
         bool suspended;
@@ -133,6 +142,10 @@ const char *control_call_query(const ControlCall *call, const char *key) {
 
 const json_t *control_call_body(const ControlCall *call) {
         return call->body;
+}
+
+const char *control_call_header(const ControlCall *call, const char *name) {
+        return MHD_lookup_connection_value(call->connection, MHD_HEADER_KIND, name);
 }
 
 uid_t control_call_uid(const ControlCall *call) {
@@ -248,6 +261,56 @@ static int peer_credentials(struct MHD_Connection *connection, struct ucred *ret
         return 0;
 }
 
+static void dn_field(gnutls_x509_crt_t crt, const char *oid, char *buf, size_t size) {
+        size_t n = size;
+
+        if (gnutls_x509_crt_get_dn_by_oid(crt, oid, 0, 0, buf, &n) < 0)
+                buf[0] = '\0';
+}
+
+/* The client's certificate, verified against the server's trust. */
+static int peer_certificate(struct MHD_Connection *connection, ControlPeerCert *ret, char *why, size_t why_size) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        gnutls_session_t session = info ? (gnutls_session_t) info->tls_session : NULL;
+        const gnutls_datum_t *chain;
+        unsigned n = 0, status = 0;
+        gnutls_x509_crt_t crt;
+
+        if (!session || !(chain = gnutls_certificate_get_peers(session, &n)) || n == 0) {
+                snprintf(why, why_size, "no client certificate");
+                return -EPERM;
+        }
+        if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0) {
+                gnutls_datum_t text = {};
+                if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) >= 0) {
+                        snprintf(why, why_size, "the client certificate does not verify: %s", (char *) text.data);
+                        gnutls_free(text.data);
+                } else
+                        snprintf(why, why_size, "the client certificate does not verify");
+                return -EPERM;
+        }
+        if (gnutls_x509_crt_init(&crt) < 0)
+                return -ENOMEM;
+        if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
+                gnutls_x509_crt_deinit(crt);
+                snprintf(why, why_size, "the client certificate cannot be read");
+                return -EPERM;
+        }
+        dn_field(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, ret->organization, sizeof(ret->organization));
+        dn_field(crt, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, ret->unit, sizeof(ret->unit));
+        dn_field(crt, GNUTLS_OID_X520_COMMON_NAME, ret->common_name, sizeof(ret->common_name));
+        gnutls_x509_crt_deinit(crt);
+        return 0;
+}
+
+const ControlPeerCert *control_call_peer_cert(const ControlCall *call, const char **why) {
+        if (call->has_cert)
+                return &call->cert;
+        if (why)
+                *why = call->server->tls ? call->cert_why : "not a TLS connection";
+        return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                                   const char *url, const char *method,
                                   const char *version _unused_, const char *upload_data,
@@ -261,10 +324,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                 struct ucred cred;
                 unsigned status;
 
-                if (peer_credentials(connection, &cred) < 0)
-                        return queue_error(connection, 403, "cannot read peer credentials");
-                if (cred.uid != 0 && cred.uid != geteuid())
-                        return queue_error(connection, 403, "permission denied: root only");
+                if (s->tls) {
+                        cred = (struct ucred){ .uid = (uid_t) -1, .pid = 0 };
+                } else {
+                        if (peer_credentials(connection, &cred) < 0)
+                                return queue_error(connection, 403, "cannot read peer credentials");
+                        if (cred.uid != 0 && cred.uid != geteuid())
+                                return queue_error(connection, 403, "permission denied: root only");
+                }
 
                 length_header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -289,6 +356,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                 call->connection = connection;
                 call->uid = cred.uid;
                 call->pid = cred.pid;
+                if (s->tls)
+                        call->has_cert = peer_certificate(connection, &call->cert, call->cert_why,
+                                                          sizeof(call->cert_why)) == 0;
                 call->method = strdup(method);
                 call->path = strdup(url);
                 if (!call->method || !call->path) {
@@ -393,7 +463,9 @@ static int on_kick(sd_event_source *src _unused_, void *userdata) {
         return 0;
 }
 
-static void mhd_log(void *cls _unused_, const char *fmt _unused_, va_list ap _unused_) {
+static void mhd_log(void *cls _unused_, const char *fmt, va_list ap) {
+        if (getenv("HOSTD_DEBUG_MHD"))
+                vfprintf(stderr, fmt, ap);
         /* MHD's own messages (clients that drop, TCP options that do not
          * apply to unix sockets) are noise for a local control socket. */
 }
@@ -443,38 +515,30 @@ static int listen_unix(const char *path, int *ret) {
         return 0;
 }
 
-int control_server_new(sd_event *event, const char *socket_path, ControlHandler handler,
-                       void *userdata, ControlServer **ret) {
-        _cleanup_(control_server_freep) ControlServer *s = NULL;
+static int server_start(ControlServer *s, sd_event *event) {
         const union MHD_DaemonInfo *info;
-        int r, fd = -1;
+        int r;
 
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->listen_fd = -1;
-        s->event = sd_event_ref(event);
-        s->handler = handler;
-        s->userdata = userdata;
-
-        r = listen_unix(socket_path, &fd);
-        if (r < 0)
-                return r;
-        s->listen_fd = fd;
-        s->socket_path = strdup(socket_path);
-        if (!s->socket_path)
-                return -ENOMEM;
-
-        s->mhd = MHD_start_daemon(
-                MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-                MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, s,
-                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                /* bounds headers: a request whose headers exceed it gets 431 */
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
-                MHD_OPTION_CONNECTION_LIMIT, 64u,
-                MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                MHD_OPTION_END);
+        if (s->tls)
+                s->mhd = MHD_start_daemon(
+                        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TLS, 0, NULL, NULL,
+                        on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED,
+                        on_request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                        MHD_OPTION_HTTPS_MEM_CERT, s->tls_strings[0], MHD_OPTION_HTTPS_MEM_KEY, s->tls_strings[1],
+                        MHD_OPTION_HTTPS_MEM_TRUST, s->tls_strings[2],
+                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024, MHD_OPTION_CONNECTION_LIMIT, 256u,
+                        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+        else
+                s->mhd = MHD_start_daemon(
+                        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                        on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+                        MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, s,
+                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                        /* bounds headers: a request whose headers exceed it gets 431 */
+                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
+                        MHD_OPTION_CONNECTION_LIMIT, 64u,
+                        MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                        MHD_OPTION_END);
         if (!s->mhd)
                 return -EIO;
         s->listen_fd = -1; /* MHD closes it when stopped */
@@ -495,9 +559,87 @@ int control_server_new(sd_event *event, const char *socket_path, ControlHandler 
                 return r;
         sd_event_source_set_enabled(s->kick, SD_EVENT_OFF);
         sd_event_source_set_description(s->kick, "control-kick");
+        return 0;
+}
 
+static ControlServer *server_alloc(sd_event *event, ControlHandler handler, void *userdata) {
+        ControlServer *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return NULL;
+        s->listen_fd = -1;
+        s->event = sd_event_ref(event);
+        s->handler = handler;
+        s->userdata = userdata;
+        return s;
+}
+
+int control_server_new(sd_event *event, const char *socket_path, ControlHandler handler,
+                       void *userdata, ControlServer **ret) {
+        _cleanup_(control_server_freep) ControlServer *s = server_alloc(event, handler, userdata);
+        int r, fd = -1;
+
+        if (!s)
+                return -ENOMEM;
+        r = listen_unix(socket_path, &fd);
+        if (r < 0)
+                return r;
+        s->listen_fd = fd;
+        s->socket_path = strdup(socket_path);
+        if (!s->socket_path)
+                return -ENOMEM;
+        r = server_start(s, event);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+/* Any address, IPv6 and IPv4 on one socket. */
+static int listen_tcp(uint16_t port, int *ret, uint16_t *ret_port) {
+        _cleanup_close_ int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_ANY_INIT };
+        socklen_t len = sizeof(sa);
+        int off = 0, on = 1;
+
+        if (fd < 0)
+                return negative_errno();
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+            bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, SOMAXCONN) < 0 ||
+            getsockname(fd, (struct sockaddr *) &sa, &len) < 0)
+                return negative_errno();
+        *ret_port = ntohs(sa.sin6_port);
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+int control_server_new_tls(sd_event *event, uint16_t port, const ControlTls *tls, ControlHandler handler,
+                           void *userdata, ControlServer **ret) {
+        _cleanup_(control_server_freep) ControlServer *s = server_alloc(event, handler, userdata);
+        int r, fd = -1;
+
+        if (!s)
+                return -ENOMEM;
+        s->tls = true;
+        s->tls_strings[0] = strdup(tls->cert_pem);
+        s->tls_strings[1] = strdup(tls->key_pem);
+        s->tls_strings[2] = strdup(tls->trust_pem);
+        if (!s->tls_strings[0] || !s->tls_strings[1] || !s->tls_strings[2])
+                return -ENOMEM;
+        r = listen_tcp(port, &fd, &s->port);
+        if (r < 0)
+                return r;
+        s->listen_fd = fd;
+        r = server_start(s, event);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+uint16_t control_server_port(const ControlServer *s) {
+        return s->port;
 }
 
 ControlServer *control_server_free(ControlServer *s) {
@@ -516,6 +658,8 @@ ControlServer *control_server_free(ControlServer *s) {
         if (s->socket_path)
                 unlink(s->socket_path);
         free(s->socket_path);
+        for (size_t i = 0; i < ELEMENTSOF(s->tls_strings); i++)
+                free(s->tls_strings[i]);
         sd_event_unref(s->event);
         free(s);
         return NULL;

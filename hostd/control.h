@@ -34,6 +34,32 @@ typedef void (*ControlHandler)(ControlCall *call, void *userdata);
 
 int control_server_new(sd_event *event, const char *socket_path, ControlHandler handler,
                        void *userdata, ControlServer **ret);
+
+/* The same server over TCP and TLS (GnuTLS): served with cert_pem/key_pem,
+ * and asking each client for a certificate issued by trust_pem. Instead of
+ * the peer's uid, a call carries the client certificate's subject once
+ * GnuTLS has verified it against trust_pem (control_call_peer_cert); a
+ * call without one is still dispatched, with the reason, so that the
+ * handler can refuse it in its own protocol's words. port 0 picks one
+ * (control_server_port). */
+typedef struct ControlTls {
+        const char *cert_pem, *key_pem, *trust_pem;
+} ControlTls;
+
+int control_server_new_tls(sd_event *event, uint16_t port, const ControlTls *tls, ControlHandler handler,
+                           void *userdata, ControlServer **ret);
+uint16_t control_server_port(const ControlServer *server);
+
+/* The verified client certificate's subject on a TLS server. */
+typedef struct ControlPeerCert {
+        char organization[128];  /* O: the Swarm's cluster ID */
+        char unit[64];           /* OU: swarm-manager or swarm-worker */
+        char common_name[128];   /* CN: the node ID */
+} ControlPeerCert;
+
+/* The peer's verified certificate, or NULL with why (no certificate, or
+ * why it did not verify). */
+const ControlPeerCert *control_call_peer_cert(const ControlCall *call, const char **why);
 ControlServer *control_server_free(ControlServer *server);
 DEFINE_CLEANUP_FUNC(ControlServer, control_server_free);
 
@@ -42,6 +68,7 @@ const char *control_call_method(const ControlCall *call);
 const char *control_call_path(const ControlCall *call);   /* without the query */
 const char *control_call_query(const ControlCall *call, const char *key); /* or NULL */
 const json_t *control_call_body(const ControlCall *call); /* NULL when empty */
+const char *control_call_header(const ControlCall *call, const char *name); /* or NULL */
 uid_t control_call_uid(const ControlCall *call);
 pid_t control_call_pid(const ControlCall *call);
 

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "hostd/daemon.h"
+#include "hostd/fleetlock.h"
 #include "patching/patch.h"
 #include "hostd/log.h"
 #include "hostd/messages.h"
@@ -133,6 +134,30 @@ static void refresh_peers(Daemon *d, const json_t *info) {
          * node off while its dockerd restarts */
 }
 
+/* The node protocol is served on managers, with this node's Swarm
+ * certificate; started when the node becomes one, stopped otherwise. */
+static void fleetlock_sync(Daemon *d) {
+        bool want = d->swarm.role == SWARM_ROLE_MANAGER && d->config->coordination_port != 0 && d->swarm.root_dir[0] &&
+                    d->swarm.cluster_id[0] && d->coordinator;
+        char why[512];
+        int r;
+
+        if (!want) {
+                d->fleetlock = fleetlock_server_free(d->fleetlock);
+                return;
+        }
+        if (d->fleetlock)
+                return;
+        r = fleetlock_server_new(d->event, (uint16_t) d->config->coordination_port, d->swarm.root_dir,
+                                 d->swarm.cluster_id, d->coordinator, &d->fleetlock, why, sizeof(why));
+        if (r < 0) {
+                log_error("Cannot serve the wave node protocol: %s", why);
+                return;
+        }
+        log_info("Serving the wave node protocol on port %u (HTTPS, Swarm certificates)",
+                 fleetlock_server_port(d->fleetlock));
+}
+
 static void on_info_reply(const DockerReply *reply, void *userdata) {
         Daemon *d = userdata;
         DockerSwarmInfo info;
@@ -159,6 +184,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
         d->swarm_known = true;
         refresh_peers(d, reply->json);
         check_restart_pending(d);
+        fleetlock_sync(d);
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 d->is_leader = false;
@@ -342,6 +368,7 @@ static int docker_start(Daemon *d) {
                 return log_error_errno(r, "Cannot determine the Docker socket");
 
         /* the coordinator goes with the client it calls through */
+        d->fleetlock = fleetlock_server_free(d->fleetlock);
         d->coordinator = coordinator_free(d->coordinator);
         d->docker = docker_client_free(d->docker);
         d->refresh_timer = sd_event_source_disable_unref(d->refresh_timer);
@@ -576,6 +603,7 @@ Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
+        d->fleetlock = fleetlock_server_free(d->fleetlock);
         d->coordinator = coordinator_free(d->coordinator);
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);

@@ -50,6 +50,7 @@ typedef struct Daemon {
 
         PatchJobs *patch_jobs;
         Coordinator *coordinator; /* with the Docker client; NULL before */
+        struct FleetLockServer *fleetlock; /* managers only */
 
         uint64_t started_realtime_usec;
         uint64_t started_monotonic_usec;

@@ -686,6 +686,7 @@ int docker_parse_info(const json_t *info, DockerSwarmInfo *ret, const char **wha
         copy_string(out.hostname, sizeof(out.hostname), json_object_get(info, "Name"));
         copy_string(out.server_version, sizeof(out.server_version),
                     json_object_get(info, "ServerVersion"));
+        copy_string(out.root_dir, sizeof(out.root_dir), json_object_get(info, "DockerRootDir"));
 
         const json_t *opt;
         size_t i;

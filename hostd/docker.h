@@ -98,6 +98,8 @@ typedef struct DockerSwarmInfo {
         char local_state[16]; /* inactive, pending, active, error, locked */
         char hostname[256];
         char server_version[64];
+        char root_dir[256];   /* DockerRootDir: its swarm/certificates hold the
+                               * node's Swarm certificate and CA */
         /* "name=seccomp,profile=X" in SecurityOptions: "default" or
          * "builtin" (newer releases) for Docker's own, a path for a file;
          * empty when seccomp is not in use */

@@ -424,7 +424,7 @@ static int parse_docker(const JsonValue *o, HostdConfig *c, ConfigError *error) 
 }
 
 static int parse_swarm(const JsonValue *o, HostdConfig *c, ConfigError *error) {
-        static const char *const keys[] = { "refresh-seconds", NULL };
+        static const char *const keys[] = { "refresh-seconds", "coordination-port", NULL };
         const JsonValue *v;
         int r;
 
@@ -433,6 +433,11 @@ static int parse_swarm(const JsonValue *o, HostdConfig *c, ConfigError *error) {
                 return r;
         if ((v = jv_object_get(o, "refresh-seconds"))) {
                 r = get_uint(v, "swarm.refresh-seconds", 1, 3600, &c->swarm_refresh_sec, error);
+                if (r < 0)
+                        return r;
+        }
+        if ((v = jv_object_get(o, "coordination-port"))) {
+                r = get_uint(v, "swarm.coordination-port", 0, 65535, &c->coordination_port, error);
                 if (r < 0)
                         return r;
         }
@@ -468,6 +473,7 @@ static HostdConfig *config_new_default(void) {
                 return NULL;
         c->docker_request_timeout_sec = 30;
         c->swarm_refresh_sec = 10;
+        c->coordination_port = 9443;
         c->log_level = -1;
         c->state_directory = strdup("/var/lib/hostd");
         if (!c->state_directory)

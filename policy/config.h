@@ -15,6 +15,10 @@
  *     "refresh-seconds": 10              1..3600; how often leadership is
  *                                        re-read (Swarm emits no event when
  *                                        the Raft leader moves)
+ *     "coordination-port": 9443          0..65535; the node protocol of patch
+ *                                        waves, HTTPS with the Swarm's own
+ *                                        certificates, served on managers
+ *                                        (0: not served)
  *   },
  *   "log-level": "info"                  error|warning|notice|info|debug
  *   "state-directory": "/var/lib/hostd"  absolute path
@@ -116,6 +120,7 @@ typedef struct HostdConfig {
         char *docker_socket; /* NULL: from $DOCKER_HOST, else the default */
         unsigned docker_request_timeout_sec;
         unsigned swarm_refresh_sec;
+        unsigned coordination_port; /* 0: not served */
         int log_level; /* syslog priority, -1 when not set */
         char *state_directory;
         FirewallPolicy firewall;
