@@ -533,6 +533,22 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
                 return r;
 
+        /* the wave node protocol is for peers only: its port is a peer port */
+        if (c->coordination_port != 0) {
+                FirewallPolicy *f = &c->firewall;
+                bool present = false;
+                for (size_t i = 0; i < f->n_peer_tcp_ports; i++)
+                        present = present || f->peer_tcp_ports[i] == c->coordination_port;
+                if (!present) {
+                        if (f->n_peer_tcp_ports >= FIREWALL_MAX_PORTS)
+                                return located_error_at(error, jv_object_get(jv_object_get(root, "firewall"), "peer-tcp-ports"),
+                                                        "firewall.peer-tcp-ports",
+                                                        "no room for swarm.coordination-port %u (at most %d ports)",
+                                                        c->coordination_port, FIREWALL_MAX_PORTS);
+                        f->peer_tcp_ports[f->n_peer_tcp_ports++] = (uint16_t) c->coordination_port;
+                }
+        }
+
         *ret = TAKE_PTR(c);
         return 0;
 }

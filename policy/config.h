@@ -18,7 +18,8 @@
  *     "coordination-port": 9443          0..65535; the node protocol of patch
  *                                        waves, HTTPS with the Swarm's own
  *                                        certificates, served on managers
- *                                        (0: not served)
+ *                                        (0: not served); added to
+ *                                        firewall.peer-tcp-ports
  *   },
  *   "log-level": "info"                  error|warning|notice|info|debug
  *   "state-directory": "/var/lib/hostd"  absolute path

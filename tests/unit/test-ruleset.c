@@ -145,7 +145,8 @@ static void test_default_policy(void **state _unused_) {
         /* 443 for everyone, Swarm ports for the live peers, the rest dropped */
         assert_non_null(strstr(t, "set public_tcp {\n\t\ttype inet_service\n\t\telements = { 443 }"));
         assert_non_null(strstr(t, "set peers4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 10.77.0.11-10.77.0.12 }"));
-        assert_non_null(strstr(t, "elements = { 2377,\n\t\t\t     7946 }"));
+        /* with the wave node protocol's port, for peers only */
+        assert_non_null(strstr(t, "elements = { 2377,\n\t\t\t     7946,\n\t\t\t     9443 }"));
         assert_non_null(strstr(t, "elements = { 4789,\n\t\t\t     7946 }"));
         assert_non_null(strstr(t, "type filter hook prerouting priority -150; policy accept;"));
         assert_non_null(strstr(t, "iifname \"lo\" counter accept comment \"trusted-1\""));
