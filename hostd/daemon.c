@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -134,6 +135,52 @@ static void refresh_peers(Daemon *d, const json_t *info) {
          * node off while its dockerd restarts */
 }
 
+static void fleetlock_sync(Daemon *d);
+
+/* Swarm rotates node certificates (90 days by default) by renaming new
+ * files into place: serve with the new ones, once the burst of renames is
+ * over. */
+static int on_certs_settled(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        Daemon *d = userdata;
+
+        log_info("Swarm certificates changed: serving the node protocol with the new ones");
+        d->fleetlock = fleetlock_server_free(d->fleetlock);
+        fleetlock_sync(d);
+        return 0;
+}
+
+static int on_certs_changed(sd_event_source *s _unused_, const struct inotify_event *event _unused_, void *userdata) {
+        Daemon *d = userdata;
+        uint64_t now;
+
+        sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        sd_event_source_set_time(d->certs_settle, now + 500000);
+        sd_event_source_set_enabled(d->certs_settle, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static void certs_watch(Daemon *d) {
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        if (d->certs_watch || asprintf(&dir, "%s/swarm/certificates", d->swarm.root_dir) < 0)
+                return;
+        r = sd_event_add_inotify(d->event, &d->certs_watch, dir, IN_MOVED_TO | IN_CLOSE_WRITE, on_certs_changed, d);
+        if (r >= 0)
+                r = sd_event_add_time(d->event, &d->certs_settle, CLOCK_MONOTONIC, UINT64_MAX, 100000, on_certs_settled, d);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot watch %s for certificate rotation", dir);
+                d->certs_watch = sd_event_source_disable_unref(d->certs_watch);
+                return;
+        }
+        sd_event_source_set_enabled(d->certs_settle, SD_EVENT_OFF);
+}
+
+static void certs_unwatch(Daemon *d) {
+        d->certs_watch = sd_event_source_disable_unref(d->certs_watch);
+        d->certs_settle = sd_event_source_disable_unref(d->certs_settle);
+}
+
 /* The node protocol is served on managers, with this node's Swarm
  * certificate; started when the node becomes one, stopped otherwise. */
 static void fleetlock_sync(Daemon *d) {
@@ -144,10 +191,12 @@ static void fleetlock_sync(Daemon *d) {
 
         if (!want) {
                 d->fleetlock = fleetlock_server_free(d->fleetlock);
+                certs_unwatch(d);
                 return;
         }
         if (d->fleetlock)
                 return;
+        certs_watch(d);
         r = fleetlock_server_new(d->event, (uint16_t) d->config->coordination_port, d->swarm.root_dir,
                                  d->swarm.cluster_id, d->coordinator, &d->fleetlock, why, sizeof(why));
         if (r < 0) {
@@ -604,6 +653,7 @@ Daemon *daemon_free(Daemon *d) {
                 return NULL;
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
         d->fleetlock = fleetlock_server_free(d->fleetlock);
+        certs_unwatch(d);
         d->coordinator = coordinator_free(d->coordinator);
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);

@@ -107,4 +107,14 @@ expect_contains "$("$HOSTCTL" --socket "$TMP/h1.sock" --json wave status | jq -r
 wait_until 20 "the worker active again" bash -c "[ \"\$('$DOCKER' -H unix://$NODE1_SOCK node inspect $WORKER_ID --format '{{.Spec.Availability}}')\" = active ]"
 ok "healthy on its old state: made active again"
 
+# --- certificate rotation: a new Swarm CA, new node certificates ---
+old_ca=$(cat "$CERTS/swarm-root-ca.crt")
+"$DOCKER" -H "unix://$NODE1_SOCK" swarm ca --rotate --detach >/dev/null
+wait_until 90 "the worker's new CA" bash -c "[ \"\$(cat '$CERTS/swarm-root-ca.crt')\" != '$old_ca' ]"
+wait_until 90 "the worker's certificate under the new CA" bash -c "openssl verify -CAfile '$CERTS/swarm-root-ca.crt' '$CERTS/swarm-node.crt' >/dev/null"
+grep -v -e '^kek-version:' -e '^raft-dek:' "$CERTS/swarm-node.key" | sed '/^$/d' >"$TMP/worker.key"
+wait_until 30 "hostd serves with the new certificates" bash -c "[ \"\$(nsenter --net='$NODE2_NETNS' curl -s -o /dev/null -w '%{http_code}' --connect-to swarm-manager:9443:$NODE1_ADDR:9443 --cacert '$CERTS/swarm-root-ca.crt' --cert '$CERTS/swarm-node.crt' --key '$TMP/worker.key' -H 'fleet-lock-protocol: true' -H 'Content-Type: application/json' -XPOST -d '$(params "$WORKER_ID")' https://swarm-manager:9443/v1/pre-reboot)\" = 409 ]"
+ok "after a CA rotation the worker's new certificate is accepted"
+expect_contains "$(cat "$TMP/n1.log")" "Swarm certificates changed" "hostd reloaded them when they changed"
+
 echo "test-wave-protocol: $CHECKS checks passed"
