@@ -207,6 +207,22 @@ static int restore_run(PackageBackend *b, const RestorePlan *p, const PackageSet
         return r;
 }
 
+/* Records how a restore ended: the installed set now, and the entry
+ * rolled-back (verified equal to the record) or failed with why. cause: what
+ * led to the rollback, first in the message; NULL for an operator's. */
+static int restore_record(PackageBackend *b, JournalEntry *e, const char *journal_dir, uint64_t now_usec, bool restored,
+                          const char *cause, const char *why) {
+        package_set_done(&e->after);
+        if (backend_installed(b, &e->after) < 0)
+                e->after = (PackageSet){};
+        if (restored)
+                return entry_finish(e, journal_dir, JOURNAL_ROLLED_BACK, now_usec,
+                                    "%s%srolled back to the recorded set (verified)", cause ? cause : "",
+                                    cause ? "; " : "");
+        return entry_finish(e, journal_dir, JOURNAL_FAILED, now_usec, "%s%sthe rollback failed: %s", cause ? cause : "",
+                            cause ? "; " : "", why);
+}
+
 /* ---- apply -------------------------------------------------------- */
 
 int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint64_t now_usec,
@@ -297,15 +313,7 @@ int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint
         if (q >= 0)
                 q = restore_run(b, &restore, &e->before, log_fd, &equal, rollback_why, sizeof(rollback_why));
         restore_plan_done(&restore);
-        package_set_done(&e->after);
-        if (backend_installed(b, &e->after) < 0)
-                e->after = (PackageSet){};
-        if (q >= 0 && equal)
-                q = entry_finish(e, journal_dir, JOURNAL_ROLLED_BACK, now_usec,
-                                 "%s; rolled back to the recorded set (verified)", why);
-        else
-                q = entry_finish(e, journal_dir, JOURNAL_FAILED, now_usec, "%s; the rollback failed: %s", why,
-                                 rollback_why);
+        q = restore_record(b, e, journal_dir, now_usec, q >= 0 && equal, why, rollback_why);
         snprintf(err, err_size, "%s", e->message);
         if (q < 0)
                 r = q;
@@ -391,14 +399,10 @@ int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uin
         if (r >= 0)
                 r = restore_run(b, &restore, &e->before, log_fd, &equal, why, sizeof(why));
         restore_plan_done(&restore);
-        package_set_done(&e->after);
-        if (backend_installed(b, &e->after) < 0)
-                e->after = (PackageSet){};
         if (r >= 0 && equal)
-                r = entry_finish(e, journal_dir, JOURNAL_ROLLED_BACK, now_usec,
-                                 "rolled back to the recorded set (verified)");
+                r = restore_record(b, e, journal_dir, now_usec, true, NULL, why);
         else {
-                entry_finish(e, journal_dir, JOURNAL_FAILED, now_usec, "the rollback failed: %s", why);
+                restore_record(b, e, journal_dir, now_usec, false, NULL, why);
                 snprintf(err, err_size, "%s", e->message);
                 r = r < 0 ? r : -EIO;
         }
