@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for the patch state files: any input is a journal
- * entry whose package sets are sorted and distinct, or a located error; and
- * a first-seen record or an error naming the file; never a crash or a leak. */
+ * entry whose package sets are sorted and distinct, or a located error; a
+ * first-seen record or an error naming the file; and a node's wave record
+ * or a located error; never a crash or a leak. */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -9,6 +10,7 @@
 
 #include "patching/journal.h"
 #include "patching/plan.h"
+#include "patching/wave-node.h"
 
 /* The same bytes as a first-seen record, read from a memfd. */
 static void fuzz_first_seen(const uint8_t *data, size_t size) {
@@ -28,6 +30,15 @@ static void fuzz_first_seen(const uint8_t *data, size_t size) {
                         if (strcmp(seen.items[i - 1].key, seen.items[i].key) > 0)
                                 __builtin_trap();
                 first_seen_done(&seen);
+
+                /* and as a node's wave record */
+                NodeAgentRecord rec;
+                LocatedError e = {};
+                r = node_agent_record_load(path, &rec, &e);
+                if (r == -EINVAL && !e.message[0])
+                        __builtin_trap();
+                if (r == 0 && rec.step >= _AGENT_STEP_MAX)
+                        __builtin_trap();
         }
         close(fd);
 }

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* A node's own record of its way through a wave, kept under the state
+ * directory (wave-node.json, written with fsync and rename before each step
+ * starts), so that a crash or a reboot at any step resumes it: a finished
+ * step is never repeated, and the node is never left drained because it
+ * forgot it was in a wave. Pure logic and the file; the node agent in hostd
+ * does the steps.
+ *
+ * Steps, in order:
+ *   idle       not in a wave
+ *   staged     the wave named this node; its patches are staged
+ *   waiting    asking the coordinator for its turn (pre-reboot)
+ *   applying   the patch transaction is running
+ *   rebooting  applied, a reboot was asked for (boot_id is the boot it was
+ *              asked in)
+ *   verifying  checking its health after the change
+ *   reporting  telling the coordinator (steady-state) how it went
+ * and back to idle once the coordinator took the report.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy/json.h"
+
+typedef enum NodeAgentStep {
+        AGENT_IDLE,
+        AGENT_STAGED,
+        AGENT_WAITING,
+        AGENT_APPLYING,
+        AGENT_REBOOTING,
+        AGENT_VERIFYING,
+        AGENT_REPORTING,
+        _AGENT_STEP_MAX,
+} NodeAgentStep;
+
+const char *node_agent_step_to_string(NodeAgentStep s);
+
+typedef struct NodeAgentRecord {
+        char wave[40];
+        NodeAgentStep step;
+        char plan[65];
+        char transaction[64]; /* the patch journal entry of the apply */
+        bool ok;              /* the apply succeeded (else it was rolled back) */
+        bool healthy;         /* the health checks passed */
+        char message[256];
+        char boot_id[37];     /* the boot a reboot was asked in */
+        uint64_t updated_usec;
+} NodeAgentRecord;
+
+/* An absent file is an idle record. A damaged one is an error located in
+ * the file (and the agent then does nothing rather than guess). */
+int node_agent_record_load(const char *path, NodeAgentRecord *ret, LocatedError *error);
+int node_agent_record_save(const char *path, const NodeAgentRecord *r);
+
+/* What a restarted agent does first. */
+typedef enum NodeAgentResume {
+        RESUME_NOTHING,        /* idle */
+        RESUME_ASK,            /* staged or waiting: ask for the turn again */
+        RESUME_CHECK_APPLY,    /* applying when it stopped: the patch journal
+                                * says how the transaction ended (a rollback
+                                * if it is still "applying") */
+        RESUME_REBOOT,         /* rebooting, but still in the same boot: the
+                                * reboot did not happen; ask again */
+        RESUME_VERIFY,         /* rebooted (another boot), or verifying */
+        RESUME_REPORT,         /* the report was not yet taken */
+} NodeAgentResume;
+
+NodeAgentResume node_agent_resume(const NodeAgentRecord *r, const char *current_boot_id);
