@@ -107,7 +107,9 @@ static void test_malformed(void **state _unused_) {
         char why[256];
         json_t *nodes = fixture("nodes"), *services = fixture("services"), *tasks = fixture("tasks");
 
-        assert_int_equal(cluster_snapshot_new(nodes, json_object(), tasks, &s, why, sizeof(why)), -EPROTO);
+        json_t *not_an_array = json_object();
+        assert_int_equal(cluster_snapshot_new(nodes, not_an_array, tasks, &s, why, sizeof(why)), -EPROTO);
+        json_decref(not_an_array);
         assert_string_equal(why, "/nodes, /services and /tasks must each be an array");
         json_object_set_new(json_object_get(json_array_get(nodes, 1), "Spec"), "Availability", json_string("gone"));
         assert_int_equal(cluster_snapshot_new(nodes, services, tasks, &s, why, sizeof(why)), -EPROTO);

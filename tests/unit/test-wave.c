@@ -19,11 +19,11 @@
 
 typedef struct Sim {
         ClusterNode nodes[MAX_NODES];
-        char ids[MAX_NODES][16], hostnames[MAX_NODES][16], zone[MAX_NODES][16];
+        char ids[MAX_NODES][32], hostnames[MAX_NODES][32], zone[MAX_NODES][16];
         const char *labels[MAX_NODES][2];
         size_t n_nodes;
         ClusterService services[MAX_SERVICES];
-        char names[MAX_SERVICES][16];
+        char names[MAX_SERVICES][32];
         const char *constraints[MAX_SERVICES][2];
         const char *task_nodes[MAX_SERVICES][MAX_TASKS + 1];
         size_t replicas[MAX_SERVICES];
@@ -81,8 +81,8 @@ static void sim_new(Sim *s, unsigned seed) {
         size_t managers = s->n_nodes >= 5 && rnd(s, 2) ? 5 : (s->n_nodes >= 3 && rnd(s, 3) ? 3 : 1);
         for (size_t i = 0; i < s->n_nodes; i++) {
                 ClusterNode *n = &s->nodes[i];
-                snprintf(s->ids[i], sizeof(s->ids[i]), "id%02zu", i);
-                snprintf(s->hostnames[i], sizeof(s->hostnames[i]), "node-%02zu", i);
+                snprintf(s->ids[i], sizeof(s->ids[i]), "id%02u", (unsigned) i);
+                snprintf(s->hostnames[i], sizeof(s->hostnames[i]), "node-%02u", (unsigned) i);
                 snprintf(s->zone[i], sizeof(s->zone[i]), "zone=%c", rnd(s, 2) ? 'a' : 'b');
                 s->labels[i][0] = s->zone[i];
                 *n = (ClusterNode){ .id = s->ids[i], .hostname = s->hostnames[i], .manager = i < managers,
@@ -91,7 +91,7 @@ static void sim_new(Sim *s, unsigned seed) {
         }
         s->n_services = rnd(s, MAX_SERVICES);
         for (size_t k = 0; k < s->n_services; k++) {
-                snprintf(s->names[k], sizeof(s->names[k]), "svc%zu", k);
+                snprintf(s->names[k], sizeof(s->names[k]), "svc%u", (unsigned) k);
                 s->constraints[k][0] = constraint_kinds[rnd(s, ELEMENTSOF(constraint_kinds))];
                 s->replicas[k] = 1 + rnd(s, 4);
                 s->services[k] = (ClusterService){ .name = s->names[k], .replicated = true,
