@@ -40,6 +40,7 @@ struct Coordinator {
         sd_event_source *defer, *timer;
         char blocked[WAVE_MESSAGE_MAX], last_error[WAVE_MESSAGE_MAX];
         uint64_t cycles, writes, conflicts;
+        bool wrote; /* this cycle stored the wave: watchers see it now */
 };
 
 static uint64_t now_usec(void) {
@@ -67,7 +68,8 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
         free(text);
         while (*list) {
                 Request *r = *list;
-                if (!error && r->req.kind == WAVE_REQUEST_WATCH && r->req.known_version == c->swarm_version) {
+                if (!error && r->req.kind == WAVE_REQUEST_WATCH && r->req.known_version == c->swarm_version &&
+                    !c->wrote) {
                         /* nothing new yet: keep watching */
                         *list = r->next;
                         r->next = c->watchers;
@@ -99,6 +101,7 @@ static void cycle_reset(Coordinator *c) {
         c->snapshot = cluster_snapshot_free(c->snapshot);
         c->wave = wave_free(c->wave);
         c->n_actions = c->next_action = 0;
+        c->wrote = false;
 }
 
 static void schedule_cycle(Coordinator *c);
@@ -221,6 +224,7 @@ static void on_written(const DockerReply *reply, void *userdata) {
                 return;
         }
         c->writes++;
+        c->wrote = true;
         next_action(c);
 }
 
