@@ -225,6 +225,10 @@ static void on_written(const DockerReply *reply, void *userdata) {
         }
         c->writes++;
         c->wrote = true;
+        for (Request *r = c->inflight; r; r = r->next)
+                if (r->req.kind == WAVE_REQUEST_START && !r->error)
+                        log_struct(LOG_NOTICE, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_STARTED), "Wave %s started over %zu node(s)",
+                                   c->wave->id, c->wave->n_nodes);
         next_action(c);
 }
 
@@ -286,7 +290,9 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
                 time_t t = (time_t) (now / 1000000);
                 struct tm tm;
                 gmtime_r(&t, &tm);
-                strftime(id, sizeof(id), "w-%Y%m%dT%H%M%SZ", &tm);
+                strftime(id, sizeof(id), "w-%Y%m%dT%H%M%S", &tm);
+                /* milliseconds: two waves in one second stay apart */
+                snprintf(id + strlen(id), sizeof(id) - strlen(id), ".%03uZ", (unsigned) (now / 1000 % 1000));
                 q = wave_new(id, &r->req.start, cluster_snapshot_view(c->snapshot), now, &w, why, sizeof(why));
                 if (q < 0) {
                         fail_request(r, q, "%s", q == -ENOMEM ? "out of memory" : why);
@@ -294,9 +300,7 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
                 }
                 wave_free(c->wave);
                 c->wave = w;
-                log_struct(LOG_NOTICE, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_STARTED), "Wave %s started over %zu node(s)",
-                           w->id, w->n_nodes);
-                return true;
+                return true; /* logged once stored: a write that loses a race started nothing */
         }
         case WAVE_REQUEST_PAUSE:
         case WAVE_REQUEST_RESUME:

@@ -94,6 +94,7 @@ wait $p2 || rc2=$?
 wait $p3 || rc3=$?
 expect_eq "$((rc2 + rc3))" 1 "of two simultaneous starts exactly one succeeds"
 expect_contains "$(cat "$TMP/start2" "$TMP/start3")" "abort it first" "the other is refused, not forced"
+expect_eq "$(cat "$TMP"/n*.log | grep -c "Wave $(wave 1 .wave.id) started")" 1 "and only the stored one is logged as started"
 id=$(wave 1 .wave.id)
 
 # --- SIGKILL of the leader's hostd: restarted, it resumes ---
@@ -101,7 +102,8 @@ wait_until 20 "a node draining or patching" bash -c "'$HOSTCTL' --socket '$TMP/h
 kill -KILL "$HOSTD_PID_n1"
 wait "$HOSTD_PID_n1" 2>/dev/null || true
 start_node_hostd 1
-wait_until 20 "hostd 1 back" test -S "$TMP/h1.sock"
+# the killed hostd left its socket behind: wait for the new one to answer
+wait_until 20 "hostd 1 back" "$HOSTCTL" --socket "$TMP/h1.sock" status
 expect_eq "$(wave 1 .wave.id)" "$id" "after SIGKILL the leader's hostd reads the same wave"
 expect_eq "$(wave 1 .wave.status)" running "still running"
 
