@@ -167,7 +167,6 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
         size_t n_updates = 0;
         BackendKind kind;
         uint64_t now = now_usec();
-        char why[2048] = "";
         int r;
 
         if (!req->root || req->root[0] != '/') {
@@ -245,9 +244,10 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
         }
 
         /* apply: stage first (a no-op for what is staged already) so that
-         * the versions replaced can be put back if it fails part-way */
-        if (patch_stage(b, plan, state_dir, &staged, why, sizeof(why)) < 0)
-                snprintf(why, sizeof(why), "not staged");
+         * the versions replaced can be put back if it fails part-way; what
+         * cannot be staged, the apply fetches or reports itself */
+        (void) patch_stage(b, plan, state_dir, &staged, err, err_size);
+        err[0] = '\0';
         r = patch_apply(b, plan, state_dir, now, on_progress, &progress_fd, &entry, err, err_size);
         if (r < 0)
                 return NULL;

@@ -606,11 +606,24 @@ int rpm_refresh(RpmSession *s, char *err, size_t err_size) {
 
 /* ---- the database -------------------------------------------------- */
 
+static bool any_gpgcheck(const RpmSession *s) {
+        for (size_t i = 0; i < s->n_repos; i++)
+                if (s->repos[i].gpgcheck)
+                        return true;
+        return false;
+}
+
+/* A transaction set on the root; package signatures checked unless no
+ * repository asks for it (gpgcheck=0): files are checked against the
+ * repository's sha256 either way. */
 static rpmts ts_new(const RpmSession *s) {
         rpmts ts = rpmtsCreate();
 
-        if (ts)
-                rpmtsSetRootDir(ts, s->root);
+        if (!ts)
+                return NULL;
+        rpmtsSetRootDir(ts, s->root);
+        if (!any_gpgcheck(s))
+                rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | RPMVSF_MASK_NOSIGNATURES);
         return ts;
 }
 
@@ -883,16 +896,9 @@ static void *on_notify(const void *arg, const rpmCallbackType what, const rpm_lo
         return NULL;
 }
 
-static bool any_gpgcheck(const RpmSession *s) {
-        for (size_t i = 0; i < s->n_repos; i++)
-                if (s->repos[i].gpgcheck)
-                        return true;
-        return false;
-}
-
 /* Runs ts: checks dependencies first (nothing changes on a problem), then
  * the transaction with output to log_fd. */
-static int run_transaction(RpmSession *s, rpmts ts, rpmprobFilterFlags filter, int log_fd, BackendProgressFn progress,
+static int run_transaction(rpmts ts, rpmprobFilterFlags filter, int log_fd, BackendProgressFn progress,
                            void *userdata, char *err, size_t err_size) {
         Transaction t = { .progress = progress, .userdata = userdata, .log_fd = log_fd };
         rpmlogCallback old_cb;
@@ -919,8 +925,6 @@ static int run_transaction(RpmSession *s, rpmts ts, rpmprobFilterFlags filter, i
         FD_t script_fd = fdDup(log_fd);
         rpmtsSetScriptFd(ts, script_fd);
         old_cb = rpmlogSetCallback(on_rpmlog, &t);
-        if (!any_gpgcheck(s))
-                rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | RPMVSF_MASK_NOSIGNATURES);
         rc = rpmtsRun(ts, NULL, filter);
         rpmlogSetCallback(old_cb, NULL);
         rpmtsSetScriptFd(ts, NULL);
@@ -990,12 +994,10 @@ int rpm_apply(RpmSession *s, const PackageSet *want, const char *archives, int l
                 }
         if (r >= 0 && !(ts = ts_new(s)))
                 r = -ENOMEM;
-        if (r >= 0 && !any_gpgcheck(s))
-                rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | RPMVSF_MASK_NOSIGNATURES);
         for (size_t i = 0; r >= 0 && i < want->n; i++)
                 r = add_file(ts, files[i].file, err, err_size);
         if (r >= 0)
-                r = run_transaction(s, ts, RPMPROB_FILTER_NONE, log_fd, progress, userdata, err, err_size);
+                r = run_transaction(ts, RPMPROB_FILTER_NONE, log_fd, progress, userdata, err, err_size);
         rpmtsFree(ts);
         fetch_results_free(files, want->n);
         return r;
@@ -1008,8 +1010,6 @@ int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const Package
 
         if (!ts)
                 return -ENOMEM;
-        if (!any_gpgcheck(s))
-                rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | RPMVSF_MASK_NOSIGNATURES);
         for (size_t i = 0; r >= 0 && i < n_files; i++)
                 r = add_file(ts, files[i], err, err_size);
         for (size_t i = 0; r >= 0 && i < remove->n; i++) {
@@ -1032,7 +1032,7 @@ int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const Package
         }
         /* downgrades and reinstalls are the point of a restore */
         if (r >= 0)
-                r = run_transaction(s, ts, RPMPROB_FILTER_OLDPACKAGE | RPMPROB_FILTER_REPLACEPKG, log_fd, NULL, NULL,
+                r = run_transaction(ts, RPMPROB_FILTER_OLDPACKAGE | RPMPROB_FILTER_REPLACEPKG, log_fd, NULL, NULL,
                                     err, err_size);
         rpmtsFree(ts);
         return r;
