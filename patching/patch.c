@@ -119,13 +119,19 @@ static int entry_finish(JournalEntry *e, const char *journal_dir, JournalState s
         return journal_write(journal_dir, e);
 }
 
-static int open_log(const char *journal_dir, const char *id) {
+/* The package manager's output for a transaction: DIR/ID.log. */
+static int open_log(const char *journal_dir, const char *id, char *err, size_t err_size) {
         _cleanup_free_ char *path = NULL;
+        int fd;
 
         if (asprintf(&path, "%s/%s.log", journal_dir, id) < 0)
                 return -ENOMEM;
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-        return fd < 0 ? negative_errno() : fd;
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0) {
+                fd = negative_errno();
+                snprintf(err, err_size, "cannot open the transaction log %s: %s", path, strerror(-fd));
+        }
+        return fd;
 }
 
 /* What returning to a recorded set takes: the package files of the
@@ -262,10 +268,13 @@ int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint
                          journal_dir, strerror(-r));
                 goto finish;
         }
-        log_fd = open_log(journal_dir, e->id);
+        log_fd = open_log(journal_dir, e->id, why, sizeof(why));
         if (log_fd < 0) {
+                /* the entry says "applying": it must say how it ended */
                 r = log_fd;
-                snprintf(err, err_size, "cannot open the transaction log in %s: %s", journal_dir, strerror(-r));
+                backend_installed(b, &e->after);
+                entry_finish(e, journal_dir, JOURNAL_FAILED, now_usec, "%s; nothing was changed", why);
+                snprintf(err, err_size, "%s", e->message);
                 goto finish;
         }
 
@@ -383,10 +392,9 @@ int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uin
                 snprintf(err, err_size, "cannot create %s: %s", plan_dir, strerror(-r));
                 goto finish;
         }
-        log_fd = open_log(journal_dir, e->id);
+        log_fd = open_log(journal_dir, e->id, err, err_size);
         if (log_fd < 0) {
                 r = log_fd;
-                snprintf(err, err_size, "cannot open the transaction log in %s: %s", journal_dir, strerror(-r));
                 goto finish;
         }
         RestorePlan restore = {};
