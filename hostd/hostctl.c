@@ -948,18 +948,20 @@ static json_t *read_worker(int fd, pid_t pid, bool show_progress, char *err, siz
 
         snprintf(err, err_size, "the patch worker ended without a report");
         while (f && getline(&line, &allocated, f) > 0) {
-                json_t *j = json_loads(line, 0, NULL), *p;
-                if (!j)
+                PatchWorkerLine l;
+                char why[160];
+
+                if (patch_worker_parse_line(line, &l, why, sizeof(why)) < 0)
                         continue;
-                if ((p = json_object_get(j, "progress")) && show_progress) {
-                        print_progress(p, tty);
+                if (l.kind == PATCH_LINE_PROGRESS && show_progress) {
+                        print_progress(l.value, tty);
                         progress_shown = true;
-                } else if ((p = json_object_get(j, "result"))) {
+                } else if (l.kind == PATCH_LINE_RESULT) {
                         json_decref(result);
-                        result = json_incref(p);
-                } else if ((p = json_object_get(j, "error")))
-                        snprintf(err, err_size, "%s", json_string_value(p));
-                json_decref(j);
+                        result = json_incref((json_t *) l.value);
+                } else if (l.kind == PATCH_LINE_ERROR)
+                        snprintf(err, err_size, "%s", json_string_value(l.value));
+                json_decref(l.line);
         }
         if (tty && progress_shown)
                 printf("\n");

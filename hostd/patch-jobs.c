@@ -103,24 +103,28 @@ static void log_outcome(PatchJobs *j) {
 }
 
 static void handle_line(PatchJobs *j, const char *text) {
-        json_error_t jerr;
-        json_t *line = json_loads(text, 0, &jerr), *v;
+        PatchWorkerLine l;
+        char why[160];
 
-        if (!line) {
-                log_warning("Patch worker sent a malformed line: %s", jerr.text);
+        if (patch_worker_parse_line(text, &l, why, sizeof(why)) < 0) {
+                log_warning("Patch worker sent a malformed line: %s", why);
                 return;
         }
-        if ((v = json_object_get(line, "progress"))) {
+        switch (l.kind) {
+        case PATCH_LINE_PROGRESS:
                 if (json_array_size(j->progress) < JOB_MAX_PROGRESS)
-                        json_array_append(j->progress, v);
-        } else if ((v = json_object_get(line, "result"))) {
+                        json_array_append(j->progress, (json_t *) l.value);
+                break;
+        case PATCH_LINE_RESULT:
                 json_decref(j->result);
-                j->result = json_incref(v);
-        } else if ((v = json_object_get(line, "error")) && json_is_string(v)) {
+                j->result = json_incref((json_t *) l.value);
+                break;
+        case PATCH_LINE_ERROR:
                 free(j->error);
-                j->error = strdup(json_string_value(v));
+                j->error = strdup(json_string_value(l.value));
+                break;
         }
-        json_decref(line);
+        json_decref(l.line);
 }
 
 static void job_finish(PatchJobs *j) {

@@ -255,6 +255,29 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
                          entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir));
 }
 
+int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *why, size_t why_size) {
+        static const char *const keys[] = {
+                [PATCH_LINE_PROGRESS] = "progress", [PATCH_LINE_RESULT] = "result", [PATCH_LINE_ERROR] = "error"
+        };
+        json_error_t jerr;
+        json_t *line = json_loads(text, 0, &jerr);
+
+        if (!line) {
+                snprintf(why, why_size, "%s", jerr.text);
+                return -EBADMSG;
+        }
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                const json_t *v = json_object_get(line, keys[k]);
+                if (!v || (k == PATCH_LINE_ERROR ? !json_is_string(v) : !json_is_object(v)))
+                        continue;
+                *ret = (PatchWorkerLine){ .kind = (PatchWorkerLineKind) k, .line = line, .value = v };
+                return 0;
+        }
+        json_decref(line);
+        snprintf(why, why_size, "neither progress, result nor error");
+        return -EBADMSG;
+}
+
 int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
         int fds[2];
         pid_t pid;

@@ -52,6 +52,22 @@ typedef struct PatchRequest {
  * (O_CLOEXEC); reap *ret_pid with waitpid. */
 int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd);
 
+/* One line of a worker's report, decoded. */
+typedef enum PatchWorkerLineKind {
+        PATCH_LINE_PROGRESS, /* value: {"package", "done", "total", "action"} */
+        PATCH_LINE_RESULT,   /* value: the operation's result object */
+        PATCH_LINE_ERROR,    /* value: the error message (a string) */
+} PatchWorkerLineKind;
+
+typedef struct PatchWorkerLine {
+        PatchWorkerLineKind kind;
+        json_t *line;        /* the parsed line, owned: json_decref it */
+        const json_t *value; /* inside line */
+} PatchWorkerLine;
+
+/* -EBADMSG with why for a line that is not one of the three. */
+int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *why, size_t why_size);
+
 /* What a worker does, in the calling process: the result object, or NULL
  * with the error in err. progress_fd receives the progress lines (-1: none). */
 json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t err_size);
