@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/hex.h"
 
 #include "patching/plan.h"
 
@@ -219,8 +220,7 @@ int plan_build(PackageUpdate *updates, size_t n, const PatchPolicy *policy, Firs
                 gnutls_hash(hash, u->to, strlen(u->to) + 1);
         }
         gnutls_hash_deinit(hash, digest);
-        for (size_t i = 0; i < sizeof(digest); i++)
-                snprintf(p->id + 2 * i, 3, "%02x", digest[i]);
+        hex_encode(digest, sizeof(digest), p->id);
         *ret = TAKE_PTR(p);
         return 0;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/hex.h"
 #include "patching/rpm.h"
 
 typedef struct RpmRepo {
@@ -277,8 +278,7 @@ static int download(const char *url, const char *path, const char *sha256, char 
                 seterr(err, err_size, "%s: %s", url, curl_err[0] ? curl_err : curl_easy_strerror(code));
                 return -EIO;
         }
-        for (size_t i = 0; i < sizeof(digest); i++)
-                snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+        hex_encode(digest, sizeof(digest), hex);
         if (sha256 && strcasecmp(hex, sha256) != 0) {
                 unlink(tmp);
                 seterr(err, err_size, "%s: sha256 mismatch: got %s, the metadata says %s", url, hex, sha256);
@@ -308,8 +308,7 @@ static int file_sha256(const char *path, char hex[65]) {
         gnutls_hash_deinit(hash, digest);
         if (n < 0)
                 return -errno;
-        for (size_t i = 0; i < sizeof(digest); i++)
-                snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+        hex_encode(digest, sizeof(digest), hex);
         return 0;
 }
 
