@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "hostd/cluster.h"
 #include "hostd/coordinator.h"
 #include "hostd/log.h"
@@ -42,13 +43,6 @@ struct Coordinator {
         uint64_t cycles, writes, conflicts;
         bool wrote; /* this cycle stored the wave: watchers see it now */
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void request_free(Request *r) {
         free(r->reason);
@@ -138,7 +132,7 @@ static void cycle_restart(Coordinator *c) {
 }
 
 static void set_timer(Coordinator *c) {
-        uint64_t due = UINT64_MAX, now = now_usec();
+        uint64_t due = UINT64_MAX, now = clock_usec(CLOCK_REALTIME);
 
         if (!c->leader || !c->wave || c->wave->finished_usec)
                 return;
@@ -339,7 +333,7 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
 static void serve(Coordinator *c) {
         const json_t *labels = json_object_get(json_object_get(c->swarm, "Spec"), "Labels");
         const char *stored = json_string_value(json_object_get(labels, WAVE_LABEL));
-        uint64_t now = now_usec();
+        uint64_t now = clock_usec(CLOCK_REALTIME);
         bool changed = false;
         char why[WAVE_MESSAGE_MAX], where[512];
         LocatedError e = {};

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <jansson.h>
 
+#include "common/clock.h"
 #include "firewall/build.h"
 #include "hostd/control.h"
 #include "policy/config.h"
@@ -825,16 +826,9 @@ static void format_age(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 "d", s / 86400);
 }
 
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void print_plan(const json_t *plan) {
         size_t i, n_packages = json_array_size(json_object_get(plan, "packages"));
-        uint64_t now = realtime_usec();
+        uint64_t now = clock_usec(CLOCK_REALTIME);
         json_t *p;
 
         printf("%-32s %-22s %-22s %-8s %s\n", "PACKAGE", "FROM", "TO", "SECURITY", "REASON");
@@ -1194,7 +1188,7 @@ static int cmd_patch(int argc, char *argv[]) {
 static void print_wave(const json_t *reply) {
         const json_t *w = json_object_get(reply, "wave"), *n;
         const char *blocked = json_string_value(json_object_get(reply, "blocked"));
-        uint64_t now = realtime_usec();
+        uint64_t now = clock_usec(CLOCK_REALTIME);
         size_t i;
 
         if (!json_is_object(w)) {

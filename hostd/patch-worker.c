@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "hostd/patch-worker.h"
 #include "patching/patch.h"
@@ -17,13 +18,6 @@ static const char *const op_names[] = {
 
 const char *patch_op_to_string(PatchOp op) {
         return op < _PATCH_OP_MAX ? op_names[op] : "?";
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 json_t *patch_plan_to_json(const Plan *plan) {
@@ -166,7 +160,7 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
         FirstSeen seen = {};
         size_t n_updates = 0;
         BackendKind kind;
-        uint64_t now = now_usec();
+        uint64_t now = clock_usec(CLOCK_REALTIME);
         int r;
 
         if (!req->root || req->root[0] != '/') {

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "hostd/profile-install.h"
 #include "policy/daemonjson.h"
@@ -83,13 +84,6 @@ static int read_boot_id(char ret[static 37]) {
         return 0;
 }
 
-static uint64_t boottime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_BOOTTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 int profile_pending_record(const char *state_directory, const char *installed_path) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         char boot_id[37];
@@ -100,7 +94,7 @@ int profile_pending_record(const char *state_directory, const char *installed_pa
                 return r;
         if (asprintf(&path, "%s/%s", state_directory, PROFILE_PENDING_FILE) < 0)
                 return -ENOMEM;
-        n = asprintf(&text, "%s %" PRIu64 " %s\n", boot_id, boottime_usec(), installed_path);
+        n = asprintf(&text, "%s %" PRIu64 " %s\n", boot_id, clock_usec(CLOCK_BOOTTIME), installed_path);
         if (n < 0)
                 return -ENOMEM;
         return write_file_atomic(path, text, (size_t) n, 0600);
