@@ -56,6 +56,13 @@ static void docker_mark_reachable(Daemon *d) {
         d->docker_error_message[0] = 0;
 }
 
+/* Raft leadership as last read; the coordinator acts only on the leader. */
+static void set_leader(Daemon *d, bool leader) {
+        d->is_leader = leader;
+        if (d->coordinator)
+                coordinator_set_leader(d->coordinator, leader);
+}
+
 static void on_leader_reply(const DockerReply *reply, void *userdata) {
         Daemon *d = userdata;
         bool leader;
@@ -68,18 +75,14 @@ static void on_leader_reply(const DockerReply *reply, void *userdata) {
                         docker_mark_failed(d, reply->error, reply->message);
                 else
                         log_debug("Cannot read node %s: %s", d->swarm.node_id, reply->message);
-                d->is_leader = false;
-                if (d->coordinator)
-                        coordinator_set_leader(d->coordinator, false);
+                set_leader(d, false);
                 notify_status(d);
                 return;
         }
         leader = docker_node_is_leader(reply->json);
         if (leader != d->is_leader)
                 log_info("This node is %s the Swarm's Raft leader", leader ? "now" : "no longer");
-        d->is_leader = leader;
-        if (d->coordinator)
-                coordinator_set_leader(d->coordinator, leader);
+        set_leader(d, leader);
         notify_status(d);
 }
 
@@ -236,9 +239,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
         fleetlock_sync(d);
 
         if (info.role != SWARM_ROLE_MANAGER) {
-                d->is_leader = false;
-                if (d->coordinator)
-                        coordinator_set_leader(d->coordinator, false);
+                set_leader(d, false);
                 d->info_in_flight = false;
                 notify_status(d);
                 return;
