@@ -180,8 +180,6 @@ static void updates_clear(std::vector<PackageUpdate> &v) {
         v.clear();
 }
 
-
-
 static char *dup_or_null(const char *s) {
         return s ? strdup(s) : nullptr;
 }
@@ -226,9 +224,13 @@ extern "C" int apt_plan_upgrade(AptSession *s, PackageUpdate **ret, size_t *ret_
                         return -ENOMEM;
                 }
         }
-        // the upgrade marks are only a question asked: forget them
-        s->cache->Close();
-        open_cache(s, err, err_size);
+        // the upgrade marks are only a question asked: forget them (the
+        // states are rebuilt from the cache already read, not read again)
+        if (!dep.Init(nullptr)) {
+                updates_clear(out);
+                take_errors(err, err_size, "cannot reset the package states");
+                return -EIO;
+        }
 
         std::sort(out.begin(), out.end(), [](const PackageUpdate &a, const PackageUpdate &b) {
                 int c = strcmp(a.name, b.name);
