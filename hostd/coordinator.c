@@ -56,10 +56,8 @@ static void request_free(Request *r) {
 }
 
 static void answer_all(Coordinator *c, Request **list, int error, const char *message) {
-        char *text = c->wave ? wave_to_json(c->wave) : NULL;
-        json_t *wave = text ? json_loads(text, 0, NULL) : NULL;
+        json_t *wave = c->wave ? wave_to_json_value(c->wave) : NULL;
 
-        free(text);
         while (*list) {
                 Request *r = *list;
                 if (!error && r->req.kind == WAVE_REQUEST_WATCH && r->req.known_version == c->swarm_version &&

@@ -468,9 +468,8 @@ int wave_abort(Wave *w, const char *reason, uint64_t now) {
 
 /* ---- stored form ----------------------------------------------------- */
 
-char *wave_to_json(const Wave *w) {
-        json_t *nodes = json_array(), *j;
-        char *text;
+json_t *wave_to_json_value(const Wave *w) {
+        json_t *nodes = json_array();
 
         for (size_t i = 0; nodes && i < w->n_nodes; i++) {
                 const WaveNode *n = &w->nodes[i];
@@ -481,12 +480,18 @@ char *wave_to_json(const Wave *w) {
                                                        "was_active", n->was_active, "message", n->message,
                                                        "transaction", n->transaction));
         }
-        j = json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id", w->id,
-                      "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
-                      (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
-                      (json_int_t) w->node_deadline_usec, "started", (json_int_t) w->started_usec,
-                      "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
-                      (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
+        return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id", w->id,
+                         "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
+                         (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
+                         (json_int_t) w->node_deadline_usec, "started", (json_int_t) w->started_usec,
+                         "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
+                         (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
+}
+
+char *wave_to_json(const Wave *w) {
+        json_t *j = wave_to_json_value(w);
+        char *text;
+
         if (!j)
                 return NULL;
         text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

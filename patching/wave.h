@@ -193,4 +193,7 @@ unsigned wave_held(const Wave *w);
 
 /* Stored form: a JSON document, read strictly (located errors). */
 char *wave_to_json(const Wave *w);
+/* The same as a jansson value (a new reference; NULL on ENOMEM). */
+typedef struct json_t json_t;
+json_t *wave_to_json_value(const Wave *w);
 int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error);
