@@ -813,19 +813,6 @@ static int parse_duration(const char *s, uint64_t *ret) {
         return 0;
 }
 
-static void format_age(uint64_t usec, char *buf, size_t size) {
-        uint64_t s = usec / 1000000;
-
-        if (s < 120)
-                snprintf(buf, size, "%" PRIu64 "s", s);
-        else if (s < 7200)
-                snprintf(buf, size, "%" PRIu64 "m", s / 60);
-        else if (s < 172800)
-                snprintf(buf, size, "%" PRIu64 "h", s / 3600);
-        else
-                snprintf(buf, size, "%" PRIu64 "d", s / 86400);
-}
-
 static void print_plan(const json_t *plan) {
         size_t i, n_packages = json_array_size(json_object_get(plan, "packages"));
         uint64_t now = clock_usec(CLOCK_REALTIME);
@@ -842,8 +829,8 @@ static void print_plan(const json_t *plan) {
                 if (json_is_true(json_object_get(p, "included")))
                         snprintf(why, sizeof(why), "%s (%s)", from ? "upgrade" : "new", suite ? suite : "?");
                 else if (STREQ(reason, "newer than the minimum age")) {
-                        format_age(now - (uint64_t) json_integer_value(json_object_get(p, "first_seen")), age,
-                                   sizeof(age));
+                        uint64_t seen = (uint64_t) json_integer_value(json_object_get(p, "first_seen"));
+                        format_duration((json_int_t) ((now - seen) / 1000000), age, sizeof(age));
                         snprintf(why, sizeof(why), "skipped: %s (offered %s ago)", reason, age);
                 } else
                         snprintf(why, sizeof(why), "skipped: %s%s%s%s", reason, matched ? " (" : "",
@@ -1209,7 +1196,7 @@ static void print_wave(const json_t *reply) {
                 const char *step = str(n, "step");
                 uint64_t since = (uint64_t) json_integer_value(json_object_get(n, "since"));
                 if (!STREQ(step, "pending") && !STREQ(step, "done") && !STREQ(step, "failed") && since && now > since)
-                        format_age(now - since, elapsed, sizeof(elapsed));
+                        format_duration((json_int_t) ((now - since) / 1000000), elapsed, sizeof(elapsed));
                 printf("%-24s %-8s %-11s %-9s %s%s\n", str(n, "hostname"),
                        json_is_true(json_object_get(n, "manager")) ? "manager" : "worker", step, elapsed,
                        json_is_true(json_object_get(n, "canary")) ? "(canary) " : "", str(n, "message"));
