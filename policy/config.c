@@ -380,6 +380,108 @@ static int parse_patching(const JsonValue *o, PatchingConfig *pc, ConfigError *e
         return 0;
 }
 
+/* A command line: an absolute program path, then its arguments. */
+static int get_argv(const JsonValue *v, const char *path, char ***ret, ConfigError *error) {
+        char p[160], **argv;
+        int r;
+
+        r = expect_array(v, path, WAVE_MAX_ARGV, error);
+        if (r < 0)
+                return r;
+        argv = calloc(v->array.count + 1, sizeof(char *));
+        if (!argv)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->array.count; i++) {
+                const JsonValue *item = v->array.items[i];
+
+                snprintf(p, sizeof(p), "%s[%zu]", path, i);
+                if (item->type != JV_STRING) {
+                        strv_free(argv);
+                        return located_error_at(error, item, p, "expected a string, got %s", jv_type_name(item->type));
+                }
+                if (i == 0 && item->string.chars[0] != '/') {
+                        strv_free(argv);
+                        return located_error_at(error, item, p, "\"%s\" is not an absolute path", item->string.chars);
+                }
+                if (!(argv[i] = strdup(item->string.chars))) {
+                        strv_free(argv);
+                        return -ENOMEM;
+                }
+        }
+        strv_free(*ret);
+        *ret = argv;
+        return 0;
+}
+
+static void argv_list_free(char ***list) {
+        for (size_t i = 0; list && list[i]; i++)
+                strv_free(list[i]);
+        free(list);
+}
+
+static int parse_wave(const JsonValue *o, WaveAgentConfig *w, ConfigError *error) {
+        static const char *const keys[] = { "agent", "group", "reboot-command", "boot-id-file", "health-commands",
+                                            "health-timeout-seconds", NULL };
+        const JsonValue *v;
+        char p[64];
+        int r;
+
+        r = check_keys(o, "wave", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = jv_object_get(o, "agent")) && (r = get_bool(v, "wave.agent", &w->agent, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "group"))) {
+                if (v->type != JV_STRING)
+                        return located_error_at(error, v, "wave.group", "expected a string, got %s",
+                                                jv_type_name(v->type));
+                bool ok = v->string.length >= 1 && v->string.length <= 63;
+                for (const char *c = v->string.chars; ok && *c; c++)
+                        ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_';
+                if (!ok)
+                        return located_error_at(error, v, "wave.group",
+                                                "\"%s\" is not a group name (1..63 of a-z, 0-9, - and _)",
+                                                v->string.chars);
+                char *copy = strdup(v->string.chars);
+                if (!copy)
+                        return -ENOMEM;
+                free(w->group);
+                w->group = copy;
+        }
+        if ((v = jv_object_get(o, "reboot-command")) &&
+            (r = get_argv(v, "wave.reboot-command", &w->reboot_command, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "boot-id-file")) &&
+            (r = get_absolute_path(v, "wave.boot-id-file", &w->boot_id_file, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "health-commands"))) {
+                char ***list;
+
+                r = expect_array(v, "wave.health-commands", WAVE_MAX_HEALTH_COMMANDS, error);
+                if (r < 0)
+                        return r;
+                list = calloc(v->array.count + 1, sizeof(char **));
+                if (!list)
+                        return -ENOMEM;
+                for (size_t i = 0; i < v->array.count; i++) {
+                        snprintf(p, sizeof(p), "wave.health-commands[%zu]", i);
+                        r = get_argv(v->array.items[i], p, &list[i], error);
+                        if (r == 0 && !list[i][0])
+                                r = located_error_at(error, v->array.items[i], p, "empty command");
+                        if (r < 0) {
+                                argv_list_free(list);
+                                return r;
+                        }
+                }
+                argv_list_free(w->health_commands);
+                w->health_commands = list;
+        }
+        if ((v = jv_object_get(o, "health-timeout-seconds")) &&
+            (r = get_uint(v, "wave.health-timeout-seconds", 1, 3600, &w->health_timeout_sec, error)) < 0)
+                return r;
+        return 0;
+}
+
 static void firewall_defaults(FirewallPolicy *f) {
         static const char *const trusted[] = { "lo", "docker0", "docker_gwbridge", "br-*", "veth*" };
 
@@ -490,12 +592,20 @@ static HostdConfig *config_new_default(void) {
         c->patching.hold = calloc(1, sizeof(char *));
         if (!c->patching.root || !c->patching.allow || !c->patching.deny || !c->patching.hold)
                 return config_free(c);
+        c->wave.agent = true;
+        c->wave.group = strdup("default");
+        c->wave.reboot_command = calloc(1, sizeof(char *));
+        c->wave.boot_id_file = strdup("/proc/sys/kernel/random/boot_id");
+        c->wave.health_commands = calloc(1, sizeof(char **));
+        c->wave.health_timeout_sec = 300;
+        if (!c->wave.group || !c->wave.reboot_command || !c->wave.boot_id_file || !c->wave.health_commands)
+                return config_free(c);
         return c;
 }
 
 int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
         static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory",
-                                            "firewall", "seccomp", "patching", NULL };
+                                            "firewall", "seccomp", "patching", "wave", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
@@ -528,6 +638,8 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         if ((v = jv_object_get(root, "seccomp")) && (r = parse_seccomp(v, c, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "patching")) && (r = parse_patching(v, &c->patching, error)) < 0)
+                return r;
+        if ((v = jv_object_get(root, "wave")) && (r = parse_wave(v, &c->wave, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "state-directory")) &&
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
@@ -589,6 +701,10 @@ HostdConfig *config_free(HostdConfig *c) {
         strv_free(c->patching.allow);
         strv_free(c->patching.deny);
         strv_free(c->patching.hold);
+        free(c->wave.group);
+        strv_free(c->wave.reboot_command);
+        free(c->wave.boot_id_file);
+        argv_list_free(c->wave.health_commands);
         free(c);
         return NULL;
 }

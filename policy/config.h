@@ -62,6 +62,23 @@
  *     "hold": [],                        package names never upgraded
  *     "minimum-age-hours": 0             0..8760: leave an update out until
  *                                        it has been offered this long
+ *   },
+ *   "wave": {                            this node's part in patch waves
+ *     "agent": true,                     stage, patch, reboot and report
+ *                                        when a wave names this node
+ *     "group": "default",                FleetLock group ([a-z0-9_-], 1..63)
+ *     "reboot-command": [],              argv run to reboot; empty: ask
+ *                                        logind (org.freedesktop.login1
+ *                                        Reboot) over the system bus
+ *     "boot-id-file": "/proc/sys/kernel/random/boot_id"
+ *                                        tells a reboot from a restart; a
+ *                                        test hook that simulates reboots
+ *                                        (reboot-command) changes its own
+ *     "health-commands": [],             argv arrays, each must exit 0 after
+ *                                        patching (besides Docker up, node
+ *                                        ready, firewall and seccomp)
+ *     "health-timeout-seconds": 300      1..3600: how long the checks may
+ *                                        take to pass after patching
  *   }
  * Names without a glob character in allow, deny and hold must be packages
  * the root has or is offered: checked when a plan is made.
@@ -117,6 +134,18 @@ typedef struct PatchingConfig {
         unsigned minimum_age_hours;
 } PatchingConfig;
 
+#define WAVE_MAX_HEALTH_COMMANDS 16
+#define WAVE_MAX_ARGV 64
+
+typedef struct WaveAgentConfig {
+        bool agent;
+        char *group;
+        char **reboot_command;     /* NULL-terminated, never NULL; empty: logind */
+        char *boot_id_file;
+        char ***health_commands;   /* NULL-terminated list of argvs, never NULL */
+        unsigned health_timeout_sec;
+} WaveAgentConfig;
+
 typedef struct HostdConfig {
         char *docker_socket; /* NULL: from $DOCKER_HOST, else the default */
         unsigned docker_request_timeout_sec;
@@ -129,6 +158,7 @@ typedef struct HostdConfig {
         char *seccomp_installed_profile;
         char *seccomp_daemon_json;
         PatchingConfig patching;
+        WaveAgentConfig wave;
 } HostdConfig;
 
 #define SECCOMP_INSTALLED_PROFILE_DEFAULT "/etc/docker/seccomp/hostd-hardened.json"

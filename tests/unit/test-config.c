@@ -256,6 +256,39 @@ static void test_patching_section(void **state _unused_) {
         parse_bad("{\"patching\": {\"window\": 1}}", 1, 15, "patching.window", "unknown key");
 }
 
+static void test_wave_section(void **state _unused_) {
+        HostdConfig *c = parse_ok("{}");
+
+        assert_true(c->wave.agent);
+        assert_string_equal(c->wave.group, "default");
+        assert_null(c->wave.reboot_command[0]);
+        assert_string_equal(c->wave.boot_id_file, "/proc/sys/kernel/random/boot_id");
+        assert_null(c->wave.health_commands[0]);
+        assert_int_equal(c->wave.health_timeout_sec, 300);
+        config_free(c);
+        c = parse_ok("{\"wave\": {\"agent\": false, \"group\": \"db-1\", \"reboot-command\": [\"/usr/local/sbin/hook\", \"reboot\"],"
+                     " \"boot-id-file\": \"/run/boot\", \"health-commands\": [[\"/bin/true\"], [\"/usr/bin/curl\", \"-f\", \"x\"]],"
+                     " \"health-timeout-seconds\": 60}}");
+        assert_false(c->wave.agent);
+        assert_string_equal(c->wave.group, "db-1");
+        assert_string_equal(c->wave.reboot_command[1], "reboot");
+        assert_null(c->wave.reboot_command[2]);
+        assert_string_equal(c->wave.boot_id_file, "/run/boot");
+        assert_string_equal(c->wave.health_commands[1][2], "x");
+        assert_null(c->wave.health_commands[1][3]);
+        assert_null(c->wave.health_commands[2]);
+        assert_int_equal(c->wave.health_timeout_sec, 60);
+        config_free(c);
+        parse_bad("{\"wave\": {\"group\": \"A B\"}}", 1, 20, "wave.group", "is not a group name");
+        parse_bad("{\"wave\": {\"reboot-command\": [\"reboot\"]}}", 1, 30, "wave.reboot-command[0]",
+                  "\"reboot\" is not an absolute path");
+        parse_bad("{\"wave\": {\"health-commands\": [[]]}}", 1, 31, "wave.health-commands[0]", "empty command");
+        parse_bad("{\"wave\": {\"health-commands\": [[\"/bin/true\", 1]]}}", 1, 45, "wave.health-commands[0][1]",
+                  "expected a string");
+        parse_bad("{\"wave\": {\"health-timeout-seconds\": 0}}", 1, 37, "wave.health-timeout-seconds", "");
+        parse_bad("{\"wave\": {\"canary\": 1}}", 1, 11, "wave.canary", "unknown key");
+}
+
 static void test_free_null(void **state _unused_) {
         assert_null(config_free(NULL));
 }
@@ -276,6 +309,7 @@ int main(void) {
                 cmocka_unit_test(test_docker_socket_resolution),
                 cmocka_unit_test(test_seccomp_section),
                 cmocka_unit_test(test_patching_section),
+                cmocka_unit_test(test_wave_section),
                 cmocka_unit_test(test_free_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
