@@ -10,6 +10,8 @@
 #include "hostd/messages.h"
 
 #define MAX_CANARIES 32
+#define RECHECK_MIN_USEC 50000ULL
+#define RECHECK_MAX_USEC 500000ULL
 
 typedef struct Request {
         WaveRequest req;
@@ -39,6 +41,8 @@ struct Coordinator {
         WaveAction actions[WAVE_MAX_NODES];
         size_t n_actions, next_action;
         sd_event_source *defer, *timer;
+        sd_event_source *recheck;  /* held questions and bounded watches */
+        uint64_t recheck_backoff_usec;
         char blocked[WAVE_MESSAGE_MAX], last_error[WAVE_MESSAGE_MAX];
         uint64_t cycles, writes, conflicts;
         bool wrote; /* this cycle stored the wave: watchers see it now */
@@ -55,14 +59,59 @@ static void request_free(Request *r) {
         free(r);
 }
 
+static bool node_draining(const Wave *w, const char *node_id) {
+        for (size_t i = 0; w && i < w->n_nodes; i++)
+                if (STREQ(w->nodes[i].id, node_id))
+                        return w->nodes[i].step == NODE_DRAINING;
+        return false;
+}
+
+/* Held questions are asked again soon; bounded watches at their limit. */
+static void arm_recheck(Coordinator *c, bool questions_held, uint64_t watch_limit) {
+        uint64_t now, due = watch_limit;
+
+        sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+        if (questions_held) {
+                c->recheck_backoff_usec = c->recheck_backoff_usec == 0 ?
+                                                  RECHECK_MIN_USEC :
+                                                  MIN(c->recheck_backoff_usec * 2, RECHECK_MAX_USEC);
+                due = MIN(due, now + c->recheck_backoff_usec);
+        } else
+                c->recheck_backoff_usec = 0;
+        if (due == UINT64_MAX) {
+                sd_event_source_set_enabled(c->recheck, SD_EVENT_OFF);
+                return;
+        }
+        sd_event_source_set_time(c->recheck, MAX(due, now));
+        sd_event_source_set_enabled(c->recheck, SD_EVENT_ONESHOT);
+}
+
 static void answer_all(Coordinator *c, Request **list, int error, const char *message) {
         json_t *wave = c->wave ? wave_to_json_value(c->wave) : NULL;
+        bool questions_held = false;
+        uint64_t now, watch_limit = UINT64_MAX;
 
+        sd_event_now(c->event, CLOCK_MONOTONIC, &now);
         while (*list) {
                 Request *r = *list;
+                bool hold = false;
+
                 if (!error && r->req.kind == WAVE_REQUEST_WATCH && r->req.known_version == c->swarm_version &&
-                    !c->wrote) {
+                    !c->wrote && (r->req.hold_until_usec == 0 || r->req.hold_until_usec > now)) {
                         /* nothing new yet: keep watching */
+                        hold = true;
+                        if (r->req.hold_until_usec)
+                                watch_limit = MIN(watch_limit, r->req.hold_until_usec);
+                }
+                if (!error && !r->error && r->req.kind == WAVE_REQUEST_MAY_PATCH && r->req.hold_until_usec > now &&
+                    c->wave && wave_node_may_patch(c->wave, r->req.node_id) == -EAGAIN &&
+                    node_draining(c->wave, r->req.node_id)) {
+                        /* its tasks are stopping: answer once they have */
+                        hold = true;
+                        questions_held = true;
+                        watch_limit = MIN(watch_limit, r->req.hold_until_usec);
+                }
+                if (hold) {
                         *list = r->next;
                         r->next = c->watchers;
                         c->watchers = r;
@@ -75,6 +124,7 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                         .blocked = c->blocked,
                         .may_patch = -ENOENT,
                         .version = c->swarm_version,
+                        .leader = c->leader,
                 };
                 *list = r->next;
                 if (!a.error && r->req.kind == WAVE_REQUEST_MAY_PATCH)
@@ -83,6 +133,8 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                 request_free(r);
         }
         json_decref(wave);
+        if (c->recheck && error != -ECANCELED)
+                arm_recheck(c, questions_held, watch_limit);
 }
 
 static void cycle_reset(Coordinator *c) {
@@ -464,6 +516,11 @@ static int on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *u
         return 0;
 }
 
+static int on_recheck(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        schedule_cycle(userdata);
+        return 0;
+}
+
 int coordinator_new(sd_event *event, DockerClient *docker, Coordinator **ret) {
         _cleanup_(coordinator_freep) Coordinator *c = calloc(1, sizeof(Coordinator));
         int r;
@@ -480,6 +537,10 @@ int coordinator_new(sd_event *event, DockerClient *docker, Coordinator **ret) {
         if (r < 0)
                 return r;
         sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        r = sd_event_add_time(event, &c->recheck, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_recheck, c);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(c->recheck, SD_EVENT_OFF);
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -493,6 +554,7 @@ Coordinator *coordinator_free(Coordinator *c) {
         cycle_reset(c);
         sd_event_source_disable_unref(c->defer);
         sd_event_source_disable_unref(c->timer);
+        sd_event_source_disable_unref(c->recheck);
         sd_event_unref(c->event);
         free(c);
         return NULL;

@@ -55,6 +55,7 @@ typedef struct CoordinatorAnswer {
         const char *blocked; /* why no further node could start, or "" */
         int may_patch;
         uint64_t version;    /* the Swarm object's version the wave was read at */
+        bool leader;         /* this coordinator is the Raft leader's */
 } CoordinatorAnswer;
 
 typedef void (*CoordinatorDone)(const CoordinatorAnswer *answer, void *userdata);
@@ -80,6 +81,13 @@ typedef struct WaveRequest {
         bool ok, healthy;         /* REPORT */
         const char *message, *transaction; /* REPORT */
         uint64_t known_version;   /* WATCH */
+        /* WATCH: answered at the latest then (CLOCK_MONOTONIC; 0: no
+         * limit). MAY_PATCH: a node that is draining is answered once its
+         * tasks have stopped, or "not yet" then: its tasks' states reach
+         * the Raft store with no event to tell us, so the cluster is read
+         * again after 50 ms, doubling up to 500 ms, while such a question
+         * waits (0: answered at once). */
+        uint64_t hold_until_usec;
 } WaveRequest;
 
 /* Queues a request (copied); done is called exactly once, from the event

@@ -35,7 +35,11 @@ struct DockerClient {
         sd_event *event;
         CURLM *multi;
         sd_event_source *curl_timer;
-        char *socket_path;
+        char *socket_path;   /* NULL for an HTTPS peer */
+        /* an HTTPS peer: base URL, CURLOPT_CONNECT_TO entry, TLS files */
+        char *url_base;
+        struct curl_slist *connect_to;
+        char *cert_file, *key_file, *ca_file, *extra_header;
         unsigned timeout_sec;
         DockerRequest *requests;
 
@@ -165,7 +169,15 @@ static int map_curl_error(CURLcode code, const DockerRequest *r) {
         case CURLE_COULDNT_CONNECT:
                 /* curl folds ENOENT and ECONNREFUSED together; tell them
                  * apart so status can say "socket missing". */
+                if (!r->client->socket_path)
+                        return -ECONNREFUSED;
                 return access(r->client->socket_path, F_OK) < 0 ? -ENOENT : -ECONNREFUSED;
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+                return -EPROTO;
         case CURLE_WRITE_ERROR:
                 return r->overflow ? -EFBIG : -ENOMEM;
         case CURLE_GOT_NOTHING:
@@ -232,7 +244,7 @@ static void request_complete(DockerRequest *r, CURLcode code) {
                 reply.error = map_curl_error(code, r);
                 if (reply.error == -EFBIG)
                         reply.message = "response body too large";
-                else if (reply.error == -ENOENT || reply.error == -ECONNREFUSED) {
+                else if (c->socket_path && (reply.error == -ENOENT || reply.error == -ECONNREFUSED)) {
                         if (asprintf(&message, "cannot connect to %s: %s", c->socket_path,
                                      strerror(-reply.error)) < 0)
                                 message = NULL;
@@ -397,8 +409,7 @@ static int on_reconnect(sd_event_source *s _unused_, uint64_t usec _unused_, voi
         return 0;
 }
 
-int docker_client_new(sd_event *event, const char *socket_path, unsigned timeout_sec,
-                      DockerClient **ret) {
+static int client_new(sd_event *event, unsigned timeout_sec, DockerClient **ret) {
         _cleanup_(docker_client_freep) DockerClient *c = NULL;
         int r;
 
@@ -407,9 +418,6 @@ int docker_client_new(sd_event *event, const char *socket_path, unsigned timeout
                 return -ENOMEM;
         c->event = sd_event_ref(event);
         c->timeout_sec = timeout_sec;
-        c->socket_path = strdup(socket_path);
-        if (!c->socket_path)
-                return -ENOMEM;
 
         c->multi = curl_multi_init();
         if (!c->multi)
@@ -444,6 +452,53 @@ int docker_client_new(sd_event *event, const char *socket_path, unsigned timeout
         return 0;
 }
 
+int docker_client_new(sd_event *event, const char *socket_path, unsigned timeout_sec, DockerClient **ret) {
+        _cleanup_(docker_client_freep) DockerClient *c = NULL;
+        int r;
+
+        r = client_new(event, timeout_sec, &c);
+        if (r < 0)
+                return r;
+        c->socket_path = strdup(socket_path);
+        if (!c->socket_path)
+                return -ENOMEM;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int docker_client_new_https(sd_event *event, const HttpsPeer *peer, unsigned timeout_sec, DockerClient **ret) {
+        _cleanup_(docker_client_freep) DockerClient *c = NULL;
+        _cleanup_free_ char *entry = NULL;
+        bool v6;
+        int r;
+
+        if (!peer->host || !peer->address || peer->port == 0 || !peer->cert_file || !peer->key_file ||
+            !peer->ca_file || strpbrk(peer->host, ":/[]@ ") || strpbrk(peer->address, "/[]@ "))
+                return -EINVAL;
+        r = client_new(event, timeout_sec, &c);
+        if (r < 0)
+                return r;
+        v6 = strchr(peer->address, ':');
+        /* CONNECT_TO "HOST:PORT:ADDRESS:PORT": the URL names the host the
+         * certificate must carry; the connection goes to the address */
+        if (asprintf(&c->url_base, "https://%s:%u", peer->host, peer->port) < 0 ||
+            asprintf(&entry, "%s:%u:%s%s%s:%u", peer->host, peer->port, v6 ? "[" : "", peer->address, v6 ? "]" : "",
+                     peer->port) < 0) {
+                c->url_base = NULL;
+                return -ENOMEM;
+        }
+        c->connect_to = curl_slist_append(NULL, entry);
+        c->cert_file = strdup(peer->cert_file);
+        c->key_file = strdup(peer->key_file);
+        c->ca_file = strdup(peer->ca_file);
+        c->extra_header = peer->extra_header ? strdup(peer->extra_header) : NULL;
+        if (!c->connect_to || !c->cert_file || !c->key_file || !c->ca_file ||
+            (peer->extra_header && !c->extra_header))
+                return -ENOMEM;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 DockerClient *docker_client_free(DockerClient *c) {
         if (!c)
                 return NULL;
@@ -460,12 +515,18 @@ DockerClient *docker_client_free(DockerClient *c) {
         json_decref(c->pending_events);
         sd_event_unref(c->event);
         free(c->socket_path);
+        free(c->url_base);
+        curl_slist_free_all(c->connect_to);
+        free(c->cert_file);
+        free(c->key_file);
+        free(c->ca_file);
+        free(c->extra_header);
         free(c);
         return NULL;
 }
 
 const char *docker_client_socket(const DockerClient *c) {
-        return c->socket_path;
+        return c->socket_path ? c->socket_path : c->url_base;
 }
 
 static int request_start(DockerClient *c, const char *method, const char *path,
@@ -484,7 +545,7 @@ static int request_start(DockerClient *c, const char *method, const char *path,
         r->userdata = userdata;
         r->is_stream = is_stream;
 
-        if (asprintf(&url, "http://docker%s", path) < 0) {
+        if (asprintf(&url, "%s%s", c->url_base ? c->url_base : "http://docker", path) < 0) {
                 url = NULL;
                 goto fail_nomem;
         }
@@ -499,9 +560,26 @@ static int request_start(DockerClient *c, const char *method, const char *path,
                 if (!r->headers)
                         goto fail_nomem;
         }
+        if (c->extra_header) {
+                struct curl_slist *h = curl_slist_append(r->headers, c->extra_header);
+                if (!h)
+                        goto fail_nomem;
+                r->headers = h;
+        }
 
-        if (curl_easy_setopt(r->easy, CURLOPT_UNIX_SOCKET_PATH, c->socket_path) != CURLE_OK ||
-            curl_easy_setopt(r->easy, CURLOPT_URL, url) != CURLE_OK ||
+        if (c->socket_path && curl_easy_setopt(r->easy, CURLOPT_UNIX_SOCKET_PATH, c->socket_path) != CURLE_OK)
+                goto fail_io;
+        if (c->url_base &&
+            (curl_easy_setopt(r->easy, CURLOPT_CONNECT_TO, c->connect_to) != CURLE_OK ||
+             curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+             curl_easy_setopt(r->easy, CURLOPT_SSLCERT, c->cert_file) != CURLE_OK ||
+             curl_easy_setopt(r->easy, CURLOPT_SSLKEY, c->key_file) != CURLE_OK ||
+             curl_easy_setopt(r->easy, CURLOPT_CAINFO, c->ca_file) != CURLE_OK ||
+             curl_easy_setopt(r->easy, CURLOPT_CAPATH, NULL) != CURLE_OK ||
+             curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+             curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK))
+                goto fail_io;
+        if (curl_easy_setopt(r->easy, CURLOPT_URL, url) != CURLE_OK ||
             curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
             curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r) != CURLE_OK ||
             curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -513,9 +591,9 @@ static int request_start(DockerClient *c, const char *method, const char *path,
             curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT, (long) c->timeout_sec) != CURLE_OK ||
             curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, is_stream ? 0L : (long) c->timeout_sec) != CURLE_OK)
                 goto fail_io;
-        if (r->request_body &&
-            (curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->request_body) != CURLE_OK ||
-             curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK))
+        if (r->request_body && curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->request_body) != CURLE_OK)
+                goto fail_io;
+        if (r->headers && curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK)
                 goto fail_io;
         if (!r->request_body && STREQ(method, "POST") &&
             curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "") != CURLE_OK)

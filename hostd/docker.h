@@ -49,6 +49,23 @@ DEFINE_CLEANUP_FUNC(DockerClient, docker_client_free);
 
 const char *docker_client_socket(const DockerClient *client);
 
+/* The same client over HTTPS to a peer's hostd: the node protocol of patch
+ * waves (hostd/fleetlock.h), which is JSON over HTTP like the Engine API.
+ * The client presents cert_file/key_file and trusts only ca_file; the
+ * peer's certificate must carry the name host, whatever address it is
+ * reached at. extra_header is sent with every request (NULL: none).
+ * Connection failures are -ECONNREFUSED, TLS failures -EPROTO, with curl's
+ * words in the message. */
+typedef struct HttpsPeer {
+        const char *host;    /* the name checked in the peer's certificate */
+        const char *address; /* IPv4 or IPv6 address connected to */
+        uint16_t port;
+        const char *cert_file, *key_file, *ca_file;
+        const char *extra_header;
+} HttpsPeer;
+
+int docker_client_new_https(sd_event *event, const HttpsPeer *peer, unsigned timeout_sec, DockerClient **ret);
+
 /* A raw call: method "GET"/"POST", path with query ("/nodes?filters=..."),
  * body serialised when non-NULL (not stolen). */
 int docker_call(DockerClient *client, const char *method, const char *path,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
 #include <stdio.h>
 
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "hostd/control.h"
 #include "hostd/fleetlock.h"
@@ -48,8 +50,14 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
                         reply_kind(call, 409, "not_now", "%s", may_patch_reason(a->may_patch));
                 return;
         }
-        control_call_reply(call, 200, json_pack("{s:O?, s:s}", "wave", a->wave ? a->wave : json_null(), "blocked",
-                                                a->blocked ? a->blocked : ""));
+        control_call_reply(call, 200,
+                           json_pack("{s:O?, s:s, s:I, s:b}", "wave", a->wave ? a->wave : json_null(), "blocked",
+                                     a->blocked ? a->blocked : "", "version", (json_int_t) a->version, "leader",
+                                     a->leader));
+}
+
+static uint64_t hold_until(void) {
+        return clock_usec(CLOCK_MONOTONIC) + FLEETLOCK_HOLD_USEC;
 }
 
 static void on_call(ControlCall *call, void *userdata) {
@@ -76,7 +84,20 @@ static void on_call(ControlCall *call, void *userdata) {
                 return;
         }
         if (STREQ(method, "GET") && STREQ(path, "/v1/wave")) {
+                const char *wait = control_call_query(call, "wait");
                 req.kind = WAVE_REQUEST_READ;
+                if (wait) {
+                        char *end;
+                        errno = 0;
+                        req.known_version = strtoull(wait, &end, 10);
+                        if (errno || end == wait || *end) {
+                                reply_kind(call, 400, "bad_request", "wait: expected a Swarm version, got \"%.64s\"",
+                                           wait);
+                                return;
+                        }
+                        req.kind = WAVE_REQUEST_WATCH;
+                        req.hold_until_usec = hold_until();
+                }
                 goto send;
         }
         if (!STREQ(method, "POST") || (!STREQ(path, "/v1/pre-reboot") && !STREQ(path, "/v1/steady-state"))) {
@@ -94,9 +115,10 @@ static void on_call(ControlCall *call, void *userdata) {
                            cert->common_name, req.node_id);
                 return;
         }
-        if (STREQ(path, "/v1/pre-reboot"))
+        if (STREQ(path, "/v1/pre-reboot")) {
                 req.kind = WAVE_REQUEST_MAY_PATCH;
-        else {
+                req.hold_until_usec = hold_until();
+        } else {
                 report = json_object_get(body, "wave");
                 req.kind = WAVE_REQUEST_REPORT;
                 req.ok = req.healthy = true;
@@ -153,7 +175,7 @@ static int pem_strip_headers(char *text, char *why, size_t why_size, const char 
         return 0;
 }
 
-static int read_pem(const char *dir, const char *name, char **ret, char *why, size_t why_size) {
+int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *why, size_t why_size) {
         _cleanup_free_ char *path = NULL;
         size_t size;
         int r;
@@ -182,9 +204,9 @@ int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root
         }
         snprintf(s->cluster_id, sizeof(s->cluster_id), "%s", cluster_id);
         s->coordinator = coordinator;
-        if ((r = read_pem(docker_root, "swarm-node.crt", &cert, why, why_size)) < 0 ||
-            (r = read_pem(docker_root, "swarm-node.key", &key, why, why_size)) < 0 ||
-            (r = read_pem(docker_root, "swarm-root-ca.crt", &ca, why, why_size)) < 0)
+        if ((r = fleetlock_read_pem(docker_root, "swarm-node.crt", &cert, why, why_size)) < 0 ||
+            (r = fleetlock_read_pem(docker_root, "swarm-node.key", &key, why, why_size)) < 0 ||
+            (r = fleetlock_read_pem(docker_root, "swarm-root-ca.crt", &ca, why, why_size)) < 0)
                 return r;
         r = control_server_new_tls(event, port, &(ControlTls){ .cert_pem = cert, .key_pem = key, .trust_pem = ca },
                                    on_call, s, &s->server);

@@ -20,7 +20,15 @@
  *                          "wave": {"ok": bool, "healthy": bool,
  *                          "message": "...", "transaction": "..."} it reports
  *                          how (plain FleetLock: ok and healthy)
- *   GET  /v1/wave          (extension) this node's entry in the wave
+ *   GET  /v1/wave          (extension) the wave, {"wave", "blocked",
+ *                          "version", "leader"}; with ?wait=VERSION
+ *                          answered once the Swarm's version is another
+ *                          (the wave may have changed), or after
+ *                          FLEETLOCK_HOLD_USEC with the same one
+ * pre-reboot from a node that is draining is answered once its tasks have
+ * stopped (or "not yet" after FLEETLOCK_HOLD_USEC). "leader" says whether
+ * this manager's hostd is the coordinator: nodes ask the leader, whose
+ * answers move first.
  * Errors are FleetLock's {"kind": "...", "value": "..."}: client_certificate
  * (401), wrong_cluster and wrong_node (403), missing_header and bad_request
  * (400), not_now (409), and coordinator errors. */
@@ -31,7 +39,15 @@
 #include "common/macro.h"
 #include "hostd/coordinator.h"
 
+#define FLEETLOCK_HOLD_USEC (25 * 1000000ULL)
+
 typedef struct FleetLockServer FleetLockServer;
+
+/* A PEM file of the node's Swarm certificates
+ * (docker_root/swarm/certificates/name), with the RFC 1421 header lines
+ * Swarm writes into its key removed (GnuTLS refuses them); an encrypted
+ * key (an autolocked Swarm) is -EKEYREJECTED. why names the file. */
+int fleetlock_read_pem(const char *docker_root, const char *name, char **ret, char *why, size_t why_size);
 
 /* Reads the certificates under docker_root/swarm/certificates. port 0
  * picks one. -ENOENT etc. with why naming the file. */

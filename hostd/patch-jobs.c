@@ -30,6 +30,8 @@ struct PatchJobs {
         char *line;       /* a partial line from the pipe */
         size_t line_size;
         Waiter *waiters;
+        PatchJobDone done; /* of the running job */
+        void *done_userdata;
 };
 
 static json_t *job_reply(const PatchJobs *j, size_t after) {
@@ -147,6 +149,11 @@ static void job_finish(PatchJobs *j) {
         j->pid = 0;
         log_outcome(j);
         wake_waiters(j);
+        if (j->done) {
+                PatchJobDone done = j->done;
+                j->done = NULL;
+                done(j->result, j->error, j->done_userdata);
+        }
 }
 
 static int on_worker_io(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
@@ -216,6 +223,17 @@ PatchJobs *patch_jobs_free(PatchJobs *j) {
         return NULL;
 }
 
+int patch_jobs_start_then(PatchJobs *j, const PatchRequest *req, PatchJobDone done, void *userdata,
+                          unsigned *ret_id) {
+        int r = patch_jobs_start(j, req, ret_id);
+
+        if (r >= 0) {
+                j->done = done;
+                j->done_userdata = userdata;
+        }
+        return r;
+}
+
 int patch_jobs_start(PatchJobs *j, const PatchRequest *req, unsigned *ret_id) {
         _cleanup_close_ int fd = -1;
         json_t *progress = json_array();
@@ -249,6 +267,7 @@ int patch_jobs_start(PatchJobs *j, const PatchRequest *req, unsigned *ret_id) {
         j->error = NULL;
         j->line_size = 0;
         j->op = req->op;
+        j->done = NULL;
         j->pid = pid;
         j->running = true;
         *ret_id = ++j->last_id;

@@ -27,6 +27,13 @@ DEFINE_CLEANUP_FUNC(PatchJobs, patch_jobs_free);
  * another job runs. */
 int patch_jobs_start(PatchJobs *j, const PatchRequest *req, unsigned *ret_id);
 
+/* The same, for hostd's own use (the wave agent): done is called once
+ * from the event loop when the job ends, with its result object or its
+ * error (one of the two is NULL), unless the jobs are freed first. */
+typedef void (*PatchJobDone)(const json_t *result, const char *error, void *userdata);
+int patch_jobs_start_then(PatchJobs *j, const PatchRequest *req, PatchJobDone done, void *userdata,
+                          unsigned *ret_id);
+
 /* Answers call with {"job", "op", "progress": [lines after `after`],
  * "next": index for the next wait, "finished", and once finished "result"
  * or "error"}, as soon as there is a line after `after` or the job is

@@ -19,10 +19,10 @@ const char *node_agent_step_to_string(NodeAgentStep s) {
 
 int node_agent_record_save(const char *path, const NodeAgentRecord *r) {
         _cleanup_free_ char *text = NULL;
-        json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:I}", "version", 1, "wave", r->wave,
-                              "step", node_agent_step_to_string(r->step), "plan", r->plan, "transaction",
+        json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:i, s:I}", "version", 1, "wave",
+                              r->wave, "step", node_agent_step_to_string(r->step), "plan", r->plan, "transaction",
                               r->transaction, "ok", r->ok, "healthy", r->healthy, "message", r->message, "boot_id",
-                              r->boot_id, "updated", (json_int_t) r->updated_usec);
+                              r->boot_id, "baseline", (int) r->baseline, "updated", (json_int_t) r->updated_usec);
 
         if (!j)
                 return -ENOMEM;
@@ -58,7 +58,7 @@ static int get_string(const JsonValue *o, const char *key, char *buf, size_t siz
 
 int node_agent_record_load(const char *path, NodeAgentRecord *ret, LocatedError *error) {
         static const char *const keys[] = { "version", "wave", "step", "plan", "transaction", "ok", "healthy",
-                                            "message", "boot_id", "updated", NULL };
+                                            "message", "boot_id", "baseline", "updated", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_free_ char *text = NULL;
         NodeAgentRecord rec = {};
@@ -113,6 +113,11 @@ int node_agent_record_load(const char *path, NodeAgentRecord *ret, LocatedError 
         if ((r = get(root, "healthy", JV_BOOLEAN, &v, error)) < 0)
                 return r;
         rec.healthy = v->boolean;
+        if ((r = get(root, "baseline", JV_NUMBER, &v, error)) < 0)
+                return r;
+        if (!v->number.is_integer || v->number.integer < 0 || v->number.integer > NODE_HEALTH_ALL)
+                return located_error_at(error, v, "baseline", "expected health check bits 0..%u", NODE_HEALTH_ALL);
+        rec.baseline = (unsigned) v->number.integer;
         if ((r = get(root, "updated", JV_NUMBER, &v, error)) < 0)
                 return r;
         if (!v->number.is_integer || v->number.integer < 0)

@@ -38,6 +38,14 @@ typedef enum NodeAgentStep {
 
 const char *node_agent_step_to_string(NodeAgentStep s);
 
+/* The built-in health checks after patching. Docker and the node must be
+ * up; the firewall and seccomp must be in place if they were before. */
+#define NODE_HEALTH_DOCKER   (1u << 0) /* dockerd answers */
+#define NODE_HEALTH_NODE     (1u << 1) /* the node is an active Swarm member */
+#define NODE_HEALTH_FIREWALL (1u << 2) /* hostd's table is in the kernel, as desired */
+#define NODE_HEALTH_SECCOMP  (1u << 3) /* dockerd's profile is ours, every container filtered */
+#define NODE_HEALTH_ALL      0xfu
+
 typedef struct NodeAgentRecord {
         char wave[40];
         NodeAgentStep step;
@@ -47,6 +55,8 @@ typedef struct NodeAgentRecord {
         bool healthy;         /* the health checks passed */
         char message[256];
         char boot_id[37];     /* the boot a reboot was asked in */
+        unsigned baseline;    /* NODE_HEALTH_* checks that passed before the
+                               * apply: they must pass after it too */
         uint64_t updated_usec;
 } NodeAgentRecord;
 

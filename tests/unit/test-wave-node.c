@@ -18,7 +18,8 @@ static void put(const char *path, const char *text) {
 }
 
 static void test_round_trip(void **state) {
-        NodeAgentRecord r = { .step = AGENT_REBOOTING, .ok = true, .healthy = false, .updated_usec = 1764065700000000 },
+        NodeAgentRecord r = { .step = AGENT_REBOOTING, .ok = true, .healthy = false, .baseline = NODE_HEALTH_DOCKER | NODE_HEALTH_FIREWALL,
+                              .updated_usec = 1764065700000000 },
                         back;
         LocatedError e = {};
         char path[256];
@@ -46,8 +47,11 @@ static void test_damaged(void **state) {
                 { "{\"version\": 1, \"colour\": 1}", "colour", "unknown key", 1 },
                 { "{\"version\": 1,\n \"wave\": \"\",\n \"step\": \"waiting\"}", "wave", "empty while the step is waiting", 2 },
                 { "{\"version\": 1, \"wave\": \"w\", \"step\": \"rebooting\", \"plan\": \"\", \"transaction\": \"\", "
-                  "\"message\": \"\", \"boot_id\": \"\", \"ok\": true, \"healthy\": true, \"updated\": 1}",
+                  "\"message\": \"\", \"boot_id\": \"\", \"ok\": true, \"healthy\": true, \"baseline\": 3, \"updated\": 1}",
                   "boot_id", "empty while the step is rebooting", 1 },
+                { "{\"version\": 1, \"wave\": \"w\", \"step\": \"idle\", \"plan\": \"\", \"transaction\": \"\", "
+                  "\"message\": \"\", \"boot_id\": \"\", \"ok\": true, \"healthy\": true,\n \"baseline\": 16, \"updated\": 1}",
+                  "baseline", "expected health check bits 0..15", 2 },
                 { "{\"version\": 1,", "", "", 1 },
         };
         char path[256];
