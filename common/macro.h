@@ -18,6 +18,8 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define STREQ(a, b) (strcmp((a), (b)) == 0)
+/* equal, or both NULL */
+#define STREQ_PTR(a, b) ((a) && (b) ? strcmp((a), (b)) == 0 : (a) == (b))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 

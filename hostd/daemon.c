@@ -9,6 +9,7 @@
 #include "hostd/fleetlock.h"
 #include "patching/patch.h"
 #include "hostd/log.h"
+#include "hostd/node-agent.h"
 #include "hostd/messages.h"
 #include "hostd/profile-install.h"
 
@@ -237,6 +238,8 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
         refresh_peers(d, reply->json);
         check_restart_pending(d);
         fleetlock_sync(d);
+        if (d->agent)
+                node_agent_swarm_changed(d->agent, reply->json);
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 set_leader(d, false);
@@ -352,6 +355,8 @@ static void on_container_event(Daemon *d, const json_t *event) {
 
         if (!action || !id)
                 return;
+        if (d->agent)
+                node_agent_container_event(d->agent, event);
         if (STREQ(action, "start"))
                 docker_inspect_container(d->docker, id, on_container_inspect, d);
         else if (STREQ(action, "die") || STREQ(action, "destroy"))
@@ -451,6 +456,8 @@ static int docker_start(Daemon *d) {
         sd_event_source_set_enabled(d->refresh_timer, SD_EVENT_ON);
         sd_event_source_set_description(d->refresh_timer, "swarm-refresh");
         log_info("Using Docker at %s", d->docker_socket);
+        if (d->agent)
+                node_agent_docker_replaced(d->agent);
         return 0;
 }
 
@@ -642,6 +649,9 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         r = docker_start(d);
         if (r < 0)
                 return r;
+        r = node_agent_new(d, &d->agent);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the wave agent");
 
         sd_event_now(d->event, CLOCK_MONOTONIC, &d->started_monotonic_usec);
         sd_event_now(d->event, CLOCK_REALTIME, &d->started_realtime_usec);
@@ -652,6 +662,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
+        d->agent = node_agent_free(d->agent);
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
         d->fleetlock = fleetlock_server_free(d->fleetlock);
         certs_unwatch(d);
@@ -830,12 +841,13 @@ json_t *daemon_status_json(const Daemon *d) {
 
         json_t *firewall = d->firewall ? firewall_manager_status(d->firewall, false) : NULL;
 
-        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "version", HOSTD_VERSION,
+        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "version", HOSTD_VERSION,
                          "pid", (int) getpid(), "config", d->config_path, "control_socket",
                          d->socket_path, "started", iso8601(d->started_realtime_usec, started, sizeof(started)),
                          "uptime_seconds", (json_int_t) ((now - d->started_monotonic_usec) / 1000000),
                          "reloads", (json_int_t) d->reloads, "docker", docker ? docker : json_null(),
                          "swarm", swarm ? swarm : json_null(), "firewall",
                          firewall ? firewall : json_null(), "patch",
-                         d->patch_jobs ? patch_jobs_status(d->patch_jobs) : json_null());
+                         d->patch_jobs ? patch_jobs_status(d->patch_jobs) : json_null(), "wave_agent",
+                         d->agent ? node_agent_status(d->agent) : json_null());
 }

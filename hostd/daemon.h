@@ -51,6 +51,7 @@ typedef struct Daemon {
         PatchJobs *patch_jobs;
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
+        struct NodeAgent *agent;  /* this node's part in waves */
         sd_event_source *certs_watch, *certs_settle; /* Swarm certificate rotation */
 
         uint64_t started_realtime_usec;

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* This node's part in patch waves, run by hostd on every node (managers
+ * too). It speaks the node protocol (hostd/fleetlock.h) to the managers'
+ * hostd over HTTPS with this node's own Swarm certificate, and keeps its
+ * step in STATE/wave-node.json (patching/wave-node.h) before acting, so a
+ * crash or reboot at any step resumes there.
+ *
+ *   watch   GET /v1/wave?wait=VERSION on the leader's hostd (found by
+ *           asking the managers /info lists; "leader" in the answer)
+ *   staged  when a wave names this node: plan and stage its patches
+ *           (a worker process, hostd/patch-jobs.h)
+ *   waiting once the coordinator drained it and the node's own Swarm task
+ *           containers have stopped (Docker events): POST /v1/pre-reboot,
+ *           held by the coordinator until the Raft store agrees
+ *   applying the staged plan, exactly; the checks that pass now are
+ *           recorded first: they must pass afterwards too
+ *   rebooting when the apply says so: logind's Reboot over the system bus,
+ *           or wave.reboot-command (a test hook that restarts dockerd and
+ *           hostd and changes wave.boot-id-file)
+ *   verifying Docker up, the node an active Swarm member, the firewall and
+ *           seccomp as before, and wave.health-commands; on failure the
+ *           transaction is rolled back and verified again
+ *   reporting POST /v1/steady-state with {ok, healthy, message,
+ *           transaction}; the coordinator activates the node (or halts the
+ *           wave), and the agent is idle again.
+ * Each step is a change record in the journal. */
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "common/macro.h"
+
+struct Daemon;
+typedef struct NodeAgent NodeAgent;
+
+/* Loads the node record; a damaged one is logged and the agent then does
+ * nothing (never guesses). */
+int node_agent_new(struct Daemon *d, NodeAgent **ret);
+NodeAgent *node_agent_free(NodeAgent *a);
+DEFINE_CLEANUP_FUNC(NodeAgent, node_agent_free);
+
+/* The daemon read /info: the node's Swarm membership and its managers. */
+void node_agent_swarm_changed(NodeAgent *a, const json_t *info);
+
+/* A container event from dockerd (its Swarm tasks stopping). */
+void node_agent_container_event(NodeAgent *a, const json_t *event);
+
+/* The daemon replaced its Docker client (a reload naming another socket):
+ * requests under way on the old one were dropped. */
+void node_agent_docker_replaced(NodeAgent *a);
+
+/* Something the health checks look at changed. */
+void node_agent_kick(NodeAgent *a);
+
+/* {"step", "wave", "manager", "leader", "message"} for the status document. */
+json_t *node_agent_status(const NodeAgent *a);
