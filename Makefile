@@ -66,7 +66,7 @@ ITEST_BINS := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps check check-unit check-unit-san check-integration install \
+.PHONY: all deps check check-unit check-unit-san check-integration e2e-wave install \
 	uninstall bench fuzz fuzz-build demo clean tests
 .DEFAULT_GOAL := all
 # keep objects that pattern chains would otherwise delete as intermediates
@@ -121,6 +121,10 @@ check-unit-san:
 
 check-integration: tests
 	@BUILD=$(BUILD) tests/run-integration.sh
+
+# Patch waves end to end on a real 4-node Swarm (also part of check).
+e2e-wave: deps all
+	@BUILD=$(BUILD) tests/integration/test-wave-e2e.sh
 
 # Each fuzzer briefly, so a parser change that crashes on known seeds or
 # shallow mutations fails the suite; `make fuzz` runs them longer.

@@ -376,6 +376,8 @@ static void start_job(NodeAgent *a, PatchOp op, const char *expected_plan, const
         if (r >= 0) {
                 req.expected_plan = expected_plan;
                 req.entry_id = entry_id;
+                /* a wave patches what the archives offer now */
+                req.refresh = op == PATCH_OP_STAGE;
                 r = patch_jobs_start_then(a->d->patch_jobs, &req, done, a, &id);
         }
         if (r == -EBUSY) {

@@ -360,14 +360,15 @@ first_manager() {
 }
 
 # true when node I is seen Ready (and, for managers, Reachable/Leader) by
-# a manager, and node I itself reports an active swarm state
+# a manager, and node I itself reports an active swarm state; whatever its
+# availability (a node drained for patching restarts drained)
 node_ready() {
 	local i=$1 name want line
 	name=$(node_name "$i")
 	[[ $(dk "$i" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null) == active ]] || return 1
 	line=$(node_ls --format '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}' | awk -v n="$name" '$1 == n' || true)
 	[[ $(wc -l <<<"$line") == 1 ]] || return 1
-	want="$name Ready Active"
+	want="$name Ready "
 	[[ $line == "$want"* ]] || return 1
 	if [[ $(node_role "$i") == manager ]]; then
 		[[ $line == *Leader || $line == *Reachable ]] || return 1

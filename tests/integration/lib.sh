@@ -23,7 +23,8 @@ cleanup_all() {
                 done
         fi
         for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}"; done
-        rm -rf "$TMP"
+        # HOSTD_TEST_KEEP=1 keeps the logs and files of a run
+        if [ "${HOSTD_TEST_KEEP:-}" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
         exit $rc
 }
 trap cleanup_all EXIT

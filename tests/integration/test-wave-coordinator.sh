@@ -23,7 +23,7 @@ docker_on() { local i=$1; shift; "$DOCKER" -H "unix://$(eval echo "\$NODE${i}_SO
 
 start_node_hostd() {
         local i=$1 sock_var="NODE${1}_SOCK" netns_var="NODE${1}_NETNS"
-        printf '{"swarm": {"refresh-seconds": 1}, "firewall": {"enabled": false}, "state-directory": "%s"}\n' \
+        printf '{"swarm": {"refresh-seconds": 1}, "firewall": {"enabled": false}, "wave": {"agent": false}, "state-directory": "%s"}\n' \
                 "$TMP/state$i" >"$TMP/hostd$i.json"
         DOCKER_HOST="unix://${!sock_var}" start_hostd "n$i" "${!netns_var}" --config "$TMP/hostd$i.json" \
                 --socket "$TMP/h$i.sock"

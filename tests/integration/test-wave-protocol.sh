@@ -19,7 +19,7 @@ on_exit "'$SWARM' down >/dev/null 2>&1"
 "$SWARM" up 1 1 >/dev/null
 eval "$("$SWARM" env)"
 
-printf '{"swarm": {"refresh-seconds": 1}, "state-directory": "%s"}\n' "$TMP/state" >"$TMP/hostd.json"
+printf '{"swarm": {"refresh-seconds": 1}, "wave": {"agent": false}, "state-directory": "%s"}\n' "$TMP/state" >"$TMP/hostd.json"
 DOCKER_HOST="unix://$NODE1_SOCK" start_hostd n1 "$NODE1_NETNS" --config "$TMP/hostd.json" --socket "$TMP/h1.sock"
 wait_until 20 "the node protocol is served" grep -q "Serving the wave node protocol on port 9443" "$TMP/n1.log"
 ok "the manager's hostd serves the node protocol on 9443"

@@ -1,0 +1,246 @@
+#!/bin/bash
+# Patch waves end to end (`make e2e-wave`): a real Swarm of 3 managers and
+# 1 worker, hostd on every node with its own sandbox root (patching.root)
+# fed by a local package repository, a replicated busybox service, and a
+# security update whose postinst asks for a reboot. Reboots are simulated
+# by tests/harness/reboot-hook.sh (wave.reboot-command), which restarts
+# the node's dockerd and hostd and gives it a new boot ID.
+#
+# Wave A patches every node, max-unavailable 2, while
+#   - the nodes drained at once are sampled continuously (never above 2)
+#     and so are web's running replicas;
+#   - hostd on the coordinator (the Raft leader) is killed with SIGKILL
+#     mid-wave, and restarted as systemd would;
+#   - the leader's dockerd is stopped mid-wave: another manager leads.
+# Wave B: a package whose postinst fails, on the worker only: that node
+# rolls back, is made active again (healthy on its old state), and the
+# wave halts with the reason. Clients without a Swarm-CA certificate, or
+# speaking for another node, are refused. Ends with a summary, including
+# "max drained at once: N" and how the wave resumed after each fault.
+. "$(dirname "$0")/lib.sh"
+. "$HOSTD_SRC/tests/harness/debrepo.sh"
+need_built
+SWARM="$HOSTD_SRC/tests/harness/swarm.sh"
+export HOSTD_SWARM_PREFIX="${HOSTD_SWARM_PREFIX:-hostd-e}"
+export HOSTD_SWARM_DIR="${HOSTD_SWARM_DIR:-/var/lib/hostd-test/wave-e2e}"
+SUMMARY=()
+summary() { SUMMARY+=("$*"); }
+
+on_exit "'$SWARM' down >/dev/null 2>&1"
+"$SWARM" down >/dev/null 2>&1 || true
+"$SWARM" up 3 1 >/dev/null
+eval "$("$SWARM" env)"
+N=4
+var() { eval echo "\$NODE${1}_$2"; }
+docker_on() { local i=$1; shift; "$DOCKER" -H "unix://$(var "$i" SOCK)" "$@"; }
+
+# --- packages: a security update needing a reboot; a failing one for node 4 ---
+DEBS="$TMP/debs"
+REPO="$TMP/repo"
+mkdir -p "$DEBS"
+deb_build "$DEBS" openssl-t 3.0.11-1 amd64
+DEB_POSTINST='mkdir -p "$DPKG_ROOT/run" && touch "$DPKG_ROOT/run/reboot-required"' \
+        deb_build "$DEBS" openssl-t 3.0.13-1 amd64
+deb_build "$DEBS" bash-t 5.2-1 amd64
+deb_build "$DEBS" bash-t 5.2-2 amd64
+deb_build "$DEBS" broken-t 1.0-1 amd64
+deb_build "$DEBS" broken-t 1.0-2 amd64 1
+repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/openssl-t_3.0.13-1_amd64.deb"
+# the versions installed now are in the archive too: each node's stage is reversible
+repo_suite "$REPO" bookworm Debian "$DEBS/bash-t_5.2-2_amd64.deb" "$DEBS/openssl-t_3.0.11-1_amd64.deb" \
+        "$DEBS/broken-t_1.0-1_amd64.deb"
+
+# --- hostd on every node, restartable (start-hostd) like a systemd unit ---
+for i in $(seq $N); do
+        dir="$TMP/n$i"
+        root="$dir/root"
+        mkdir -p "$dir"
+        root_new "$root"
+        root_install "$root" "$DEBS/openssl-t_3.0.11-1_amd64.deb" "$DEBS/bash-t_5.2-1_amd64.deb"
+        root_sources "$root" "$REPO" bookworm bookworm-security
+        cat /proc/sys/kernel/random/uuid >"$dir/boot-id"
+        cat >"$dir/hostd.json" <<EOF
+{"swarm": {"refresh-seconds": 2},
+ "state-directory": "$dir/state",
+ "patching": {"root": "$root", "security-only": true},
+ "wave": {"reboot-command": ["$HOSTD_SRC/tests/harness/reboot-hook.sh", "$dir", "$i"],
+          "boot-id-file": "$dir/boot-id", "health-timeout-seconds": 60,
+          "health-commands": [["/usr/bin/test", "-s", "$root/usr/share/openssl-t/version"]]}}
+EOF
+        cat >"$dir/start-hostd" <<EOF
+#!/bin/sh
+export DOCKER_HOST=unix://$(var "$i" SOCK) HOSTD_SWARM_PREFIX=$HOSTD_SWARM_PREFIX HOSTD_SWARM_DIR=$HOSTD_SWARM_DIR
+nsenter --net=$(var "$i" NETNS) $HOSTD --log-target=stderr --config $dir/hostd.json --socket $dir/h.sock >>$TMP/hostd$i.log 2>&1 &
+echo \$! >$dir/hostd.pid
+EOF
+        chmod +x "$dir/start-hostd"
+        "$dir/start-hostd"
+        on_exit "kill -TERM \$(cat '$dir/hostd.pid') 2>/dev/null"
+done
+for i in $(seq $N); do wait_until 20 "hostd $i up" test -S "$TMP/n$i/h.sock"; done
+hctl() { local i=$1; shift; "$HOSTCTL" --socket "$TMP/n$i/h.sock" "$@"; }
+leader_index() {
+        local i
+        for i in 1 2 3; do
+                [ "$(hctl "$i" --json status 2>/dev/null | jq -r .swarm.leader)" = true ] && { echo "$i"; return; }
+        done
+        echo 0
+}
+wait_until 20 "a manager's hostd knows it leads" bash -c "[ \"\$(for i in 1 2 3; do '$HOSTCTL' --socket '$TMP'/n\$i/h.sock --json status 2>/dev/null | jq -r .swarm.leader; done | grep -c true)\" = 1 ]"
+# any manager that answers
+wave_json() {
+        local i
+        for i in 1 2 3; do hctl "$i" --json wave status 2>/dev/null && return; done
+        echo '{}'
+}
+step_of() { wave_json | jq -r --arg h "$(var "$1" NAME)" '.wave.nodes[]? | select(.hostname == $h) | .step'; }
+any_docker() {
+        local i
+        for i in 1 2 3; do docker_on "$i" "$@" 2>/dev/null && return; done
+        return 1
+}
+
+"$SWARM" service-create web 4 --stop-signal KILL >/dev/null
+expect_eq "$(any_docker service ps web --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running')" 4 "web runs 4 replicas"
+
+# sample continuously: nodes drained at once, and web's running replicas
+( while :; do
+        d=$(any_docker node ls --format '{{.Availability}}' | grep -c Drain || true)
+        r=$(any_docker service ps web --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true)
+        echo "$(date +%s.%N) $d $r" >>"$TMP/samples"
+        sleep 0.2
+  done ) &
+SAMPLER=$!
+on_exit "kill $SAMPLER 2>/dev/null"
+
+# --- wave A ---
+t0=$(date +%s.%N)
+out=$(hctl 1 wave start --max-unavailable 2 --deadline 5m)
+expect_contains "$out" "wave w-" "wave A starts"
+WAVE_A=$(wave_json | jq -r .wave.id)
+
+# fault 1: SIGKILL of the coordinator's hostd while a node is draining or patching
+wait_until 60 "a node under way" bash -c "'$HOSTCTL' --socket '$TMP/n1/h.sock' --json wave status | jq -e '[.wave.nodes[] | select(.step == \"draining\" or .step == \"patching\")] | length > 0' >/dev/null"
+L=$(leader_index)
+[ "$L" != 0 ] || fail "no hostd says it leads"
+under_way=$(wave_json | jq -r '[.wave.nodes[] | select(.step == "draining" or .step == "patching") | "\(.hostname) \(.step)"] | join(", ")')
+kill -KILL "$(cat "$TMP/n$L/hostd.pid")"
+ok "hostd on the coordinator (node $L) killed with SIGKILL while $under_way"
+sleep 1
+"$TMP/n$L/start-hostd"
+t_kill=$(date +%s.%N)
+wait_until 20 "the restarted hostd" test -S "$TMP/n$L/h.sock"
+wait_until 120 "a node finishes after the restart" bash -c "'$HOSTCTL' --socket '$TMP/n$L/h.sock' --json wave status | jq -e '[.wave.nodes[] | select(.step == \"done\")] | length > 0' >/dev/null"
+resumed=$(awk -v a="$t_kill" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+ok "the wave went on under the restarted coordinator"
+summary "fault: SIGKILL of hostd on the coordinator (node $L) while $under_way: restarted 1 s later, it read the stored wave and resumed; a node finished ${resumed} s after the restart"
+
+# fault 2: the leader's dockerd stops while another node is under way
+leader_free_and_wave_busy() {
+        local l w name
+        l=$(leader_index)
+        [ "$l" != 0 ] || return 1
+        name=$(var "$l" NAME)
+        w=$(hctl "$l" --json wave status) || return 1
+        jq -e --arg h "$name" '(.wave.status == "running")
+                and ([.wave.nodes[] | select(.hostname == $h and (.step == "pending" or .step == "done"))] | length == 1)
+                and ([.wave.nodes[] | select(.step == "draining" or .step == "patching")] | length > 0)' <<<"$w" >/dev/null
+}
+wave_running() { [ "$(wave_json | jq -r .wave.status)" = running ]; }
+other_leads() {
+        local i
+        for i in 1 2 3; do
+                [ "$i" = "$1" ] && continue
+                [ "$(hctl "$i" --json status 2>/dev/null | jq -r .swarm.leader)" = true ] && { echo "$i"; return 0; }
+        done
+        return 1
+}
+done_count() { hctl "$1" --json wave status | jq '[.wave.nodes[] | select(.step == "done")] | length'; }
+moved_on() { [ "$(done_count "$1")" -gt "$2" ] || [ "$(hctl "$1" --json wave status | jq -r .wave.status)" != running ]; }
+wait_until 180 "the leader is not held while another node is under way" leader_free_and_wave_busy
+L=$(leader_index)
+under_way=$(wave_json | jq -r '[.wave.nodes[] | select(.step == "draining" or .step == "patching") | "\(.hostname) \(.step)"] | join(", ")')
+"$SWARM" dockerd-stop "$L" >/dev/null
+t_stop=$(date +%s.%N)
+ok "dockerd of the leader (node $L) stopped while $under_way"
+wait_until 60 "another manager's hostd leads" other_leads "$L"
+NL=$(other_leads "$L")
+done_before=$(done_count "$NL")
+wait_until 180 "the new leader moves the wave on" moved_on "$NL" "$done_before"
+moved=$(awk -v a="$t_stop" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+ok "node $NL leads now and the wave moved on"
+"$SWARM" dockerd-start "$L" >/dev/null
+summary "fault: dockerd of the leader (node $L) stopped while $under_way: node $NL became the Raft leader, its hostd resumed the stored wave and finished another node ${moved} s later; node $L's dockerd was started again"
+
+wave_over() { local st; st=$(wave_json | jq -r .wave.status); [ "$st" = done ] || [ "$st" = halted ]; }
+wait_until 600 "wave A ends" wave_over
+t1=$(date +%s.%N)
+final=$(wave_json)
+expect_eq "$(jq -r .wave.status <<<"$final")" done "wave A is done: $(jq -r .wave.reason <<<"$final")"
+expect_eq "$(jq -r '[.wave.nodes[] | select(.step == "done")] | length' <<<"$final")" $N "every node is done"
+for i in $(seq $N); do
+        expect_eq "$(cat "$TMP/n$i/root/usr/share/openssl-t/version")" 3.0.13-1 "node $i has the security update"
+        expect_eq "$(cat "$TMP/n$i/root/usr/share/bash-t/version")" 5.2-1 "node $i kept bash-t (not a security update)"
+        expect_eq "$(wc -l <"$TMP/n$i/reboots")" 1 "node $i rebooted once"
+        expect_eq "$("$HOSTCTL" --json patch history --root "$TMP/n$i/root" | jq '[.entries[] | select(.state == "applied")] | length')" 1 \
+                "node $i applied exactly one transaction (no step repeated across the faults)"
+        expect_eq "$(docker_on 1 node inspect "$(var "$i" NAME)" --format '{{.Spec.Availability}}')" active "node $i is active again"
+done
+kill "$SAMPLER" 2>/dev/null || true
+max_drained=$(awk '{ if ($2 > m) m = $2 } END { print m + 0 }' "$TMP/samples")
+min_running=$(awk 'NR == 1 || $3 < m { m = $3 } END { print m + 0 }' "$TMP/samples")
+samples=$(wc -l <"$TMP/samples")
+[ "$max_drained" -le 2 ] || fail "$max_drained nodes were drained at once (max-unavailable 2)"
+ok "never more than max-unavailable nodes drained ($max_drained at most, $samples samples)"
+[ "$min_running" -ge 1 ] || fail "web had no running replica at some moment"
+wait_until 60 "web back at 4 replicas" bash -c "[ \"\$($DOCKER -H unix://$NODE1_SOCK service ps web --filter desired-state=running --format '{{.CurrentState}}' | grep -c ^Running)\" = 4 ]"
+ok "web kept running replicas throughout (at least $min_running of 4) and is back at 4"
+hctl 1 wave status | tee "$TMP/wave-a.txt" | sed 's/^/    /'
+summary "wave A ($WAVE_A): $N of $N nodes patched and rebooted in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s"
+summary "max drained at once: $max_drained (max-unavailable 2; $samples samples)"
+summary "web replicas running: at least $min_running of 4 at every sample, 4 at the end"
+
+# --- refusals on the node protocol ---
+L=$(leader_index)
+addr=$(var "$L" ADDR)
+certs="$(var 4 DATA_ROOT)/swarm/certificates"
+sed '/^[A-Za-z-]*: /d' "$certs/swarm-node.key" >"$TMP/n4.key"
+code=$("$SWARM" nsexec 4 curl -s -o "$TMP/anon.json" -w '%{http_code}' --cacert "$certs/swarm-root-ca.crt" \
+        --connect-to "swarm-manager:9443:$addr:9443" -H 'fleet-lock-protocol: true' https://swarm-manager:9443/v1/wave || true)
+expect_eq "$code $(jq -r .kind "$TMP/anon.json")" "401 client_certificate" "a client without a Swarm-CA certificate is refused"
+code=$("$SWARM" nsexec 4 curl -s -o "$TMP/other.json" -w '%{http_code}' --cacert "$certs/swarm-root-ca.crt" \
+        --cert "$certs/swarm-node.crt" --key "$TMP/n4.key" --connect-to "swarm-manager:9443:$addr:9443" \
+        -H 'fleet-lock-protocol: true' -H 'Content-Type: application/json' \
+        -d "{\"client_params\": {\"id\": \"$(var 1 ID)\", \"group\": \"default\"}}" https://swarm-manager:9443/v1/pre-reboot || true)
+expect_eq "$code $(jq -r .kind "$TMP/other.json")" "403 wrong_node" "node 4's certificate cannot speak for node 1"
+summary "refused: a client without a Swarm-CA certificate (401 client_certificate); node 4's certificate speaking for node 1 (403 wrong_node)"
+
+# --- wave B: a failing package on the worker ---
+root4="$TMP/n4/root"
+root_install "$root4" "$DEBS/broken-t_1.0-1_amd64.deb"
+repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/openssl-t_3.0.13-1_amd64.deb" "$DEBS/broken-t_1.0-2_amd64.deb"
+out=$(hctl 2 wave start --canary "$NODE4_NAME" --deadline 5m)
+expect_contains "$out" "wave w-" "wave B starts with the worker as its canary"
+WAVE_B=$(wave_json | jq -r .wave.id)
+[ "$WAVE_B" != "$WAVE_A" ] || fail "wave B has wave A's ID"
+wave_halted() { [ "$(wave_json | jq -r .wave.status)" = halted ]; }
+wait_until 300 "wave B halts" wave_halted
+b=$(wave_json)
+reason=$(jq -r .wave.reason <<<"$b")
+expect_contains "$reason" "$NODE4_NAME" "the wave halts, naming the node"
+expect_contains "$(jq -r --arg h "$NODE4_NAME" '.wave.nodes[] | select(.hostname == $h) | .message' <<<"$b")" "rolled back" \
+        "the node's report says it rolled back"
+expect_eq "$(jq -r --arg h "$NODE4_NAME" '.wave.nodes[] | select(.hostname == $h) | .step' <<<"$b")" failed "the node is failed"
+expect_eq "$(cat "$root4/usr/share/broken-t/version")" 1.0-1 "broken-t is back at 1.0-1 on the worker"
+expect_eq "$("$HOSTCTL" --json patch history --root "$root4" | jq -r '.entries | max_by(.started) | .state')" rolled-back \
+        "its journal entry says rolled-back"
+wait_until 30 "the worker is active again" bash -c "[ \"\$($DOCKER -H unix://$NODE1_SOCK node inspect $NODE4_NAME --format '{{.Spec.Availability}}')\" = active ]"
+ok "healthy on its old state, the worker is active again"
+expect_eq "$(jq -r '[.wave.nodes[] | select(.step != "pending" and .hostname != "'"$NODE4_NAME"'")] | length' <<<"$b")" 0 \
+        "no other node was touched"
+summary "fault: failing postinst of broken-t on $NODE4_NAME (wave $WAVE_B): rolled back by itself to 1.0-1, verified healthy, made active again; the wave halted: $reason"
+
+echo
+echo "== wave end-to-end summary =="
+for line in "${SUMMARY[@]}"; do echo "$line"; done
+echo "$CHECKS checks passed"
