@@ -617,6 +617,23 @@ int coordinator_request(Coordinator *c, const WaveRequest *req, CoordinatorDone 
         return 0;
 }
 
+static void cancel_in(Request **list, void *userdata) {
+        while (*list) {
+                Request *r = *list;
+                if (r->userdata == userdata) {
+                        *list = r->next;
+                        request_free(r);
+                } else
+                        list = &r->next;
+        }
+}
+
+void coordinator_cancel(Coordinator *c, void *userdata) {
+        cancel_in(&c->queue, userdata);
+        cancel_in(&c->inflight, userdata);
+        cancel_in(&c->watchers, userdata);
+}
+
 json_t *coordinator_status(const Coordinator *c) {
         return json_pack("{s:b, s:I, s:I, s:I, s:s, s:s}", "leader", c->leader, "cycles", (json_int_t) c->cycles,
                          "writes", (json_int_t) c->writes, "conflicts", (json_int_t) c->conflicts, "blocked",

@@ -94,5 +94,9 @@ typedef struct WaveRequest {
  * loop, unless the coordinator is freed first (then with -ECANCELED). */
 int coordinator_request(Coordinator *c, const WaveRequest *req, CoordinatorDone done, void *userdata);
 
+/* Forgets every request queued with this userdata, without calling done:
+ * for a server whose calls went away before their answers. */
+void coordinator_cancel(Coordinator *c, void *userdata);
+
 /* {"leader", "cycles", "writes", "conflicts", "blocked", "last_error"} */
 json_t *coordinator_status(const Coordinator *c);

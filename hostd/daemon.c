@@ -422,9 +422,10 @@ static int docker_start(Daemon *d) {
         if (r < 0)
                 return log_error_errno(r, "Cannot determine the Docker socket");
 
-        /* the coordinator goes with the client it calls through */
-        d->fleetlock = fleetlock_server_free(d->fleetlock);
+        /* the coordinator goes with the client it calls through; it answers
+         * the node protocol's pending calls before their server goes */
         d->coordinator = coordinator_free(d->coordinator);
+        d->fleetlock = fleetlock_server_free(d->fleetlock);
         d->docker = docker_client_free(d->docker);
         d->refresh_timer = sd_event_source_disable_unref(d->refresh_timer);
         free(d->docker_socket);
@@ -664,9 +665,9 @@ Daemon *daemon_free(Daemon *d) {
                 return NULL;
         d->agent = node_agent_free(d->agent);
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
+        d->coordinator = coordinator_free(d->coordinator);
         d->fleetlock = fleetlock_server_free(d->fleetlock);
         certs_unwatch(d);
-        d->coordinator = coordinator_free(d->coordinator);
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);
         free(d->containers);

@@ -8,10 +8,18 @@
 #include "hostd/fleetlock.h"
 #include "hostd/log.h"
 
+/* A call the coordinator has not answered yet. */
+typedef struct Pending {
+        FleetLockServer *server;
+        ControlCall *call;
+        struct Pending *next;
+} Pending;
+
 struct FleetLockServer {
         ControlServer *server;
         Coordinator *coordinator;
         char cluster_id[128];
+        Pending *pending; /* forgotten by the coordinator when the server goes */
 };
 
 static void reply_kind(ControlCall *call, unsigned status, const char *kind, const char *format, ...) _printf_(4, 5);
@@ -35,8 +43,16 @@ static const char *may_patch_reason(int r) {
 }
 
 static void on_answer(const CoordinatorAnswer *a, void *userdata) {
-        ControlCall *call = userdata;
+        Pending *p = userdata;
+        ControlCall *call = p->call;
         const char *path = control_call_path(call);
+
+        for (Pending **l = &p->server->pending; *l; l = &(*l)->next)
+                if (*l == p) {
+                        *l = p->next;
+                        break;
+                }
+        free(p);
 
         if (a->error) {
                 reply_kind(call, a->error == -EPERM ? 503 : 409, "coordinator", "%s",
@@ -138,10 +154,21 @@ static void on_call(ControlCall *call, void *userdata) {
                 log_info("Node %s reports steady state: %s%s%s", req.node_id, req.ok ? "patched" : "failed",
                          req.message ? ": " : "", req.message ? req.message : "");
         }
-send:
-        r = coordinator_request(s->coordinator, &req, on_answer, call);
-        if (r < 0)
+send:;
+        Pending *p = calloc(1, sizeof(Pending));
+        if (!p) {
+                reply_kind(call, 500, "internal", "out of memory");
+                return;
+        }
+        *p = (Pending){ .server = s, .call = call };
+        r = coordinator_request(s->coordinator, &req, on_answer, p);
+        if (r < 0) {
+                free(p);
                 reply_kind(call, 500, "internal", "%s", strerror(-r));
+                return;
+        }
+        p->next = s->pending;
+        s->pending = p;
 }
 
 /* Swarm writes its node key as PEM with RFC 1421 headers ("kek-version: 0",
@@ -221,6 +248,13 @@ int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root
 FleetLockServer *fleetlock_server_free(FleetLockServer *s) {
         if (!s)
                 return NULL;
+        /* the server answers its pending calls with 503 as it goes */
+        while (s->pending) {
+                Pending *p = s->pending;
+                s->pending = p->next;
+                coordinator_cancel(s->coordinator, p);
+                free(p);
+        }
         control_server_free(s->server);
         free(s);
         return NULL;

@@ -60,6 +60,7 @@ struct NodeAgent {
         json_t *wave;
         uint64_t known_version;
         bool watch_in_flight, watch_wanted;
+        bool watch_wait;           /* the next watch long-polls */
         sd_event_source *watch_retry;
         uint64_t watch_backoff_usec;
 
@@ -224,7 +225,10 @@ static void next_manager(NodeAgent *a) {
 }
 
 static int on_watch_retry(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        watch(userdata, false);
+        NodeAgent *a = userdata;
+
+        a->watch_wait = false;
+        watch(a, false);
         return 0;
 }
 
@@ -239,8 +243,10 @@ static void on_watch(const DockerReply *reply, void *userdata) {
 
                 log_debug("Wave: manager %s: %s", a->managers[a->target], reply->message);
                 next_manager(a);
+                a->watch_wait = false;
                 if (++a->failures < a->n_managers) {
-                        watch(a, false);
+                        /* from the loop: a client is never freed in its own callback */
+                        schedule(a);
                         return;
                 }
                 /* every manager failed: wait before the next round */
@@ -264,13 +270,11 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         if (!leader && ++a->tried < a->n_managers) {
                 /* look for the leader: its answers move first */
                 next_manager(a);
-                watch(a, false);
+                a->watch_wait = false;
         } else {
-                if (leader)
-                        a->tried = 0;
-                else
-                        a->tried = 0; /* none is the leader now: wait here, then look again */
-                watch(a, true);
+                /* the leader; or none is now: wait here, then look again */
+                a->tried = 0;
+                a->watch_wait = true;
         }
         schedule(a);
 }
@@ -816,7 +820,8 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
 
         if (a->record_damaged || !a->d->config->wave.agent || !a->node_id[0])
                 return 0;
-        watch(a, a->wave != NULL);
+        if (!sd_event_source_get_enabled(a->watch_retry, NULL))
+                watch(a, a->watch_wait);
         if (a->busy != BUSY_NONE)
                 return 0;
         id = wave_id(a);
