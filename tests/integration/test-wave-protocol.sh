@@ -32,7 +32,7 @@ WORKER_ID=$NODE2_ID
 fl() { # PATH [curl args...]: as the worker, from its own namespace
         local path=$1
         shift
-        nsenter --net="$NODE2_NETNS" curl -sS --max-time 10 --connect-to "swarm-manager:9443:$NODE1_ADDR:9443" \
+        nsenter --net="$NODE2_NETNS" curl -sS --max-time "${FL_MAX_TIME:-10}" --connect-to "swarm-manager:9443:$NODE1_ADDR:9443" \
                 --cacert "$CERTS/swarm-root-ca.crt" -w '\n%{http_code}' "$@" "https://swarm-manager:9443$path"
 }
 as_worker=(--cert "$CERTS/swarm-node.crt" --key "$TMP/worker.key")
@@ -75,10 +75,14 @@ expect_eq "$(probe "$OUTSIDE_NETNS")" closed "9443 closed to the outside"
 "$HOSTCTL" --socket "$TMP/h1.sock" wave start --label wave=yes --deadline 120s >/dev/null
 ok "a wave over the worker starts"
 may() { fl /v1/pre-reboot -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$WORKER_ID")" | tail -1; }
-first=$(may)
-[ "$first" = 409 ] || [ "$first" = 200 ] || fail "pre-reboot answered $first"
-wait_until 30 "the worker may patch" bash -c "[ \"\$(nsenter --net='$NODE2_NETNS' curl -s -o /dev/null -w '%{http_code}' --connect-to swarm-manager:9443:$NODE1_ADDR:9443 --cacert '$CERTS/swarm-root-ca.crt' --cert '$CERTS/swarm-node.crt' --key '$TMP/worker.key' -H 'fleet-lock-protocol: true' -H 'Content-Type: application/json' -XPOST -d '$(params "$WORKER_ID")' https://swarm-manager:9443/v1/pre-reboot)\" = 200 ]"
-ok "pre-reboot: 200 once the worker is drained and its tasks are gone"
+# asked while draining, the question is held until the worker's tasks have
+# stopped (web's sleep ignores SIGTERM: Docker kills it after 10 s)
+wait_until 30 "the worker is draining" bash -c "'$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -e --arg id '$WORKER_ID' '.wave.nodes[] | select(.id == \$id) | .step == \"draining\"' >/dev/null"
+t0=$(date +%s%N)
+first=$(FL_MAX_TIME=40 may)
+held_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "$first" 200 "pre-reboot asked while draining: answered 200 after ${held_ms} ms, once its tasks were gone"
+[ "$held_ms" -gt 1000 ] || fail "pre-reboot was answered at once (${held_ms} ms), not held while the tasks stopped"
 expect_eq "$("$DOCKER" -H "unix://$NODE1_SOCK" node inspect "$WORKER_ID" --format '{{.Spec.Availability}}')" drain "the worker is drained"
 wait_until 20 "web's 2 replicas running on the manager" bash -c "[ \"\$('$DOCKER' -H unix://$NODE1_SOCK service ps web --filter desired-state=running --format '{{.CurrentState}}' | grep -c ^Running)\" = 2 ]"
 ok "web's 2 replicas run on the manager"
