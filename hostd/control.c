@@ -550,7 +550,9 @@ static int server_start(ControlServer *s, sd_event *event) {
         if (r < 0)
                 return r;
         sd_event_source_set_description(s->io, "control-io");
-        r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_mhd_timer, s);
+        /* accuracy 1 us: not sd-event's default 250 ms, by which MHD's
+         * "run now" would wait */
+        r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_mhd_timer, s);
         if (r < 0)
                 return r;
         sd_event_source_set_description(s->timer, "control-timer");

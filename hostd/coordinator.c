@@ -46,6 +46,7 @@ struct Coordinator {
         char blocked[WAVE_MESSAGE_MAX], last_error[WAVE_MESSAGE_MAX];
         uint64_t cycles, writes, conflicts;
         bool wrote; /* this cycle stored the wave: watchers see it now */
+        bool leadership_moved; /* watchers see it now (nodes ask the leader) */
 };
 
 static void request_free(Request *r) {
@@ -97,7 +98,8 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                 bool hold = false;
 
                 if (!error && r->req.kind == WAVE_REQUEST_WATCH && r->req.known_version == c->swarm_version &&
-                    !c->wrote && (r->req.hold_until_usec == 0 || r->req.hold_until_usec > now)) {
+                    !c->wrote && !c->leadership_moved &&
+                    (r->req.hold_until_usec == 0 || r->req.hold_until_usec > now)) {
                         /* nothing new yet: keep watching */
                         hold = true;
                         if (r->req.hold_until_usec)
@@ -158,6 +160,7 @@ static void cycle_end(Coordinator *c, int error, const char *message) {
                 log_warning("Wave coordinator: %s", message);
         }
         answer_all(c, &c->inflight, error, message);
+        c->leadership_moved = false;
         cycle_reset(c);
         c->running = false;
         if (c->again || c->queue) {
@@ -327,8 +330,14 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
                 return false;
         case WAVE_REQUEST_START: {
                 if (wave_unfinished(c->wave)) {
-                        fail_request(r, -EBUSY, "wave %s is %s: abort it first", c->wave->id,
-                                     wave_status_to_string(c->wave->status));
+                        if (c->wave->status == WAVE_ABORTED)
+                                fail_request(r, -EBUSY,
+                                             "wave %s is aborted, but %u node(s) are still under way: "
+                                             "they finish (or miss their deadline) first",
+                                             c->wave->id, wave_held(c->wave));
+                        else
+                                fail_request(r, -EBUSY, "wave %s is %s: abort it first", c->wave->id,
+                                             wave_status_to_string(c->wave->status));
                         return false;
                 }
                 time_t t = (time_t) (now / 1000000);
@@ -564,7 +573,9 @@ void coordinator_set_leader(Coordinator *c, bool leader) {
         bool was = c->leader;
 
         c->leader = leader;
-        if (leader && !was)
+        if (leader != was && c->watchers)
+                c->leadership_moved = true;
+        if ((leader && !was) || c->leadership_moved)
                 schedule_cycle(c);
         if (!leader)
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);

@@ -383,6 +383,8 @@ static void on_docker_stream(bool connected, int error, void *userdata) {
         Daemon *d = userdata;
 
         d->events_connected = connected;
+        if (d->agent)
+                node_agent_kick(d->agent); /* its health checks look at Docker */
         if (connected) {
                 d->stream_connects++;
                 docker_mark_reachable(d);

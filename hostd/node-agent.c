@@ -67,7 +67,8 @@ struct NodeAgent {
         /* this node's Swarm task containers */
         int local_tasks;           /* -1: not known */
         bool tasks_in_flight, tasks_again;
-        uint64_t last_task_stopped_usec;
+        uint64_t last_task_event_usec;   /* Docker's time of the last task stop */
+        uint64_t last_task_stopped_usec; /* CLOCK_REALTIME, by Docker's clock */
 
         Busy busy;
         bool asked_since_change;   /* pre-reboot refused: wait for news */
@@ -83,7 +84,7 @@ struct NodeAgent {
         bool rolled_back_for_health;
 
         sd_bus *bus;
-        uint64_t granted_usec;     /* pre-reboot answered yes */
+        uint64_t granted_usec;     /* pre-reboot answered yes (CLOCK_REALTIME) */
         char message[WAVE_MESSAGE_MAX];
 };
 
@@ -133,6 +134,16 @@ static void retry_in(NodeAgent *a, uint64_t usec) {
         sd_event_source_set_time(a->retry_timer, now + usec);
         sd_event_source_set_enabled(a->retry_timer, SD_EVENT_ONESHOT);
         a->busy = BUSY_RETRY;
+}
+
+/* Looks again then, or sooner when something happens (verification: its
+ * checks mostly follow events, which kick the agent). */
+static void wake_in(NodeAgent *a, uint64_t usec) {
+        uint64_t now;
+
+        sd_event_now(a->d->event, CLOCK_MONOTONIC, &now);
+        sd_event_source_set_time(a->retry_timer, now + usec);
+        sd_event_source_set_enabled(a->retry_timer, SD_EVENT_ONESHOT);
 }
 
 /* A failure that may pass (a manager away, another patch job running). */
@@ -315,7 +326,8 @@ static void on_tasks(const DockerReply *reply, void *userdata) {
         else
                 a->local_tasks = (int) json_array_size(reply->json);
         if (before > 0 && a->local_tasks == 0)
-                a->last_task_stopped_usec = clock_usec(CLOCK_MONOTONIC);
+                a->last_task_stopped_usec = a->last_task_event_usec ? a->last_task_event_usec
+                                                                    : clock_usec(CLOCK_REALTIME);
         if (a->tasks_again) {
                 a->tasks_again = false;
                 count_tasks(a);
@@ -581,7 +593,7 @@ static void verify(NodeAgent *a) {
                 snprintf(a->health_failure, sizeof(a->health_failure), "%s", failed);
                 /* most checks move with events (Docker, firewall), which
                  * kick the agent; this catches the rest */
-                retry_in(a, VERIFY_RETRY_USEC);
+                wake_in(a, VERIFY_RETRY_USEC);
                 return;
         }
         if (a->health_failure[0] && now >= a->verify_deadline_usec) {
@@ -662,8 +674,8 @@ static void on_grant(const DockerReply *reply, void *userdata) {
                 schedule(a);
                 return;
         }
-        a->granted_usec = clock_usec(CLOCK_MONOTONIC);
-        if (a->last_task_stopped_usec)
+        a->granted_usec = clock_usec(CLOCK_REALTIME);
+        if (a->last_task_stopped_usec && a->granted_usec >= a->last_task_stopped_usec)
                 log_struct(LOG_INFO, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_NODE_STEP),
                            "Wave %s: allowed to patch %.0f ms after this node's last task stopped", a->rec.wave,
                            (double) (a->granted_usec - a->last_task_stopped_usec) / 1000.0);
@@ -836,11 +848,24 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
                     !STREQ(id, a->rec.wave)) {
                         a->rec = (NodeAgentRecord){ .step = AGENT_IDLE };
                         snprintf(a->rec.wave, sizeof(a->rec.wave), "%s", id);
-                        a->last_task_stopped_usec = 0;
+                        a->last_task_stopped_usec = a->last_task_event_usec = 0;
                         log_info("Wave %s names this node: staging its patches", id);
                         start_job(a, PATCH_OP_STAGE, NULL, NULL, on_staged);
                 }
                 return 0;
+        default:
+                break;
+        }
+
+        /* the node's calls go to the leader, whose answers move first (a
+         * report to another manager is stored too, but the leader learns of
+         * it only when it next reads the Swarm): while the managers are
+         * still being asked which one leads, wait for the answer */
+        if (!a->peer_leader && !a->watch_wait && a->watch_in_flight &&
+            (a->rec.step == AGENT_STAGED || a->rec.step == AGENT_WAITING || a->rec.step == AGENT_REPORTING))
+                return 0;
+
+        switch (a->rec.step) {
         case AGENT_STAGED:
         case AGENT_WAITING:
                 if (!id || !STREQ(id, a->rec.wave) || !step || STREQ(step, "done") || STREQ(step, "failed") ||
@@ -933,8 +958,8 @@ int node_agent_new(Daemon *d, NodeAgent **ret) {
                 log_notice("Wave %s: resuming this node at step %s", a->rec.wave, node_agent_step_to_string(a->rec.step));
         a->watch_wanted = true;
         if ((r = sd_event_add_defer(d->event, &a->defer, on_defer, a)) < 0 ||
-            (r = sd_event_add_time(d->event, &a->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_retry, a)) < 0 ||
-            (r = sd_event_add_time(d->event, &a->watch_retry, CLOCK_MONOTONIC, UINT64_MAX, 0, on_watch_retry, a)) <
+            (r = sd_event_add_time(d->event, &a->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_retry, a)) < 0 ||
+            (r = sd_event_add_time(d->event, &a->watch_retry, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_watch_retry, a)) <
                     0)
                 return r;
         sd_event_source_set_enabled(a->defer, SD_EVENT_OFF);
@@ -1016,6 +1041,9 @@ void node_agent_container_event(NodeAgent *a, const json_t *event) {
         if (!json_object_get(attrs, TASK_LABEL) || !action)
                 return;
         if (STREQ(action, "start") || STREQ(action, "die") || STREQ(action, "stop") || STREQ(action, "destroy")) {
+                json_int_t ns = json_integer_value(json_object_get(event, "timeNano"));
+                if (STREQ(action, "die") && ns > 0)
+                        a->last_task_event_usec = (uint64_t) ns / 1000;
                 a->asked_since_change = false;
                 count_tasks(a);
         }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "patching/patch.h"
 
@@ -115,7 +116,10 @@ static int entry_finish(JournalEntry *e, const char *journal_dir, JournalState s
         free(e->message);
         e->message = message;
         e->state = state;
-        e->finished_usec = state == JOURNAL_ROLLING_BACK || state == JOURNAL_APPLYING ? 0 : now_usec;
+        /* now_usec is when the operation started; it ends now */
+        e->finished_usec = state == JOURNAL_ROLLING_BACK || state == JOURNAL_APPLYING ?
+                                   0 :
+                                   MAX(now_usec, clock_usec(CLOCK_REALTIME));
         return journal_write(journal_dir, e);
 }
 

@@ -18,87 +18,14 @@
 # speaking for another node, are refused. Ends with a summary, including
 # "max drained at once: N" and how the wave resumed after each fault.
 . "$(dirname "$0")/lib.sh"
-. "$HOSTD_SRC/tests/harness/debrepo.sh"
 need_built
-SWARM="$HOSTD_SRC/tests/harness/swarm.sh"
 export HOSTD_SWARM_PREFIX="${HOSTD_SWARM_PREFIX:-hostd-e}"
 export HOSTD_SWARM_DIR="${HOSTD_SWARM_DIR:-/var/lib/hostd-test/wave-e2e}"
 SUMMARY=()
 summary() { SUMMARY+=("$*"); }
 
-on_exit "'$SWARM' down >/dev/null 2>&1"
-"$SWARM" down >/dev/null 2>&1 || true
-"$SWARM" up 3 1 >/dev/null
-eval "$("$SWARM" env)"
-N=4
-var() { eval echo "\$NODE${1}_$2"; }
-docker_on() { local i=$1; shift; "$DOCKER" -H "unix://$(var "$i" SOCK)" "$@"; }
-
-# --- packages: a security update needing a reboot; a failing one for node 4 ---
-DEBS="$TMP/debs"
-REPO="$TMP/repo"
-mkdir -p "$DEBS"
-deb_build "$DEBS" openssl-t 3.0.11-1 amd64
-DEB_POSTINST='mkdir -p "$DPKG_ROOT/run" && touch "$DPKG_ROOT/run/reboot-required"' \
-        deb_build "$DEBS" openssl-t 3.0.13-1 amd64
-deb_build "$DEBS" bash-t 5.2-1 amd64
-deb_build "$DEBS" bash-t 5.2-2 amd64
-deb_build "$DEBS" broken-t 1.0-1 amd64
-deb_build "$DEBS" broken-t 1.0-2 amd64 1
-repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/openssl-t_3.0.13-1_amd64.deb"
-# the versions installed now are in the archive too: each node's stage is reversible
-repo_suite "$REPO" bookworm Debian "$DEBS/bash-t_5.2-2_amd64.deb" "$DEBS/openssl-t_3.0.11-1_amd64.deb" \
-        "$DEBS/broken-t_1.0-1_amd64.deb"
-
-# --- hostd on every node, restartable (start-hostd) like a systemd unit ---
-for i in $(seq $N); do
-        dir="$TMP/n$i"
-        root="$dir/root"
-        mkdir -p "$dir"
-        root_new "$root"
-        root_install "$root" "$DEBS/openssl-t_3.0.11-1_amd64.deb" "$DEBS/bash-t_5.2-1_amd64.deb"
-        root_sources "$root" "$REPO" bookworm bookworm-security
-        cat /proc/sys/kernel/random/uuid >"$dir/boot-id"
-        cat >"$dir/hostd.json" <<EOF
-{"swarm": {"refresh-seconds": 2},
- "state-directory": "$dir/state",
- "patching": {"root": "$root", "security-only": true},
- "wave": {"reboot-command": ["$HOSTD_SRC/tests/harness/reboot-hook.sh", "$dir", "$i"],
-          "boot-id-file": "$dir/boot-id", "health-timeout-seconds": 60,
-          "health-commands": [["/usr/bin/test", "-s", "$root/usr/share/openssl-t/version"]]}}
-EOF
-        cat >"$dir/start-hostd" <<EOF
-#!/bin/sh
-export DOCKER_HOST=unix://$(var "$i" SOCK) HOSTD_SWARM_PREFIX=$HOSTD_SWARM_PREFIX HOSTD_SWARM_DIR=$HOSTD_SWARM_DIR
-nsenter --net=$(var "$i" NETNS) $HOSTD --log-target=stderr --config $dir/hostd.json --socket $dir/h.sock >>$TMP/hostd$i.log 2>&1 &
-echo \$! >$dir/hostd.pid
-EOF
-        chmod +x "$dir/start-hostd"
-        "$dir/start-hostd"
-        on_exit "kill -TERM \$(cat '$dir/hostd.pid') 2>/dev/null"
-done
-for i in $(seq $N); do wait_until 20 "hostd $i up" test -S "$TMP/n$i/h.sock"; done
-hctl() { local i=$1; shift; "$HOSTCTL" --socket "$TMP/n$i/h.sock" "$@"; }
-leader_index() {
-        local i
-        for i in 1 2 3; do
-                [ "$(hctl "$i" --json status 2>/dev/null | jq -r .swarm.leader)" = true ] && { echo "$i"; return; }
-        done
-        echo 0
-}
-wait_until 20 "a manager's hostd knows it leads" bash -c "[ \"\$(for i in 1 2 3; do '$HOSTCTL' --socket '$TMP'/n\$i/h.sock --json status 2>/dev/null | jq -r .swarm.leader; done | grep -c true)\" = 1 ]"
-# any manager that answers
-wave_json() {
-        local i
-        for i in 1 2 3; do hctl "$i" --json wave status 2>/dev/null && return; done
-        echo '{}'
-}
+. "$HOSTD_SRC/tests/harness/wavecluster.sh"
 step_of() { wave_json | jq -r --arg h "$(var "$1" NAME)" '.wave.nodes[]? | select(.hostname == $h) | .step'; }
-any_docker() {
-        local i
-        for i in 1 2 3; do docker_on "$i" "$@" 2>/dev/null && return; done
-        return 1
-}
 
 "$SWARM" service-create web 4 --stop-signal KILL >/dev/null
 expect_eq "$(any_docker service ps web --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running')" 4 "web runs 4 replicas"
@@ -217,8 +144,8 @@ summary "refused: a client without a Swarm-CA certificate (401 client_certificat
 
 # --- wave B: a failing package on the worker ---
 root4="$TMP/n4/root"
-root_install "$root4" "$DEBS/broken-t_1.0-1_amd64.deb"
-repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/openssl-t_3.0.13-1_amd64.deb" "$DEBS/broken-t_1.0-2_amd64.deb"
+root_install "$root4" "$WAVE_DEBS/broken-t_1.0-1_amd64.deb"
+repo_suite "$WAVE_REPO" bookworm-security Debian-Security "$WAVE_DEBS/openssl-t_3.0.13-1_amd64.deb" "$WAVE_DEBS/broken-t_1.0-2_amd64.deb"
 out=$(hctl 2 wave start --canary "$NODE4_NAME" --deadline 5m)
 expect_contains "$out" "wave w-" "wave B starts with the worker as its canary"
 WAVE_B=$(wave_json | jq -r .wave.id)

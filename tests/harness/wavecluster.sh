@@ -1,0 +1,92 @@
+# Sourced (bash) after tests/integration/lib.sh: a 4-node Swarm (3
+# managers, 1 worker) where every node runs hostd with its own sandbox root
+# (patching.root) fed by a local package repository, ready for patch waves:
+#   - openssl-t 3.0.11-1 installed, 3.0.13-1 offered as a security update
+#     whose postinst asks for a reboot (ROOT/run/reboot-required);
+#   - bash-t 5.2-1 installed, 5.2-2 offered (not a security update);
+#   - broken-t 1.0-1 / 1.0-2 (failing postinst) built, not installed:
+#     WAVE_DEBS has them;
+#   - reboots simulated by tests/harness/reboot-hook.sh (wave.reboot-command);
+#   - NODE_DIR i: $TMP/n$i, with start-hostd (restarts it like a unit
+#     would), hostd.pid, boot-id, reboots, the root; hostd logs to
+#     $TMP/hostd$i.log.
+# Sets N, SWARM, WAVE_DEBS, WAVE_REPO and the NODEi_* variables of
+# swarm.sh env; var I FIELD reads one; docker_on I ARGS; hctl I ARGS;
+# leader_index; wave_json (from any manager that answers); any_docker ARGS.
+. "$HOSTD_SRC/tests/harness/debrepo.sh"
+SWARM="$HOSTD_SRC/tests/harness/swarm.sh"
+on_exit "'$SWARM' down >/dev/null 2>&1"
+"$SWARM" down >/dev/null 2>&1 || true
+"$SWARM" up 3 1 >/dev/null
+eval "$("$SWARM" env)"
+N=4
+var() { eval echo "\$NODE${1}_$2"; }
+docker_on() { local i=$1; shift; "$DOCKER" -H "unix://$(var "$i" SOCK)" "$@"; }
+
+# --- packages: a security update needing a reboot; a failing one for node 4 ---
+WAVE_DEBS="$TMP/debs"
+WAVE_REPO="$TMP/repo"
+mkdir -p "$WAVE_DEBS"
+deb_build "$WAVE_DEBS" openssl-t 3.0.11-1 amd64
+DEB_POSTINST='mkdir -p "$DPKG_ROOT/run" && touch "$DPKG_ROOT/run/reboot-required"' \
+        deb_build "$WAVE_DEBS" openssl-t 3.0.13-1 amd64
+deb_build "$WAVE_DEBS" bash-t 5.2-1 amd64
+deb_build "$WAVE_DEBS" bash-t 5.2-2 amd64
+deb_build "$WAVE_DEBS" broken-t 1.0-1 amd64
+deb_build "$WAVE_DEBS" broken-t 1.0-2 amd64 1
+repo_suite "$WAVE_REPO" bookworm-security Debian-Security "$WAVE_DEBS/openssl-t_3.0.13-1_amd64.deb"
+# the versions installed now are in the archive too: each node's stage is reversible
+repo_suite "$WAVE_REPO" bookworm Debian "$WAVE_DEBS/bash-t_5.2-2_amd64.deb" "$WAVE_DEBS/openssl-t_3.0.11-1_amd64.deb" \
+        "$WAVE_DEBS/broken-t_1.0-1_amd64.deb"
+
+# --- hostd on every node, restartable (start-hostd) like a systemd unit ---
+for i in $(seq $N); do
+        dir="$TMP/n$i"
+        root="$dir/root"
+        mkdir -p "$dir"
+        root_new "$root"
+        root_install "$root" "$WAVE_DEBS/openssl-t_3.0.11-1_amd64.deb" "$WAVE_DEBS/bash-t_5.2-1_amd64.deb"
+        root_sources "$root" "$WAVE_REPO" bookworm bookworm-security
+        cat /proc/sys/kernel/random/uuid >"$dir/boot-id"
+        cat >"$dir/hostd.json" <<EOF
+{"swarm": {"refresh-seconds": 2},
+ "state-directory": "$dir/state",
+ "patching": {"root": "$root", "security-only": true},
+ "wave": {"reboot-command": ["$HOSTD_SRC/tests/harness/reboot-hook.sh", "$dir", "$i"],
+          "boot-id-file": "$dir/boot-id", "health-timeout-seconds": 60,
+          "health-commands": [["/usr/bin/test", "-s", "$root/usr/share/openssl-t/version"]]}}
+EOF
+        cat >"$dir/start-hostd" <<EOF
+#!/bin/bash
+export DOCKER_HOST=unix://$(var "$i" SOCK) HOSTD_SWARM_PREFIX=$HOSTD_SWARM_PREFIX HOSTD_SWARM_DIR=$HOSTD_SWARM_DIR
+# each line with the time it was written, for reading a wave's timeline
+nsenter --net=$(var "$i" NETNS) $HOSTD --log-target=stderr --config $dir/hostd.json --socket $dir/h.sock \\
+        > >(perl -MTime::HiRes=time -ne '\$|=1; printf "%.3f %s", time, \$_' >>$TMP/hostd$i.log) 2>&1 &
+echo \$! >$dir/hostd.pid
+EOF
+        chmod +x "$dir/start-hostd"
+        "$dir/start-hostd"
+        on_exit "kill -TERM \$(cat '$dir/hostd.pid') 2>/dev/null"
+done
+for i in $(seq $N); do wait_until 20 "hostd $i up" test -S "$TMP/n$i/h.sock"; done
+hctl() { local i=$1; shift; "$HOSTCTL" --socket "$TMP/n$i/h.sock" "$@"; }
+# the manager whose hostd leads (0: none says so)
+leader_index() {
+        local i
+        for i in 1 2 3; do
+                [ "$(hctl "$i" --json status 2>/dev/null | jq -r .swarm.leader)" = true ] && { echo "$i"; return; }
+        done
+        echo 0
+}
+wait_until 20 "a manager's hostd knows it leads" bash -c "[ \"\$(for i in 1 2 3; do '$HOSTCTL' --socket '$TMP'/n\$i/h.sock --json status 2>/dev/null | jq -r .swarm.leader; done | grep -c true)\" = 1 ]"
+# any manager that answers
+wave_json() {
+        local i
+        for i in 1 2 3; do hctl "$i" --json wave status 2>/dev/null && return; done
+        echo '{}'
+}
+any_docker() {
+        local i
+        for i in 1 2 3; do docker_on "$i" "$@" 2>/dev/null && return; done
+        return 1
+}
