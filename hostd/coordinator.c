@@ -22,6 +22,8 @@ typedef struct Request {
         void *userdata;
         int error;
         char error_message[WAVE_MESSAGE_MAX];
+        uint64_t held_since_usec; /* MAY_PATCH: first held (CLOCK_MONOTONIC) */
+        unsigned rereads;         /* cycles it was held through */
         struct Request *next;
 } Request;
 
@@ -110,6 +112,9 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                     node_draining(c->wave, r->req.node_id)) {
                         /* its tasks are stopping: answer once they have */
                         hold = true;
+                        if (!r->held_since_usec)
+                                r->held_since_usec = now;
+                        r->rereads++;
                         questions_held = true;
                         watch_limit = MIN(watch_limit, r->req.hold_until_usec);
                 }
@@ -129,8 +134,13 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                         .leader = c->leader,
                 };
                 *list = r->next;
-                if (!a.error && r->req.kind == WAVE_REQUEST_MAY_PATCH)
+                if (!a.error && r->req.kind == WAVE_REQUEST_MAY_PATCH) {
                         a.may_patch = c->wave ? wave_node_may_patch(c->wave, r->req.node_id) : -ENOENT;
+                        if (r->held_since_usec && a.may_patch == 0)
+                                log_info("Node %s may patch: the Raft store has its tasks stopped %.0f ms after "
+                                         "it asked (%u more read(s) of the cluster)",
+                                         r->req.node_id, (double) (now - r->held_since_usec) / 1000.0, r->rereads);
+                }
                 r->done(&a, r->userdata);
                 request_free(r);
         }
@@ -197,8 +207,11 @@ static void set_timer(Coordinator *c) {
         }
         if (c->wave->canaries_done_usec && c->wave->soak_usec)
                 due = MIN(due, c->wave->canaries_done_usec + c->wave->soak_usec + 1000);
+        /* A wave held back by a guard waits for the Swarm to settle (a
+         * rebooted manager reachable again, a node ready): Swarm sends no
+         * event for a manager's reachability, so look again soon. */
         if (due == UINT64_MAX || due <= now)
-                due = now + 1000000;
+                due = now + (c->blocked[0] && wave_held(c->wave) == 0 ? 250000 : 1000000);
         uint64_t mono;
         sd_event_now(c->event, CLOCK_MONOTONIC, &mono);
         if (c->timer) {
@@ -410,12 +423,18 @@ static void serve(Coordinator *c) {
                 changed = apply_request(c, q, now) || changed;
         if (c->leader && c->wave) {
                 bool advanced = false;
+                char before[sizeof(c->blocked)];
+
+                memcpy(before, c->blocked, sizeof(before));
                 r = wave_advance(c->wave, cluster_snapshot_view(c->snapshot), now, c->actions, ELEMENTSOF(c->actions),
                                  &c->n_actions, &advanced, c->blocked, sizeof(c->blocked));
                 if (r < 0) {
                         cycle_end(c, r, "cannot advance the wave");
                         return;
                 }
+                /* why the wave waits, once per reason */
+                if (c->blocked[0] && !STREQ(before, c->blocked))
+                        log_info("Wave %s waits: %s", c->wave->id, c->blocked);
                 changed = changed || advanced;
         }
         if (changed) {
