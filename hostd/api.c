@@ -310,7 +310,7 @@ static bool get_seconds(ControlCall *call, const char *key, json_int_t min, json
 
 static void post_wave_start(Daemon *d, ControlCall *call) {
         static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
-                                            "canaries", NULL };
+                                            "canaries", "on_failure", NULL };
         const json_t *body = control_call_body(call), *v, *c;
         const char *canaries[33] = {};
         WaveRequest req = { .kind = WAVE_REQUEST_START };
@@ -325,6 +325,14 @@ static void post_wave_start(Daemon *d, ControlCall *call) {
                         return;
                 }
                 req.start.max_unavailable = (unsigned) json_integer_value(v);
+        }
+        if ((v = json_object_get(body, "on_failure"))) {
+                int f = wave_on_failure_from_string(json_string_value(v));
+                if (f < 0) {
+                        control_call_reply_error(call, 400, "on_failure: expected \"halt\" or \"continue\"");
+                        return;
+                }
+                req.start.on_failure = (WaveOnFailure) f;
         }
         if ((v = json_object_get(body, "label"))) {
                 if (!json_is_string(v) || !strchr(json_string_value(v), '=')) {

@@ -19,6 +19,7 @@
 #include "policy/seccomp.h"
 #include "hostd/patch-worker.h"
 #include "patching/plan.h"
+#include "patching/wave.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -1185,9 +1186,10 @@ static void print_wave(const json_t *reply) {
         printf("wave %s: %s%s%s\n", str(w, "id"), str(w, "status"),
                json_string_length(json_object_get(w, "reason")) ? ": " : "",
                json_string_length(json_object_get(w, "reason")) ? str(w, "reason") : "");
-        printf("max unavailable %lld, most drained at once %lld\n",
+        printf("max unavailable %lld, most drained at once %lld, on failure: %s\n",
                (long long) json_integer_value(json_object_get(w, "max_unavailable")),
-               (long long) json_integer_value(json_object_get(w, "max_held")));
+               (long long) json_integer_value(json_object_get(w, "max_held")),
+               json_string_value(json_object_get(w, "on_failure")) ?: "halt");
         if (blocked && *blocked)
                 printf("waiting: %s\n", blocked);
         printf("\n%-24s %-8s %-11s %-9s %s\n", "NODE", "ROLE", "STEP", "ELAPSED", "RESULT");
@@ -1204,7 +1206,7 @@ static void print_wave(const json_t *reply) {
 }
 
 static int cmd_wave(int argc, char *argv[]) {
-        enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON };
+        enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE };
         static const struct option options[] = {
                 { "max-unavailable", required_argument, NULL, ARG_MAX_UNAVAILABLE },
                 { "soak", required_argument, NULL, ARG_SOAK },
@@ -1212,11 +1214,12 @@ static int cmd_wave(int argc, char *argv[]) {
                 { "label", required_argument, NULL, ARG_LABEL },
                 { "canary", required_argument, NULL, ARG_CANARY },
                 { "reason", required_argument, NULL, ARG_REASON },
+                { "on-failure", required_argument, NULL, ARG_ON_FAILURE },
                 {},
         };
         static const char usage[] =
                 "hostctl: usage: hostctl wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
-                "                              [--label KEY=VALUE] [--canary NODE]...\n"
+                "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
                 "       hostctl wave status|watch\n"
                 "       hostctl wave pause|abort [--reason TEXT]\n"
                 "       hostctl wave resume\n";
@@ -1264,6 +1267,13 @@ static int cmd_wave(int argc, char *argv[]) {
                         break;
                 case ARG_REASON:
                         json_object_set_new(body, "reason", json_string(optarg));
+                        break;
+                case ARG_ON_FAILURE:
+                        if (wave_on_failure_from_string(optarg) < 0) {
+                                fprintf(stderr, "hostctl: --on-failure \"%s\": expected halt or continue\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        json_object_set_new(body, "on_failure", json_string(optarg));
                         break;
                 default:
                         return EXIT_USAGE;
@@ -1383,7 +1393,7 @@ static void help(void) {
                "  patch history --root DIR\n"
                "                         the journalled transactions\n"
                "  wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
-               "             [--label KEY=VALUE] [--canary NODE]...\n"
+               "             [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
                "                         start a rolling patch wave (on a manager)\n"
                "  wave status | watch    the wave's nodes: step, elapsed time, result\n"
                "  wave pause | resume | abort [--reason TEXT]\n\n"

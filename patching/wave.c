@@ -141,6 +141,7 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_
         snprintf(w->id, sizeof(w->id), "%s", id);
         w->max_unavailable = o->max_unavailable ? o->max_unavailable : 1;
         w->soak_usec = o->soak_usec;
+        w->on_failure = o->on_failure;
         w->node_deadline_usec = o->node_deadline_usec ? o->node_deadline_usec : HOUR_USEC;
         w->started_usec = now_usec;
         w->status = WAVE_RUNNING;
@@ -412,6 +413,22 @@ int wave_node_may_patch(const Wave *w, const char *node_id) {
         }
 }
 
+static const char *const on_failure_names[] = {
+        [WAVE_ON_FAILURE_HALT] = "halt",
+        [WAVE_ON_FAILURE_CONTINUE] = "continue",
+};
+
+const char *wave_on_failure_to_string(WaveOnFailure f) {
+        return f < _WAVE_ON_FAILURE_MAX ? on_failure_names[f] : "?";
+}
+
+int wave_on_failure_from_string(const char *s) {
+        for (size_t i = 0; s && i < _WAVE_ON_FAILURE_MAX; i++)
+                if (STREQ(s, on_failure_names[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
 int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const char *message,
                      const char *transaction, uint64_t now) {
         WaveNode *n = (WaveNode *) wave_node(w, node_id);
@@ -432,6 +449,8 @@ int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const 
         enter(n, healthy ? NODE_ACTIVATING : NODE_FAILED, now, &changed);
         if (!healthy)
                 n->was_active = false;
+        if (healthy && w->on_failure == WAVE_ON_FAILURE_CONTINUE)
+                return 0;
         if (w->status == WAVE_RUNNING || w->status == WAVE_PAUSED) {
                 w->status = WAVE_HALTED;
                 set_message(w->reason, "node %s failed%s: %s", n->hostname,
@@ -480,10 +499,11 @@ json_t *wave_to_json_value(const Wave *w) {
                                                        "was_active", n->was_active, "message", n->message,
                                                        "transaction", n->transaction));
         }
-        return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id", w->id,
-                         "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
+        return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
+                         w->id, "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
                          (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
-                         (json_int_t) w->node_deadline_usec, "started", (json_int_t) w->started_usec,
+                         (json_int_t) w->node_deadline_usec, "on_failure", wave_on_failure_to_string(w->on_failure),
+                         "started", (json_int_t) w->started_usec,
                          "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
                          (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
 }
@@ -594,6 +614,12 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
                 return located_error_at(error, jv_object_get(root, "max_unavailable"), "max_unavailable",
                                         "expected 1..%d", WAVE_MAX_NODES);
         w->max_unavailable = (unsigned) u;
+        /* optional: written always, absent in waves stored before it existed */
+        if (jv_object_get(root, "on_failure")) {
+                if ((r = get_enum(root, "on_failure", "", on_failure_names, _WAVE_ON_FAILURE_MAX, &e, error)) < 0)
+                        return r;
+                w->on_failure = (WaveOnFailure) e;
+        }
         if ((r = get_u64(root, "soak", "", &w->soak_usec, error)) < 0 ||
             (r = get_u64(root, "node_deadline", "", &w->node_deadline_usec, error)) < 0 ||
             (r = get_u64(root, "started", "", &w->started_usec, error)) < 0 ||

@@ -69,6 +69,18 @@ typedef enum NodeStep {
 const char *wave_status_to_string(WaveStatus s);
 const char *node_step_to_string(NodeStep s);
 
+/* What a node that reports a failure does to the wave. Either way the node
+ * rolled back, and is made active again only if healthy; a node that is
+ * not healthy, or misses its deadline, always halts the wave. */
+typedef enum WaveOnFailure {
+        WAVE_ON_FAILURE_HALT,     /* no new node starts (the default) */
+        WAVE_ON_FAILURE_CONTINUE, /* the wave goes on without it */
+        _WAVE_ON_FAILURE_MAX,
+} WaveOnFailure;
+
+const char *wave_on_failure_to_string(WaveOnFailure f);
+int wave_on_failure_from_string(const char *s); /* -EINVAL when unknown */
+
 typedef struct WaveNode {
         char id[WAVE_NODE_ID_MAX];       /* Swarm node ID */
         char hostname[WAVE_NODE_ID_MAX];
@@ -90,6 +102,7 @@ typedef struct Wave {
         unsigned max_unavailable;      /* >= 1 */
         uint64_t soak_usec;            /* after the canaries, before the rest */
         uint64_t node_deadline_usec;   /* per step, draining and patching */
+        WaveOnFailure on_failure;
         uint64_t started_usec, canaries_done_usec, finished_usec;
         unsigned max_held;             /* most nodes held at once so far */
         WaveNode *nodes;               /* in wave order, canaries first */
@@ -145,6 +158,7 @@ typedef struct WaveOptions {
         uint64_t node_deadline_usec;  /* 0: one hour */
         const char *label;            /* "key=value": only nodes with it; NULL: all */
         const char *const *canaries;  /* node IDs or hostnames, first, in order */
+        WaveOnFailure on_failure;
 } WaveOptions;
 
 /* A new wave over the cluster's nodes: canaries first in the order given,

@@ -147,9 +147,10 @@ typedef struct RunResult {
 /* Runs a wave over the simulated cluster to its end, checking the guards
  * at every step. fail_node: index in wave order of a node that reports a
  * failure (or SIZE_MAX). */
-static RunResult run_wave(Sim *s, unsigned max_unavailable, size_t fail_node, bool healthy_after_failure) {
+static RunResult run_wave_policy(Sim *s, unsigned max_unavailable, size_t fail_node, bool healthy_after_failure,
+                                 WaveOnFailure on_failure) {
         ClusterView cv = view(s);
-        WaveOptions o = { .max_unavailable = max_unavailable, .node_deadline_usec = 600 * SEC };
+        WaveOptions o = { .max_unavailable = max_unavailable, .node_deadline_usec = 600 * SEC, .on_failure = on_failure };
         Wave *w = NULL;
         char why[256], blocked[256];
         uint64_t now = 1000 * SEC;
@@ -225,9 +226,13 @@ static RunResult run_wave(Sim *s, unsigned max_unavailable, size_t fail_node, bo
         snprintf(res.blocked, sizeof(res.blocked), "%s", blocked);
         if (res.status == WAVE_DONE)
                 for (size_t i = 0; i < w->n_nodes; i++)
-                        assert_int_equal(w->nodes[i].step, NODE_DONE);
+                        assert_int_equal(w->nodes[i].step, i == fail_node ? NODE_FAILED : NODE_DONE);
         wave_free(w);
         return res;
+}
+
+static RunResult run_wave(Sim *s, unsigned max_unavailable, size_t fail_node, bool healthy_after_failure) {
+        return run_wave_policy(s, max_unavailable, fail_node, healthy_after_failure, WAVE_ON_FAILURE_HALT);
 }
 
 static void test_generated_clusters(void **state _unused_) {
@@ -270,6 +275,27 @@ static void test_failure_halts(void **state _unused_) {
                         drained += s.nodes[i].availability == AVAILABILITY_DRAIN;
                 assert_int_equal(drained, seed % 2 ? 0 : 1);
         }
+}
+
+/* on_failure=continue: a node that failed and is healthy on its old state
+ * is made active and the wave goes on; one that is not healthy halts it */
+static void test_failure_continue(void **state _unused_) {
+        for (unsigned seed = 1; seed <= 100; seed++) {
+                Sim s;
+                sim_new(&s, seed);
+                s.n_services = 0;
+                schedule(&s);
+                bool healthy = seed % 2;
+                RunResult r = run_wave_policy(&s, 1 + seed % 3, 0, healthy, WAVE_ON_FAILURE_CONTINUE);
+                assert_int_equal(r.status, healthy ? WAVE_DONE : WAVE_HALTED);
+                size_t drained = 0;
+                for (size_t i = 0; i < s.n_nodes; i++)
+                        drained += s.nodes[i].availability == AVAILABILITY_DRAIN;
+                assert_int_equal(drained, healthy ? 0 : 1);
+        }
+        assert_string_equal(wave_on_failure_to_string(WAVE_ON_FAILURE_CONTINUE), "continue");
+        assert_int_equal(wave_on_failure_from_string("halt"), WAVE_ON_FAILURE_HALT);
+        assert_int_equal(wave_on_failure_from_string("retry"), -EINVAL);
 }
 
 static Wave *three_nodes(Sim *s, const WaveOptions *o) {
@@ -503,6 +529,9 @@ static void test_parse_errors(void **state _unused_) {
                 { "{\"version\": 1, \"id\": \"w\", \"status\": \"sleeping\"}", "status", "unknown value \"sleeping\"", 1 },
                 { "{\"version\": 1, \"id\": \"w\", \"status\": \"running\", \"reason\": \"\", \"max_unavailable\": 0}",
                   "max_unavailable", "expected 1..1024", 1 },
+                { "{\"version\": 1, \"id\": \"w\", \"status\": \"running\", \"reason\": \"\", \"max_unavailable\": 1,\n"
+                  " \"on_failure\": \"retry\"}",
+                  "on_failure", "unknown value \"retry\"", 2 },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 LocatedError e = {};
@@ -530,6 +559,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_generated_clusters),
                 cmocka_unit_test(test_failure_halts),
+                cmocka_unit_test(test_failure_continue),
                 cmocka_unit_test(test_deadline),
                 cmocka_unit_test(test_manager_guard),
                 cmocka_unit_test(test_service_guard),
