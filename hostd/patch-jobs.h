@@ -2,7 +2,7 @@
 #pragma once
 
 /* hostd's patch operations: one at a time, each in a worker process
- * (patch-worker.h) whose report pipe the event loop reads. Progress is kept
+ * (patch-worker.h) whose report socket the event loop reads. Progress is kept
  * for the running job and the last one, so that hostctl can follow a job
  * by long-polling (an answer as soon as there is something new: no
  * polling with sleeps). Every finished job is a change record in the

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -48,7 +50,9 @@ static void write_line(int fd, json_t *j) {
         n = strlen(text);
         text[n++] = '\n'; /* replaces the terminator: written by length */
         while (done < n) {
-                ssize_t w = write(fd, text + done, n - done);
+                /* a reader gone (hostd killed) must not end the transaction:
+                 * no SIGPIPE, which the package scripts keep as default */
+                ssize_t w = send(fd, text + done, n - done, MSG_NOSIGNAL);
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w <= 0)
@@ -149,6 +153,42 @@ static json_t *history(const char *state_dir, char *err, size_t err_size) {
         return json_pack("{s:o}", "entries", entries);
 }
 
+/* One patch operation at a time on a root, whoever runs it (hostd's
+ * workers, hostctl --root): an exclusive lock on STATE/lock, waited for.
+ * A worker left running by a hostd that was killed keeps it until its
+ * transaction ends, so the journal read after a restart shows how it
+ * ended, not "applying". The kernel drops the lock of a dead worker. */
+static int lock_state(const char *state_dir, PatchOp op, int *ret_fd, char *err, size_t err_size) {
+        _cleanup_free_ char *path = NULL;
+        int fd, r;
+
+        *ret_fd = -1;
+        if (op == PATCH_OP_HISTORY || op == PATCH_OP_PLAN) {
+                if (access(state_dir, F_OK) < 0)
+                        return 0; /* nothing ever ran here: nothing to wait for */
+        } else if ((r = mkdir_p(state_dir, 0700)) < 0) {
+                snprintf(err, err_size, "cannot create %s: %s", state_dir, strerror(-r));
+                return r;
+        }
+        if (asprintf(&path, "%s/lock", state_dir) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                snprintf(err, err_size, "cannot open %s: %m", path);
+                return -errno;
+        }
+        while (flock(fd, LOCK_EX) < 0) {
+                if (errno == EINTR)
+                        continue;
+                r = -errno;
+                snprintf(err, err_size, "cannot lock %s: %m", path);
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t err_size) {
         _cleanup_(backend_closep) PackageBackend *b = NULL;
         _cleanup_(plan_freep) Plan *plan = NULL;
@@ -160,7 +200,8 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
         FirstSeen seen = {};
         size_t n_updates = 0;
         BackendKind kind;
-        uint64_t now = clock_usec(CLOCK_REALTIME);
+        _cleanup_close_ int lock_fd = -1;
+        uint64_t now;
         int r;
 
         if (!req->root || req->root[0] != '/') {
@@ -175,6 +216,12 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
                 snprintf(err, err_size, "out of memory");
                 return NULL;
         }
+        if (lock_state(state_dir, req->op, &lock_fd, err, err_size) < 0) {
+                if (!err[0])
+                        snprintf(err, err_size, "out of memory");
+                return NULL;
+        }
+        now = clock_usec(CLOCK_REALTIME);
         if (req->op == PATCH_OP_HISTORY)
                 return history(state_dir, err, err_size);
 
@@ -276,7 +323,8 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
         int fds[2];
         pid_t pid;
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
+        /* a socket rather than a pipe: send() can refuse SIGPIPE */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
                 return -errno;
         pid = fork();
         if (pid < 0) {

@@ -3,8 +3,9 @@
 
 /* Patch operations in a worker process. Package transactions block for
  * minutes and the package managers keep process-wide state, so each
- * operation runs in a child of its own that reports on a pipe, one JSON
- * object per line:
+ * operation runs in a child of its own that reports on a socket (a pipe
+ * that cannot SIGPIPE it: the transaction goes on if its reader dies), one
+ * JSON object per line:
  *   {"progress": {"package": "openssl", "done": 3, "total": 9,
  *                 "action": "Configuring openssl"}}      any number
  *   {"result": {...}}  or  {"error": "what went wrong"}  last
@@ -48,8 +49,9 @@ typedef struct PatchRequest {
         const char *entry_id;      /* rollback: NULL for the newest applied */
 } PatchRequest;
 
-/* Starts the worker. *ret_fd is the read end of its report pipe
- * (O_CLOEXEC); reap *ret_pid with waitpid. */
+/* Starts the worker. *ret_fd is the read end of its report socket
+ * (O_CLOEXEC); reap *ret_pid with waitpid. Operations on one root wait for
+ * each other (a lock in its patch state directory). */
 int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd);
 
 /* One line of a worker's report, decoded. */

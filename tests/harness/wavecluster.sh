@@ -28,7 +28,9 @@ WAVE_DEBS="$TMP/debs"
 WAVE_REPO="$TMP/repo"
 mkdir -p "$WAVE_DEBS"
 deb_build "$WAVE_DEBS" openssl-t 3.0.11-1 amd64
-DEB_POSTINST='mkdir -p "$DPKG_ROOT/run" && touch "$DPKG_ROOT/run/reboot-required"' \
+# WAVE_POSTINST_SLEEP: seconds the update's postinst takes (a window for
+# faults during the apply)
+DEB_POSTINST="sleep ${WAVE_POSTINST_SLEEP:-0}; "'mkdir -p "$DPKG_ROOT/run" && touch "$DPKG_ROOT/run/reboot-required"' \
         deb_build "$WAVE_DEBS" openssl-t 3.0.13-1 amd64
 deb_build "$WAVE_DEBS" bash-t 5.2-1 amd64
 deb_build "$WAVE_DEBS" bash-t 5.2-2 amd64

@@ -24,6 +24,7 @@ export HOSTD_SWARM_DIR="${HOSTD_SWARM_DIR:-/var/lib/hostd-test/wave-e2e}"
 SUMMARY=()
 summary() { SUMMARY+=("$*"); }
 
+export WAVE_POSTINST_SLEEP=3
 . "$HOSTD_SRC/tests/harness/wavecluster.sh"
 step_of() { wave_json | jq -r --arg h "$(var "$1" NAME)" '.wave.nodes[]? | select(.hostname == $h) | .step'; }
 
@@ -61,6 +62,27 @@ wait_until 120 "a node finishes after the restart" bash -c "'$HOSTCTL' --socket 
 resumed=$(awk -v a="$t_kill" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 ok "the wave went on under the restarted coordinator"
 summary "fault: SIGKILL of hostd on the coordinator (node $L) while $under_way: restarted 1 s later, it read the stored wave and resumed; a node finished ${resumed} s after the restart"
+
+# fault 3: SIGKILL of a node's hostd while its package transaction runs
+applying_node() {
+        local i
+        for i in $(seq $N); do
+                [ "$(hctl "$i" --json status 2>/dev/null | jq -r .wave_agent.step)" = applying ] && { echo "$i"; return 0; }
+        done
+        return 1
+}
+wait_until 120 "a node applying its patches" applying_node
+A=$(applying_node)
+kill -KILL "$(cat "$TMP/n$A/hostd.pid")"
+ok "hostd on node $A killed with SIGKILL while it applied its patches"
+sleep 1
+"$TMP/n$A/start-hostd"
+t_kill3=$(date +%s.%N)
+step_done() { [ "$(step_of "$1")" = done ]; }
+wait_until 180 "node $A finishes" step_done "$A"
+resumed3=$(awk -v a="$t_kill3" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+expect_contains "$(cat "$TMP/hostd$A.log")" "when hostd stopped" "the restarted hostd read how the transaction ended from the patch journal"
+summary "fault: SIGKILL of hostd on node $A while its transaction ran: restarted 1 s later, it read the transaction's end from the patch journal ($(grep -o 'transaction [^ ]* was [a-z-]* when hostd stopped' "$TMP/hostd$A.log" | tail -1)), went on to reboot, verify and report; done ${resumed3} s after the restart"
 
 # fault 2: the leader's dockerd stops while another node is under way
 leader_free_and_wave_busy() {
