@@ -515,6 +515,24 @@ static void verify_done(NodeAgent *a, bool healthy, const char *why) {
 
 static void run_health_command(NodeAgent *a);
 
+/* In a child: runs argv with no input or output and the signals hostd
+ * blocks unblocked; detached (its own session) when asked. */
+_noreturn_ static void exec_command(char *const *argv, bool detach) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (detach)
+                setsid();
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+}
+
 static int on_health_exit(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         NodeAgent *a = userdata;
         siginfo_t si = {};
@@ -552,18 +570,8 @@ static void run_health_command(NodeAgent *a) {
                 verify_done(a, false, "cannot start a health command");
                 return;
         }
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                sigset_t all;
-                sigemptyset(&all);
-                sigprocmask(SIG_SETMASK, &all, NULL);
-                if (null >= 0) {
-                        dup2(null, STDIN_FILENO);
-                        dup2(null, STDOUT_FILENO);
-                }
-                execv(argv[0], argv);
-                _exit(127);
-        }
+        if (pid == 0)
+                exec_command(argv, false);
         pidfd = pidfd_open(pid, 0);
         if (pidfd < 0 || sd_event_add_io(a->d->event, &a->health_io, pidfd, EPOLLIN, on_health_exit, a) < 0) {
                 if (pidfd >= 0)
@@ -734,19 +742,8 @@ static void reboot_now(NodeAgent *a) {
                 /* detached: the command may stop hostd itself */
                 pid_t pid = fork();
                 if (pid == 0) {
-                        if (fork() == 0) {
-                                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                                sigset_t all;
-                                sigemptyset(&all);
-                                sigprocmask(SIG_SETMASK, &all, NULL);
-                                setsid();
-                                if (null >= 0) {
-                                        dup2(null, STDIN_FILENO);
-                                        dup2(null, STDOUT_FILENO);
-                                }
-                                execv(argv[0], argv);
-                                _exit(127);
-                        }
+                        if (fork() == 0)
+                                exec_command(argv, true);
                         _exit(0);
                 }
                 if (pid > 0)

@@ -315,13 +315,16 @@ static void strv_free(char **v) {
         free(v);
 }
 
-/* Package names or globs: what dpkg and rpm allow in a name, plus the glob
- * characters. */
-static int get_package_list(const JsonValue *v, const char *path, char ***ret, ConfigError *error) {
+/* An array of at most max strings, each accepted by check (which returns
+ * NULL, or why the item is refused), as a NULL-terminated list in *ret. */
+typedef const char *(*ItemCheck)(size_t index, const char *item);
+
+static int get_string_list(const JsonValue *v, const char *path, size_t max, ItemCheck check, char ***ret,
+                           ConfigError *error) {
         char p[160], **list;
         int r;
 
-        r = expect_array(v, path, PATCH_POLICY_MAX_NAMES, error);
+        r = expect_array(v, path, max, error);
         if (r < 0)
                 return r;
         list = calloc(v->array.count + 1, sizeof(char *));
@@ -329,22 +332,18 @@ static int get_package_list(const JsonValue *v, const char *path, char ***ret, C
                 return -ENOMEM;
         for (size_t i = 0; i < v->array.count; i++) {
                 const JsonValue *item = v->array.items[i];
+                const char *why;
 
                 snprintf(p, sizeof(p), "%s[%zu]", path, i);
                 if (item->type != JV_STRING) {
                         strv_free(list);
                         return located_error_at(error, item, p, "expected a string, got %s", jv_type_name(item->type));
                 }
-                const char *name = item->string.chars;
-                bool ok = name[0] && strlen(name) <= 128;
-                for (const char *c = name; ok && *c; c++)
-                        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                             strchr("+-._*?[]", *c);
-                if (!ok) {
+                if (check && (why = check(i, item->string.chars))) {
                         strv_free(list);
-                        return located_error_at(error, item, p, "\"%s\" is not a package name or glob", name);
+                        return located_error_at(error, item, p, "\"%s\" %s", item->string.chars, why);
                 }
-                if (!(list[i] = strdup(name))) {
+                if (!(list[i] = strdup(item->string.chars))) {
                         strv_free(list);
                         return -ENOMEM;
                 }
@@ -352,6 +351,21 @@ static int get_package_list(const JsonValue *v, const char *path, char ***ret, C
         strv_free(*ret);
         *ret = list;
         return 0;
+}
+
+/* Package names or globs: what dpkg and rpm allow in a name, plus the glob
+ * characters. */
+static const char *check_package_name(size_t index _unused_, const char *name) {
+        bool ok = name[0] && strlen(name) <= 128;
+
+        for (const char *c = name; ok && *c; c++)
+                ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                     strchr("+-._*?[]", *c);
+        return ok ? NULL : "is not a package name or glob";
+}
+
+static int get_package_list(const JsonValue *v, const char *path, char ***ret, ConfigError *error) {
+        return get_string_list(v, path, PATCH_POLICY_MAX_NAMES, check_package_name, ret, error);
 }
 
 static int parse_patching(const JsonValue *o, PatchingConfig *pc, ConfigError *error) {
@@ -381,36 +395,12 @@ static int parse_patching(const JsonValue *o, PatchingConfig *pc, ConfigError *e
 }
 
 /* A command line: an absolute program path, then its arguments. */
+static const char *check_argv(size_t index, const char *arg) {
+        return index == 0 && arg[0] != '/' ? "is not an absolute path" : NULL;
+}
+
 static int get_argv(const JsonValue *v, const char *path, char ***ret, ConfigError *error) {
-        char p[160], **argv;
-        int r;
-
-        r = expect_array(v, path, WAVE_MAX_ARGV, error);
-        if (r < 0)
-                return r;
-        argv = calloc(v->array.count + 1, sizeof(char *));
-        if (!argv)
-                return -ENOMEM;
-        for (size_t i = 0; i < v->array.count; i++) {
-                const JsonValue *item = v->array.items[i];
-
-                snprintf(p, sizeof(p), "%s[%zu]", path, i);
-                if (item->type != JV_STRING) {
-                        strv_free(argv);
-                        return located_error_at(error, item, p, "expected a string, got %s", jv_type_name(item->type));
-                }
-                if (i == 0 && item->string.chars[0] != '/') {
-                        strv_free(argv);
-                        return located_error_at(error, item, p, "\"%s\" is not an absolute path", item->string.chars);
-                }
-                if (!(argv[i] = strdup(item->string.chars))) {
-                        strv_free(argv);
-                        return -ENOMEM;
-                }
-        }
-        strv_free(*ret);
-        *ret = argv;
-        return 0;
+        return get_string_list(v, path, WAVE_MAX_ARGV, check_argv, ret, error);
 }
 
 static void argv_list_free(char ***list) {
