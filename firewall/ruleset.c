@@ -152,6 +152,82 @@ const Rule *ruleset_find_rule(const Ruleset *r, const char *id) {
         return NULL;
 }
 
+static bool set_has_value(const RuleSet *s, uint16_t value) {
+        for (size_t i = 0; s && i < s->n_ranges; i++) {
+                uint16_t v;
+                memcpy(&v, s->ranges[i].first, sizeof(v));
+                if (v == value)
+                        return true;
+        }
+        return false;
+}
+
+static bool ifname_matches(const char *pattern, const char *ifname) {
+        size_t n = strlen(pattern);
+
+        if (n > 0 && pattern[n - 1] == '*')
+                return strncmp(pattern, ifname, n - 1) == 0;
+        return STREQ(pattern, ifname);
+}
+
+static bool outside_matches(const Ruleset *r, const Rule *rule, const OutsidePacket *p) {
+        for (size_t i = 0; i < rule->n_matches; i++) {
+                const Match *m = &rule->matches[i];
+                bool hit;
+
+                switch (m->kind) {
+                case MATCH_IIFNAME:
+                        hit = ifname_matches(m->name, p->ifname) != m->negate;
+                        break;
+                case MATCH_NFPROTO:
+                        hit = m->nfproto == p->nfproto;
+                        break;
+                case MATCH_L4PROTO:
+                        hit = m->l4proto == p->l4proto;
+                        break;
+                case MATCH_CT_STATE:
+                        hit = m->ct_state & CT_STATE_NEW;
+                        break;
+                case MATCH_SADDR_IN_SET:   /* outside: in no set */
+                case MATCH_SADDR_PREFIX:   /* outside: not link-local */
+                case MATCH_ICMP_TYPE_IN_SET:
+                case MATCH_ICMP_TYPE:
+                        hit = false;
+                        break;
+                case MATCH_DPORT_IN_SET:
+                        hit = set_has_value(ruleset_find_set(r, m->name), p->dport);
+                        break;
+                case MATCH_DPORT:
+                        hit = m->port == p->dport;
+                        break;
+                case MATCH_SPORT:
+                        /* the sender picks its source port: it gets past an
+                         * accept, and around a drop */
+                        hit = rule->verdict == VERDICT_ACCEPT;
+                        break;
+                default:
+                        hit = false;
+                }
+                if (!hit)
+                        return false;
+        }
+        return true;
+}
+
+Verdict ruleset_verdict_from_outside(const Ruleset *r, const OutsidePacket *p, const Rule **ret_rule) {
+        for (size_t i = 0; i < r->n_rules; i++) {
+                const Rule *rule = &r->rules[i];
+                if (rule->verdict == VERDICT_NONE || !outside_matches(r, rule, p))
+                        continue;
+                if (ret_rule)
+                        *ret_rule = rule;
+                return rule->verdict;
+        }
+        if (ret_rule)
+                *ret_rule = NULL;
+        return VERDICT_ACCEPT;
+}
+
 /* Big-endian comparison for addresses; values compare as host integers. */
 static int compare_ranges(const void *a, const void *b, void *length) {
         const SetRange *x = a, *y = b;

@@ -130,6 +130,23 @@ int ruleset_seal(Ruleset *r);
 const RuleSet *ruleset_find_set(const Ruleset *r, const char *name);
 const Rule *ruleset_find_rule(const Ruleset *r, const char *id);
 
+/* A new connection from outside, as far as the table can tell: its source
+ * address is in none of the table's address sets and is not link-local,
+ * its source port is whatever the sender likes, it is conntrack state
+ * new, and it arrives on ifname. */
+typedef struct OutsidePacket {
+        const char *ifname;
+        uint8_t nfproto;  /* NFPROTO_IPV4 (2) or NFPROTO_IPV6 (10) */
+        uint8_t l4proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+        uint16_t dport;
+} OutsidePacket;
+
+/* The verdict the table gives such a packet, walking its rules in order as
+ * the kernel does; *ret_rule (may be NULL) is the rule that decided, NULL
+ * when none did and the chain's policy (accept) applies. The ruleset must
+ * be sealed. */
+Verdict ruleset_verdict_from_outside(const Ruleset *r, const OutsidePacket *p, const Rule **ret_rule);
+
 /* nft(8) syntax for the whole table, loadable with `nft -f`. Returns a
  * malloc'd string or NULL on allocation failure. */
 char *ruleset_to_nft(const Ruleset *r);

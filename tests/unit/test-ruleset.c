@@ -2,6 +2,7 @@
 /* The firewall model: prefixes, set normalisation, the ruleset built from
  * the policy and its nft text. (Applying it is tested for real in
  * test-nft and the namespace integration tests.) */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,48 @@ static char *render(const char *conf, const Cidr *live, size_t n_live, uint64_t 
         return text;
 }
 
+static Verdict outside(const Ruleset *r, const char *ifname, uint8_t nfproto, uint8_t l4proto, uint16_t port,
+                       const char **rule_id) {
+        const Rule *rule = NULL;
+        Verdict v = ruleset_verdict_from_outside(
+                r, &(OutsidePacket){ .ifname = ifname, .nfproto = nfproto, .l4proto = l4proto, .dport = port }, &rule);
+        *rule_id = rule ? rule->id : "(policy)";
+        return v;
+}
+
+/* What the built table does with connections from outside */
+static void test_verdict_from_outside(void **state _unused_) {
+        HostdConfig *c = config("{\"firewall\": {\"public-tcp-ports\": [443, 8443], \"management-sources\": [\"192.0.2.0/24\"]}}");
+        Ruleset *r = NULL;
+        const char *id;
+        Cidr live;
+
+        assert_int_equal(cidr_parse("10.77.0.11", &live), 0);
+        assert_int_equal(firewall_build(&c->firewall, &live, 1, &r), 0);
+        assert_int_equal(outside(r, "eth0", 2, IPPROTO_TCP, 443, &id), VERDICT_ACCEPT);
+        assert_int_equal(outside(r, "eth0", 10, IPPROTO_TCP, 8443, &id), VERDICT_ACCEPT);
+        /* a stray listener, the Swarm's ports, SSH (management sources only) */
+        assert_int_equal(outside(r, "eth0", 2, IPPROTO_TCP, 8080, &id), VERDICT_DROP);
+        assert_string_equal(id, "drop");
+        assert_int_equal(outside(r, "eth0", 2, IPPROTO_TCP, 2377, &id), VERDICT_DROP);
+        assert_int_equal(outside(r, "eth0", 6, IPPROTO_UDP, 4789, &id), VERDICT_DROP);
+        assert_int_equal(outside(r, "eth0", 2, IPPROTO_TCP, 22, &id), VERDICT_DROP);
+        assert_int_equal(outside(r, "ens3", 10, IPPROTO_UDP, 7946, &id), VERDICT_DROP);
+        /* trusted interfaces are not filtered */
+        assert_int_equal(outside(r, "lo", 2, IPPROTO_TCP, 8080, &id), VERDICT_ACCEPT);
+        assert_int_equal(outside(r, "br-1234", 2, IPPROTO_TCP, 8080, &id), VERDICT_ACCEPT);
+        assert_string_equal(id, "trusted-4");
+        ruleset_free(r);
+        config_free(c);
+
+        /* an empty table accepts by its chain's policy */
+        assert_int_equal(ruleset_new(&r), 0);
+        assert_int_equal(ruleset_seal(r), 0);
+        assert_int_equal(outside(r, "eth0", 2, IPPROTO_TCP, 8080, &id), VERDICT_ACCEPT);
+        assert_string_equal(id, "(policy)");
+        ruleset_free(r);
+}
+
 static void test_default_policy(void **state _unused_) {
         Cidr live[2];
         uint64_t d1, d2, d3;
@@ -224,6 +267,7 @@ int main(void) {
                 cmocka_unit_test(test_set_merging),
                 cmocka_unit_test(test_builder_refusals),
                 cmocka_unit_test(test_default_policy),
+                cmocka_unit_test(test_verdict_from_outside),
                 cmocka_unit_test(test_policy_options),
                 cmocka_unit_test(test_bad_firewall_policy),
         };
