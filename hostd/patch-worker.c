@@ -338,7 +338,16 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 json_t *result;
 
-                close(fds[0]);
+                /* nothing of the daemon's but the report socket: a worker that
+                 * outlives a killed hostd must not hold its control socket or
+                 * its ports, or the restarted hostd could not serve them */
+                if (fds[1] != 3) {
+                        /* close-on-exec still: dpkg's scripts must not keep it */
+                        if (dup3(fds[1], 3, O_CLOEXEC) < 0)
+                                _exit(1);
+                        fds[1] = 3;
+                }
+                close_range(4, ~0U, 0);
                 /* the daemon's blocked signals are not the package scripts' */
                 sigset_t none;
                 sigemptyset(&none);
