@@ -615,6 +615,20 @@ static void verify(NodeAgent *a) {
 
 static void reboot_now(NodeAgent *a);
 
+/* Applied: reboot if the root says so, else verify. */
+static void after_apply(NodeAgent *a, const json_t *reboot) {
+        if (json_is_true(json_object_get(reboot, "required"))) {
+                snprintf(a->rec.boot_id, sizeof(a->rec.boot_id), "%s", a->boot_id);
+                log_notice("Wave %s: a reboot is required: %s", a->rec.wave,
+                           json_string_value(json_object_get(reboot, "reasons")) ?: "");
+                if (record_step(a, AGENT_REBOOTING) >= 0)
+                        reboot_now(a);
+                return;
+        }
+        record_step(a, AGENT_VERIFYING);
+        schedule(a);
+}
+
 static void on_applied(const json_t *result, const char *error, void *userdata) {
         NodeAgent *a = userdata;
         const json_t *entry = json_object_get(result, "entry"), *reboot = json_object_get(result, "reboot");
@@ -636,16 +650,7 @@ static void on_applied(const json_t *result, const char *error, void *userdata) 
                          json_string_value(json_object_get(entry, "message")) ?: "applied");
         else
                 snprintf(a->rec.message, sizeof(a->rec.message), "nothing to apply");
-        if (json_is_true(json_object_get(reboot, "required"))) {
-                snprintf(a->rec.boot_id, sizeof(a->rec.boot_id), "%s", a->boot_id);
-                log_notice("Wave %s: a reboot is required: %s", a->rec.wave,
-                           json_string_value(json_object_get(reboot, "reasons")) ?: "");
-                if (record_step(a, AGENT_REBOOTING) >= 0)
-                        reboot_now(a);
-                return;
-        }
-        record_step(a, AGENT_VERIFYING);
-        schedule(a);
+        after_apply(a, reboot);
 }
 
 static void apply(NodeAgent *a) {
@@ -805,8 +810,7 @@ static void on_history(const json_t *result, const char *error, void *userdata) 
                 a->rec.ok = true;
                 snprintf(a->rec.message, sizeof(a->rec.message), "%s",
                          json_string_value(json_object_get(found, "message")) ?: "applied");
-                record_step(a, AGENT_VERIFYING);
-                schedule(a);
+                after_apply(a, json_object_get(result, "reboot"));
                 return;
         }
         a->rec.ok = false;

@@ -222,8 +222,16 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
                 return NULL;
         }
         now = clock_usec(CLOCK_REALTIME);
-        if (req->op == PATCH_OP_HISTORY)
-                return history(state_dir, err, err_size);
+        if (req->op == PATCH_OP_HISTORY) {
+                json_t *h = history(state_dir, err, err_size);
+                /* and whether the root needs a reboot now: what a wave's node
+                 * asks when it resumes after its hostd died in a transaction */
+                if (h && backend_detect(req->root, &kind) >= 0 && backend_open(kind, req->root, &b, err, err_size) >= 0)
+                        json_object_set_new(h, "reboot", reboot_json(b, state_dir));
+                if (h)
+                        err[0] = '\0'; /* no package database is no error here */
+                return h;
+        }
 
         if (backend_detect(req->root, &kind) < 0) {
                 snprintf(err, err_size, "%s has no package database (neither dpkg's nor rpm's)", req->root);

@@ -17,7 +17,8 @@
  *   stage:    {"plan": PLAN, "stage": STAGE}
  *   apply:    {"plan": PLAN, "entry": ENTRY or null, "reboot": REBOOT}
  *   rollback: {"entry": ENTRY, "reboot": REBOOT}
- *   history:  {"entries": [ENTRY...]}
+ *   history:  {"entries": [ENTRY...], "reboot": REBOOT (when the root has
+ *             a package database)}
  * PLAN is patch_plan_to_json()'s, ENTRY the journal's format (journal.h),
  * REBOOT {"required": bool, "reasons": "..."}. */
 
