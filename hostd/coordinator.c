@@ -11,7 +11,7 @@
 
 #define MAX_CANARIES 32
 #define RECHECK_MIN_USEC 50000ULL
-#define RECHECK_MAX_USEC 500000ULL
+#define RECHECK_MAX_USEC 100000ULL
 
 typedef struct Request {
         WaveRequest req;
@@ -49,6 +49,7 @@ struct Coordinator {
         uint64_t cycles, writes, conflicts;
         bool wrote; /* this cycle stored the wave: watchers see it now */
         bool leadership_moved; /* watchers see it now (nodes ask the leader) */
+        char leader_address[64]; /* the Raft leader's, from /nodes */
 };
 
 static void request_free(Request *r) {
@@ -132,6 +133,7 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                         .may_patch = -ENOENT,
                         .version = c->swarm_version,
                         .leader = c->leader,
+                        .leader_address = c->leader_address,
                 };
                 *list = r->next;
                 if (!a.error && r->req.kind == WAVE_REQUEST_MAY_PATCH) {
@@ -205,6 +207,11 @@ static void set_timer(Coordinator *c) {
                 if (n->step == NODE_DRAINING || n->step == NODE_PATCHING)
                         due = MIN(due, n->step_since_usec + c->wave->node_deadline_usec + 1000000);
         }
+        /* A draining node's tasks stop with no event the leader sees (the
+         * node asks, but maybe another manager): look every 250 ms. */
+        for (size_t i = 0; i < c->wave->n_nodes; i++)
+                if (c->wave->nodes[i].step == NODE_DRAINING)
+                        due = MIN(due, now + 250000);
         if (c->wave->canaries_done_usec && c->wave->soak_usec)
                 due = MIN(due, c->wave->canaries_done_usec + c->wave->soak_usec + 1000);
         /* A wave held back by a guard waits for the Swarm to settle (a
@@ -477,6 +484,35 @@ static void on_services(const DockerReply *reply, void *userdata) {
                 cycle_end(c, -ENOMEM, "cannot list tasks");
 }
 
+/* Which manager leads, as this one sees it: nodes follow it, so a move
+ * answers the watchers (any manager's). */
+static void note_leader(Coordinator *c) {
+        const json_t *n;
+        size_t i;
+        char address[sizeof(c->leader_address)] = "";
+
+        json_array_foreach(c->nodes, i, n) {
+                const json_t *ms = json_object_get(n, "ManagerStatus");
+                const char *addr = json_string_value(json_object_get(ms, "Addr"));
+                const char *colon;
+                if (!json_is_true(json_object_get(ms, "Leader")) || !addr)
+                        continue;
+                /* "10.0.0.1:2377", "[fd00::1]:2377": the host part */
+                if (addr[0] == '[') {
+                        addr++;
+                        colon = strchr(addr, ']');
+                } else
+                        colon = strrchr(addr, ':');
+                if (colon && (size_t) (colon - addr) < sizeof(address))
+                        snprintf(address, sizeof(address), "%.*s", (int) (colon - addr), addr);
+        }
+        if (!STREQ(address, c->leader_address)) {
+                snprintf(c->leader_address, sizeof(c->leader_address), "%s", address);
+                if (c->watchers || c->inflight)
+                        c->leadership_moved = true;
+        }
+}
+
 static void on_nodes(const DockerReply *reply, void *userdata) {
         Coordinator *c = userdata;
         char msg[WAVE_MESSAGE_MAX];
@@ -487,6 +523,7 @@ static void on_nodes(const DockerReply *reply, void *userdata) {
                 return;
         }
         c->nodes = json_incref((json_t *) reply->json);
+        note_leader(c);
         if (docker_call(c->docker, "GET", "/services", NULL, on_services, c) < 0)
                 cycle_end(c, -ENOMEM, "cannot list services");
 }

@@ -56,6 +56,7 @@ typedef struct CoordinatorAnswer {
         int may_patch;
         uint64_t version;    /* the Swarm object's version the wave was read at */
         bool leader;         /* this coordinator is the Raft leader's */
+        const char *leader_address; /* the Raft leader's address, "" unknown */
 } CoordinatorAnswer;
 
 typedef void (*CoordinatorDone)(const CoordinatorAnswer *answer, void *userdata);
@@ -85,7 +86,7 @@ typedef struct WaveRequest {
          * limit). MAY_PATCH: a node that is draining is answered once its
          * tasks have stopped, or "not yet" then: its tasks' states reach
          * the Raft store with no event to tell us, so the cluster is read
-         * again after 50 ms, doubling up to 500 ms, while such a question
+         * again after 50 ms, then every 100 ms (four reads of ~5 ms), while such a question
          * waits (0: answered at once). */
         uint64_t hold_until_usec;
 } WaveRequest;

@@ -67,9 +67,9 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
                 return;
         }
         control_call_reply(call, 200,
-                           json_pack("{s:O?, s:s, s:I, s:b}", "wave", a->wave ? a->wave : json_null(), "blocked",
+                           json_pack("{s:O?, s:s, s:I, s:b, s:s}", "wave", a->wave ? a->wave : json_null(), "blocked",
                                      a->blocked ? a->blocked : "", "version", (json_int_t) a->version, "leader",
-                                     a->leader));
+                                     a->leader, "leader_address", a->leader_address ? a->leader_address : ""));
 }
 
 static uint64_t hold_until(void) {

@@ -21,7 +21,9 @@
  *                          "message": "...", "transaction": "..."} it reports
  *                          how (plain FleetLock: ok and healthy)
  *   GET  /v1/wave          (extension) the wave, {"wave", "blocked",
- *                          "version", "leader"}; with ?wait=VERSION
+ *                          "version", "leader", "leader_address" (the
+ *                          Raft leader's, as this manager sees it)}; with
+ *                          ?wait=VERSION
  *                          answered once the Swarm's version is another
  *                          (the wave may have changed), or after
  *                          FLEETLOCK_HOLD_USEC with the same one

@@ -278,7 +278,18 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         a->known_version = (uint64_t) json_integer_value(json_object_get(reply->json, "version"));
         a->asked_since_change = false;
         a->peer_leader = leader;
-        if (!leader && ++a->tried < a->n_managers) {
+        const char *hint = json_string_value(json_object_get(reply->json, "leader_address"));
+        size_t hinted = a->n_managers;
+        for (size_t i = 0; hint && *hint && i < a->n_managers; i++)
+                if (STREQ(a->managers[i], hint))
+                        hinted = i;
+        if (!leader && hinted < a->n_managers && hinted != a->target && a->tried < a->n_managers) {
+                /* this manager knows who leads: go there */
+                a->tried++;
+                a->target = hinted;
+                a->peer_leader = false;
+                a->watch_wait = false;
+        } else if (!leader && ++a->tried < a->n_managers) {
                 /* look for the leader: its answers move first */
                 next_manager(a);
                 a->watch_wait = false;
@@ -707,6 +718,8 @@ static void ask(NodeAgent *a) {
                 return;
         }
         body = json_pack("{s:{s:s, s:s}}", "client_params", "id", a->node_id, "group", a->d->config->wave.group);
+        log_info("Wave %s: asking manager %s (%s) for this node's turn", a->rec.wave, a->managers[a->target],
+                 a->peer_leader ? "the leader" : "no leader known");
         r = body ? docker_call(a->call_conn.client, "POST", "/v1/pre-reboot", body, on_grant, a) : -ENOMEM;
         json_decref(body);
         if (r < 0) {
