@@ -422,6 +422,7 @@ static const Route routes[] = {
         { "POST", "/v1/wave/pause", post_wave_pause },
         { "POST", "/v1/wave/resume", post_wave_resume },
         { "POST", "/v1/wave/abort", post_wave_abort },
+        { "GET", "/v1/posture", daemon_posture },
 };
 
 void api_dispatch(ControlCall *call, void *userdata) {

@@ -92,5 +92,10 @@ int daemon_patch_request(const Daemon *d, PatchOp op, PatchRequest *ret, char **
 /* The status document served by GET /v1/status. */
 json_t *daemon_status_json(const Daemon *d);
 
+/* Answers GET /v1/posture: reads what the checks need (Docker's /info,
+ * default bridge and containers; the kernel's listening sockets and
+ * hostd's table) and judges them (hostd/posture.h). */
+void daemon_posture(Daemon *d, ControlCall *call);
+
 /* Routes one control API call (see hostd/api.c). */
 void api_dispatch(ControlCall *call, void *userdata);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "hostd/docker.h"
 
@@ -904,3 +905,23 @@ int docker_info_manager_addresses(const json_t *info, Cidr **ret) {
         *ret = list;
         return (int) n;
 }
+
+int docker_daemon_pid(const char *socket_path, pid_t *ret) {
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        if (fd < 0)
+                return -errno;
+        if (strlen(socket_path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, socket_path);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        *ret = cred.pid;
+        return 0;
+}
+

@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "common/cidr.h"
@@ -135,6 +136,9 @@ bool docker_node_is_leader(const json_t *node);
 int docker_object_version(const json_t *object, uint64_t *ret);
 
 const char *swarm_role_to_string(SwarmRole role);
+
+/* The pid of the process serving the Docker socket (SO_PEERCRED). */
+int docker_daemon_pid(const char *socket_path, pid_t *ret);
 
 /* The Swarm peers a node knows: from a /nodes body (managers), each node's
  * Status.Addr; from a /info body (workers), the RemoteManagers' addresses.

@@ -507,6 +507,10 @@ json_t *firewall_manager_status(FirewallManager *m, bool with_live) {
         return j;
 }
 
+const Ruleset *firewall_manager_applied(const FirewallManager *m) {
+        return m->applied;
+}
+
 char *firewall_manager_render(FirewallManager *m) {
         _cleanup_(ruleset_freep) Ruleset *desired = NULL;
 

@@ -14,6 +14,7 @@
 
 #include "common/cidr.h"
 #include "common/macro.h"
+#include "firewall/ruleset.h"
 #include "policy/config.h"
 
 typedef struct FirewallManager FirewallManager;
@@ -60,6 +61,9 @@ int firewall_peers_load(const char *state_directory, Cidr **ret, unsigned *bad_l
 /* Applies the policy once, without an event loop (hostd --oneshot). */
 int firewall_apply_once(const FirewallPolicy *policy, const Cidr *peers, size_t n,
                         char *err, size_t err_size);
+
+/* The table hostd last applied (NULL: none); valid until the next apply. */
+const Ruleset *firewall_manager_applied(const FirewallManager *m);
 
 /* The desired table as nft text. */
 char *firewall_manager_render(FirewallManager *m);

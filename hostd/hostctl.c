@@ -1205,6 +1205,42 @@ static void print_wave(const json_t *reply) {
         }
 }
 
+static int cmd_posture(int argc, char *argv[] _unused_) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        const json_t *checks, *c, *summary;
+        long status;
+        size_t i;
+
+        if (argc != 1) {
+                fputs("hostctl: usage: hostctl posture [--json]\n", stderr);
+                return EXIT_USAGE;
+        }
+        status = call_hostd("GET", "/v1/posture", NULL, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        checks = json_object_get(reply, "checks");
+        summary = json_object_get(reply, "summary");
+        if (arg_json)
+                print_json(reply);
+        else {
+                printf("%-24s %-15s %-10s %s\n", "CHECK", "STATUS", "CIS", "EVIDENCE");
+                json_array_foreach(checks, i, c) {
+                        const char *st = str(c, "status");
+                        printf("%-24s %-15s %-10s %s\n", str(c, "id"), STREQ(st, "fail") ? "FAIL" : st,
+                               json_string_value(json_object_get(c, "cis")) ?: "-", str(c, "evidence"));
+                        if (STREQ(st, "fail") && *str(c, "remediation"))
+                                printf("%-24s %-15s %-10s -> %s\n", "", "", "", str(c, "remediation"));
+                }
+                printf("\n%lld pass, %lld fail, %lld warn, %lld not applicable\n",
+                       (long long) json_integer_value(json_object_get(summary, "pass")),
+                       (long long) json_integer_value(json_object_get(summary, "fail")),
+                       (long long) json_integer_value(json_object_get(summary, "warn")),
+                       (long long) json_integer_value(json_object_get(summary, "not-applicable")));
+        }
+        /* a compliance check for scripts: 1 when any check failed */
+        return json_is_true(json_object_get(reply, "compliant")) ? 0 : EXIT_FAILED;
+}
+
 static int cmd_wave(int argc, char *argv[]) {
         enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE };
         static const struct option options[] = {
@@ -1396,7 +1432,8 @@ static void help(void) {
                "             [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
                "                         start a rolling patch wave (on a manager)\n"
                "  wave status | watch    the wave's nodes: step, elapsed time, result\n"
-               "  wave pause | resume | abort [--reason TEXT]\n\n"
+               "  wave pause | resume | abort [--reason TEXT]\n"
+               "  posture                the host's compliance checks; exit 1 when one fails\n\n"
                "Options:\n"
                "  --socket PATH          hostd's control socket (default %s)\n"
                "  --json                 print JSON instead of tables\n"
@@ -1426,6 +1463,7 @@ int main(int argc, char *argv[]) {
                 { "seccomp", cmd_seccomp },
                 { "patch", cmd_patch },
                 { "wave", cmd_wave },
+                { "posture", cmd_posture },
         };
         int c, r = EXIT_USAGE;
 

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/fileio.h"
+#include "hostd/docker.h"
 #include "hostd/profile-install.h"
 #include "policy/daemonjson.h"
 
@@ -124,26 +125,6 @@ int process_start_boottime_usec(const char *proc_root, pid_t pid, uint64_t *ret)
         return 0;
 }
 
-/* The pid of the process serving a unix socket. */
-static int socket_peer_pid(const char *socket_path, pid_t *ret) {
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct ucred cred;
-        socklen_t len = sizeof(cred);
-
-        if (fd < 0)
-                return negative_errno();
-        if (strlen(socket_path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, socket_path);
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return negative_errno();
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-                return negative_errno();
-        *ret = cred.pid;
-        return 0;
-}
-
 int profile_restart_pending(const char *state_directory, const char *docker_socket) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         char boot_id[37], recorded_boot[37];
@@ -167,7 +148,7 @@ int profile_restart_pending(const char *state_directory, const char *docker_sock
         if (r < 0)
                 return r;
         if (STREQ(boot_id, recorded_boot)) {
-                r = socket_peer_pid(docker_socket, &pid);
+                r = docker_daemon_pid(docker_socket, &pid);
                 if (r >= 0)
                         r = process_start_boottime_usec("/proc", pid, &started);
                 if (r < 0)

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "common/fileio.h"
+#include "hostd/daemon.h"
+#include "hostd/log.h"
+#include "hostd/posture.h"
+
+#define MAX_PORTS 1024
+
+/* One posture request: Docker's /info, its default bridge and its
+ * containers are read in turn, then every check is judged at once. */
+typedef struct Gathering {
+        Daemon *d;
+        ControlCall *call;
+        json_t *info, *bridge, *containers;
+} Gathering;
+
+static void gathering_free(Gathering *g) {
+        json_decref(g->info);
+        json_decref(g->bridge);
+        json_decref(g->containers);
+        free(g);
+}
+
+static bool trusted(const HostdConfig *c, const char *ifname) {
+        if (STREQ(ifname, "lo"))
+                return true;
+        for (size_t i = 0; i < c->firewall.n_trusted_interfaces; i++) {
+                const char *t = c->firewall.trusted_interfaces[i];
+                size_t n = strlen(t);
+                if (n > 0 && t[n - 1] == '*' ? strncmp(t, ifname, n - 1) == 0 : STREQ(t, ifname))
+                        return true;
+        }
+        return false;
+}
+
+/* dockerd's TCP API listeners when it does not verify clients with TLS:
+ * the kernel's listeners it holds, but Swarm's own (2377 is mutual TLS,
+ * 7946 the gossip) */
+static void docker_tcp_without_tls(const Daemon *d, const Listener *l, int n, char *buf, size_t size) {
+        _cleanup_free_ char *cmdline = NULL, *daemon_json = NULL;
+        char path[64], addr[64];
+        size_t len = 0, json_len = 0;
+        pid_t dockerd;
+        bool tls = false;
+
+        buf[0] = '\0';
+        if (docker_daemon_pid(d->docker_socket, &dockerd) < 0)
+                return;
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) dockerd);
+        if (read_file(path, 1 << 20, &cmdline, &len) >= 0)
+                for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
+                        tls = tls || STREQ(cmdline + i, "--tlsverify") || STREQ(cmdline + i, "--tlsverify=true");
+        if (!tls && read_file(d->config->seccomp_daemon_json, 1 << 20, &daemon_json, &json_len) >= 0) {
+                json_t *j = json_loadb(daemon_json, json_len, 0, NULL);
+                tls = json_is_true(json_object_get(j, "tlsverify"));
+                json_decref(j);
+        }
+        if (tls)
+                return;
+        for (int i = 0; i < n; i++) {
+                int pid = 0;
+                char comm[32];
+                if (l[i].l4proto != IPPROTO_TCP || l[i].port == 2377 || l[i].port == 7946)
+                        continue;
+                if (exposure_socket_owner(l[i].inode, &pid, comm, sizeof(comm)) < 0 || pid != dockerd)
+                        continue;
+                listener_address(&l[i], addr, sizeof(addr));
+                size_t used = strlen(buf);
+                snprintf(buf + used, size - used, "%s%s:%u", used ? ", " : "", addr, l[i].port);
+        }
+}
+
+static void judge(Gathering *g) {
+        Daemon *d = g->d;
+        _cleanup_free_ Listener *listeners = NULL;
+        _cleanup_free_ ExposedPort *ports = calloc(MAX_PORTS, sizeof(ExposedPort));
+        _cleanup_free_ ContainerFacts *containers = calloc(d->n_containers + 1, sizeof(ContainerFacts));
+        _cleanup_(config_freep) HostdConfig *on_disk = NULL;
+        const char *public_ifs[64] = {};
+        struct if_nameindex *ifs = if_nameindex();
+        json_t *fw = d->firewall ? firewall_manager_status(d->firewall, true) : NULL, *c;
+        Posture *p = calloc(1, sizeof(Posture));
+        char why[256] = "", tcp_api[512], where[600];
+        ConfigError cerr = {};
+        size_t n_ports = 0, n_ifs = 0, i;
+        int n, bridge_icc = -1;
+
+        if (!p || !ports || !containers) {
+                control_call_reply_error(g->call, 500, "out of memory");
+                goto out;
+        }
+        for (struct if_nameindex *it = ifs; it && it->if_name && n_ifs + 1 < ELEMENTSOF(public_ifs); it++)
+                if (!trusted(d->config, it->if_name))
+                        public_ifs[n_ifs++] = it->if_name;
+
+        n = exposure_listeners(&listeners, why, sizeof(why));
+        if (n < 0) {
+                control_call_reply_error(g->call, 500, "cannot list the listening sockets: %s", why);
+                goto out;
+        }
+        for (int k = 0; k < n && n_ports < MAX_PORTS; k++) {
+                ExposedPort *e = &ports[n_ports++];
+                char addr[64], comm[32] = "?";
+                int pid = 0;
+
+                e->l4proto = listeners[k].l4proto;
+                e->port = listeners[k].port;
+                e->family = listeners[k].family == AF_INET6 && !listeners[k].v6only ? AF_UNSPEC : listeners[k].family;
+                e->loopback_only = listener_is_loopback(&listeners[k]);
+                if (!e->loopback_only)
+                        exposure_socket_owner(listeners[k].inode, &pid, comm, sizeof(comm));
+                listener_address(&listeners[k], addr, sizeof(addr));
+                snprintf(e->what, sizeof(e->what), "%s %s (pid %d)", addr, comm, pid);
+        }
+        /* Docker's published ports, DNATed before any listener sees them */
+        json_array_foreach(g->containers, i, c) {
+                const json_t *port;
+                size_t k;
+                const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+                json_array_foreach(json_object_get(c, "Ports"), k, port) {
+                        json_int_t pub = json_integer_value(json_object_get(port, "PublicPort"));
+                        const char *type = json_string_value(json_object_get(port, "Type"));
+                        const char *ip = json_string_value(json_object_get(port, "IP"));
+                        if (pub <= 0 || pub > 65535 || n_ports >= MAX_PORTS || !type)
+                                continue;
+                        ExposedPort *e = &ports[n_ports++];
+                        e->l4proto = STREQ(type, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
+                        e->port = (uint16_t) pub;
+                        e->family = ip && strchr(ip, ':') ? AF_INET6 : ip ? AF_INET : AF_UNSPEC;
+                        e->loopback_only = ip && (strncmp(ip, "127.", 4) == 0 || STREQ(ip, "::1"));
+                        snprintf(e->what, sizeof(e->what), "published by container %s", name ? name + (name[0] == '/') : "?");
+                }
+        }
+
+        const json_t *live = json_object_get(fw, "live");
+        posture_check_firewall(p, &(FirewallFacts){
+                                          .enabled = d->config->firewall.enabled,
+                                          .exists = json_is_true(json_object_get(live, "exists")),
+                                          .matches = json_is_true(json_object_get(live, "matches_desired")),
+                                          .difference = json_string_value(json_object_get(live, "difference")),
+                                          .table = d->firewall ? firewall_manager_applied(d->firewall) : NULL,
+                                          .public_interfaces = public_ifs,
+                                          .allowed_tcp = d->config->firewall.public_tcp_ports,
+                                          .n_allowed_tcp = d->config->firewall.n_public_tcp_ports,
+                                          .ports = ports,
+                                          .n_ports = n_ports,
+                                  });
+
+        for (size_t k = 0; k < d->n_containers; k++)
+                containers[k] = (ContainerFacts){ .name = d->containers[k].name,
+                                                  .filtered = d->containers[k].seccomp_mode == 2,
+                                                  .unconfined = d->containers[k].seccomp_unconfined,
+                                                  .privileged = d->containers[k].privileged };
+        const char *daemon_profile = d->swarm_known ? d->swarm.seccomp_profile : "";
+        posture_check_seccomp(p, &(SeccompFacts){
+                                         .daemon_profile_ours = STREQ(daemon_profile, d->config->seccomp_installed_profile),
+                                         .daemon_profile = daemon_profile,
+                                         .install_pending = d->seccomp_restart_pending,
+                                         .containers = containers,
+                                         .n_containers = d->n_containers,
+                                 });
+
+        if (g->bridge) {
+                const char *icc = json_string_value(
+                        json_object_get(json_object_get(g->bridge, "Options"), "com.docker.network.bridge.enable_icc"));
+                bridge_icc = icc ? STREQ(icc, "true") : 1; /* Docker's default is on */
+        }
+        docker_tcp_without_tls(d, listeners, n, tcp_api, sizeof(tcp_api));
+        posture_check_docker(p, g->info, bridge_icc, tcp_api);
+
+        if (config_load(d->config_path, &on_disk, &cerr) < 0)
+                located_error_format(&cerr, d->config_path, where, sizeof(where));
+        posture_check_hostd(p, &(HostdFacts){
+                                       .version = HOSTD_VERSION,
+                                       .config_path = d->config_path,
+                                       .config_valid = on_disk != NULL,
+                                       .config_error = where,
+                                       .under_watchdog = sd_watchdog_enabled(0, NULL) > 0,
+                                       .docker_reachable = d->docker_reachable,
+                               });
+
+        json_t *doc = posture_to_json(p);
+        if (doc && d->swarm_known)
+                json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm.hostname, "node_id",
+                                                           d->swarm.node_id));
+        control_call_reply(g->call, doc ? 200 : 500, doc);
+out:
+        if (ifs)
+                if_freenameindex(ifs);
+        json_decref(fw);
+        free(p);
+        gathering_free(g);
+}
+
+static void on_containers(const DockerReply *reply, void *userdata) {
+        Gathering *g = userdata;
+
+        if (!reply->error)
+                g->containers = json_incref((json_t *) reply->json);
+        judge(g);
+}
+
+static void on_bridge(const DockerReply *reply, void *userdata) {
+        Gathering *g = userdata;
+
+        if (!reply->error)
+                g->bridge = json_incref((json_t *) reply->json);
+        if (docker_call(g->d->docker, "GET", "/containers/json", NULL, on_containers, g) < 0)
+                judge(g);
+}
+
+static void on_info(const DockerReply *reply, void *userdata) {
+        Gathering *g = userdata;
+
+        if (!reply->error)
+                g->info = json_incref((json_t *) reply->json);
+        if (docker_call(g->d->docker, "GET", "/networks/bridge", NULL, on_bridge, g) < 0)
+                judge(g);
+}
+
+void daemon_posture(Daemon *d, ControlCall *call) {
+        Gathering *g = calloc(1, sizeof(Gathering));
+
+        if (!g) {
+                control_call_reply_error(call, 500, "out of memory");
+                return;
+        }
+        *g = (Gathering){ .d = d, .call = call };
+        if (docker_get_info(d->docker, on_info, g) < 0)
+                judge(g);
+}
