@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "firewall/build.h"
+#include "hostd/posture.h"
+
+static const Check *get(const Posture *p, const char *id) {
+        for (size_t i = 0; i < p->n; i++)
+                if (STREQ(p->checks[i].id, id))
+                        return &p->checks[i];
+        fail_msg("no check %s", id);
+        return NULL;
+}
+
+static void test_firewall_judged_by_the_table(void **state _unused_) {
+        HostdConfig *c = NULL;
+        ConfigError e = {};
+        Ruleset *table = NULL;
+        const char *const ifs[] = { "eth0", NULL };
+        const ExposedPort ports[] = {
+                { .l4proto = IPPROTO_TCP, .port = 443, .family = AF_UNSPEC, .what = "[::] nginx (pid 10)" },
+                { .l4proto = IPPROTO_TCP, .port = 8080, .family = AF_INET, .what = "0.0.0.0 python3 (pid 11)" },
+                { .l4proto = IPPROTO_TCP, .port = 5432, .family = AF_INET, .loopback_only = true, .what = "127.0.0.1 postgres" },
+                { .l4proto = IPPROTO_UDP, .port = 4789, .family = AF_INET, .what = "0.0.0.0 dockerd" },
+        };
+        FirewallFacts f = { .enabled = true, .exists = true, .matches = true, .public_interfaces = ifs,
+                            .ports = ports, .n_ports = ELEMENTSOF(ports) };
+        Posture p = {};
+
+        assert_int_equal(config_parse("{}", 2, &c, &e), 0);
+        assert_int_equal(firewall_build(&c->firewall, NULL, 0, &table), 0);
+        f.table = table;
+        f.allowed_tcp = c->firewall.public_tcp_ports;
+        f.n_allowed_tcp = c->firewall.n_public_tcp_ports;
+        posture_check_firewall(&p, &f);
+        assert_int_equal(get(&p, "firewall.table")->status, CHECK_PASS);
+        assert_int_equal(get(&p, "firewall.default-drop")->status, CHECK_PASS);
+        /* with the table, only 443 gets through: pass */
+        assert_int_equal(get(&p, "firewall.exposed")->status, CHECK_PASS);
+        assert_non_null(strstr(get(&p, "firewall.exposed")->evidence, "tcp/443 reachable on eth0"));
+        assert_null(strstr(get(&p, "firewall.exposed")->evidence, "8080"));
+
+        /* the table is not in the kernel: everything bound publicly is reachable */
+        p = (Posture){};
+        f.exists = false;
+        posture_check_firewall(&p, &f);
+        assert_int_equal(get(&p, "firewall.table")->status, CHECK_FAIL);
+        assert_int_equal(get(&p, "firewall.exposed")->status, CHECK_FAIL);
+        const char *ev = get(&p, "firewall.exposed")->evidence;
+        assert_non_null(strstr(ev, "tcp/8080 REACHABLE from outside on eth0: 0.0.0.0 python3 (pid 11)"));
+        assert_non_null(strstr(ev, "udp/4789 REACHABLE"));
+        assert_null(strstr(ev, "5432"));
+        assert_int_equal(posture_exit_code(&p), 1);
+        ruleset_free(table);
+        config_free(c);
+}
+
+static void test_seccomp_and_docker(void **state _unused_) {
+        const ContainerFacts containers[] = {
+                { .name = "web.1", .filtered = true },
+                { .name = "debug", .filtered = false, .unconfined = true },
+                { .name = "agent", .filtered = true, .privileged = true },
+        };
+        Posture p = {};
+        json_t *info = json_pack("{s:[s, s], s:s, s:b, s:{s:s}}", "SecurityOptions", "name=seccomp,profile=builtin",
+                                 "name=userns", "LoggingDriver", "none", "LiveRestoreEnabled", 0, "Swarm",
+                                 "LocalNodeState", "active");
+
+        posture_check_seccomp(&p, &(SeccompFacts){ .daemon_profile_ours = false, .daemon_profile = "builtin",
+                                                   .containers = containers, .n_containers = 3 });
+        assert_int_equal(get(&p, "seccomp.daemon-profile")->status, CHECK_FAIL);
+        assert_int_equal(get(&p, "seccomp.containers")->status, CHECK_FAIL);
+        assert_non_null(strstr(get(&p, "seccomp.containers")->evidence, "debug: seccomp=unconfined"));
+        assert_int_equal(get(&p, "containers.privileged")->status, CHECK_FAIL);
+        assert_non_null(strstr(get(&p, "containers.privileged")->evidence, "agent: privileged"));
+
+        posture_check_docker(&p, info, 0, "0.0.0.0:2375");
+        assert_int_equal(get(&p, "docker.tcp-socket")->status, CHECK_FAIL);
+        assert_non_null(strstr(get(&p, "docker.tcp-socket")->evidence, "0.0.0.0:2375"));
+        assert_int_equal(get(&p, "docker.userns")->status, CHECK_PASS);
+        assert_int_equal(get(&p, "docker.icc")->status, CHECK_PASS);
+        assert_int_equal(get(&p, "docker.live-restore")->status, CHECK_NOT_APPLICABLE);
+        assert_int_equal(get(&p, "docker.log-driver")->status, CHECK_FAIL);
+
+        json_t *j = posture_to_json(&p);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "fail")), 5);
+        assert_false(json_is_true(json_object_get(j, "compliant")));
+        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "checks"), 0), "cis")),
+                            "CIS 5.21");
+        json_decref(j);
+        json_decref(info);
+        assert_string_equal(check_status_to_string(CHECK_NOT_APPLICABLE), "not-applicable");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_firewall_judged_by_the_table),
+                cmocka_unit_test(test_seccomp_and_docker),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
