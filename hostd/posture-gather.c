@@ -117,7 +117,7 @@ static void judge(Gathering *g) {
                 if (!e->loopback_only)
                         exposure_socket_owner(listeners[k].inode, &pid, comm, sizeof(comm));
                 listener_address(&listeners[k], addr, sizeof(addr));
-                snprintf(e->what, sizeof(e->what), "%s %s (pid %d)", addr, comm, pid);
+                snprintf(e->what, sizeof(e->what), "%.64s %.20s (pid %d)", addr, comm, pid);
         }
         /* Docker's published ports, DNATed before any listener sees them */
         json_array_foreach(g->containers, i, c) {

@@ -52,7 +52,7 @@ typedef struct ExposedPort {
         uint16_t port;
         int family;              /* AF_INET, AF_INET6, or AF_UNSPEC for both */
         bool loopback_only;
-        char what[96];           /* "0.0.0.0 python3 (pid 123)", "published by web.1" */
+        char what[128];          /* "0.0.0.0 python3 (pid 123)", "published by container web.1" */
 } ExposedPort;
 
 typedef struct FirewallFacts {
