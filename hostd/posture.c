@@ -16,14 +16,55 @@ const char *check_status_to_string(CheckStatus s) {
         return s < _CHECK_STATUS_MAX ? status_names[s] : "?";
 }
 
-static Check *add(Posture *p, const char *id, const char *title, const char *cis, const char *remediation) {
-        Check *c;
+/* Every check, once: its ID never changes (reports and metrics are
+ * compared over time by it). */
+static const struct {
+        const char *id, *title, *cis, *remediation;
+} definitions[] = {
+        { "firewall.table", "hostd's firewall table is in the kernel",
+          NULL, "set firewall.enabled and run hostd, or `hostctl firewall apply`" },
+        { "firewall.matches", "the live table is the desired one",
+          NULL, "hostd repairs drift by itself; `hostctl firewall show` says what differs" },
+        { "firewall.default-drop", "connections from outside are dropped by default",
+          NULL, "keep the table's final drop (firewall.* in hostd.json)" },
+        { "firewall.exposed", "only the public ports are reachable from outside",
+          "CIS 5.8", "close the listeners named, or bind them to loopback or a trusted interface" },
+        { "seccomp.daemon-profile", "dockerd's default seccomp profile is hostd's",
+          "CIS 5.21", "`hostctl seccomp install`, then restart Docker while the node is drained (a patch wave does)" },
+        { "seccomp.containers", "every running container is under a seccomp filter",
+          "CIS 5.21", "recreate the containers named without --security-opt seccomp=unconfined" },
+        { "containers.privileged", "no container runs privileged",
+          "CIS 5.4", "recreate the containers named without --privileged" },
+        { "docker.tcp-socket", "Docker's API is not served on TCP without TLS",
+          "CIS 2.6", "remove tcp:// from dockerd's hosts, or set tlsverify with a CA" },
+        { "docker.userns", "containers run in a user namespace",
+          "CIS 2.8", "set userns-remap in daemon.json (where the workloads allow it)" },
+        { "docker.icc", "containers on the default bridge cannot talk to each other",
+          "CIS 2.1", "set \"icc\": false in daemon.json" },
+        { "docker.live-restore", "containers outlive a dockerd restart",
+          "CIS 2.14", "set \"live-restore\": true (not on Swarm nodes: incompatible)" },
+        { "docker.log-driver", "container logs are kept",
+          "CIS 2.12", "set a log driver other than none (journald, json-file, syslog...)" },
+        { "hostd.version", "hostd's version",
+          NULL, "" },
+        { "hostd.config", "hostd's configuration file is valid",
+          NULL, "fix the file (`hostctl config check` locates the error), then `hostctl reload`" },
+        { "hostd.watchdog", "systemd watches hostd",
+          NULL, "run hostd from its unit (WatchdogSec=)" },
+        { "hostd.docker", "hostd reaches Docker",
+          NULL, "check docker.socket and that dockerd runs" },
+};
 
-        if (p->n >= POSTURE_MAX_CHECKS)
-                return NULL;
-        c = &p->checks[p->n++];
-        *c = (Check){ .id = id, .title = title, .cis = cis, .remediation = remediation };
-        return c;
+static Check *add(Posture *p, const char *id) {
+        for (size_t i = 0; i < ELEMENTSOF(definitions); i++) {
+                if (!STREQ(definitions[i].id, id) || p->n >= POSTURE_MAX_CHECKS)
+                        continue;
+                Check *c = &p->checks[p->n++];
+                *c = (Check){ .id = definitions[i].id, .title = definitions[i].title, .cis = definitions[i].cis,
+                              .remediation = definitions[i].remediation };
+                return c;
+        }
+        return NULL;
 }
 
 static void say(Check *c, CheckStatus status, const char *format, ...) _printf_(3, 4);
@@ -75,15 +116,11 @@ static const char *reached_on(const FirewallFacts *f, const ExposedPort *e) {
 }
 
 void posture_check_firewall(Posture *p, const FirewallFacts *f) {
-        Check *table = add(p, "firewall.table", "hostd's firewall table is in the kernel", NULL,
-                           "set firewall.enabled and run hostd, or `hostctl firewall apply`");
-        Check *match = add(p, "firewall.matches", "the live table is the desired one", NULL,
-                           "hostd repairs drift by itself; `hostctl firewall show` says what differs");
-        Check *drop = add(p, "firewall.default-drop", "connections from outside are dropped by default", NULL,
-                          "keep the table's final drop (firewall.* in hostd.json)");
-        Check *exposed = add(p, "firewall.exposed", "only the public ports are reachable from outside", "CIS 5.8",
-                             "close the listeners named, or bind them to loopback or a trusted interface");
-        size_t reachable = 0, expected = 0;
+        Check *table = add(p, "firewall.table");
+        Check *match = add(p, "firewall.matches");
+        Check *drop = add(p, "firewall.default-drop");
+        Check *exposed = add(p, "firewall.exposed");
+        size_t reachable = 0;
 
         if (!f->enabled)
                 say(table, CHECK_FAIL, "firewall.enabled is false: hostd keeps no table");
@@ -129,7 +166,6 @@ void posture_check_firewall(Posture *p, const FirewallFacts *f) {
                         allowed = allowed || f->allowed_tcp[k] == e->port;
                 reachable++;
                 if (allowed) {
-                        expected++;
                         also(exposed, "%s/%u reachable on %s (public, as configured): %s", proto_name(e->l4proto),
                              e->port, iface, e->what);
                 } else {
@@ -142,16 +178,12 @@ void posture_check_firewall(Posture *p, const FirewallFacts *f) {
                 also(exposed, "no public interface (every interface is trusted)");
         else if (reachable == 0)
                 also(exposed, "no listener is reachable from outside");
-        (void) expected;
 }
 
 void posture_check_seccomp(Posture *p, const SeccompFacts *f) {
-        Check *daemon = add(p, "seccomp.daemon-profile", "dockerd's default seccomp profile is hostd's", "CIS 5.21",
-                            "`hostctl seccomp install`, then restart Docker while the node is drained (a patch wave does)");
-        Check *filtered = add(p, "seccomp.containers", "every running container is under a seccomp filter", "CIS 5.21",
-                              "recreate the containers named without --security-opt seccomp=unconfined");
-        Check *privileged = add(p, "containers.privileged", "no container runs privileged", "CIS 5.4",
-                                "recreate the containers named without --privileged");
+        Check *daemon = add(p, "seccomp.daemon-profile");
+        Check *filtered = add(p, "seccomp.containers");
+        Check *privileged = add(p, "containers.privileged");
         size_t bad_filter = 0, bad_privileged = 0;
 
         if (f->daemon_profile_ours)
@@ -198,16 +230,11 @@ static bool security_option(const json_t *info, const char *name) {
 }
 
 void posture_check_docker(Posture *p, const json_t *info, int bridge_icc, const char *tcp_without_tls) {
-        Check *tcp = add(p, "docker.tcp-socket", "Docker's API is not served on TCP without TLS", "CIS 2.6",
-                         "remove tcp:// from dockerd's hosts, or set tlsverify with a CA");
-        Check *userns = add(p, "docker.userns", "containers run in a user namespace", "CIS 2.8",
-                            "set userns-remap in daemon.json (where the workloads allow it)");
-        Check *icc = add(p, "docker.icc", "containers on the default bridge cannot talk to each other", "CIS 2.1",
-                         "set \"icc\": false in daemon.json");
-        Check *live = add(p, "docker.live-restore", "containers outlive a dockerd restart", "CIS 2.14",
-                          "set \"live-restore\": true (not on Swarm nodes: incompatible)");
-        Check *logs = add(p, "docker.log-driver", "container logs are kept", "CIS 2.12",
-                          "set a log driver other than none (journald, json-file, syslog...)");
+        Check *tcp = add(p, "docker.tcp-socket");
+        Check *userns = add(p, "docker.userns");
+        Check *icc = add(p, "docker.icc");
+        Check *live = add(p, "docker.live-restore");
+        Check *logs = add(p, "docker.log-driver");
         const char *swarm_state = json_string_value(json_object_get(json_object_get(info, "Swarm"), "LocalNodeState"));
         bool in_swarm = swarm_state && strcmp(swarm_state, "active") == 0;
         const char *driver = json_string_value(json_object_get(info, "LoggingDriver"));
@@ -254,12 +281,10 @@ void posture_check_docker(Posture *p, const json_t *info, int bridge_icc, const 
 }
 
 void posture_check_hostd(Posture *p, const HostdFacts *f) {
-        Check *version = add(p, "hostd.version", "hostd's version", NULL, "");
-        Check *config = add(p, "hostd.config", "hostd's configuration file is valid", NULL,
-                            "fix the file (`hostctl config check` locates the error), then `hostctl reload`");
-        Check *watchdog = add(p, "hostd.watchdog", "systemd watches hostd", NULL,
-                              "run hostd from its unit (WatchdogSec=)");
-        Check *docker = add(p, "hostd.docker", "hostd reaches Docker", NULL, "check docker.socket and that dockerd runs");
+        Check *version = add(p, "hostd.version");
+        Check *config = add(p, "hostd.config");
+        Check *watchdog = add(p, "hostd.watchdog");
+        Check *docker = add(p, "hostd.docker");
 
         say(version, CHECK_PASS, "hostd %s", f->version);
         if (f->config_valid)

@@ -71,6 +71,17 @@ expect_eq "$rc" 1 "hostctl seccomp audit exits 1 when a container is not confine
 expect_contains "$table" "SOME NOT CONFINED" "the table says so"
 expect_contains "$table" "started privileged" "and lists the privileged one"
 
+# the posture says the same, with Docker's own settings read from the running daemon
+posture=$("$HOSTCTL" --socket "$SOCK" --json posture || true)
+pcheck() { jq -r --arg id "$1" '.checks[] | select(.id == $id) | .'"$2" <<<"$posture"; }
+expect_eq "$(pcheck seccomp.containers status)" fail "posture: seccomp.containers fails"
+expect_contains "$(pcheck seccomp.containers evidence)" "unconfined: seccomp=unconfined" "naming the unconfined container"
+expect_eq "$(pcheck containers.privileged status)" fail "posture: containers.privileged fails"
+expect_contains "$(pcheck containers.privileged evidence)" "privileged: privileged" "naming the privileged one"
+expect_eq "$(pcheck docker.live-restore status)" not-applicable "live-restore is not applicable on a Swarm node"
+expect_contains "$(pcheck docker.log-driver evidence)" "LoggingDriver is json-file" "the log driver read from the running daemon"
+expect_eq "$(pcheck docker.tcp-socket status)" pass "dockerd serves no TCP API"
+
 # gone containers leave the report
 docker1 rm -f privileged >/dev/null
 wait_until 5 "removed container leaves the report" bash -c "! '$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -e '.containers[] | select(.name == \"privileged\")' >/dev/null"
