@@ -844,7 +844,10 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
         NodeAgent *a = userdata;
         const char *step, *status, *id;
 
-        if (a->record_damaged || !a->d->config->wave.agent || !a->node_id[0])
+        /* the managers serve the node protocol on the port this node is
+         * configured with; 0 serves and uses none */
+        if (a->record_damaged || !a->d->config->wave.agent || !a->node_id[0] ||
+            a->d->config->coordination_port == 0)
                 return 0;
         if (!sd_event_source_get_enabled(a->watch_retry, NULL))
                 watch(a, a->watch_wait);
