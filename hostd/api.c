@@ -423,6 +423,7 @@ static const Route routes[] = {
         { "POST", "/v1/wave/resume", post_wave_resume },
         { "POST", "/v1/wave/abort", post_wave_abort },
         { "GET", "/v1/posture", daemon_posture },
+        { "GET", "/v1/metrics", daemon_metrics },
 };
 
 void api_dispatch(ControlCall *call, void *userdata) {

@@ -49,6 +49,7 @@ struct ControlCall {
         ControlCall *suspended_next, *suspended_prev;
         unsigned reply_status;
         char *reply_text;
+        const char *reply_type; /* NULL: application/json */
 };
 
 static void call_free(ControlCall *call) {
@@ -156,7 +157,7 @@ pid_t control_call_pid(const ControlCall *call) {
         return call->pid;
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned status,
+static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned status, const char *type,
                                   char *text /* takes it */) {
         struct MHD_Response *response;
         enum MHD_Result ret;
@@ -166,7 +167,7 @@ static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned st
                 free(text);
                 return MHD_NO;
         }
-        MHD_add_response_header(response, "Content-Type", "application/json");
+        MHD_add_response_header(response, "Content-Type", type ? type : "application/json");
         MHD_add_response_header(response, "Cache-Control", "no-store");
         ret = MHD_queue_response(connection, status, response);
         MHD_destroy_response(response);
@@ -192,7 +193,7 @@ static char *error_text(const char *message) {
 static enum MHD_Result queue_error(struct MHD_Connection *connection, unsigned status,
                                    const char *message) {
         char *text = error_text(message);
-        return text ? queue_text(connection, status, text) : MHD_NO;
+        return text ? queue_text(connection, status, NULL, text) : MHD_NO;
 }
 
 static void server_schedule_run(ControlServer *s) {
@@ -211,6 +212,20 @@ static void suspended_unlink(ControlCall *call) {
         call->suspended_next = call->suspended_prev = NULL;
 }
 
+/* Keeps the answer (taking text) and resumes a suspended call. */
+static void answer(ControlCall *call, unsigned status, const char *type, char *text) {
+        call->answered = true;
+        call->reply_status = status;
+        call->reply_text = text;
+        call->reply_type = type;
+        if (call->suspended) {
+                call->suspended = false;
+                suspended_unlink(call);
+                MHD_resume_connection(call->connection);
+                server_schedule_run(call->server);
+        }
+}
+
 void control_call_reply(ControlCall *call, unsigned status, json_t *body) {
         char *text;
 
@@ -218,7 +233,6 @@ void control_call_reply(ControlCall *call, unsigned status, json_t *body) {
                 json_decref(body);
                 return;
         }
-        call->answered = true;
         if (!body)
                 body = json_object();
         text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -228,15 +242,18 @@ void control_call_reply(ControlCall *call, unsigned status, json_t *body) {
                 if (t)
                         text = strcat(t, "\n");
         }
-        call->reply_status = text ? status : 500;
-        call->reply_text = text ? text : error_text("out of memory");
+        answer(call, text ? status : 500, NULL, text ? text : error_text("out of memory"));
+}
 
-        if (call->suspended) {
-                call->suspended = false;
-                suspended_unlink(call);
-                MHD_resume_connection(call->connection);
-                server_schedule_run(call->server);
+void control_call_reply_text(ControlCall *call, unsigned status, const char *content_type, char *text) {
+        if (call->answered) {
+                free(text);
+                return;
         }
+        if (!text)
+                answer(call, 500, NULL, error_text("out of memory"));
+        else
+                answer(call, status, content_type, text);
 }
 
 void control_call_reply_error(ControlCall *call, unsigned status, const char *format, ...) {
@@ -395,7 +412,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
 
         if (call->answered) {
                 char *text = TAKE_PTR(call->reply_text);
-                return queue_text(connection, call->reply_status, text);
+                return queue_text(connection, call->reply_status, call->reply_type, text);
         }
         if (call->dispatched)
                 return MHD_YES; /* spurious call while suspended */
@@ -413,7 +430,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
         s->handler(call, s->userdata);
         if (call->answered) {
                 char *text = TAKE_PTR(call->reply_text);
-                return queue_text(connection, call->reply_status, text);
+                return queue_text(connection, call->reply_status, call->reply_type, text);
         }
         call->suspended = true;
         call->suspended_next = s->suspended;

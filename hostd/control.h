@@ -75,6 +75,9 @@ pid_t control_call_pid(const ControlCall *call);
 /* Answers the call; takes the reference to body (may be NULL for an empty
  * object). The call must not be used afterwards. */
 void control_call_reply(ControlCall *call, unsigned status, json_t *body);
+/* Answers with text of another type (content_type must be a literal);
+ * takes text (NULL: 500, out of memory). */
+void control_call_reply_text(ControlCall *call, unsigned status, const char *content_type, char *text);
 /* Answers {"message": ...} with the given status. */
 void control_call_reply_error(ControlCall *call, unsigned status, const char *format, ...)
         _printf_(3, 4);

@@ -96,6 +96,9 @@ json_t *daemon_status_json(const Daemon *d);
  * default bridge and containers; the kernel's listening sockets and
  * hostd's table) and judges them (hostd/posture.h). */
 void daemon_posture(Daemon *d, ControlCall *call);
+/* GET /v1/metrics: the same, and the firewall's drops and the wave's
+ * progress, in Prometheus' text format. */
+void daemon_metrics(Daemon *d, ControlCall *call);
 
 /* Routes one control API call (see hostd/api.c). */
 void api_dispatch(ControlCall *call, void *userdata);

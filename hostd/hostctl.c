@@ -58,14 +58,14 @@ static void curl_easy_cleanupp(CURL **c) {
 /* Calls hostd. Returns the HTTP status (>0), or -1 when hostd could not be
  * reached (message printed). *ret gets the parsed reply. timeout_sec 0
  * waits as long as hostd keeps the connection (a long poll). */
-static long call_hostd_timeout(const char *method, const char *path, const json_t *body, json_t **ret,
-                               long timeout_sec) {
+/* One request to hostd: the status (-1 when hostd cannot be reached, said
+ * on stderr) and the body as it came, in *response (free its data). */
+static long http_call(const char *method, const char *path, const json_t *body, long timeout_sec,
+                      Buffer *response) {
         _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
         _cleanup_free_ char *url = NULL, *request = NULL;
         struct curl_slist *headers = NULL;
-        Buffer response = {};
         char error[CURL_ERROR_SIZE] = "";
-        json_error_t jerr;
         long status = 0;
         CURLcode code;
 
@@ -78,7 +78,7 @@ static long call_hostd_timeout(const char *method, const char *path, const json_
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, response);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_sec);
@@ -95,10 +95,22 @@ static long call_hostd_timeout(const char *method, const char *path, const json_
         if (code != CURLE_OK) {
                 fprintf(stderr, "hostctl: cannot reach hostd at %s: %s\n", arg_socket,
                         error[0] ? error : curl_easy_strerror(code));
-                free(response.data);
+                free(response->data);
+                response->data = NULL;
                 return -1;
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        return status;
+}
+
+static long call_hostd_timeout(const char *method, const char *path, const json_t *body, json_t **ret,
+                               long timeout_sec) {
+        Buffer response = {};
+        json_error_t jerr;
+        long status = http_call(method, path, body, timeout_sec, &response);
+
+        if (status < 0)
+                return -1;
         *ret = response.size ? json_loadb(response.data, response.size, 0, &jerr) : json_object();
         free(response.data);
         if (!*ret) {
@@ -1205,14 +1217,24 @@ static void print_wave(const json_t *reply) {
         }
 }
 
-static int cmd_posture(int argc, char *argv[] _unused_) {
+static int cmd_posture(int argc, char *argv[]) {
         _cleanup_(json_decrefp) json_t *reply = NULL;
         const json_t *checks, *c, *summary;
         long status;
         size_t i;
 
+        if (argc == 2 && STREQ(argv[1], "--prometheus")) {
+                /* the metrics as hostd serves them to a scraper */
+                Buffer text = {};
+                status = http_call("GET", "/v1/metrics", NULL, 600, &text);
+                if (status < 0)
+                        return EXIT_UNREACHABLE;
+                fwrite(text.data ? text.data : "", 1, text.size, stdout);
+                free(text.data);
+                return status == 200 ? 0 : EXIT_FAILED;
+        }
         if (argc != 1) {
-                fputs("hostctl: usage: hostctl posture [--json]\n", stderr);
+                fputs("hostctl: usage: hostctl posture [--json | --prometheus]\n", stderr);
                 return EXIT_USAGE;
         }
         status = call_hostd("GET", "/v1/posture", NULL, &reply);
@@ -1433,7 +1455,7 @@ static void help(void) {
                "                         start a rolling patch wave (on a manager)\n"
                "  wave status | watch    the wave's nodes: step, elapsed time, result\n"
                "  wave pause | resume | abort [--reason TEXT]\n"
-               "  posture                the host's compliance checks; exit 1 when one fails\n\n"
+               "  posture [--prometheus] the host's compliance checks; exit 1 when one fails\n\n"
                "Options:\n"
                "  --socket PATH          hostd's control socket (default %s)\n"
                "  --json                 print JSON instead of tables\n"

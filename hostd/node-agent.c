@@ -1076,6 +1076,10 @@ void node_agent_kick(NodeAgent *a) {
         schedule(a);
 }
 
+const json_t *node_agent_wave(const NodeAgent *a) {
+        return a->wave;
+}
+
 json_t *node_agent_status(const NodeAgent *a) {
         return json_pack("{s:s, s:s, s:s, s:b, s:i, s:s}", "step",
                          a->record_damaged ? "damaged" : node_agent_step_to_string(a->rec.step), "wave", a->rec.wave,

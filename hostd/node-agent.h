@@ -54,5 +54,8 @@ void node_agent_docker_replaced(NodeAgent *a);
 /* Something the health checks look at changed. */
 void node_agent_kick(NodeAgent *a);
 
+/* The wave as last read from the coordinator, or NULL. */
+const json_t *node_agent_wave(const NodeAgent *a);
+
 /* {"step", "wave", "manager", "leader", "message"} for the status document. */
 json_t *node_agent_status(const NodeAgent *a);

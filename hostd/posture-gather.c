@@ -9,6 +9,7 @@
 #include "common/fileio.h"
 #include "hostd/daemon.h"
 #include "hostd/log.h"
+#include "hostd/node-agent.h"
 #include "hostd/posture.h"
 
 #define MAX_PORTS 1024
@@ -18,6 +19,7 @@
 typedef struct Gathering {
         Daemon *d;
         ControlCall *call;
+        bool prometheus;         /* GET /v1/metrics */
         json_t *info, *bridge, *containers;
 } Gathering;
 
@@ -186,6 +188,12 @@ static void judge(Gathering *g) {
                                        .docker_reachable = d->docker_reachable,
                                });
 
+        if (g->prometheus) {
+                control_call_reply_text(g->call, 200, "text/plain; version=0.0.4",
+                                        posture_to_prometheus(p, fw, d->firewall ? firewall_manager_applied(d->firewall) : NULL,
+                                                              d->agent ? node_agent_wave(d->agent) : NULL));
+                goto out;
+        }
         json_t *doc = posture_to_json(p);
         if (doc && d->swarm_known)
                 json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm.hostname, "node_id",
@@ -225,14 +233,22 @@ static void on_info(const DockerReply *reply, void *userdata) {
                 judge(g);
 }
 
-void daemon_posture(Daemon *d, ControlCall *call) {
+static void gather(Daemon *d, ControlCall *call, bool prometheus) {
         Gathering *g = calloc(1, sizeof(Gathering));
 
         if (!g) {
                 control_call_reply_error(call, 500, "out of memory");
                 return;
         }
-        *g = (Gathering){ .d = d, .call = call };
+        *g = (Gathering){ .d = d, .call = call, .prometheus = prometheus };
         if (docker_get_info(d->docker, on_info, g) < 0)
                 judge(g);
+}
+
+void daemon_posture(Daemon *d, ControlCall *call) {
+        gather(d, call, false);
+}
+
+void daemon_metrics(Daemon *d, ControlCall *call) {
+        gather(d, call, true);
 }

@@ -120,5 +120,13 @@ void posture_check_hostd(Posture *p, const HostdFacts *f);
  *  "compliant": no check failed} */
 json_t *posture_to_json(const Posture *p);
 
+/* Prometheus' text format (version 0.0.4): per check
+ * hostd_posture_check{id,status} (1 for the status it has, 0 for the
+ * others), hostd_posture_compliant, hostd_firewall_dropped_packets_total
+ * {rule} from the live table's counters (firewall_status: hostd's firewall
+ * status with "live"; table: what hostd applied, to tell drops), and
+ * hostd_wave_nodes{wave,step} of the wave last seen (may be NULL). */
+char *posture_to_prometheus(const Posture *p, const json_t *firewall_status, const Ruleset *table, const json_t *wave);
+
 /* 0 every check passed or is not applicable or a warning; 1 any failed */
 int posture_exit_code(const Posture *p);

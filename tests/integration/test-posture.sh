@@ -86,6 +86,14 @@ ok "8080 is no longer reported reachable"
 expect_contains "$ev" "tcp/443 reachable on eth0 (public, as configured)" "443 still is"
 expect_eq "$(reach 8080)" unreachable "and a connection to 8080 from outside is dropped"
 expect_eq "$(reach 443)" reachable "while 443 gets through"
+metrics=$("$HOSTCTL" --socket "$TMP/h.sock" posture --prometheus)
+expect_contains "$metrics" 'hostd_posture_check{id="firewall.exposed",status="pass"} 1' "Prometheus metrics: each check's status"
+expect_contains "$metrics" 'hostd_posture_compliant 0' "and whether the host is compliant"
+dropped=$(sed -n 's/^hostd_firewall_dropped_packets_total{rule="drop"} //p' <<<"$metrics")
+[ "${dropped:-0}" -gt 0 ] || fail "no drops counted after the refused connection: $metrics"
+ok "the refused connection to 8080 is counted: hostd_firewall_dropped_packets_total{rule=\"drop\"} $dropped"
+type=$(curl -s -o /dev/null -w '%{content_type}' --unix-socket "$TMP/h.sock" http://hostd/v1/metrics)
+expect_eq "$type" "text/plain; version=0.0.4" "GET /v1/metrics is Prometheus' text format"
 expect_eq "$(check "$p" hostd.docker status)" fail "hostd.docker fails: no Docker here"
 expect_eq "$(check "$p" docker.log-driver status)" warn "Docker's settings are unknown without it: warn"
 

@@ -97,6 +97,18 @@ static void test_seccomp_and_docker(void **state _unused_) {
                             "CIS 5.21");
         json_decref(j);
         json_decref(info);
+
+        json_t *wave = json_pack("{s:s, s:[{s:s}, {s:s}, {s:s}]}", "id", "w-1", "nodes", "step", "done", "step", "done",
+                                 "step", "patching");
+        char *text = posture_to_prometheus(&p, NULL, NULL, wave);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "hostd_posture_check{id=\"containers.privileged\",status=\"fail\"} 1\n"));
+        assert_non_null(strstr(text, "hostd_posture_check{id=\"containers.privileged\",status=\"pass\"} 0\n"));
+        assert_non_null(strstr(text, "hostd_posture_compliant 0\n"));
+        assert_non_null(strstr(text, "hostd_wave_nodes{wave=\"w-1\",step=\"done\"} 2\n"));
+        assert_non_null(strstr(text, "hostd_wave_nodes{wave=\"w-1\",step=\"patching\"} 1\n"));
+        free(text);
+        json_decref(wave);
         assert_string_equal(check_status_to_string(CHECK_NOT_APPLICABLE), "not-applicable");
 }
 
