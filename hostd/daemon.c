@@ -559,6 +559,9 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
                         return r;
                 }
         }
+        if (d->patch_check_timer)
+                sd_event_source_set_enabled(d->patch_check_timer,
+                                            d->config->patching.check_hours ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
         log_struct(LOG_INFO,
                    LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_RELOADED, "HOSTD_CHANGE=config-reload"),
                    "Configuration reloaded from %s", d->config_path);
@@ -578,6 +581,32 @@ static int on_signal(sd_event_source *s _unused_, const struct signalfd_siginfo 
         log_info("Received %s, shutting down", strsignal((int) si->ssi_signo));
         sd_notify(0, "STOPPING=1\nSTATUS=Shutting down");
         sd_event_exit(d->event, 0);
+        return 0;
+}
+
+/* A plan from the package lists as they are, now and then, so that the
+ * posture knows the pending updates: new ones arrive in the lists with no
+ * event to tell (apt's own timer, or a wave's stage, refreshes them). */
+static int on_patch_check(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+        _cleanup_free_ char *state_dir = NULL;
+        PatchRequest req;
+        unsigned id;
+        int r;
+
+        if (d->config->patching.check_hours == 0) {
+                sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                return 0;
+        }
+        r = daemon_patch_request(d, PATCH_OP_PLAN, &req, &state_dir);
+        if (r >= 0)
+                r = patch_jobs_start(d->patch_jobs, &req, &id);
+        /* busy (an operator's job, a wave's): try again in a minute */
+        sd_event_source_set_time(s, usec + (r == -EBUSY ? 60ULL : (uint64_t) d->config->patching.check_hours * 3600ULL) *
+                                                     1000000ULL);
+        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0 && r != -EBUSY)
+                log_warning_errno(r, "Cannot start the periodic patch plan: %m");
         return 0;
 }
 
@@ -642,6 +671,15 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         r = patch_jobs_new(d->event, &d->patch_jobs);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up patch jobs");
+        /* the first a minute after the start: not in the way of starting */
+        uint64_t now;
+        sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(d->event, &d->patch_check_timer, CLOCK_MONOTONIC, now + 60ULL * 1000000ULL,
+                              10ULL * 1000000ULL, on_patch_check, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the patch check timer");
+        if (d->config->patching.check_hours == 0)
+                sd_event_source_set_enabled(d->patch_check_timer, SD_EVENT_OFF);
 
         /* The firewall before Docker: a node is never left open while its
          * Swarm peers are still being learned. */
@@ -666,6 +704,7 @@ Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
         d->agent = node_agent_free(d->agent);
+        d->patch_check_timer = sd_event_source_disable_unref(d->patch_check_timer);
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
         d->coordinator = coordinator_free(d->coordinator);
         d->fleetlock = fleetlock_server_free(d->fleetlock);

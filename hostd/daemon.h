@@ -49,6 +49,7 @@ typedef struct Daemon {
                                     * netlink is not available */
 
         PatchJobs *patch_jobs;
+        sd_event_source *patch_check_timer; /* plans every patching.check-hours */
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
         struct NodeAgent *agent;  /* this node's part in waves */

@@ -1076,6 +1076,10 @@ void node_agent_kick(NodeAgent *a) {
         schedule(a);
 }
 
+const NodeAgentRecord *node_agent_record(const NodeAgent *a) {
+        return a->record_damaged ? NULL : &a->rec;
+}
+
 const json_t *node_agent_wave(const NodeAgent *a) {
         return a->wave;
 }

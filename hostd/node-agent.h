@@ -54,6 +54,10 @@ void node_agent_docker_replaced(NodeAgent *a);
 /* Something the health checks look at changed. */
 void node_agent_kick(NodeAgent *a);
 
+/* This node's record: its last wave (idle) or the step it is at. */
+#include "patching/wave-node.h"
+const NodeAgentRecord *node_agent_record(const NodeAgent *a);
+
 /* The wave as last read from the coordinator, or NULL. */
 const json_t *node_agent_wave(const NodeAgent *a);
 

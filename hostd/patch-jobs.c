@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "hostd/log.h"
 #include "hostd/messages.h"
 #include "hostd/patch-jobs.h"
@@ -31,6 +32,8 @@ struct PatchJobs {
         size_t line_size;
         Waiter *waiters;
         PatchJobDone done; /* of the running job */
+        json_t *last_plan;  /* of the last plan or stage job that succeeded */
+        uint64_t last_plan_usec;
         void *done_userdata;
 };
 
@@ -147,6 +150,11 @@ static void job_finish(PatchJobs *j) {
         }
         j->running = false;
         j->pid = 0;
+        if ((j->op == PATCH_OP_PLAN || j->op == PATCH_OP_STAGE) && json_is_object(json_object_get(j->result, "plan"))) {
+                json_decref(j->last_plan);
+                j->last_plan = json_incref(json_object_get(j->result, "plan"));
+                j->last_plan_usec = clock_usec(CLOCK_REALTIME);
+        }
         log_outcome(j);
         wake_waiters(j);
         if (j->done) {
@@ -216,6 +224,7 @@ PatchJobs *patch_jobs_free(PatchJobs *j) {
         sd_event_source_disable_unref(j->io);
         json_decref(j->progress);
         json_decref(j->result);
+        json_decref(j->last_plan);
         free(j->error);
         free(j->line);
         sd_event_unref(j->event);
@@ -293,6 +302,12 @@ void patch_jobs_wait(PatchJobs *j, unsigned id, size_t after, ControlCall *call)
         }
         *w = (Waiter){ .call = call, .after = after, .next = j->waiters };
         j->waiters = w;
+}
+
+const json_t *patch_jobs_last_plan(const PatchJobs *j, uint64_t *ret_usec) {
+        if (ret_usec)
+                *ret_usec = j->last_plan_usec;
+        return j->last_plan;
 }
 
 json_t *patch_jobs_status(const PatchJobs *j) {

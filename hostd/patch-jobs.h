@@ -40,5 +40,9 @@ int patch_jobs_start_then(PatchJobs *j, const PatchRequest *req, PatchJobDone do
  * finished. 404 for a job that is neither the running nor the last one. */
 void patch_jobs_wait(PatchJobs *j, unsigned id, size_t after, ControlCall *call);
 
+/* The plan of the last plan or stage job that succeeded (whoever started
+ * it), and when it finished (CLOCK_REALTIME); NULL when none did yet. */
+const json_t *patch_jobs_last_plan(const PatchJobs *j, uint64_t *ret_usec);
+
 /* {"running": bool, "job": N, "op": "..."} for the status document. */
 json_t *patch_jobs_status(const PatchJobs *j);

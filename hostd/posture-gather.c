@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 #include <fnmatch.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
+#include "common/clock.h"
 #include "common/fileio.h"
 #include "hostd/daemon.h"
 #include "hostd/log.h"
@@ -77,6 +81,57 @@ static void docker_tcp_without_tls(const Daemon *d, const Listener *l, int n, ch
                 size_t used = strlen(buf);
                 snprintf(buf + used, size - used, "%s%s:%u", used ? ", " : "", addr, l[i].port);
         }
+}
+
+/* The newest kernel under ROOT/boot (vmlinuz-VERSION), "" none. */
+static void newest_kernel(const char *root, char *buf, size_t size) {
+        _cleanup_free_ char *boot = NULL;
+        DIR *dir;
+        struct dirent *de;
+
+        buf[0] = '\0';
+        if (asprintf(&boot, "%s/boot", STREQ(root, "/") ? "" : root) < 0 || !(dir = opendir(boot)))
+                return;
+        while ((de = readdir(dir)))
+                if (strncmp(de->d_name, "vmlinuz-", 8) == 0 && strverscmp(de->d_name + 8, buf) > 0)
+                        snprintf(buf, size, "%s", de->d_name + 8);
+        closedir(dir);
+}
+
+static void patch_facts(Daemon *d, Posture *p) {
+        const char *root = d->config->patching.root;
+        _cleanup_free_ char *reboot_file = NULL, *pkgs_file = NULL, *pkgs = NULL;
+        const NodeAgentRecord *rec = d->agent ? node_agent_record(d->agent) : NULL;
+        bool idle = rec && rec->step == AGENT_IDLE && rec->wave[0];
+        char kernel[128];
+        struct utsname u;
+        size_t n = 0;
+        uint64_t plan_usec = 0;
+        const json_t *plan = d->patch_jobs ? patch_jobs_last_plan(d->patch_jobs, &plan_usec) : NULL;
+
+        uname(&u);
+        newest_kernel(root, kernel, sizeof(kernel));
+        if (asprintf(&reboot_file, "%s/run/reboot-required", STREQ(root, "/") ? "" : root) < 0 ||
+            asprintf(&pkgs_file, "%s.pkgs", reboot_file) < 0)
+                return;
+        if (read_file(pkgs_file, 64 * 1024, &pkgs, &n) >= 0)
+                for (char *c = pkgs; *c; c++)
+                        if (*c == '\n')
+                                *c = c[1] ? ' ' : '\0';
+        posture_check_patches(p, &(PatchFacts){
+                                         .plan = plan,
+                                         .plan_usec = plan_usec,
+                                         .now_usec = clock_usec(CLOCK_REALTIME),
+                                         .reboot_required = access(reboot_file, F_OK) == 0,
+                                         .reboot_packages = pkgs ? pkgs : "",
+                                         .running_kernel = u.release,
+                                         .newest_kernel = kernel,
+                                         .last_wave = idle ? rec->wave : "",
+                                         .last_wave_ok = idle && rec->ok,
+                                         .last_wave_healthy = idle && rec->healthy,
+                                         .last_wave_message = idle ? rec->message : "",
+                                         .last_wave_usec = idle ? rec->updated_usec : 0,
+                                 });
 }
 
 static void judge(Gathering *g) {
@@ -176,6 +231,8 @@ static void judge(Gathering *g) {
         }
         docker_tcp_without_tls(d, listeners, n, tcp_api, sizeof(tcp_api));
         posture_check_docker(p, g->info, bridge_icc, tcp_api);
+
+        patch_facts(d, p);
 
         if (config_load(d->config_path, &on_disk, &cerr) < 0)
                 located_error_format(&cerr, d->config_path, where, sizeof(where));

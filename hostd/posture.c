@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "hostd/posture.h"
 
@@ -45,6 +46,12 @@ static const struct {
           "CIS 2.14", "set \"live-restore\": true (not on Swarm nodes: incompatible)" },
         { "docker.log-driver", "container logs are kept",
           "CIS 2.12", "set a log driver other than none (journald, json-file, syslog...)" },
+        { "patches.security-pending", "no security update is pending", NULL,
+          "run a patch wave (`hostctl wave start`), or `hostctl patch apply` on this node" },
+        { "patches.reboot", "no reboot is pending", NULL, "reboot the node, through a patch wave" },
+        { "patches.kernel", "the newest installed kernel runs", NULL, "reboot the node, through a patch wave" },
+        { "patches.last-wave", "this node's last patch wave succeeded", NULL,
+          "`hostctl wave status` on a manager says what happened" },
         { "hostd.version", "hostd's version",
           NULL, "" },
         { "hostd.config", "hostd's configuration file is valid",
@@ -278,6 +285,77 @@ void posture_check_docker(Posture *p, const json_t *info, int bridge_icc, const 
                 say(logs, CHECK_FAIL, "LoggingDriver is none: container output is thrown away");
         else
                 say(logs, CHECK_PASS, "LoggingDriver is %s", driver);
+}
+
+static void age(uint64_t usec, char *buf, size_t size) {
+        uint64_t s = usec / 1000000;
+
+        if (s >= 2 * 86400)
+                snprintf(buf, size, "%llu days", (unsigned long long) (s / 86400));
+        else if (s >= 2 * 3600)
+                snprintf(buf, size, "%llu hours", (unsigned long long) (s / 3600));
+        else
+                snprintf(buf, size, "%llu minutes", (unsigned long long) (s / 60));
+}
+
+void posture_check_patches(Posture *p, const PatchFacts *f) {
+        Check *pending = add(p, "patches.security-pending");
+        Check *reboot = add(p, "patches.reboot");
+        Check *kernel = add(p, "patches.kernel");
+        Check *wave = add(p, "patches.last-wave");
+        char when[32], oldest_age[32];
+
+        if (!f->plan)
+                say(pending, CHECK_WARN, "no plan made yet (hostd plans every patching.check-hours; `hostctl patch plan`)");
+        else {
+                const json_t *pkg, *oldest = NULL;
+                size_t i, n = 0;
+                json_array_foreach(json_object_get(f->plan, "packages"), i, pkg) {
+                        if (!json_is_true(json_object_get(pkg, "security")) || !json_is_true(json_object_get(pkg, "included")))
+                                continue;
+                        n++;
+                        if (!oldest || json_integer_value(json_object_get(pkg, "first_seen")) <
+                                               json_integer_value(json_object_get(oldest, "first_seen")))
+                                oldest = pkg;
+                }
+                age(f->now_usec - MIN(f->plan_usec, f->now_usec), when, sizeof(when));
+                if (n == 0)
+                        say(pending, CHECK_PASS, "no security update pending (planned %s ago)", when);
+                else {
+                        uint64_t seen = (uint64_t) json_integer_value(json_object_get(oldest, "first_seen"));
+                        age(f->now_usec - MIN(seen, f->now_usec), oldest_age, sizeof(oldest_age));
+                        say(pending, CHECK_FAIL,
+                            "%zu security update(s) pending; the oldest, %s %s -> %s, offered for %s (planned %s ago)", n,
+                            json_string_value(json_object_get(oldest, "name")) ?: "?",
+                            json_string_value(json_object_get(oldest, "from")) ?: "?",
+                            json_string_value(json_object_get(oldest, "to")) ?: "?", oldest_age, when);
+                }
+        }
+
+        if (f->reboot_required)
+                say(reboot, CHECK_FAIL, "/run/reboot-required exists%s%s",
+                    f->reboot_packages && *f->reboot_packages ? ", for " : "",
+                    f->reboot_packages ? f->reboot_packages : "");
+        else
+                say(reboot, CHECK_PASS, "/run/reboot-required is absent");
+
+        if (!f->newest_kernel || !*f->newest_kernel)
+                say(kernel, CHECK_NOT_APPLICABLE, "no kernel under /boot (a container or a sandbox root)");
+        else if (f->running_kernel && strverscmp(f->newest_kernel, f->running_kernel) > 0)
+                say(kernel, CHECK_FAIL, "kernel %s is installed, %s runs", f->newest_kernel, f->running_kernel);
+        else
+                say(kernel, CHECK_PASS, "%s runs, the newest installed", f->running_kernel ? f->running_kernel : "?");
+
+        if (!f->last_wave || !*f->last_wave)
+                say(wave, CHECK_WARN, "no patch wave has reached this node yet");
+        else {
+                age(f->now_usec - MIN(f->last_wave_usec, f->now_usec), when, sizeof(when));
+                say(wave, f->last_wave_ok && f->last_wave_healthy ? CHECK_PASS : CHECK_FAIL, "wave %s, %s ago: %s%s",
+                    f->last_wave, when, f->last_wave_ok ? "patched" : "failed",
+                    f->last_wave_healthy ? ", healthy" : ", NOT healthy");
+                if (f->last_wave_message && *f->last_wave_message)
+                        also(wave, "%s", f->last_wave_message);
+        }
 }
 
 void posture_check_hostd(Posture *p, const HostdFacts *f) {

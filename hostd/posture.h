@@ -102,6 +102,25 @@ void posture_check_seccomp(Posture *p, const SeccompFacts *f);
  * lists dockerd's TCP API listeners when it has no TLS verification ("" none). */
 void posture_check_docker(Posture *p, const json_t *info, int bridge_icc, const char *tcp_without_tls);
 
+/* ---- patches ---------------------------------------------------------------- */
+
+typedef struct PatchFacts {
+        const json_t *plan;        /* the last plan (patch_plan_to_json's), NULL: none yet */
+        uint64_t plan_usec, now_usec;
+        bool reboot_required;      /* ROOT/run/reboot-required */
+        const char *reboot_packages; /* what it lists, "" */
+        const char *running_kernel;
+        const char *newest_kernel; /* under ROOT/boot, "" none */
+        const char *last_wave;     /* this node's last wave, "" none */
+        bool last_wave_ok, last_wave_healthy;
+        const char *last_wave_message;
+        uint64_t last_wave_usec;
+} PatchFacts;
+
+/* patches.security-pending (with the age of the oldest), patches.reboot,
+ * patches.kernel, patches.last-wave */
+void posture_check_patches(Posture *p, const PatchFacts *f);
+
 /* ---- hostd itself ----------------------------------------------------------- */
 
 typedef struct HostdFacts {

@@ -370,7 +370,7 @@ static int get_package_list(const JsonValue *v, const char *path, char ***ret, C
 
 static int parse_patching(const JsonValue *o, PatchingConfig *pc, ConfigError *error) {
         static const char *const keys[] = { "root", "security-only", "allow", "deny", "hold", "minimum-age-hours",
-                                            NULL };
+                                            "check-hours", NULL };
         const JsonValue *v;
         int r;
 
@@ -390,6 +390,9 @@ static int parse_patching(const JsonValue *o, PatchingConfig *pc, ConfigError *e
                 return r;
         if ((v = jv_object_get(o, "minimum-age-hours")) &&
             (r = get_uint(v, "patching.minimum-age-hours", 0, 8760, &pc->minimum_age_hours, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "check-hours")) &&
+            (r = get_uint(v, "patching.check-hours", 0, 168, &pc->check_hours, error)) < 0)
                 return r;
         return 0;
 }
@@ -577,6 +580,7 @@ static HostdConfig *config_new_default(void) {
                 return config_free(c);
         c->patching.root = strdup("/");
         c->patching.security_only = true;
+        c->patching.check_hours = 6;
         c->patching.allow = calloc(1, sizeof(char *));
         c->patching.deny = calloc(1, sizeof(char *));
         c->patching.hold = calloc(1, sizeof(char *));

@@ -62,6 +62,10 @@
  *     "hold": [],                        package names never upgraded
  *     "minimum-age-hours": 0             0..8760: leave an update out until
  *                                        it has been offered this long
+ *     "check-hours": 6                   0..168: how often hostd plans, for
+ *                                        the posture's pending updates, from
+ *                                        the package lists as they are (0:
+ *                                        only when asked)
  *   },
  *   "wave": {                            this node's part in patch waves
  *     "agent": true,                     stage, patch, reboot and report
@@ -132,6 +136,7 @@ typedef struct PatchingConfig {
         bool security_only;
         char **allow, **deny, **hold; /* NULL-terminated, never NULL */
         unsigned minimum_age_hours;
+        unsigned check_hours;
 } PatchingConfig;
 
 #define WAVE_MAX_HEALTH_COMMANDS 16

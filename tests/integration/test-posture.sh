@@ -7,7 +7,22 @@
 # is, as configured. The report validates against docs/posture.schema.json;
 # hostctl posture exits 1 while a check fails.
 . "$(dirname "$0")/lib.sh"
+. "$HOSTD_SRC/tests/harness/debrepo.sh"
 need_built
+
+# a sandbox root with a pending security update, and a reboot asked for
+DEBS="$TMP/debs"
+ROOT="$TMP/root"
+mkdir -p "$DEBS"
+deb_build "$DEBS" openssl-t 3.0.11-1 amd64
+deb_build "$DEBS" openssl-t 3.0.13-1 amd64
+repo_suite "$TMP/repo" bookworm-security Debian-Security "$DEBS/openssl-t_3.0.13-1_amd64.deb"
+root_new "$ROOT"
+root_install "$ROOT" "$DEBS/openssl-t_3.0.11-1_amd64.deb"
+root_sources "$ROOT" "$TMP/repo" bookworm-security
+mkdir -p "$ROOT/run"
+echo "linux-image-t" >"$ROOT/run/reboot-required.pkgs"
+: >"$ROOT/run/reboot-required"
 
 HOST=hostd-posture-host
 OUT=hostd-posture-out
@@ -33,8 +48,8 @@ nsenter --net="/var/run/netns/$HOST" socat "TCP-LISTEN:9090,bind=127.0.0.1,fork,
 on_exit "kill $! 2>/dev/null"
 
 conf() {
-        printf '{"state-directory": "%s/state", "docker": {"socket": "%s/no-docker.sock"}, "firewall": {"enabled": %s}}\n' \
-                "$TMP" "$TMP" "$1" >"$TMP/hostd.json"
+        printf '{"state-directory": "%s/state", "docker": {"socket": "%s/no-docker.sock"}, "firewall": {"enabled": %s},
+                 "patching": {"root": "%s", "check-hours": 0}}\n' "$TMP" "$TMP" "$1" "$ROOT" >"$TMP/hostd.json"
 }
 conf false
 start_hostd host "/var/run/netns/$HOST" --config "$TMP/hostd.json" --socket "$TMP/h.sock"
@@ -86,6 +101,17 @@ ok "8080 is no longer reported reachable"
 expect_contains "$ev" "tcp/443 reachable on eth0 (public, as configured)" "443 still is"
 expect_eq "$(reach 8080)" unreachable "and a connection to 8080 from outside is dropped"
 expect_eq "$(reach 443)" reachable "while 443 gets through"
+# the patches: unknown before a plan, then the pending update with its age
+expect_eq "$(check "$p" patches.security-pending status)" warn "patches.security-pending: no plan yet"
+expect_eq "$(check "$p" patches.reboot status)" fail "patches.reboot fails: /run/reboot-required"
+expect_contains "$(check "$p" patches.reboot evidence)" "for linux-image-t" "naming the package that asks"
+expect_eq "$(check "$p" patches.kernel status)" not-applicable "no kernel in a sandbox root"
+expect_eq "$(check "$p" patches.last-wave status)" warn "no wave has reached the node"
+"$HOSTCTL" --socket "$TMP/h.sock" patch plan --refresh >/dev/null
+p=$(posture || true)
+expect_eq "$(check "$p" patches.security-pending status)" fail "after a plan: a security update is pending"
+expect_contains "$(check "$p" patches.security-pending evidence)" "1 security update(s) pending; the oldest, openssl-t 3.0.11-1 -> 3.0.13-1, offered for 0 minutes" \
+        "with the package and how long it has been offered"
 metrics=$("$HOSTCTL" --socket "$TMP/h.sock" posture --prometheus)
 expect_contains "$metrics" 'hostd_posture_check{id="firewall.exposed",status="pass"} 1' "Prometheus metrics: each check's status"
 expect_contains "$metrics" 'hostd_posture_compliant 0' "and whether the host is compliant"

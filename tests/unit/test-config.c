@@ -237,6 +237,7 @@ static void test_patching_section(void **state _unused_) {
         assert_null(c->patching.allow[0]);
         assert_null(c->patching.hold[0]);
         assert_int_equal(c->patching.minimum_age_hours, 0);
+        assert_int_equal(c->patching.check_hours, 6);
         config_free(c);
         c = parse_ok("{\"patching\": {\"root\": \"/srv/root\", \"security-only\": false, \"allow\": [\"openssl*\"],"
                      " \"deny\": [\"linux-image-*\", \"libc6\"], \"hold\": [\"postgresql-15\"], \"minimum-age-hours\": 72}}");
@@ -254,6 +255,7 @@ static void test_patching_section(void **state _unused_) {
         parse_bad("{\"patching\": {\"minimum-age-hours\": 9000}}", 1, 36, "patching.minimum-age-hours", "");
         parse_bad("{\"patching\": {\"root\": \"root\"}}", 1, 23, "patching.root", "not an absolute path");
         parse_bad("{\"patching\": {\"window\": 1}}", 1, 15, "patching.window", "unknown key");
+        parse_bad("{\"patching\": {\"check-hours\": 200}}", 1, 30, "patching.check-hours", "out of range 0..168");
 }
 
 static void test_wave_section(void **state _unused_) {

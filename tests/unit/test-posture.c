@@ -112,10 +112,37 @@ static void test_seccomp_and_docker(void **state _unused_) {
         assert_string_equal(check_status_to_string(CHECK_NOT_APPLICABLE), "not-applicable");
 }
 
+static void test_patches(void **state _unused_) {
+        const uint64_t day = 86400ULL * 1000000ULL, now = 100 * day;
+        json_t *plan = json_pack("{s:[{s:s, s:s, s:s, s:b, s:b, s:I}, {s:s, s:s, s:s, s:b, s:b, s:I}]}", "packages",
+                                 "name", "openssl", "from", "3.0.11", "to", "3.0.13", "security", 1, "included", 1,
+                                 "first_seen", (json_int_t) (now - 5 * day), "name", "tzdata", "from", "a", "to", "b",
+                                 "security", 0, "included", 1, "first_seen", (json_int_t) (now - 9 * day));
+        Posture p = {};
+
+        posture_check_patches(&p, &(PatchFacts){ .plan = plan, .plan_usec = now - 3600ULL * 1000000ULL * 3,
+                                                 .now_usec = now, .running_kernel = "6.1.0-9-amd64",
+                                                 .newest_kernel = "6.1.0-13-amd64", .last_wave = "w-1",
+                                                 .last_wave_ok = false, .last_wave_healthy = true,
+                                                 .last_wave_message = "postinst failed; rolled back",
+                                                 .last_wave_usec = now - day * 2 });
+        assert_int_equal(get(&p, "patches.security-pending")->status, CHECK_FAIL);
+        assert_string_equal(get(&p, "patches.security-pending")->evidence,
+                            "1 security update(s) pending; the oldest, openssl 3.0.11 -> 3.0.13, offered for 5 days "
+                            "(planned 3 hours ago)");
+        assert_int_equal(get(&p, "patches.reboot")->status, CHECK_PASS);
+        /* 13 is newer than 9: versions, not strings */
+        assert_int_equal(get(&p, "patches.kernel")->status, CHECK_FAIL);
+        assert_int_equal(get(&p, "patches.last-wave")->status, CHECK_FAIL);
+        assert_non_null(strstr(get(&p, "patches.last-wave")->evidence, "wave w-1, 2 days ago: failed, healthy; postinst"));
+        json_decref(plan);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_firewall_judged_by_the_table),
                 cmocka_unit_test(test_seccomp_and_docker),
+                cmocka_unit_test(test_patches),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
