@@ -48,6 +48,8 @@ struct Coordinator {
         char blocked[WAVE_MESSAGE_MAX], last_error[WAVE_MESSAGE_MAX];
         uint64_t cycles, writes, conflicts;
         bool wrote; /* this cycle stored the wave: watchers see it now */
+        char stored_id[WAVE_ID_MAX];          /* the wave as read this cycle */
+        NodeStep stored_steps[WAVE_MAX_NODES];
         bool leadership_moved; /* watchers see it now (nodes ask the leader) */
         char leader_address[64]; /* the Raft leader's, from /nodes */
 };
@@ -292,6 +294,11 @@ static void on_written(const DockerReply *reply, void *userdata) {
         }
         c->writes++;
         c->wrote = true;
+        /* each node's move, stored, in the journal of the hostd that made it */
+        for (size_t i = 0; STREQ(c->stored_id, c->wave->id) && i < c->wave->n_nodes; i++)
+                if (c->wave->nodes[i].step != c->stored_steps[i])
+                        log_info("Wave %s: node %s %s -> %s", c->wave->id, c->wave->nodes[i].hostname,
+                                 node_step_to_string(c->stored_steps[i]), node_step_to_string(c->wave->nodes[i].step));
         for (Request *r = c->inflight; r; r = r->next)
                 if (r->req.kind == WAVE_REQUEST_START && !r->error)
                         log_struct(LOG_NOTICE, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_STARTED), "Wave %s started over %zu node(s)",
@@ -425,6 +432,12 @@ static void serve(Coordinator *c) {
                 snprintf(why, sizeof(why), "the stored wave is damaged: %.200s", where);
                 cycle_end(c, -EBADMSG, why);
                 return;
+        }
+        c->stored_id[0] = '\0';
+        if (c->wave) {
+                snprintf(c->stored_id, sizeof(c->stored_id), "%s", c->wave->id);
+                for (size_t i = 0; i < c->wave->n_nodes; i++)
+                        c->stored_steps[i] = c->wave->nodes[i].step;
         }
         for (Request *q = c->inflight; q; q = q->next)
                 changed = apply_request(c, q, now) || changed;

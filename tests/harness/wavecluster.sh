@@ -72,11 +72,18 @@ EOF
 done
 for i in $(seq $N); do wait_until 20 "hostd $i up" test -S "$TMP/n$i/h.sock"; done
 hctl() { local i=$1; shift; "$HOSTCTL" --socket "$TMP/n$i/h.sock" "$@"; }
-# the manager whose hostd leads (0: none says so)
-leader_index() {
+any_docker() {
         local i
+        for i in 1 2 3; do docker_on "$i" "$@" 2>/dev/null && return; done
+        return 1
+}
+# the Raft leader by Docker's own view (a hostd's may lag by its refresh),
+# 0 when none answers
+leader_index() {
+        local i name
+        name=$(any_docker node ls --format '{{.Hostname}} {{.ManagerStatus}}' | awk '$2 == "Leader" { print $1 }')
         for i in 1 2 3; do
-                [ "$(hctl "$i" --json status 2>/dev/null | jq -r .swarm.leader)" = true ] && { echo "$i"; return; }
+                [ -n "$name" ] && [ "$(var "$i" NAME)" = "$name" ] && { echo "$i"; return; }
         done
         echo 0
 }
@@ -86,9 +93,4 @@ wave_json() {
         local i
         for i in 1 2 3; do hctl "$i" --json wave status 2>/dev/null && return; done
         echo '{}'
-}
-any_docker() {
-        local i
-        for i in 1 2 3; do docker_on "$i" "$@" 2>/dev/null && return; done
-        return 1
 }
