@@ -52,7 +52,7 @@ for i in $(seq 1 "$HOSTD_SWARM_NODES"); do
 done
 
 section "The firewall on ${NODE1_NAME}: hostctl firewall show"
-"$BUILD/hostctl" --socket "$RUN/hostd1.sock" firewall show | head -12
+"$BUILD/hostctl" --socket "$RUN/hostd1.sock" firewall show | sed -n 1,12p
 echo "..."
 
 section "Probing ${NODE1_NAME} from an outside host (${OUTSIDE_ADDR})"
