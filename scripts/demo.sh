@@ -74,6 +74,9 @@ probe 8080 "HTTP, published by Docker"
 probe 22 "SSH"
 probe 2377 "Swarm management (peers only)"
 probe 7946 "Swarm gossip (peers only)"
+
+section "The posture of ${NODE1_NAME}: hostctl posture (exit 1 while a check fails)"
+"$BUILD/hostctl" --socket "$RUN/hostd1.sock" posture || true
 "$SWARM" docker 1 rm -f demo-443 demo-8080 >/dev/null
 
 section "The Swarm as dockerd sees it"
