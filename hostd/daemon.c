@@ -562,6 +562,8 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
         if (d->patch_check_timer)
                 sd_event_source_set_enabled(d->patch_check_timer,
                                             d->config->patching.check_hours ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        if (d->textfile_timer)
+                sd_event_source_set_enabled(d->textfile_timer, d->config->posture_textfile ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
         log_struct(LOG_INFO,
                    LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_RELOADED, "HOSTD_CHANGE=config-reload"),
                    "Configuration reloaded from %s", d->config_path);
@@ -607,6 +609,16 @@ static int on_patch_check(sd_event_source *s, uint64_t usec, void *userdata) {
         sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         if (r < 0 && r != -EBUSY)
                 log_warning_errno(r, "Cannot start the periodic patch plan: %m");
+        return 0;
+}
+
+/* node_exporter reads the textfile when scraped; keep it current */
+static int on_textfile_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+
+        daemon_metrics_textfile(d);
+        sd_event_source_set_time(s, usec + (uint64_t) d->config->posture_textfile_sec * 1000000ULL);
+        sd_event_source_set_enabled(s, d->config->posture_textfile ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
         return 0;
 }
 
@@ -693,6 +705,13 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         r = node_agent_new(d, &d->agent);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the wave agent");
+        /* the first textfile once Docker had a moment to answer */
+        r = sd_event_add_time(d->event, &d->textfile_timer, CLOCK_MONOTONIC, now + 2ULL * 1000000ULL, 1000000ULL,
+                              on_textfile_timer, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the textfile timer");
+        if (!d->config->posture_textfile)
+                sd_event_source_set_enabled(d->textfile_timer, SD_EVENT_OFF);
 
         sd_event_now(d->event, CLOCK_MONOTONIC, &d->started_monotonic_usec);
         sd_event_now(d->event, CLOCK_REALTIME, &d->started_realtime_usec);
@@ -705,6 +724,7 @@ Daemon *daemon_free(Daemon *d) {
                 return NULL;
         d->agent = node_agent_free(d->agent);
         d->patch_check_timer = sd_event_source_disable_unref(d->patch_check_timer);
+        d->textfile_timer = sd_event_source_disable_unref(d->textfile_timer);
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
         d->coordinator = coordinator_free(d->coordinator);
         d->fleetlock = fleetlock_server_free(d->fleetlock);

@@ -50,6 +50,7 @@ typedef struct Daemon {
 
         PatchJobs *patch_jobs;
         sd_event_source *patch_check_timer; /* plans every patching.check-hours */
+        sd_event_source *textfile_timer;    /* posture.textfile-seconds */
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
         struct NodeAgent *agent;  /* this node's part in waves */
@@ -100,6 +101,9 @@ void daemon_posture(Daemon *d, ControlCall *call);
 /* GET /v1/metrics: the same, and the firewall's drops and the wave's
  * progress, in Prometheus' text format. */
 void daemon_metrics(Daemon *d, ControlCall *call);
+/* The same metrics into posture.textfile, for node_exporter's textfile
+ * collector (nothing when it is not set). */
+void daemon_metrics_textfile(Daemon *d);
 
 /* Routes one control API call (see hostd/api.c). */
 void api_dispatch(ControlCall *call, void *userdata);

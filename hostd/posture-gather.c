@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
@@ -22,8 +23,8 @@
  * containers are read in turn, then every check is judged at once. */
 typedef struct Gathering {
         Daemon *d;
-        ControlCall *call;
-        bool prometheus;         /* GET /v1/metrics */
+        ControlCall *call;       /* NULL: for the textfile */
+        bool prometheus;         /* GET /v1/metrics, the textfile */
         json_t *info, *bridge, *containers;
 } Gathering;
 
@@ -134,6 +135,20 @@ static void patch_facts(Daemon *d, Posture *p) {
                                  });
 }
 
+static void fail(Gathering *g, const char *format, ...) _printf_(2, 3);
+static void fail(Gathering *g, const char *format, ...) {
+        char message[512];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        if (g->call)
+                control_call_reply_error(g->call, 500, "%s", message);
+        else
+                log_warning("Cannot write the metrics textfile: %s", message);
+}
+
 static void judge(Gathering *g) {
         Daemon *d = g->d;
         _cleanup_free_ Listener *listeners = NULL;
@@ -150,7 +165,7 @@ static void judge(Gathering *g) {
         int n, bridge_icc = -1;
 
         if (!p || !ports || !containers) {
-                control_call_reply_error(g->call, 500, "out of memory");
+                fail(g, "out of memory");
                 goto out;
         }
         for (struct if_nameindex *it = ifs; it && it->if_name && n_ifs + 1 < ELEMENTSOF(public_ifs); it++)
@@ -159,7 +174,7 @@ static void judge(Gathering *g) {
 
         n = exposure_listeners(&listeners, why, sizeof(why));
         if (n < 0) {
-                control_call_reply_error(g->call, 500, "cannot list the listening sockets: %s", why);
+                fail(g, "cannot list the listening sockets: %s", why);
                 goto out;
         }
         for (int k = 0; k < n && n_ports < MAX_PORTS; k++) {
@@ -246,9 +261,17 @@ static void judge(Gathering *g) {
                                });
 
         if (g->prometheus) {
-                control_call_reply_text(g->call, 200, "text/plain; version=0.0.4",
-                                        posture_to_prometheus(p, fw, d->firewall ? firewall_manager_applied(d->firewall) : NULL,
-                                                              d->agent ? node_agent_wave(d->agent) : NULL));
+                char *text = posture_to_prometheus(p, fw, d->firewall ? firewall_manager_applied(d->firewall) : NULL,
+                                                   d->agent ? node_agent_wave(d->agent) : NULL);
+                if (g->call)
+                        control_call_reply_text(g->call, 200, "text/plain; version=0.0.4", text);
+                else {
+                        /* node_exporter reads whole files: renamed into place */
+                        int r = text ? write_file_atomic(d->config->posture_textfile, text, strlen(text), 0644) : -ENOMEM;
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot write %s: %m", d->config->posture_textfile);
+                        free(text);
+                }
                 goto out;
         }
         json_t *doc = posture_to_json(p);
@@ -294,7 +317,8 @@ static void gather(Daemon *d, ControlCall *call, bool prometheus) {
         Gathering *g = calloc(1, sizeof(Gathering));
 
         if (!g) {
-                control_call_reply_error(call, 500, "out of memory");
+                if (call)
+                        control_call_reply_error(call, 500, "out of memory");
                 return;
         }
         *g = (Gathering){ .d = d, .call = call, .prometheus = prometheus };
@@ -308,4 +332,9 @@ void daemon_posture(Daemon *d, ControlCall *call) {
 
 void daemon_metrics(Daemon *d, ControlCall *call) {
         gather(d, call, true);
+}
+
+void daemon_metrics_textfile(Daemon *d) {
+        if (d->config->posture_textfile)
+                gather(d, NULL, true);
 }

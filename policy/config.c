@@ -475,6 +475,23 @@ static int parse_wave(const JsonValue *o, WaveAgentConfig *w, ConfigError *error
         return 0;
 }
 
+static int parse_posture(const JsonValue *o, HostdConfig *c, ConfigError *error) {
+        static const char *const keys[] = { "textfile", "textfile-seconds", NULL };
+        const JsonValue *v;
+        int r;
+
+        r = check_keys(o, "posture", keys, error);
+        if (r < 0)
+                return r;
+        if ((v = jv_object_get(o, "textfile")) && v->type != JV_NULL &&
+            (r = get_absolute_path(v, "posture.textfile", &c->posture_textfile, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "textfile-seconds")) &&
+            (r = get_uint(v, "posture.textfile-seconds", 10, 3600, &c->posture_textfile_sec, error)) < 0)
+                return r;
+        return 0;
+}
+
 static void firewall_defaults(FirewallPolicy *f) {
         static const char *const trusted[] = { "lo", "docker0", "docker_gwbridge", "br-*", "veth*" };
 
@@ -592,6 +609,7 @@ static HostdConfig *config_new_default(void) {
         c->wave.boot_id_file = strdup("/proc/sys/kernel/random/boot_id");
         c->wave.health_commands = calloc(1, sizeof(char **));
         c->wave.health_timeout_sec = 300;
+        c->posture_textfile_sec = 60;
         if (!c->wave.group || !c->wave.reboot_command || !c->wave.boot_id_file || !c->wave.health_commands)
                 return config_free(c);
         return c;
@@ -599,7 +617,7 @@ static HostdConfig *config_new_default(void) {
 
 int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
         static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory",
-                                            "firewall", "seccomp", "patching", "wave", NULL };
+                                            "firewall", "seccomp", "patching", "wave", "posture", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
@@ -634,6 +652,8 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         if ((v = jv_object_get(root, "patching")) && (r = parse_patching(v, &c->patching, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "wave")) && (r = parse_wave(v, &c->wave, error)) < 0)
+                return r;
+        if ((v = jv_object_get(root, "posture")) && (r = parse_posture(v, c, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "state-directory")) &&
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
@@ -699,6 +719,7 @@ HostdConfig *config_free(HostdConfig *c) {
         strv_free(c->wave.reboot_command);
         free(c->wave.boot_id_file);
         argv_list_free(c->wave.health_commands);
+        free(c->posture_textfile);
         free(c);
         return NULL;
 }

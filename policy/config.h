@@ -67,6 +67,12 @@
  *                                        the package lists as they are (0:
  *                                        only when asked)
  *   },
+ *   "posture": {
+ *     "textfile": null,                  absolute path: the metrics written
+ *                                        there for node_exporter's textfile
+ *                                        collector (*.prom)
+ *     "textfile-seconds": 60             10..3600: how often
+ *   },
  *   "wave": {                            this node's part in patch waves
  *     "agent": true,                     stage, patch, reboot and report
  *                                        when a wave names this node
@@ -164,6 +170,8 @@ typedef struct HostdConfig {
         char *seccomp_daemon_json;
         PatchingConfig patching;
         WaveAgentConfig wave;
+        char *posture_textfile;       /* NULL: none */
+        unsigned posture_textfile_sec;
 } HostdConfig;
 
 #define SECCOMP_INSTALLED_PROFILE_DEFAULT "/etc/docker/seccomp/hostd-hardened.json"

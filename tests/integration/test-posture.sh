@@ -49,7 +49,8 @@ on_exit "kill $! 2>/dev/null"
 
 conf() {
         printf '{"state-directory": "%s/state", "docker": {"socket": "%s/no-docker.sock"}, "firewall": {"enabled": %s},
-                 "patching": {"root": "%s", "check-hours": 0}}\n' "$TMP" "$TMP" "$1" "$ROOT" >"$TMP/hostd.json"
+                 "patching": {"root": "%s", "check-hours": 0}, "posture": {"textfile": "%s/hostd.prom"}}\n' \
+                "$TMP" "$TMP" "$1" "$ROOT" "$TMP" >"$TMP/hostd.json"
 }
 conf false
 start_hostd host "/var/run/netns/$HOST" --config "$TMP/hostd.json" --socket "$TMP/h.sock"
@@ -118,6 +119,8 @@ expect_contains "$metrics" 'hostd_posture_compliant 0' "and whether the host is 
 dropped=$(sed -n 's/^hostd_firewall_dropped_packets_total{rule="drop"} //p' <<<"$metrics")
 [ "${dropped:-0}" -gt 0 ] || fail "no drops counted after the refused connection: $metrics"
 ok "the refused connection to 8080 is counted: hostd_firewall_dropped_packets_total{rule=\"drop\"} $dropped"
+wait_until 10 "the textfile for node_exporter" grep -q '^hostd_posture_check{id="firewall.table"' "$TMP/hostd.prom"
+ok "the metrics are written to posture.textfile for node_exporter's textfile collector"
 type=$(curl -s -o /dev/null -w '%{content_type}' --unix-socket "$TMP/h.sock" http://hostd/v1/metrics)
 expect_eq "$type" "text/plain; version=0.0.4" "GET /v1/metrics is Prometheus' text format"
 expect_eq "$(check "$p" hostd.docker status)" fail "hostd.docker fails: no Docker here"

@@ -291,6 +291,20 @@ static void test_wave_section(void **state _unused_) {
         parse_bad("{\"wave\": {\"canary\": 1}}", 1, 11, "wave.canary", "unknown key");
 }
 
+static void test_posture_section(void **state _unused_) {
+        HostdConfig *c = parse_ok("{}");
+
+        assert_null(c->posture_textfile);
+        assert_int_equal(c->posture_textfile_sec, 60);
+        config_free(c);
+        c = parse_ok("{\"posture\": {\"textfile\": \"/var/lib/prometheus/node-exporter/hostd.prom\", \"textfile-seconds\": 30}}");
+        assert_string_equal(c->posture_textfile, "/var/lib/prometheus/node-exporter/hostd.prom");
+        assert_int_equal(c->posture_textfile_sec, 30);
+        config_free(c);
+        parse_bad("{\"posture\": {\"textfile\": \"hostd.prom\"}}", 1, 26, "posture.textfile", "not an absolute path");
+        parse_bad("{\"posture\": {\"textfile-seconds\": 1}}", 1, 34, "posture.textfile-seconds", "out of range 10..3600");
+}
+
 static void test_free_null(void **state _unused_) {
         assert_null(config_free(NULL));
 }
@@ -312,6 +326,7 @@ int main(void) {
                 cmocka_unit_test(test_seccomp_section),
                 cmocka_unit_test(test_patching_section),
                 cmocka_unit_test(test_wave_section),
+                cmocka_unit_test(test_posture_section),
                 cmocka_unit_test(test_free_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
