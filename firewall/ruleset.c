@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 
+#include "common/text.h"
 #include "firewall/ruleset.h"
 
 static size_t key_length(SetKey key) {
@@ -293,44 +293,6 @@ int ruleset_seal(Ruleset *r) {
 
 /* --- nft text --- */
 
-typedef struct Text {
-        char *data;
-        size_t size, capacity;
-        bool failed;
-} Text;
-
-static void text_printf(Text *t, const char *format, ...) _printf_(2, 3);
-
-static void text_printf(Text *t, const char *format, ...) {
-        va_list ap;
-        int n;
-
-        if (t->failed)
-                return;
-        for (;;) {
-                va_start(ap, format);
-                n = vsnprintf(t->data ? t->data + t->size : NULL,
-                              t->data ? t->capacity - t->size : 0, format, ap);
-                va_end(ap);
-                if (n < 0) {
-                        t->failed = true;
-                        return;
-                }
-                if (t->data && t->size + (size_t) n < t->capacity) {
-                        t->size += (size_t) n;
-                        return;
-                }
-                size_t c = MAX(t->capacity * 2, t->size + (size_t) n + 256);
-                char *grown = realloc(t->data, c);
-                if (!grown) {
-                        t->failed = true;
-                        return;
-                }
-                t->data = grown;
-                t->capacity = c;
-        }
-}
-
 static const char *set_type_name(SetKey key) {
         switch (key) {
         case SET_KEY_IPV4: return "ipv4_addr";
@@ -497,11 +459,7 @@ char *ruleset_to_nft(const Ruleset *r) {
         for (size_t i = 0; i < r->n_rules; i++)
                 render_rule(&t, r, &r->rules[i]);
         text_printf(&t, "\t}\n}\n");
-        if (t.failed) {
-                free(t.data);
-                return NULL;
-        }
-        return t.data;
+        return text_take(&t);
 }
 
 /* FNV-1a, 64 bit: stable across runs and builds. */

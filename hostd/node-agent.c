@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/fileio.h"
+#include "common/text.h"
 #include "hostd/daemon.h"
 #include "hostd/fleetlock.h"
 #include "hostd/log.h"
@@ -87,17 +88,6 @@ struct NodeAgent {
         uint64_t granted_usec;     /* pre-reboot answered yes (CLOCK_REALTIME) */
         char message[WAVE_MESSAGE_MAX];
 };
-
-/* Appends to the record's message (truncated, never overflowing). */
-static void message_append(NodeAgent *a, const char *format, ...) _printf_(2, 3);
-static void message_append(NodeAgent *a, const char *format, ...) {
-        size_t n = strlen(a->rec.message);
-        va_list ap;
-
-        va_start(ap, format);
-        vsnprintf(a->rec.message + n, sizeof(a->rec.message) - n, format, ap);
-        va_end(ap);
-}
 
 static void schedule(NodeAgent *a) {
         sd_event_source_set_enabled(a->defer, SD_EVENT_ONESHOT);
@@ -495,9 +485,10 @@ static void on_rolled_back(const json_t *result, const char *error, void *userda
         a->busy = BUSY_NONE;
         a->rec.ok = false;
         if (error)
-                message_append(a, "; the rollback failed: %s", error);
+                text_append(a->rec.message, sizeof(a->rec.message), "; ", "the rollback failed: %s", error);
         else
-                message_append(a, "; rolled back (%s)", json_string_value(json_object_get(entry, "state")) ?: "?");
+                text_append(a->rec.message, sizeof(a->rec.message), "; ", "rolled back (%s)",
+                            json_string_value(json_object_get(entry, "state")) ?: "?");
         a->rolled_back_for_health = true;
         a->verify_deadline_usec = 0;
         record_step(a, AGENT_VERIFYING);
@@ -519,7 +510,7 @@ static void verify_done(NodeAgent *a, bool healthy, const char *why) {
         }
         a->rec.healthy = healthy;
         if (!healthy)
-                message_append(a, "%snot healthy: %s", a->rec.message[0] ? "; " : "", why);
+                text_append(a->rec.message, sizeof(a->rec.message), "; ", "not healthy: %s", why);
         record_step(a, AGENT_REPORTING);
         schedule(a);
 }

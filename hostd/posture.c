@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "hostd/posture.h"
 
 static const char *const status_names[] = {
@@ -86,20 +87,8 @@ static void say(Check *c, CheckStatus status, const char *format, ...) {
         va_end(ap);
 }
 
-/* Appends to the evidence, "; "-separated, truncated. */
-static void also(Check *c, const char *format, ...) _printf_(2, 3);
-static void also(Check *c, const char *format, ...) {
-        size_t n = strlen(c->evidence);
-        va_list ap;
-
-        if (n > 0 && n + 2 < sizeof(c->evidence)) {
-                memcpy(c->evidence + n, "; ", 3);
-                n += 2;
-        }
-        va_start(ap, format);
-        vsnprintf(c->evidence + n, sizeof(c->evidence) - n, format, ap);
-        va_end(ap);
-}
+/* Appends to a check's evidence, "; "-separated. */
+#define also(check, ...) text_append((check)->evidence, sizeof((check)->evidence), "; ", __VA_ARGS__)
 
 static const char *proto_name(uint8_t p) {
         return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "?";
@@ -407,69 +396,33 @@ int posture_exit_code(const Posture *p) {
         return 0;
 }
 
-typedef struct Text {
-        char *buf;
-        size_t len, cap;
-        bool failed;
-} Text;
-
-static void put(Text *t, const char *format, ...) _printf_(2, 3);
-static void put(Text *t, const char *format, ...) {
-        va_list ap;
-        int n;
-
-        if (t->failed)
-                return;
-        for (;;) {
-                va_start(ap, format);
-                n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, format, ap);
-                va_end(ap);
-                if (n < 0) {
-                        t->failed = true;
-                        return;
-                }
-                if (t->buf && t->len + (size_t) n < t->cap) {
-                        t->len += (size_t) n;
-                        return;
-                }
-                size_t cap = MAX(t->cap * 2, t->len + (size_t) n + 4096);
-                char *grown = realloc(t->buf, cap);
-                if (!grown) {
-                        t->failed = true;
-                        return;
-                }
-                t->buf = grown;
-                t->cap = cap;
-        }
-}
-
 char *posture_to_prometheus(const Posture *p, const json_t *firewall_status, const Ruleset *table, const json_t *wave) {
         Text t = {};
         const json_t *r, *n;
         size_t i, steps[8] = {};
         static const char *const step_names[] = { "pending", "draining", "patching", "activating", "done", "failed" };
 
-        put(&t, "# HELP hostd_posture_check A posture check's status: 1 for the status it has.\n"
+        text_printf(&t, "# HELP hostd_posture_check A posture check's status: 1 for the status it has.\n"
                 "# TYPE hostd_posture_check gauge\n");
         for (i = 0; i < p->n; i++)
                 for (size_t s = 0; s < _CHECK_STATUS_MAX; s++)
-                        put(&t, "hostd_posture_check{id=\"%s\",status=\"%s\"} %d\n", p->checks[i].id, status_names[s],
+                        text_printf(&t, "hostd_posture_check{id=\"%s\",status=\"%s\"} %d\n", p->checks[i].id, status_names[s],
                             p->checks[i].status == (CheckStatus) s);
-        put(&t, "# HELP hostd_posture_compliant 1 when no posture check fails.\n"
+        text_printf(&t, "# HELP hostd_posture_compliant 1 when no posture check fails.\n"
                 "# TYPE hostd_posture_compliant gauge\nhostd_posture_compliant %d\n",
             posture_exit_code(p) == 0);
 
-        put(&t, "# HELP hostd_firewall_dropped_packets_total Packets dropped by hostd's table, by rule.\n"
+        text_printf(&t, "# HELP hostd_firewall_dropped_packets_total Packets dropped by hostd's table, by rule.\n"
                 "# TYPE hostd_firewall_dropped_packets_total counter\n");
         json_array_foreach(json_object_get(json_object_get(firewall_status, "live"), "rules"), i, r) {
                 const char *id = json_string_value(json_object_get(r, "id"));
                 const Rule *rule = id && table ? ruleset_find_rule(table, id) : NULL;
                 if (rule && rule->verdict == VERDICT_DROP)
-                        put(&t, "hostd_firewall_dropped_packets_total{rule=\"%s\"} %lld\n", id,
+                        text_printf(&t, "hostd_firewall_dropped_packets_total{rule=\"%s\"} %lld\n", id,
                             (long long) json_integer_value(json_object_get(r, "packets")));
         }
 
-        put(&t, "# HELP hostd_wave_nodes Nodes of the patch wave last seen, by step.\n"
+        text_printf(&t, "# HELP hostd_wave_nodes Nodes of the patch wave last seen, by step.\n"
                 "# TYPE hostd_wave_nodes gauge\n");
         json_array_foreach(json_object_get(wave, "nodes"), i, n) {
                 const char *step = json_string_value(json_object_get(n, "step"));
@@ -479,10 +432,6 @@ char *posture_to_prometheus(const Posture *p, const json_t *firewall_status, con
         }
         const char *wave_id = json_string_value(json_object_get(wave, "id"));
         for (size_t s = 0; wave_id && s < ELEMENTSOF(step_names); s++)
-                put(&t, "hostd_wave_nodes{wave=\"%s\",step=\"%s\"} %zu\n", wave_id, step_names[s], steps[s]);
-        if (t.failed) {
-                free(t.buf);
-                return NULL;
-        }
-        return t.buf;
+                text_printf(&t, "hostd_wave_nodes{wave=\"%s\",step=\"%s\"} %zu\n", wave_id, step_names[s], steps[s]);
+        return text_take(&t);
 }

@@ -22,6 +22,7 @@
 
 #include "common/fileio.h"
 #include "common/hex.h"
+#include "common/text.h"
 #include "patching/rpm.h"
 
 typedef struct RpmRepo {
@@ -829,19 +830,6 @@ typedef struct Transaction {
         int log_fd;
 } Transaction;
 
-static void add_error(Transaction *t, const char *format, ...) _printf_(2, 3);
-static void add_error(Transaction *t, const char *format, ...) {
-        size_t used = strlen(t->errors);
-        va_list ap;
-
-        if (used + 3 >= sizeof(t->errors))
-                return;
-        if (used)
-                used += snprintf(t->errors + used, sizeof(t->errors) - used, "; ");
-        va_start(ap, format);
-        vsnprintf(t->errors + used, sizeof(t->errors) - used, format, ap);
-        va_end(ap);
-}
 
 /* rpm's messages: to the transaction log, and its errors kept */
 static int on_rpmlog(rpmlogRec rec, rpmlogCallbackData data) {
@@ -853,7 +841,7 @@ static int on_rpmlog(rpmlogRec rec, rpmlogCallbackData data) {
         if (rpmlogRecPriority(rec) <= RPMLOG_ERR || strstr(msg, "scriptlet failed")) {
                 char copy[512];
                 snprintf(copy, sizeof(copy), "%s", msg);
-                add_error(t, "%s", trim(copy));
+                text_append(t->errors, sizeof(t->errors), "; ", "%s", trim(copy));
         }
         return 0;
 }
@@ -887,7 +875,8 @@ static void *on_notify(const void *arg, const rpmCallbackType what, const rpm_lo
                  * has the exit status. */
                 t->script_failed = true;
                 if (!strstr(t->errors, "scriptlet failed"))
-                        add_error(t, "%s: %s scriptlet failed", name ? name : "?", rpmTagGetName((rpmTagVal) amount));
+                        text_append(t->errors, sizeof(t->errors), "; ", "%s: %s scriptlet failed", name ? name : "?",
+                                    rpmTagGetName((rpmTagVal) amount));
                 break;
         default:
                 break;
@@ -909,7 +898,7 @@ static int run_transaction(rpmts ts, rpmprobFilterFlags filter, int log_fd, Back
                 rpmpsi psi = rpmpsInitIterator(problems);
                 while (rpmpsNextIterator(psi) >= 0) {
                         char *msg = rpmProblemString(rpmpsGetProblem(psi));
-                        add_error(&t, "%s", msg);
+                        text_append(t.errors, sizeof(t.errors), "; ", "%s", msg);
                         free(msg);
                 }
                 rpmpsFreeIterator(psi);
@@ -934,7 +923,7 @@ static int run_transaction(rpmts ts, rpmprobFilterFlags filter, int log_fd, Back
                         rpmpsi psi = rpmpsInitIterator(ps);
                         while (rpmpsNextIterator(psi) >= 0) {
                                 char *msg = rpmProblemString(rpmpsGetProblem(psi));
-                                add_error(&t, "%s", msg);
+                                text_append(t.errors, sizeof(t.errors), "; ", "%s", msg);
                                 free(msg);
                         }
                         rpmpsFreeIterator(psi);
