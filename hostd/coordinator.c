@@ -506,18 +506,9 @@ static void note_leader(Coordinator *c) {
 
         json_array_foreach(c->nodes, i, n) {
                 const json_t *ms = json_object_get(n, "ManagerStatus");
-                const char *addr = json_string_value(json_object_get(ms, "Addr"));
-                const char *colon;
-                if (!json_is_true(json_object_get(ms, "Leader")) || !addr)
-                        continue;
-                /* "10.0.0.1:2377", "[fd00::1]:2377": the host part */
-                if (addr[0] == '[') {
-                        addr++;
-                        colon = strchr(addr, ']');
-                } else
-                        colon = strrchr(addr, ':');
-                if (colon && (size_t) (colon - addr) < sizeof(address))
-                        snprintf(address, sizeof(address), "%.*s", (int) (colon - addr), addr);
+                if (json_is_true(json_object_get(ms, "Leader")) &&
+                    docker_address_host(json_string_value(json_object_get(ms, "Addr")), address, sizeof(address)) < 0)
+                        address[0] = '\0';
         }
         if (!STREQ(address, c->leader_address)) {
                 snprintf(c->leader_address, sizeof(c->leader_address), "%s", address);

@@ -856,6 +856,15 @@ static int parse_host(const char *s, Cidr *ret) {
         return cidr_parse(host, ret);
 }
 
+int docker_address_host(const char *addr, char *buf, size_t size) {
+        Cidr c;
+
+        if (!addr || parse_host(addr, &c) < 0)
+                return -EINVAL;
+        cidr_format(&c, buf, size);
+        return 0;
+}
+
 static bool cidr_unset(const Cidr *c) {
         static const uint8_t zero[16];
         return memcmp(c->address, zero, c->family == AF_INET ? 4 : 16) == 0;

@@ -137,6 +137,11 @@ int docker_object_version(const json_t *object, uint64_t *ret);
 
 const char *swarm_role_to_string(SwarmRole role);
 
+/* The host part of a Swarm address ("10.0.0.1:2377", "[fd00::1]:2377",
+ * a bare address) as text ("10.0.0.1", "fd00::1"); -EINVAL when there is
+ * no address in it. */
+int docker_address_host(const char *addr, char *buf, size_t size);
+
 /* The pid of the process serving the Docker socket (SO_PEERCRED). */
 int docker_daemon_pid(const char *socket_path, pid_t *ret);
 

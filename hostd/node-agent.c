@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -998,35 +997,16 @@ NodeAgent *node_agent_free(NodeAgent *a) {
         return NULL;
 }
 
-/* "10.0.0.2:2377" or "[fd00::2]:2377" -> the address */
-static bool manager_address(const char *addr, char *buf, size_t size) {
-        unsigned char bin[16];
-        const char *end;
-
-        if (!addr)
-                return false;
-        if (addr[0] == '[') {
-                addr++;
-                end = strchr(addr, ']');
-        } else
-                end = strrchr(addr, ':');
-        if (!end || (size_t) (end - addr) >= size || end == addr)
-                return false;
-        memcpy(buf, addr, end - addr);
-        buf[end - addr] = '\0';
-        return inet_pton(AF_INET, buf, bin) == 1 || inet_pton(AF_INET6, buf, bin) == 1;
-}
-
 void node_agent_swarm_changed(NodeAgent *a, const json_t *info) {
-        const json_t *m;
-        size_t i, n = 0;
-        char list[MAX_MANAGERS][64];
+        _cleanup_free_ Cidr *addresses = NULL;
+        char list[MAX_MANAGERS][64] = {};
+        size_t n = 0;
         bool same;
+        int k = docker_info_manager_addresses(info, &addresses);
 
-        json_array_foreach(json_object_get(json_object_get(info, "Swarm"), "RemoteManagers"), i, m)
-                if (n < MAX_MANAGERS &&
-                    manager_address(json_string_value(json_object_get(m, "Addr")), list[n], sizeof(list[n])))
-                        n++;
+        /* bare addresses, as the managers name the leader's */
+        for (int i = 0; i < k && n < MAX_MANAGERS; i++)
+                cidr_format(&addresses[i], list[n++], sizeof(list[0]));
         same = n == a->n_managers && memcmp(list, a->managers, n * sizeof(list[0])) == 0 &&
                STREQ(a->node_id, a->d->swarm.node_id) && STREQ(a->root_dir, a->d->swarm.root_dir);
         if (!same) {

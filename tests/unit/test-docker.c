@@ -196,6 +196,19 @@ static void test_peer_addresses(void **state _unused_) {
         json_decref(no_swarm);
 }
 
+static void test_address_host(void **state _unused_) {
+        char buf[64];
+
+        assert_int_equal(docker_address_host("10.77.0.11:2377", buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "10.77.0.11");
+        assert_int_equal(docker_address_host("[fd00::0b]:2377", buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "fd00::b"); /* canonical, as the agent's manager list */
+        assert_int_equal(docker_address_host("10.77.0.12", buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "10.77.0.12");
+        assert_int_equal(docker_address_host("swarm-manager:2377", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(docker_address_host(NULL, buf, sizeof(buf)), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_info_manager),
@@ -205,6 +218,7 @@ int main(void) {
                 cmocka_unit_test(test_bad_ids_refused),
                 cmocka_unit_test(test_absent_socket_reported),
                 cmocka_unit_test(test_peer_addresses),
+                cmocka_unit_test(test_address_host),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
