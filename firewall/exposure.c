@@ -167,18 +167,16 @@ void listener_address(const Listener *l, char *buf, size_t size) {
         snprintf(buf, size, l->family == AF_INET6 ? "[%s]" : "%s", text);
 }
 
-int exposure_socket_owner(uint64_t inode, int *ret_pid, char *comm, size_t comm_size) {
-        char want[64], path[300], link[64];
+int exposure_socket_owners(const Listener *l, size_t n, int *pids) {
+        char path[300], link[64];
         DIR *proc = opendir("/proc");
         struct dirent *de;
+        size_t found = 0;
 
-        *ret_pid = 0;
-        if (comm_size)
-                comm[0] = '\0';
+        memset(pids, 0, n * sizeof(int));
         if (!proc)
                 return -errno;
-        snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long) inode);
-        while (!*ret_pid && (de = readdir(proc))) {
+        while (found < n && (de = readdir(proc))) {
                 DIR *fds;
                 struct dirent *fe;
                 int pid = atoi(de->d_name);
@@ -190,34 +188,44 @@ int exposure_socket_owner(uint64_t inode, int *ret_pid, char *comm, size_t comm_
                 if (!fds)
                         continue;
                 while ((fe = readdir(fds))) {
-                        ssize_t n;
+                        unsigned long long inode;
+                        ssize_t len;
                         if (fe->d_name[0] == '.')
                                 continue;
                         snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fe->d_name);
-                        n = readlink(path, link, sizeof(link) - 1);
-                        if (n <= 0)
+                        len = readlink(path, link, sizeof(link) - 1);
+                        if (len <= 0)
                                 continue;
-                        link[n] = '\0';
-                        if (strcmp(link, want) == 0) {
-                                *ret_pid = pid;
-                                break;
-                        }
+                        link[len] = '\0';
+                        if (sscanf(link, "socket:[%llu]", &inode) != 1)
+                                continue;
+                        for (size_t i = 0; i < n; i++)
+                                if (!pids[i] && l[i].inode == inode) {
+                                        pids[i] = pid;
+                                        found++;
+                                }
                 }
                 closedir(fds);
         }
         closedir(proc);
-        if (*ret_pid && comm_size) {
-                int fd;
-                snprintf(path, sizeof(path), "/proc/%d/comm", *ret_pid);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd >= 0) {
-                        ssize_t n = read(fd, comm, comm_size - 1);
-                        close(fd);
-                        if (n > 0) {
-                                comm[n] = '\0';
-                                comm[strcspn(comm, "\n")] = '\0';
-                        }
-                }
-        }
         return 0;
+}
+
+void exposure_process_name(int pid, char *buf, size_t size) {
+        char path[64];
+        int fd;
+        ssize_t len = -1;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                len = read(fd, buf, size - 1);
+                close(fd);
+        }
+        if (len <= 0) {
+                snprintf(buf, size, "?");
+                return;
+        }
+        buf[len] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
 }

@@ -33,7 +33,10 @@ bool listener_is_loopback(const Listener *l);
 /* "0.0.0.0", "[::]", "10.0.0.1", "[fd00::1]" */
 void listener_address(const Listener *l, char *buf, size_t size);
 
-/* The process that holds the socket, by its inode (a scan of /proc/PID/fd
- * links): pid and command name, or 0 when none is found (another
- * namespace, a process gone). */
-int exposure_socket_owner(uint64_t inode, int *ret_pid, char *comm, size_t comm_size);
+/* The processes holding the sockets, in one scan of the /proc/PID/fd
+ * links: pids[i] for l[i], 0 when none is found (another namespace, a
+ * process gone). */
+int exposure_socket_owners(const Listener *l, size_t n, int *pids);
+
+/* A process's command name (/proc/PID/comm), "?" when it is gone. */
+void exposure_process_name(int pid, char *buf, size_t size);

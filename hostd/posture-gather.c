@@ -50,7 +50,8 @@ static bool trusted(const HostdConfig *c, const char *ifname) {
 /* dockerd's TCP API listeners when it does not verify clients with TLS:
  * the kernel's listeners it holds, but Swarm's own (2377 is mutual TLS,
  * 7946 the gossip) */
-static void docker_tcp_without_tls(const Daemon *d, const Listener *l, int n, char *buf, size_t size) {
+static void docker_tcp_without_tls(const Daemon *d, const Listener *l, const int *owners, int n, char *buf,
+                                   size_t size) {
         _cleanup_free_ char *cmdline = NULL, *daemon_json = NULL;
         char path[64], addr[64];
         size_t len = 0, json_len = 0;
@@ -72,11 +73,7 @@ static void docker_tcp_without_tls(const Daemon *d, const Listener *l, int n, ch
         if (tls)
                 return;
         for (int i = 0; i < n; i++) {
-                int pid = 0;
-                char comm[32];
-                if (l[i].l4proto != IPPROTO_TCP || l[i].port == 2377 || l[i].port == 7946)
-                        continue;
-                if (exposure_socket_owner(l[i].inode, &pid, comm, sizeof(comm)) < 0 || pid != dockerd)
+                if (l[i].l4proto != IPPROTO_TCP || l[i].port == 2377 || l[i].port == 7946 || owners[i] != dockerd)
                         continue;
                 listener_address(&l[i], addr, sizeof(addr));
                 size_t used = strlen(buf);
@@ -152,6 +149,7 @@ static void fail(Gathering *g, const char *format, ...) {
 static void judge(Gathering *g) {
         Daemon *d = g->d;
         _cleanup_free_ Listener *listeners = NULL;
+        _cleanup_free_ int *owners = NULL;
         _cleanup_free_ ExposedPort *ports = calloc(MAX_PORTS, sizeof(ExposedPort));
         _cleanup_free_ ContainerFacts *containers = calloc(d->n_containers + 1, sizeof(ContainerFacts));
         _cleanup_(config_freep) HostdConfig *on_disk = NULL;
@@ -177,6 +175,13 @@ static void judge(Gathering *g) {
                 fail(g, "cannot list the listening sockets: %s", why);
                 goto out;
         }
+        /* who holds each, in one scan of /proc */
+        owners = calloc(MAX(n, 1), sizeof(int));
+        if (!owners) {
+                fail(g, "out of memory");
+                goto out;
+        }
+        exposure_socket_owners(listeners, (size_t) n, owners);
         for (int k = 0; k < n && n_ports < MAX_PORTS; k++) {
                 ExposedPort *e = &ports[n_ports++];
                 char addr[64], comm[32] = "?";
@@ -186,8 +191,8 @@ static void judge(Gathering *g) {
                 e->port = listeners[k].port;
                 e->family = listeners[k].family == AF_INET6 && !listeners[k].v6only ? AF_UNSPEC : listeners[k].family;
                 e->loopback_only = listener_is_loopback(&listeners[k]);
-                if (!e->loopback_only)
-                        exposure_socket_owner(listeners[k].inode, &pid, comm, sizeof(comm));
+                if (!e->loopback_only && (pid = owners[k]))
+                        exposure_process_name(pid, comm, sizeof(comm));
                 listener_address(&listeners[k], addr, sizeof(addr));
                 snprintf(e->what, sizeof(e->what), "%.64s %.20s (pid %d)", addr, comm, pid);
         }
@@ -244,7 +249,7 @@ static void judge(Gathering *g) {
                         json_object_get(json_object_get(g->bridge, "Options"), "com.docker.network.bridge.enable_icc"));
                 bridge_icc = icc ? STREQ(icc, "true") : 1; /* Docker's default is on */
         }
-        docker_tcp_without_tls(d, listeners, n, tcp_api, sizeof(tcp_api));
+        docker_tcp_without_tls(d, listeners, owners, n, tcp_api, sizeof(tcp_api));
         posture_check_docker(p, g->info, bridge_icc, tcp_api);
 
         patch_facts(d, p);
