@@ -59,7 +59,7 @@ struct NodeAgent {
         /* the wave as last read from the coordinator */
         json_t *wave;
         uint64_t known_version;
-        bool watch_in_flight, watch_wanted;
+        bool watch_in_flight;
         bool watch_wait;           /* the next watch long-polls */
         sd_event_source *watch_retry;
         uint64_t watch_backoff_usec;
@@ -294,7 +294,7 @@ static void watch(NodeAgent *a, bool wait) {
         char path[64];
         int r;
 
-        if (!a->watch_wanted || a->watch_in_flight)
+        if (a->watch_in_flight)
                 return;
         r = peer_open(a, &a->watch_conn);
         if (r < 0) {
@@ -963,7 +963,6 @@ int node_agent_new(Daemon *d, NodeAgent **ret) {
                 a->record_damaged = true;
         } else if (a->rec.step != AGENT_IDLE)
                 log_notice("Wave %s: resuming this node at step %s", a->rec.wave, node_agent_step_to_string(a->rec.step));
-        a->watch_wanted = true;
         if ((r = sd_event_add_defer(d->event, &a->defer, on_defer, a)) < 0 ||
             (r = sd_event_add_time(d->event, &a->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_retry, a)) < 0 ||
             (r = sd_event_add_time(d->event, &a->watch_retry, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_watch_retry, a)) <
