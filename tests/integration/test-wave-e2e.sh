@@ -11,10 +11,12 @@
 #     and so are web's running replicas;
 #   - hostd on the coordinator (the Raft leader) is killed with SIGKILL
 #     mid-wave, and restarted as systemd would;
-#   - the leader's dockerd is stopped mid-wave: another manager leads.
-# Wave B: a package whose postinst fails, on the worker only: that node
-# rolls back, is made active again (healthy on its old state), and the
-# wave halts with the reason. Clients without a Swarm-CA certificate, or
+#   - a node's hostd is killed with SIGKILL during its transaction.
+# Wave B: a package whose postinst fails, on the worker only, its canary;
+# while the worker is under way the leader's dockerd is stopped, and
+# another manager's hostd takes the wave on. The worker rolls back, is
+# made active again (healthy on its old state), and the wave halts with
+# the reason. Clients without a Swarm-CA certificate, or
 # speaking for another node, are refused. Ends with a summary, including
 # "max drained at once: N" and how the wave resumed after each fault.
 . "$(dirname "$0")/lib.sh"
@@ -47,7 +49,7 @@ out=$(hctl 1 wave start --max-unavailable 2 --deadline 5m)
 expect_contains "$out" "wave w-" "wave A starts"
 WAVE_A=$(wave_json | jq -r .wave.id)
 
-# fault 1: SIGKILL of the coordinator's hostd while a node is draining or patching
+# fault: SIGKILL of the coordinator's hostd while a node is draining or patching
 wait_until 60 "a node under way" bash -c "'$HOSTCTL' --socket '$TMP/n1/h.sock' --json wave status | jq -e '[.wave.nodes[] | select(.step == \"draining\" or .step == \"patching\")] | length > 0' >/dev/null"
 L=$(leader_index)
 [ "$L" != 0 ] || fail "no hostd says it leads"
@@ -63,7 +65,7 @@ resumed=$(awk -v a="$t_kill" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a
 ok "the wave went on under the restarted coordinator"
 summary "fault: SIGKILL of hostd on the coordinator (node $L) while $under_way: restarted 1 s later, it read the stored wave and resumed; a node finished ${resumed} s after the restart"
 
-# fault 3: SIGKILL of a node's hostd while its package transaction runs
+# fault: SIGKILL of a node's hostd while its package transaction runs
 applying_node() {
         local i
         for i in $(seq $N); do
@@ -83,44 +85,6 @@ wait_until 180 "node $A finishes" step_done "$A"
 resumed3=$(awk -v a="$t_kill3" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 expect_contains "$(cat "$TMP/hostd$A.log")" "when hostd stopped" "the restarted hostd read how the transaction ended from the patch journal"
 summary "fault: SIGKILL of hostd on node $A while its transaction ran: restarted 1 s later, it read the transaction's end from the patch journal ($(grep -o 'transaction [^ ]* was [a-z-]* when hostd stopped' "$TMP/hostd$A.log" | tail -1)), went on to reboot, verify and report; done ${resumed3} s after the restart"
-
-# fault 2: the leader's dockerd stops while another node is under way
-leader_free_and_wave_busy() {
-        local l w name
-        l=$(leader_index)
-        [ "$l" != 0 ] || return 1
-        name=$(var "$l" NAME)
-        w=$(hctl "$l" --json wave status) || return 1
-        jq -e --arg h "$name" '(.wave.status == "running")
-                and ([.wave.nodes[] | select(.hostname == $h and (.step == "pending" or .step == "done"))] | length == 1)
-                and ([.wave.nodes[] | select(.step == "draining" or .step == "patching")] | length > 0)' <<<"$w" >/dev/null &&
-                echo "$w" >"$TMP/fault2.json" && echo "$l" >"$TMP/fault2.leader"
-}
-# another manager leads, by Docker's view and by its own hostd's
-other_leads() {
-        local i
-        i=$(leader_index)
-        [ "$i" != 0 ] && [ "$i" != "$1" ] && [ "$(hctl "$i" --json status 2>/dev/null | jq -r .swarm.leader)" = true ] &&
-                echo "$i"
-}
-# a node's move stored by the hostd on node $1 after time $2 (its log)
-moved_by() { awk -v t="$2" '$1 > t && / -> (draining|patching|activating|done|failed)$/ { found = 1 } END { exit !found }' "$TMP/hostd$1.log"; }
-wait_until 180 "the leader is not held while another node is under way" leader_free_and_wave_busy
-L=$(cat "$TMP/fault2.leader")
-under_way=$(jq -r '[.wave.nodes[] | select(.step == "draining" or .step == "patching") | "\(.hostname) \(.step)"] | join(", ")' "$TMP/fault2.json")
-t_stop=$(date +%s.%N)
-"$SWARM" dockerd-stop "$L" >/dev/null
-ok "dockerd of the leader (node $L) stopped while $under_way"
-wait_until 60 "another manager's hostd leads" other_leads "$L"
-NL=$(other_leads "$L")
-t_lead=$(date +%s.%N)
-# back, as after a crash and restart: the Raft quorum needs it while a
-# manager under way reboots; the leadership stays where it went
-"$SWARM" dockerd-start "$L" >/dev/null
-wait_until 180 "the new leader moves the wave on" moved_by "$NL" "$t_lead"
-moved=$(awk -v t="$t_lead" -v s="$t_stop" '$1 > t && / -> (draining|patching|activating|done|failed)$/ { printf "%.1f s after the stop: %s", $1 - s, $0; exit }' "$TMP/hostd$NL.log" | sed 's/ hostd\[[0-9]*\]: info: / /; s/[0-9.]* \(Wave\)/\1/')
-ok "node $NL leads now and moved the wave on"
-summary "fault: dockerd of the leader (node $L) stopped while $under_way: node $NL became the Raft leader and its hostd moved the stored wave on ($moved); node $L's dockerd was started again"
 
 wave_over() { local st; st=$(wave_json | jq -r .wave.status); [ "$st" = done ] || [ "$st" = halted ]; }
 wait_until 600 "wave A ends" wave_over
@@ -173,6 +137,46 @@ out=$(hctl 2 wave start --canary "$NODE4_NAME" --deadline 5m)
 expect_contains "$out" "wave w-" "wave B starts with the worker as its canary"
 WAVE_B=$(wave_json | jq -r .wave.id)
 [ "$WAVE_B" != "$WAVE_A" ] || fail "wave B has wave A's ID"
+
+# fault: the leader's dockerd stops while the canary is under way (a
+# worker: it moves on with two managers of three, the quorum)
+leader_free_and_wave_busy() {
+        local l w name
+        l=$(leader_index)
+        [ "$l" != 0 ] || return 1
+        name=$(var "$l" NAME)
+        w=$(hctl "$l" --json wave status) || return 1
+        jq -e --arg h "$name" '(.wave.status == "running")
+                and ([.wave.nodes[] | select(.hostname == $h and (.step == "pending" or .step == "done"))] | length == 1)
+                and ([.wave.nodes[] | select((.manager | not) and (.step == "draining" or .step == "patching"))
+                      or (.manager and .step == "draining")] | length > 0)' <<<"$w" >/dev/null &&
+                echo "$w" >"$TMP/fault2.json" && echo "$l" >"$TMP/fault2.leader"
+}
+# another manager leads, by Docker's view and by its own hostd's
+other_leads() {
+        local i
+        i=$(leader_index)
+        [ "$i" != 0 ] && [ "$i" != "$1" ] && [ "$(hctl "$i" --json status 2>/dev/null | jq -r .swarm.leader)" = true ] &&
+                echo "$i"
+}
+# a node's move stored by the hostd on node $1 after time $2 (its log)
+moved_by() { awk -v t="$2" '$1 > t && / -> (draining|patching|activating|done|failed)$/ { found = 1 } END { exit !found }' "$TMP/hostd$1.log"; }
+wait_until 60 "the leader is not held while the canary is under way" leader_free_and_wave_busy
+L=$(cat "$TMP/fault2.leader")
+under_way=$(jq -r '[.wave.nodes[] | select(.step == "draining" or .step == "patching") | "\(.hostname) \(.step)"] | join(", ")' "$TMP/fault2.json")
+t_stop=$(date +%s.%N)
+"$SWARM" dockerd-stop "$L" >/dev/null
+ok "dockerd of the leader (node $L) stopped while $under_way"
+wait_until 60 "another manager's hostd leads" other_leads "$L"
+NL=$(other_leads "$L")
+t_lead=$(date +%s.%N)
+# while the old leader is down, only the new one can move the wave
+wait_until 180 "the new leader moves the wave on" moved_by "$NL" "$t_lead"
+"$SWARM" dockerd-start "$L" >/dev/null
+moved=$(awk -v t="$t_lead" -v s="$t_stop" '$1 > t && / -> (draining|patching|activating|done|failed)$/ { printf "%.1f s after the stop: %s", $1 - s, $0; exit }' "$TMP/hostd$NL.log" | sed 's/ hostd\[[0-9]*\]: info: / /; s/[0-9.]* \(Wave\)/\1/')
+ok "node $NL leads now and moved the wave on"
+summary "fault: dockerd of the leader (node $L) stopped while $under_way: node $NL became the Raft leader and its hostd moved the stored wave on ($moved); node $L's dockerd was started again"
+
 wave_halted() { [ "$(wave_json | jq -r .wave.status)" = halted ]; }
 wait_until 300 "wave B halts" wave_halted
 b=$(wave_json)
