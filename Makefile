@@ -145,10 +145,10 @@ endif
 
 # libFuzzer harnesses, built with clang. FUZZ_SECONDS bounds each run.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 # the parsers and what they need; not the apt backend (C++, dpkg)
-FUZZ_LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c) patching/journal.c patching/plan.c patching/rpm.c patching/wave.c patching/wave-node.c)
+FUZZ_LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c) hostd/changes.c hostd/log.c hostd/posture-cluster.c patching/journal.c patching/plan.c patching/rpm.c patching/wave.c patching/wave-node.c)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)

@@ -242,6 +242,44 @@ static void get_patch_history(Daemon *d, ControlCall *call) {
         control_call_reply(call, 200, j);
 }
 
+/* ---- change records --------------------------------------------------- */
+
+static bool parse_u64(const char *s, uint64_t *ret) {
+        char *end;
+
+        if (!s || !*s || *s == '-')
+                return false;
+        errno = 0;
+        *ret = strtoull(s, &end, 10);
+        return errno == 0 && *end == 0;
+}
+
+/* GET /v1/changes?since=USEC&limit=N&kind=KIND: the change log, oldest
+ * first; since is realtime microseconds (hostctl parses what people type). */
+static void get_changes(Daemon *d, ControlCall *call) {
+        _cleanup_(json_decrefp) json_t *records = NULL, *damaged = NULL;
+        const char *kind = control_call_query(call, "kind");
+        uint64_t since = 0, limit = 0;
+        int r;
+
+        if ((control_call_query(call, "since") && !parse_u64(control_call_query(call, "since"), &since)) ||
+            (control_call_query(call, "limit") && !parse_u64(control_call_query(call, "limit"), &limit))) {
+                control_call_reply_error(call, 400, "expected ?since=USEC&limit=N (non-negative integers)");
+                return;
+        }
+        if (kind && change_kind_from_string(kind) < 0) {
+                control_call_reply_error(call, 400, "kind: \"%s\" is not a kind of change", kind);
+                return;
+        }
+        r = change_log_read(d->config->state_directory, since, kind, (size_t) limit, &records, &damaged);
+        if (r < 0) {
+                control_call_reply_error(call, 500, "cannot read the change log under %s: %s",
+                                         d->config->state_directory, strerror(-r));
+                return;
+        }
+        control_call_reply(call, 200, json_pack("{sOsO}", "changes", records, "damaged", damaged));
+}
+
 /* ---- waves ------------------------------------------------------------ */
 
 static void on_wave_answer(const CoordinatorAnswer *a, void *userdata) {
@@ -423,7 +461,9 @@ static const Route routes[] = {
         { "POST", "/v1/wave/resume", post_wave_resume },
         { "POST", "/v1/wave/abort", post_wave_abort },
         { "GET", "/v1/posture", daemon_posture },
+        { "GET", "/v1/posture/cluster", daemon_posture_cluster },
         { "GET", "/v1/metrics", daemon_metrics },
+        { "GET", "/v1/changes", get_changes },
 };
 
 void api_dispatch(ControlCall *call, void *userdata) {

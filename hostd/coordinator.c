@@ -30,6 +30,7 @@ typedef struct Request {
 struct Coordinator {
         sd_event *event;
         DockerClient *docker;
+        ChangeLog *changes; /* not owned */
         bool leader;
         bool running, again;
         Request *queue;    /* waiting for the next cycle */
@@ -237,17 +238,18 @@ static void on_node_updated(const DockerReply *reply, void *userdata) {
         Coordinator *c = userdata;
         const WaveAction *a = &c->actions[c->next_action - 1];
         const WaveNode *n = &c->wave->nodes[a->node];
+        char f_wave[96], f_node[160];
 
+        snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", c->wave->id);
+        snprintf(f_node, sizeof(f_node), "HOSTD_NODE=%s", n->hostname);
         if (reply->error)
                 /* the stored step stays; the next cycle does it again */
                 log_warning("Cannot %s node %s: %s", a->kind == WAVE_ACTION_DRAIN ? "drain" : "activate", n->hostname,
                             reply->message);
         else
-                log_struct(LOG_NOTICE,
-                           LOG_FIELDS(a->kind == WAVE_ACTION_DRAIN ? "MESSAGE_ID=" MSGID_WAVE_DRAINED :
-                                                                     "MESSAGE_ID=" MSGID_WAVE_ACTIVATED),
-                           "Wave %s: node %s set to %s", c->wave->id, n->hostname,
-                           a->kind == WAVE_ACTION_DRAIN ? "drain" : "active");
+                change_record(c->changes, LOG_NOTICE, a->kind == WAVE_ACTION_DRAIN ? CHANGE_NODE_DRAIN : CHANGE_NODE_ACTIVATE,
+                              LOG_FIELDS(f_wave, f_node), "Wave %s: node %s set to %s", c->wave->id, n->hostname,
+                              a->kind == WAVE_ACTION_DRAIN ? "drain" : "active");
         next_action(c);
 }
 
@@ -300,9 +302,13 @@ static void on_written(const DockerReply *reply, void *userdata) {
                         log_info("Wave %s: node %s %s -> %s", c->wave->id, c->wave->nodes[i].hostname,
                                  node_step_to_string(c->stored_steps[i]), node_step_to_string(c->wave->nodes[i].step));
         for (Request *r = c->inflight; r; r = r->next)
-                if (r->req.kind == WAVE_REQUEST_START && !r->error)
-                        log_struct(LOG_NOTICE, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_STARTED), "Wave %s started over %zu node(s)",
-                                   c->wave->id, c->wave->n_nodes);
+                if (r->req.kind == WAVE_REQUEST_START && !r->error) {
+                        char f_wave[96];
+
+                        snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", c->wave->id);
+                        change_record(c->changes, LOG_NOTICE, CHANGE_WAVE_START, LOG_FIELDS(f_wave),
+                                      "Wave %s started over %zu node(s)", c->wave->id, c->wave->n_nodes);
+                }
         next_action(c);
 }
 
@@ -590,7 +596,7 @@ static int on_recheck(sd_event_source *s _unused_, uint64_t usec _unused_, void 
         return 0;
 }
 
-int coordinator_new(sd_event *event, DockerClient *docker, Coordinator **ret) {
+int coordinator_new(sd_event *event, DockerClient *docker, ChangeLog *changes, Coordinator **ret) {
         _cleanup_(coordinator_freep) Coordinator *c = calloc(1, sizeof(Coordinator));
         int r;
 
@@ -598,6 +604,7 @@ int coordinator_new(sd_event *event, DockerClient *docker, Coordinator **ret) {
                 return -ENOMEM;
         c->event = sd_event_ref(event);
         c->docker = docker;
+        c->changes = changes;
         r = sd_event_add_defer(event, &c->defer, on_defer, c);
         if (r < 0)
                 return r;

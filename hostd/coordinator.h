@@ -24,6 +24,7 @@
 #include <systemd/sd-event.h>
 
 #include "common/macro.h"
+#include "hostd/changes.h"
 #include "hostd/docker.h"
 #include "patching/wave.h"
 
@@ -31,7 +32,8 @@
 
 typedef struct Coordinator Coordinator;
 
-int coordinator_new(sd_event *event, DockerClient *docker, Coordinator **ret);
+/* changes (may be NULL) gets the wave's starts and node moves. */
+int coordinator_new(sd_event *event, DockerClient *docker, ChangeLog *changes, Coordinator **ret);
 /* Answers queued requests with -ECANCELED. */
 Coordinator *coordinator_free(Coordinator *c);
 DEFINE_CLEANUP_FUNC(Coordinator, coordinator_free);

@@ -202,7 +202,8 @@ static void fleetlock_sync(Daemon *d) {
                 return;
         certs_watch(d);
         r = fleetlock_server_new(d->event, (uint16_t) d->config->coordination_port, d->swarm.root_dir,
-                                 d->swarm.cluster_id, d->coordinator, &d->fleetlock, why, sizeof(why));
+                                 d->swarm.cluster_id, d->coordinator, d->posture_board, &d->fleetlock, why,
+                                 sizeof(why));
         if (r < 0) {
                 log_error("Cannot serve the wave node protocol: %s", why);
                 return;
@@ -328,10 +329,9 @@ static void on_container_inspect(const DockerReply *reply, void *userdata) {
                 log_error_errno(r, "Cannot stop container %s", f.name);
                 return;
         }
-        log_struct(LOG_WARNING,
-                   LOG_FIELDS("MESSAGE_ID=" MSGID_CONTAINER_STOPPED, "HOSTD_SUBSYSTEM=seccomp",
-                              "HOSTD_CHANGE=container-stop", id_field, name_field),
-                   "Stopping container %s: %s (seccomp enforcement is \"stop\")", f.name, f.problem);
+        change_record(d->changes, LOG_WARNING, CHANGE_CONTAINER_STOP,
+                      LOG_FIELDS("HOSTD_SUBSYSTEM=seccomp", id_field, name_field),
+                      "Stopping container %s: %s (seccomp enforcement is \"stop\")", f.name, f.problem);
 }
 
 static void on_containers_list(const DockerReply *reply, void *userdata) {
@@ -443,7 +443,7 @@ static int docker_start(Daemon *d) {
                               &d->docker);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the Docker client");
-        r = coordinator_new(d->event, d->docker, &d->coordinator);
+        r = coordinator_new(d->event, d->docker, d->changes, &d->coordinator);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the wave coordinator");
         r = docker_events_start(d->docker, on_docker_event, on_docker_stream, d);
@@ -471,7 +471,7 @@ static int daemon_firewall_start(Daemon *d, const char *reason, char *why, size_
         if (!d->firewall) {
                 if (!d->config->firewall.enabled)
                         return 0;
-                r = firewall_manager_new(d->event, &d->firewall);
+                r = firewall_manager_new(d->event, d->changes, &d->firewall);
                 if (r < 0) {
                         snprintf(why, why_size, "cannot open nftables netlink: %s", strerror(-r));
                         return log_error_errno(r, "Cannot manage the firewall: %s", why);
@@ -494,7 +494,7 @@ int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why
                 return r;
         }
         if (!d->firewall) {
-                r = firewall_manager_new(d->event, &d->firewall);
+                r = firewall_manager_new(d->event, d->changes, &d->firewall);
                 if (r < 0) {
                         snprintf(why, why_size, "cannot open nftables netlink: %s", strerror(-r));
                         return r;
@@ -521,6 +521,7 @@ static void apply_log_level(const HostdConfig *c) {
 
 int daemon_reload(Daemon *d, char *why, size_t why_size) {
         _cleanup_(config_freep) HostdConfig *c = NULL;
+        char config_field[300];
         bool docker_changed;
         ConfigError error;
         int r;
@@ -564,9 +565,11 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
                                             d->config->patching.check_hours ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
         if (d->textfile_timer)
                 sd_event_source_set_enabled(d->textfile_timer, d->config->posture_textfile ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
-        log_struct(LOG_INFO,
-                   LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_RELOADED, "HOSTD_CHANGE=config-reload"),
-                   "Configuration reloaded from %s", d->config_path);
+        if (d->report_timer)
+                sd_event_source_set_enabled(d->report_timer, d->config->posture_report_sec ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        snprintf(config_field, sizeof(config_field), "HOSTD_CONFIG=%s", d->config_path);
+        change_record(d->changes, LOG_INFO, CHANGE_CONFIG_RELOAD, LOG_FIELDS(config_field),
+                      "Configuration reloaded from %s", d->config_path);
         sd_notify(0, "READY=1");
         notify_status(d);
         return 0;
@@ -612,6 +615,16 @@ static int on_patch_check(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* the managers' cluster view is as fresh as these */
+static int on_report_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Daemon *d = userdata;
+
+        daemon_posture_report(d);
+        sd_event_source_set_time(s, usec + (uint64_t) d->config->posture_report_sec * 1000000ULL);
+        sd_event_source_set_enabled(s, d->config->posture_report_sec ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        return 0;
+}
+
 /* node_exporter reads the textfile when scraped; keep it current */
 static int on_textfile_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
@@ -645,6 +658,10 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
                 return r;
         }
         apply_log_level(d->config);
+        /* the state directory of the start: a reload does not move the log */
+        r = change_log_open(d->config->state_directory, &d->changes);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the change log under %s", d->config->state_directory);
 
         r = sd_event_default(&d->event);
         if (r < 0)
@@ -680,7 +697,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot serve the control API on %s", socket_path);
 
-        r = patch_jobs_new(d->event, &d->patch_jobs);
+        r = patch_jobs_new(d->event, d->changes, &d->patch_jobs);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up patch jobs");
         /* the first a minute after the start: not in the way of starting */
@@ -712,6 +729,16 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
                 return log_error_errno(r, "Cannot add the textfile timer");
         if (!d->config->posture_textfile)
                 sd_event_source_set_enabled(d->textfile_timer, SD_EVENT_OFF);
+        r = posture_board_new(&d->posture_board);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory");
+        /* the first summary once Docker had time to say who the managers are */
+        r = sd_event_add_time(d->event, &d->report_timer, CLOCK_MONOTONIC, now + 3ULL * 1000000ULL, 1000000ULL,
+                              on_report_timer, d);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the posture report timer");
+        if (!d->config->posture_report_sec)
+                sd_event_source_set_enabled(d->report_timer, SD_EVENT_OFF);
 
         sd_event_now(d->event, CLOCK_MONOTONIC, &d->started_monotonic_usec);
         sd_event_now(d->event, CLOCK_REALTIME, &d->started_realtime_usec);
@@ -725,9 +752,11 @@ Daemon *daemon_free(Daemon *d) {
         d->agent = node_agent_free(d->agent);
         d->patch_check_timer = sd_event_source_disable_unref(d->patch_check_timer);
         d->textfile_timer = sd_event_source_disable_unref(d->textfile_timer);
+        d->report_timer = sd_event_source_disable_unref(d->report_timer);
         d->patch_jobs = patch_jobs_free(d->patch_jobs);
         d->coordinator = coordinator_free(d->coordinator);
         d->fleetlock = fleetlock_server_free(d->fleetlock);
+        d->posture_board = posture_board_free(d->posture_board);
         certs_unwatch(d);
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);
@@ -735,6 +764,7 @@ Daemon *daemon_free(Daemon *d) {
         sd_event_source_disable_unref(d->refresh_timer);
         docker_client_free(d->docker);
         config_free(d->config);
+        change_log_free(d->changes);
         sd_event_unref(d->event);
         free(d->docker_socket);
         free(d->config_path);
@@ -768,8 +798,7 @@ static void check_restart_pending(Daemon *d) {
         if (r < 0) /* dockerd not there: undecided, keep what we knew */
                 return;
         if (d->seccomp_restart_pending && r == 0)
-                log_struct(LOG_INFO,
-                           LOG_FIELDS("MESSAGE_ID=" MSGID_SECCOMP_EFFECTIVE, "HOSTD_SUBSYSTEM=seccomp"),
+                change_record(d->changes, LOG_INFO, CHANGE_SECCOMP_EFFECTIVE, LOG_FIELDS("HOSTD_SUBSYSTEM=seccomp"),
                            "dockerd restarted since the seccomp profile was installed: its default "
                            "is now %s", d->swarm_known ? d->swarm.seccomp_profile : "unknown");
         d->seccomp_restart_pending = r > 0;
@@ -799,9 +828,8 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
                         log_warning_errno(r, "Cannot record the pending Docker restart under %s",
                                           d->config->state_directory);
                 d->seccomp_restart_pending = true;
-                log_struct(LOG_NOTICE,
-                           LOG_FIELDS("MESSAGE_ID=" MSGID_SECCOMP_INSTALLED, "HOSTD_SUBSYSTEM=seccomp",
-                                      "HOSTD_CHANGE=seccomp-install", source_field, target_field),
+                change_record(d->changes, LOG_NOTICE, CHANGE_SECCOMP_INSTALL,
+                              LOG_FIELDS("HOSTD_SUBSYSTEM=seccomp", source_field, target_field),
                            "Seccomp profile %s installed as %s (%s), daemon.json %s %s; dockerd uses it "
                            "from its next restart",
                            source, installed, result.profile_changed ? "new content" : "same content",

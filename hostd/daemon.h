@@ -10,11 +10,13 @@
 #include <systemd/sd-event.h>
 
 #include "hostd/audit.h"
+#include "hostd/changes.h"
 #include "hostd/control.h"
 #include "hostd/coordinator.h"
 #include "hostd/docker.h"
 #include "hostd/firewall.h"
 #include "hostd/patch-jobs.h"
+#include "hostd/posture-cluster.h"
 #include "policy/config.h"
 
 typedef struct Daemon {
@@ -23,6 +25,7 @@ typedef struct Daemon {
         char *socket_path;
         HostdConfig *config;
         ControlServer *control;
+        ChangeLog *changes;       /* every change hostd makes, see hostd/changes.h */
 
         DockerClient *docker;
         char *docker_socket;
@@ -51,6 +54,8 @@ typedef struct Daemon {
         PatchJobs *patch_jobs;
         sd_event_source *patch_check_timer; /* plans every patching.check-hours */
         sd_event_source *textfile_timer;    /* posture.textfile-seconds */
+        sd_event_source *report_timer;      /* posture.report-seconds */
+        PostureBoard *posture_board;        /* the nodes' summaries (managers) */
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
         struct NodeAgent *agent;  /* this node's part in waves */
@@ -104,6 +109,12 @@ void daemon_metrics(Daemon *d, ControlCall *call);
 /* The same metrics into posture.textfile, for node_exporter's textfile
  * collector (nothing when it is not set). */
 void daemon_metrics_textfile(Daemon *d);
+
+/* Sends this node's posture summary to the managers (every
+ * posture.report-seconds). */
+void daemon_posture_report(Daemon *d);
+/* GET /v1/posture/cluster, on managers: hostd/posture-cluster.h. */
+void daemon_posture_cluster(Daemon *d, ControlCall *call);
 
 /* Routes one control API call (see hostd/api.c). */
 void api_dispatch(ControlCall *call, void *userdata);

@@ -8,10 +8,10 @@
 #include "firewall/netlink.h"
 #include "hostd/firewall.h"
 #include "hostd/log.h"
-#include "hostd/messages.h"
 
 struct FirewallManager {
         sd_event *event;
+        ChangeLog *changes; /* not owned */
         NftSocket *nft;
         NftMonitor *monitor;
         sd_event_source *monitor_source;
@@ -46,21 +46,25 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static void change_record(int level, const char *msgid, const char *change, const char *why,
-                          const char *format, ...) _printf_(5, 6);
+static void record(FirewallManager *m, int level, ChangeKind kind, const char *failed_operation,
+                   const char *why, const char *format, ...) _printf_(6, 7);
 
-static void change_record(int level, const char *msgid, const char *change, const char *why,
-                          const char *format, ...) {
-        char message[512], id[64], what[96], reason[300];
+/* A change record; failed_operation, for CHANGE_FIREWALL_FAILED, says which
+ * change failed ("apply", "repair", "rollback"). */
+static void record(FirewallManager *m, int level, ChangeKind kind, const char *failed_operation,
+                   const char *why, const char *format, ...) {
+        char message[512], reason[300], operation[64];
         va_list ap;
 
         va_start(ap, format);
         vsnprintf(message, sizeof(message), format, ap);
         va_end(ap);
-        snprintf(id, sizeof(id), "MESSAGE_ID=%s", msgid);
-        snprintf(what, sizeof(what), "HOSTD_CHANGE=%s", change);
         snprintf(reason, sizeof(reason), "HOSTD_REASON=%s", why ? why : "");
-        log_struct(level, LOG_FIELDS(id, what, reason, "HOSTD_SUBSYSTEM=firewall"), "%s", message);
+        snprintf(operation, sizeof(operation), "HOSTD_OPERATION=%s", failed_operation ? failed_operation : "");
+        change_record(m->changes, level, kind,
+                      failed_operation ? LOG_FIELDS(reason, operation, "HOSTD_SUBSYSTEM=firewall")
+                                       : LOG_FIELDS(reason, "HOSTD_SUBSYSTEM=firewall"),
+                      "%s", message);
 }
 
 /* The policy's CIDR lists point into memory the config owns; keep a copy so
@@ -191,7 +195,7 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                 r = install(m, NULL, err, err_size);
                 if (r < 0)
                         return r;
-                change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-remove", why,
+                record(m, LOG_NOTICE, CHANGE_FIREWALL_REMOVE, NULL, why,
                               "Firewall disabled by policy: hostd's table removed");
                 return 0;
         }
@@ -221,19 +225,19 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                 }
                 ruleset_free(m->applied);
                 m->applied = TAKE_PTR(desired);
-                change_record(LOG_INFO, MSGID_FIREWALL_PEERS, "firewall-peers", why,
+                record(m, LOG_INFO, CHANGE_FIREWALL_PEERS, NULL, why,
                               "Firewall peer sets updated: %zu live Swarm peers", m->n_peers);
                 return 0;
         }
 
         r = install(m, TAKE_PTR(desired), err, err_size);
         if (r < 0) {
-                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-apply", why,
+                record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "apply", why,
                               "Firewall apply failed, previous table kept: %s", m->last_error);
                 return r;
         }
         m->last_apply_usec = now_usec() - start;
-        change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-apply", why,
+        record(m, LOG_NOTICE, CHANGE_FIREWALL_APPLY, NULL, why,
                       "Firewall applied in %.1f ms: %zu rules, %zu live Swarm peers",
                       (double) m->last_apply_usec / 1000.0, m->applied->n_rules, m->n_peers);
         return 0;
@@ -261,14 +265,14 @@ static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t rev
         r = kernel_op(m, OP_APPLY, m->applied, NULL, err, sizeof(err));
         end = now_usec();
         if (r < 0) {
-                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-repair", change.what,
+                record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "repair", change.what,
                               "hostd's table was changed by %s[%d] (%s) and could not be restored: %s",
                               change.comm, (int) change.pid, change.what, err);
                 return 0;
         }
         m->repairs++;
         m->last_repair_usec = end - start;
-        change_record(LOG_WARNING, MSGID_FIREWALL_REPAIRED, "firewall-repair", change.what,
+        record(m, LOG_WARNING, CHANGE_FIREWALL_REPAIR, NULL, change.what,
                       "hostd's table was changed by %s[%d] (%s); restored in %.1f ms",
                       change.comm[0] ? change.comm : "?", (int) change.pid, change.what,
                       (double) m->last_repair_usec / 1000.0);
@@ -294,18 +298,18 @@ static int on_verify(sd_event_source *s _unused_, void *userdata) {
                 return 0;
         r = kernel_op(m, OP_APPLY, m->applied, NULL, err, sizeof(err));
         if (r < 0) {
-                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-repair", live->difference,
+                record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "repair", live->difference,
                               "hostd's table differs (%s) and could not be restored: %s",
                               live->difference, err);
                 return 0;
         }
         m->repairs++;
-        change_record(LOG_WARNING, MSGID_FIREWALL_REPAIRED, "firewall-repair", live->difference,
+        record(m, LOG_WARNING, CHANGE_FIREWALL_REPAIR, NULL, live->difference,
                       "hostd's table was changed during an apply (%s); restored", live->difference);
         return 0;
 }
 
-int firewall_manager_new(sd_event *event, FirewallManager **ret) {
+int firewall_manager_new(sd_event *event, ChangeLog *changes, FirewallManager **ret) {
         _cleanup_(firewall_manager_freep) FirewallManager *m = NULL;
         int r;
 
@@ -313,6 +317,7 @@ int firewall_manager_new(sd_event *event, FirewallManager **ret) {
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
+        m->changes = changes;
         r = nft_socket_open(&m->nft);
         if (r < 0)
                 return r;
@@ -428,7 +433,7 @@ int firewall_manager_apply_with_confirm(FirewallManager *m, const FirewallPolicy
                 firewall_manager_rollback(m, "cannot arm the confirmation timer", err, err_size);
                 return r;
         }
-        change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-apply-pending", NULL,
+        record(m, LOG_NOTICE, CHANGE_FIREWALL_APPLY_PENDING, NULL, NULL,
                       "Firewall applied pending confirmation: restored in %u s unless confirmed",
                       timeout_sec);
         return 0;
@@ -442,7 +447,7 @@ int firewall_manager_confirm(FirewallManager *m, char *err, size_t err_size) {
         m->previous = ruleset_free(m->previous);
         m->previous_was_absent = false;
         m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
-        change_record(LOG_NOTICE, MSGID_FIREWALL_APPLIED, "firewall-confirm", NULL,
+        record(m, LOG_NOTICE, CHANGE_FIREWALL_CONFIRM, NULL, NULL,
                       "Firewall apply confirmed");
         return 0;
 }
@@ -460,11 +465,11 @@ int firewall_manager_rollback(FirewallManager *m, const char *why, char *err, si
         m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
         r = install(m, previous, err, err_size);
         if (r < 0) {
-                change_record(LOG_ERR, MSGID_FIREWALL_FAILED, "firewall-rollback", why,
+                record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "rollback", why,
                               "Firewall rollback failed: %s", m->last_error);
                 return r;
         }
-        change_record(LOG_WARNING, MSGID_FIREWALL_ROLLBACK, "firewall-rollback", why,
+        record(m, LOG_WARNING, CHANGE_FIREWALL_ROLLBACK, NULL, why,
                       "Firewall rolled back to the table live before the pending apply (%s)", why);
         return 0;
 }

@@ -15,11 +15,13 @@
 #include "common/cidr.h"
 #include "common/macro.h"
 #include "firewall/ruleset.h"
+#include "hostd/changes.h"
 #include "policy/config.h"
 
 typedef struct FirewallManager FirewallManager;
 
-int firewall_manager_new(sd_event *event, FirewallManager **ret);
+/* changes, which may be NULL, must outlive the manager. */
+int firewall_manager_new(sd_event *event, ChangeLog *changes, FirewallManager **ret);
 FirewallManager *firewall_manager_free(FirewallManager *m);
 DEFINE_CLEANUP_FUNC(FirewallManager, firewall_manager_free);
 

@@ -18,6 +18,7 @@ typedef struct Pending {
 struct FleetLockServer {
         ControlServer *server;
         Coordinator *coordinator;
+        PostureBoard *board;      /* not owned */
         char cluster_id[128];
         Pending *pending; /* forgotten by the coordinator when the server goes */
 };
@@ -80,7 +81,7 @@ static void on_call(ControlCall *call, void *userdata) {
         FleetLockServer *s = userdata;
         const char *method = control_call_method(call), *path = control_call_path(call), *why = NULL;
         const ControlPeerCert *cert = control_call_peer_cert(call, &why);
-        const json_t *body = control_call_body(call), *params, *report;
+        const json_t *body = control_call_body(call), *params, *report, *posture;
         WaveRequest req = {};
         int r;
 
@@ -116,7 +117,8 @@ static void on_call(ControlCall *call, void *userdata) {
                 }
                 goto send;
         }
-        if (!STREQ(method, "POST") || (!STREQ(path, "/v1/pre-reboot") && !STREQ(path, "/v1/steady-state"))) {
+        if (!STREQ(method, "POST") ||
+            (!STREQ(path, "/v1/pre-reboot") && !STREQ(path, "/v1/steady-state") && !STREQ(path, "/v1/posture"))) {
                 reply_kind(call, 404, "not_found", "no such endpoint: %s %s", method, path);
                 return;
         }
@@ -130,6 +132,25 @@ static void on_call(ControlCall *call, void *userdata) {
                 reply_kind(call, 403, "wrong_node", "the client certificate is node %s's: it cannot speak for node %s",
                            cert->common_name, req.node_id);
                 return;
+        }
+        /* the node's posture summary, sent alone or with a wave call */
+        posture = json_object_get(body, "posture");
+        if (posture || STREQ(path, "/v1/posture")) {
+                char bad[160];
+
+                if (posture_summary_validate(posture, bad, sizeof(bad)) < 0) {
+                        reply_kind(call, 400, "bad_request", "%s", bad);
+                        return;
+                }
+                r = posture_board_put(s->board, req.node_id, posture, clock_usec(CLOCK_MONOTONIC));
+                if (r < 0) {
+                        reply_kind(call, 500, "internal", "%s", strerror(-r));
+                        return;
+                }
+                if (STREQ(path, "/v1/posture")) {
+                        control_call_reply(call, 200, json_object());
+                        return;
+                }
         }
         if (STREQ(path, "/v1/pre-reboot")) {
                 req.kind = WAVE_REQUEST_MAY_PATCH;
@@ -218,7 +239,8 @@ int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *why,
 }
 
 int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root, const char *cluster_id,
-                         Coordinator *coordinator, FleetLockServer **ret, char *why, size_t why_size) {
+                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *why,
+                         size_t why_size) {
         _cleanup_(fleetlock_server_freep) FleetLockServer *s = calloc(1, sizeof(FleetLockServer));
         _cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL;
         int r;
@@ -231,6 +253,7 @@ int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root
         }
         snprintf(s->cluster_id, sizeof(s->cluster_id), "%s", cluster_id);
         s->coordinator = coordinator;
+        s->board = board;
         if ((r = fleetlock_read_pem(docker_root, "swarm-node.crt", &cert, why, why_size)) < 0 ||
             (r = fleetlock_read_pem(docker_root, "swarm-node.key", &key, why, why_size)) < 0 ||
             (r = fleetlock_read_pem(docker_root, "swarm-root-ca.crt", &ca, why, why_size)) < 0)

@@ -20,6 +20,11 @@
  *                          "wave": {"ok": bool, "healthy": bool,
  *                          "message": "...", "transaction": "..."} it reports
  *                          how (plain FleetLock: ok and healthy)
+ *   POST /v1/posture       (extension) the node's posture summary,
+ *                          {"client_params": ..., "posture": {...}}
+ *                          (hostd/posture-cluster.h), kept for the cluster
+ *                          view; pre-reboot and steady-state may carry
+ *                          "posture" too
  *   GET  /v1/wave          (extension) the wave, {"wave", "blocked",
  *                          "version", "leader", "leader_address" (the
  *                          Raft leader's, as this manager sees it)}; with
@@ -40,6 +45,7 @@
 
 #include "common/macro.h"
 #include "hostd/coordinator.h"
+#include "hostd/posture-cluster.h"
 
 #define FLEETLOCK_HOLD_USEC (25 * 1000000ULL)
 
@@ -54,7 +60,8 @@ int fleetlock_read_pem(const char *docker_root, const char *name, char **ret, ch
 /* Reads the certificates under docker_root/swarm/certificates. port 0
  * picks one. -ENOENT etc. with why naming the file. */
 int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root, const char *cluster_id,
-                         Coordinator *coordinator, FleetLockServer **ret, char *why, size_t why_size);
+                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *why,
+                         size_t why_size);
 FleetLockServer *fleetlock_server_free(FleetLockServer *s);
 DEFINE_CLEANUP_FUNC(FleetLockServer, fleetlock_server_free);
 

@@ -13,7 +13,9 @@
 #include <jansson.h>
 
 #include "common/clock.h"
+#include "common/text.h"
 #include "firewall/build.h"
+#include "hostd/changes.h"
 #include "hostd/control.h"
 #include "policy/config.h"
 #include "policy/seccomp.h"
@@ -1217,12 +1219,58 @@ static void print_wave(const json_t *reply) {
         }
 }
 
+/* One row per node of the Swarm, from a manager's hostd. */
+static int posture_cluster(void) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        const json_t *n, *counts;
+        long status;
+        size_t i;
+
+        status = call_hostd("GET", "/v1/posture/cluster", NULL, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        if (arg_json)
+                print_json(reply);
+        else {
+                printf("%-24s %-8s %-7s %-8s %5s %5s %7s  %s\n", "NODE", "ROLE", "STATE", "POSTURE", "PASS", "FAIL",
+                       "AGE", "FAILING");
+                json_array_foreach(json_object_get(reply, "nodes"), i, n) {
+                        const json_t *s = json_object_get(n, "summary"), *id;
+                        char age[32] = "-", failing[512] = "", pass[16] = "-", fail[16] = "-";
+                        size_t k;
+
+                        if (s) {
+                                snprintf(pass, sizeof(pass), "%lld", (long long) json_integer_value(json_object_get(s, "pass")));
+                                snprintf(fail, sizeof(fail), "%lld", (long long) json_integer_value(json_object_get(s, "fail")));
+                        }
+                        if (json_is_integer(json_object_get(n, "age_seconds")))
+                                format_duration(json_integer_value(json_object_get(n, "age_seconds")), age, sizeof(age));
+                        json_array_foreach(json_object_get(s, "failing"), k, id)
+                                text_append(failing, sizeof(failing), ", ", "%s", json_string_value(id));
+                        const char *st = str(n, "status");
+                        printf("%-24s %-8s %-7s %-8s %5s %5s %7s  %s\n", str(n, "hostname"), str(n, "role"),
+                               str(n, "state"), STREQ(st, "pass") ? "pass" : STREQ(st, "fail") ? "FAIL" : st, pass, fail,
+                               age, failing);
+                }
+                counts = json_object_get(reply, "counts");
+                printf("\n%lld pass, %lld fail, %lld stale, %lld missing\n",
+                       (long long) json_integer_value(json_object_get(counts, "pass")),
+                       (long long) json_integer_value(json_object_get(counts, "fail")),
+                       (long long) json_integer_value(json_object_get(counts, "stale")),
+                       (long long) json_integer_value(json_object_get(counts, "missing")));
+        }
+        /* compliant only when every node reported, recently, and passes */
+        return json_is_true(json_object_get(reply, "compliant")) ? 0 : EXIT_FAILED;
+}
+
 static int cmd_posture(int argc, char *argv[]) {
         _cleanup_(json_decrefp) json_t *reply = NULL;
         const json_t *checks, *c, *summary;
         long status;
         size_t i;
 
+        if (argc == 2 && STREQ(argv[1], "--cluster"))
+                return posture_cluster();
         if (argc == 2 && STREQ(argv[1], "--prometheus")) {
                 /* the metrics as hostd serves them to a scraper */
                 Buffer text = {};
@@ -1234,7 +1282,7 @@ static int cmd_posture(int argc, char *argv[]) {
                 return status == 200 ? 0 : EXIT_FAILED;
         }
         if (argc != 1) {
-                fputs("hostctl: usage: hostctl posture [--json | --prometheus]\n", stderr);
+                fputs("hostctl: usage: hostctl posture [--json | --prometheus | --cluster]\n", stderr);
                 return EXIT_USAGE;
         }
         status = call_hostd("GET", "/v1/posture", NULL, &reply);
@@ -1261,6 +1309,88 @@ static int cmd_posture(int argc, char *argv[]) {
         }
         /* a compliance check for scripts: 1 when any check failed */
         return json_is_true(json_object_get(reply, "compliant")) ? 0 : EXIT_FAILED;
+}
+
+static int cmd_changes(int argc, char *argv[]) {
+        enum { ARG_SINCE = 0x100, ARG_KIND, ARG_LIMIT };
+        static const struct option options[] = {
+                { "since", required_argument, NULL, ARG_SINCE },
+                { "kind", required_argument, NULL, ARG_KIND },
+                { "limit", required_argument, NULL, ARG_LIMIT },
+                {},
+        };
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *kind = NULL;
+        uint64_t since = 0;
+        unsigned long limit = 0;
+        const json_t *rec, *damaged;
+        char *end;
+        long status;
+        size_t i;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_SINCE:
+                        if (change_since_parse(optarg, clock_usec(CLOCK_REALTIME), &since) < 0) {
+                                fprintf(stderr, "hostctl: --since: \"%s\" is not a time (YYYY-MM-DD[ HH:MM[:SS]][Z], "
+                                                "@EPOCH, today, yesterday, or an age such as 2h or 7d)\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case ARG_KIND:
+                        if (change_kind_from_string(optarg) < 0) {
+                                fprintf(stderr, "hostctl: --kind: \"%s\" is not a kind of change; one of:", optarg);
+                                for (ChangeKind k = 0; k < _CHANGE_KIND_MAX; k++)
+                                        fprintf(stderr, " %s", change_kind_to_string(k));
+                                fputc('\n', stderr);
+                                return EXIT_USAGE;
+                        }
+                        kind = optarg;
+                        break;
+                case ARG_LIMIT:
+                        errno = 0;
+                        limit = strtoul(optarg, &end, 10);
+                        if (errno || *end || !*optarg || *optarg == '-') {
+                                fprintf(stderr, "hostctl: --limit: \"%s\" is not a count\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind != argc) {
+                fputs("hostctl: usage: hostctl changes [--since TIME] [--kind KIND] [--limit N]\n", stderr);
+                return EXIT_USAGE;
+        }
+        if (asprintf(&path, "/v1/changes?since=%llu&limit=%lu%s%s", (unsigned long long) since, limit,
+                     kind ? "&kind=" : "", kind ? kind : "") < 0) {
+                path = NULL;
+                return EXIT_FAILED;
+        }
+        status = call_hostd("GET", path, NULL, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        damaged = json_object_get(reply, "damaged");
+        json_array_foreach(damaged, i, rec)
+                fprintf(stderr, "hostctl: %s:%lld: skipped, not a change record: %s\n", str(rec, "file"),
+                        (long long) json_integer_value(json_object_get(rec, "line")), str(rec, "error"));
+        if (arg_json)
+                return print_json(reply);
+        printf("%-5s %-19s %-22s %s\n", "SEQ", "TIME", "KIND", "MESSAGE");
+        json_array_foreach(json_object_get(reply, "changes"), i, rec) {
+                time_t t = (time_t) (json_integer_value(json_object_get(rec, "time_usec")) / 1000000);
+                char when[32] = "-";
+                struct tm tm;
+
+                if (localtime_r(&t, &tm))
+                        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+                printf("%-5lld %-19s %-22s %s\n", (long long) json_integer_value(json_object_get(rec, "seq")), when,
+                       str(rec, "kind"), str(rec, "message"));
+        }
+        return 0;
 }
 
 static int cmd_wave(int argc, char *argv[]) {
@@ -1455,7 +1585,11 @@ static void help(void) {
                "                         start a rolling patch wave (on a manager)\n"
                "  wave status | watch    the wave's nodes: step, elapsed time, result\n"
                "  wave pause | resume | abort [--reason TEXT]\n"
-               "  posture [--prometheus] the host's compliance checks; exit 1 when one fails\n\n"
+               "  posture [--prometheus] the host's compliance checks; exit 1 when one fails\n"
+               "  posture --cluster      one row per Swarm node (on a manager); exit 1 unless\n"
+               "                         every node reported recently and passes\n"
+               "  changes [--since TIME] [--kind KIND] [--limit N]\n"
+               "                         the changes hostd made, oldest first\n\n"
                "Options:\n"
                "  --socket PATH          hostd's control socket (default %s)\n"
                "  --json                 print JSON instead of tables\n"
@@ -1486,6 +1620,7 @@ int main(int argc, char *argv[]) {
                 { "patch", cmd_patch },
                 { "wave", cmd_wave },
                 { "posture", cmd_posture },
+                { "changes", cmd_changes },
         };
         int c, r = EXIT_USAGE;
 

@@ -102,6 +102,7 @@ static int parse_argv(int argc, char *argv[]) {
 static int run_oneshot(void) {
         _cleanup_(config_freep) HostdConfig *config = NULL;
         _cleanup_free_ Cidr *peers = NULL;
+        _cleanup_(change_log_freep) ChangeLog *changes = NULL;
         ConfigError error;
         char message[512];
         unsigned bad_line = 0;
@@ -122,16 +123,17 @@ static int run_oneshot(void) {
         r = firewall_apply_once(&config->firewall, peers, (size_t) n, message, sizeof(message));
         if (r < 0)
                 return log_error_errno(r, "Firewall not applied: %s", message);
+        r = change_log_open(config->state_directory, &changes);
+        if (r < 0)
+                log_warning_errno(r, "Cannot open the change log under %s", config->state_directory);
         if (config->firewall.enabled)
-                log_struct(LOG_NOTICE,
-                           LOG_FIELDS("MESSAGE_ID=" MSGID_FIREWALL_APPLIED,
-                                      "HOSTD_CHANGE=firewall-apply", "HOSTD_REASON=oneshot"),
-                           "Firewall applied once (%d saved Swarm peers)", n);
+                change_record(changes, LOG_NOTICE, CHANGE_FIREWALL_APPLY,
+                              LOG_FIELDS("HOSTD_REASON=oneshot", "HOSTD_SUBSYSTEM=firewall"),
+                              "Firewall applied once (%d saved Swarm peers)", n);
         else
-                log_struct(LOG_NOTICE,
-                           LOG_FIELDS("MESSAGE_ID=" MSGID_FIREWALL_APPLIED,
-                                      "HOSTD_CHANGE=firewall-remove", "HOSTD_REASON=oneshot"),
-                           "Firewall disabled by policy: hostd's table removed");
+                change_record(changes, LOG_NOTICE, CHANGE_FIREWALL_REMOVE,
+                              LOG_FIELDS("HOSTD_REASON=oneshot", "HOSTD_SUBSYSTEM=firewall"),
+                              "Firewall disabled by policy: hostd's table removed");
         return 0;
 }
 

@@ -3,7 +3,7 @@
 
 /* Stable journal MESSAGE_IDs, one per kind of event hostd records. They
  * never change once released: `journalctl MESSAGE_ID=...` and alerting rules
- * depend on them. */
+ * depend on them. The changes' kinds map to theirs in hostd/changes.c. */
 
 #define MSGID_STARTED            "fd36ebf3fbf74ba98c10081627f9e0f9"
 #define MSGID_STOPPED            "fc862e94f0ed489585d5dd2552643465"
@@ -12,6 +12,9 @@
 #define MSGID_DOCKER_CONNECTED   "66d63b388f3f4b4bbc300eb8b44a58fa"
 #define MSGID_DOCKER_LOST        "f75a425808144d33954dfa650ffe799c"
 #define MSGID_FIREWALL_APPLIED   "0a3fda6f6e24408c91f5ec8487bc35a8"
+#define MSGID_FIREWALL_PENDING   "4b57b576fade49a3a50a4ab66c6bedf7"
+#define MSGID_FIREWALL_CONFIRMED "3866f36b32f34ca880dd48fd0d3d78fe"
+#define MSGID_FIREWALL_REMOVED   "ea70a8eb810b4809968593ed16bdd8c5"
 #define MSGID_FIREWALL_REPAIRED  "b714f4a97467438c96611de9c084988a"
 #define MSGID_FIREWALL_ROLLBACK  "704ce01bf9a14bb686abcf98e337fa15"
 #define MSGID_FIREWALL_FAILED    "2ecdbcb2663a45f2b8d9b0413564696c"

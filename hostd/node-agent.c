@@ -31,6 +31,12 @@ typedef struct PeerConn {
         char address[64];
 } PeerConn;
 
+/* The posture summary's way to one manager; one request at a time. */
+typedef struct PostureSend {
+        PeerConn conn;
+        bool in_flight;
+} PostureSend;
+
 /* What the agent is waiting for; at most one at a time. */
 typedef enum Busy {
         BUSY_NONE,
@@ -53,6 +59,8 @@ struct NodeAgent {
         size_t n_managers, target, tried, failures;
         bool peer_leader;
         PeerConn watch_conn, call_conn;
+        PostureSend posture_sends[MAX_MANAGERS];
+        json_t *posture;           /* the last summary, also sent with wave calls */
         char *key_copy;            /* the node key without PEM headers */
         char node_id[64], root_dir[256];
 
@@ -177,16 +185,16 @@ static const char *my_step(const NodeAgent *a) {
 
 /* ---- the peer: HTTPS to a manager's hostd ----------------------------- */
 
-/* Connects conn to the current manager, unless it already is. Only called
- * while conn has no request under way. */
-static int peer_open(NodeAgent *a, PeerConn *conn) {
+/* Connects conn to the manager at address, unless it already is. Only
+ * called while conn has no request under way. */
+static int peer_open_to(NodeAgent *a, PeerConn *conn, const char *address) {
         _cleanup_free_ char *key = NULL, *cert = NULL, *ca = NULL;
         char why[512];
         int r;
 
-        if (a->n_managers == 0 || !a->root_dir[0])
+        if (!a->root_dir[0])
                 return -ENXIO;
-        if (conn->client && STREQ(conn->address, a->managers[a->target]))
+        if (conn->client && STREQ(conn->address, address))
                 return 0;
         conn->client = docker_client_free(conn->client);
         /* GnuTLS takes no PEM headers, which Swarm writes into its key */
@@ -205,15 +213,22 @@ static int peer_open(NodeAgent *a, PeerConn *conn) {
             asprintf(&ca, "%s/swarm/certificates/swarm-root-ca.crt", a->root_dir) < 0)
                 return -ENOMEM;
         r = docker_client_new_https(a->d->event,
-                                    &(HttpsPeer){ .host = "swarm-manager", .address = a->managers[a->target],
+                                    &(HttpsPeer){ .host = "swarm-manager", .address = address,
                                                   .port = (uint16_t) a->d->config->coordination_port,
                                                   .cert_file = cert, .key_file = a->key_copy, .ca_file = ca,
                                                   .extra_header = "fleet-lock-protocol: true" },
                                     PEER_TIMEOUT_SEC, &conn->client);
         if (r < 0)
                 return r;
-        snprintf(conn->address, sizeof(conn->address), "%s", a->managers[a->target]);
+        snprintf(conn->address, sizeof(conn->address), "%s", address);
         return 0;
+}
+
+/* ... to the manager spoken to */
+static int peer_open(NodeAgent *a, PeerConn *conn) {
+        if (a->n_managers == 0)
+                return -ENXIO;
+        return peer_open_to(a, conn, a->managers[a->target]);
 }
 
 static void watch(NodeAgent *a, bool wait);
@@ -459,9 +474,9 @@ static void report(NodeAgent *a) {
                 retry_later(a);
                 return;
         }
-        body = json_pack("{s:{s:s, s:s}, s:{s:b, s:b, s:s, s:s}}", "client_params", "id", a->node_id, "group",
+        body = json_pack("{s:{s:s, s:s}, s:{s:b, s:b, s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group",
                          a->d->config->wave.group, "wave", "ok", a->rec.ok, "healthy", a->rec.healthy, "message",
-                         a->rec.message, "transaction", a->rec.transaction);
+                         a->rec.message, "transaction", a->rec.transaction, "posture", a->posture);
         if (!body) {
                 retry_later(a);
                 return;
@@ -707,7 +722,8 @@ static void ask(NodeAgent *a) {
                 retry_later(a);
                 return;
         }
-        body = json_pack("{s:{s:s, s:s}}", "client_params", "id", a->node_id, "group", a->d->config->wave.group);
+        body = json_pack("{s:{s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group", a->d->config->wave.group,
+                         "posture", a->posture);
         log_info("Wave %s: asking manager %s (%s) for this node's turn", a->rec.wave, a->managers[a->target],
                  a->peer_leader ? "the leader" : "no leader known");
         r = body ? docker_call(a->call_conn.client, "POST", "/v1/pre-reboot", body, on_grant, a) : -ENOMEM;
@@ -741,10 +757,12 @@ static int on_reboot_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *r
 
 static void reboot_now(NodeAgent *a) {
         char *const *argv = a->d->config->wave.reboot_command;
+        char f_wave[96];
         int r;
 
-        log_struct(LOG_NOTICE, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_NODE_REBOOT), "Wave %s: rebooting (%s)",
-                   a->rec.wave, argv[0] ? argv[0] : "logind");
+        snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", a->rec.wave);
+        change_record(a->d->changes, LOG_NOTICE, CHANGE_NODE_REBOOT, LOG_FIELDS(f_wave), "Wave %s: rebooting (%s)",
+                      a->rec.wave, argv[0] ? argv[0] : "logind");
         a->busy = BUSY_REBOOT;
         if (argv[0]) {
                 /* detached: the command may stop hostd itself */
@@ -988,12 +1006,45 @@ NodeAgent *node_agent_free(NodeAgent *a) {
         sd_event_source_disable_unref(a->watch_retry);
         docker_client_free(a->watch_conn.client);
         docker_client_free(a->call_conn.client);
+        for (size_t i = 0; i < MAX_MANAGERS; i++)
+                docker_client_free(a->posture_sends[i].conn.client);
+        json_decref(a->posture);
         sd_bus_flush_close_unref(a->bus);
         json_decref(a->wave);
         free(a->record_path);
         free(a->key_copy);
         free(a);
         return NULL;
+}
+
+static void on_posture_sent(const DockerReply *reply, void *userdata) {
+        PostureSend *p = userdata;
+
+        p->in_flight = false;
+        if (reply->error)
+                log_debug("Posture summary not taken by manager %s: %s", p->conn.address, reply->message);
+}
+
+void node_agent_send_posture(NodeAgent *a, const json_t *summary) {
+        _cleanup_(json_decrefp) json_t *body = NULL;
+
+        json_decref(a->posture);
+        a->posture = json_incref((json_t *) summary);
+        if (!a->node_id[0])
+                return;
+        body = json_pack("{s:{s:s, s:s}, s:O}", "client_params", "id", a->node_id, "group", a->d->config->wave.group,
+                         "posture", summary);
+        if (!body)
+                return;
+        /* to every manager: each keeps the whole cluster's view */
+        for (size_t i = 0; i < a->n_managers; i++) {
+                PostureSend *p = &a->posture_sends[i];
+
+                if (p->in_flight || peer_open_to(a, &p->conn, a->managers[i]) < 0)
+                        continue;
+                if (docker_call(p->conn.client, "POST", "/v1/posture", body, on_posture_sent, p) >= 0)
+                        p->in_flight = true;
+        }
 }
 
 void node_agent_swarm_changed(NodeAgent *a, const json_t *info) {
@@ -1017,6 +1068,9 @@ void node_agent_swarm_changed(NodeAgent *a, const json_t *info) {
                         a->target = 0;
                 if (a->local_tasks < 0)
                         count_tasks(a);
+                /* the managers known (anew): they get this node's posture now */
+                if (n > 0)
+                        daemon_posture_report(a->d);
         }
         schedule(a);
 }

@@ -51,6 +51,10 @@ void node_agent_container_event(NodeAgent *a, const json_t *event);
  * requests under way on the old one were dropped. */
 void node_agent_docker_replaced(NodeAgent *a);
 
+/* Sends this node's posture summary (hostd/posture-cluster.h) to every
+ * manager, and keeps it for the wave calls. */
+void node_agent_send_posture(NodeAgent *a, const json_t *summary);
+
 /* Something the health checks look at changed. */
 void node_agent_kick(NodeAgent *a);
 

@@ -19,6 +19,7 @@ typedef struct Waiter {
 
 struct PatchJobs {
         sd_event *event;
+        ChangeLog *changes; /* not owned */
         unsigned last_id;
         /* the running job, or the last one */
         PatchOp op;
@@ -71,29 +72,31 @@ static void log_outcome(PatchJobs *j) {
         const char *id = json_string_value(json_object_get(entry, "id"));
         const char *plan_id = json_string_value(json_object_get(plan, "id"));
         _cleanup_free_ char *f_plan = NULL, *f_tx = NULL;
+        char f_op[64];
 
-        if (asprintf(&f_plan, "PATCH_PLAN=%s", plan_id ? plan_id : "") < 0 ||
-            asprintf(&f_tx, "PATCH_TRANSACTION=%s", id ? id : "") < 0)
+        if (asprintf(&f_plan, "HOSTD_PLAN=%s", plan_id ? plan_id : "") < 0 ||
+            asprintf(&f_tx, "HOSTD_TRANSACTION=%s", id ? id : "") < 0)
                 return;
         if (j->error) {
-                log_struct(LOG_ERR, LOG_FIELDS("MESSAGE_ID=" MSGID_PATCH_FAILED, f_plan, f_tx), "Patch %s failed: %s",
-                           patch_op_to_string(j->op), j->error);
+                snprintf(f_op, sizeof(f_op), "HOSTD_OPERATION=%s", patch_op_to_string(j->op));
+                change_record(j->changes, LOG_ERR, CHANGE_PATCH_FAILED, LOG_FIELDS(f_plan, f_tx, f_op),
+                              "Patch %s failed: %s", patch_op_to_string(j->op), j->error);
                 return;
         }
         switch (j->op) {
         case PATCH_OP_APPLY:
                 if (entry && !json_is_null(entry))
-                        log_struct(LOG_NOTICE, LOG_FIELDS("MESSAGE_ID=" MSGID_PATCH_APPLIED, f_plan, f_tx),
+                        change_record(j->changes, LOG_NOTICE, CHANGE_PATCH_APPLY, LOG_FIELDS(f_plan, f_tx),
                                    "Patch transaction %s %s: %s", id, state,
                                    json_string_value(json_object_get(entry, "message")));
                 break;
         case PATCH_OP_ROLLBACK:
-                log_struct(LOG_NOTICE, LOG_FIELDS("MESSAGE_ID=" MSGID_PATCH_ROLLED_BACK, f_plan, f_tx),
+                change_record(j->changes, LOG_NOTICE, CHANGE_PATCH_ROLLBACK, LOG_FIELDS(f_plan, f_tx),
                            "Patch transaction %s %s: %s", id, state,
                            json_string_value(json_object_get(entry, "message")));
                 break;
         case PATCH_OP_STAGE:
-                log_struct(LOG_INFO, LOG_FIELDS("MESSAGE_ID=" MSGID_PATCH_STAGED, f_plan),
+                change_record(j->changes, LOG_INFO, CHANGE_PATCH_STAGE, LOG_FIELDS(f_plan),
                            "Patch plan %.12s staged: %s, %s", plan_id ? plan_id : "?",
                            json_is_true(json_object_get(json_object_get(j->result, "stage"), "complete")) ?
                                    "complete" :
@@ -200,12 +203,13 @@ static int on_worker_io(sd_event_source *s _unused_, int fd, uint32_t revents _u
         return 0;
 }
 
-int patch_jobs_new(sd_event *event, PatchJobs **ret) {
+int patch_jobs_new(sd_event *event, ChangeLog *changes, PatchJobs **ret) {
         PatchJobs *j = calloc(1, sizeof(PatchJobs));
 
         if (!j)
                 return -ENOMEM;
         j->event = sd_event_ref(event);
+        j->changes = changes;
         *ret = j;
         return 0;
 }

@@ -12,12 +12,14 @@
 #include <systemd/sd-event.h>
 
 #include "common/macro.h"
+#include "hostd/changes.h"
 #include "hostd/control.h"
 #include "hostd/patch-worker.h"
 
 typedef struct PatchJobs PatchJobs;
 
-int patch_jobs_new(sd_event *event, PatchJobs **ret);
+/* changes (may be NULL) gets each job's outcome and must outlive the jobs. */
+int patch_jobs_new(sd_event *event, ChangeLog *changes, PatchJobs **ret);
 /* Answers waiting calls with 503. A worker still running is left to
  * finish its transaction (its journal entry records the outcome). */
 PatchJobs *patch_jobs_free(PatchJobs *j);

@@ -15,6 +15,7 @@
 #include "hostd/daemon.h"
 #include "hostd/log.h"
 #include "hostd/node-agent.h"
+#include "hostd/posture-cluster.h"
 #include "hostd/posture.h"
 
 #define MAX_PORTS 1024
@@ -23,8 +24,9 @@
  * containers are read in turn, then every check is judged at once. */
 typedef struct Gathering {
         Daemon *d;
-        ControlCall *call;       /* NULL: for the textfile */
+        ControlCall *call;       /* NULL: for the textfile or the summary */
         bool prometheus;         /* GET /v1/metrics, the textfile */
+        bool summary;            /* for the managers (hostd/posture-cluster.h) */
         json_t *info, *bridge, *containers;
 } Gathering;
 
@@ -280,6 +282,16 @@ static void judge(Gathering *g) {
                 goto out;
         }
         json_t *doc = posture_to_json(p);
+        if (g->summary) {
+                json_t *summary = doc ? posture_summary_new(doc, d->swarm.hostname, d->config->posture_report_sec ?: 3600,
+                                                            clock_usec(CLOCK_REALTIME))
+                                      : NULL;
+                if (summary && d->agent)
+                        node_agent_send_posture(d->agent, summary);
+                json_decref(summary);
+                json_decref(doc);
+                goto out;
+        }
         if (doc && d->swarm_known)
                 json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm.hostname, "node_id",
                                                            d->swarm.node_id));
@@ -318,7 +330,7 @@ static void on_info(const DockerReply *reply, void *userdata) {
                 judge(g);
 }
 
-static void gather(Daemon *d, ControlCall *call, bool prometheus) {
+static void gather(Daemon *d, ControlCall *call, bool prometheus, bool summary) {
         Gathering *g = calloc(1, sizeof(Gathering));
 
         if (!g) {
@@ -326,20 +338,68 @@ static void gather(Daemon *d, ControlCall *call, bool prometheus) {
                         control_call_reply_error(call, 500, "out of memory");
                 return;
         }
-        *g = (Gathering){ .d = d, .call = call, .prometheus = prometheus };
+        *g = (Gathering){ .d = d, .call = call, .prometheus = prometheus, .summary = summary };
         if (docker_get_info(d->docker, on_info, g) < 0)
                 judge(g);
 }
 
 void daemon_posture(Daemon *d, ControlCall *call) {
-        gather(d, call, false);
+        gather(d, call, false, false);
 }
 
 void daemon_metrics(Daemon *d, ControlCall *call) {
-        gather(d, call, true);
+        gather(d, call, true, false);
 }
 
 void daemon_metrics_textfile(Daemon *d) {
         if (d->config->posture_textfile)
-                gather(d, NULL, true);
+                gather(d, NULL, true, false);
+}
+
+void daemon_posture_report(Daemon *d) {
+        if (d->swarm_known && d->swarm.node_id[0] && d->agent)
+                gather(d, NULL, false, true);
+}
+
+typedef struct ClusterCall {
+        Daemon *d;
+        ControlCall *call;
+} ClusterCall;
+
+static void on_cluster_nodes(const DockerReply *reply, void *userdata) {
+        _cleanup_free_ ClusterCall *c = userdata;
+        ControlCall *call = c->call;
+        json_t *view;
+
+        if (reply->error) {
+                control_call_reply_error(call, 502, "cannot list the Swarm's nodes: %s", reply->message);
+                return;
+        }
+        view = posture_cluster_view(c->d->posture_board, reply->json, clock_usec(CLOCK_MONOTONIC));
+        if (!view) {
+                control_call_reply_error(call, 500, "out of memory");
+                return;
+        }
+        control_call_reply(call, 200, view);
+}
+
+void daemon_posture_cluster(Daemon *d, ControlCall *call) {
+        if (!d->fleetlock) {
+                control_call_reply_error(call, 409, "%s",
+                                         d->swarm_known && d->swarm.node_id[0] ?
+                                                 "the cluster view is kept by the managers' hostd; this node is not "
+                                                 "a manager serving the node protocol" :
+                                                 "this node is not in a Swarm");
+                return;
+        }
+        ClusterCall *c = calloc(1, sizeof(ClusterCall));
+        if (!c) {
+                control_call_reply_error(call, 500, "out of memory");
+                return;
+        }
+        *c = (ClusterCall){ .d = d, .call = call };
+        if (docker_call(d->docker, "GET", "/nodes", NULL, on_cluster_nodes, c) < 0) {
+                free(c);
+                control_call_reply_error(call, 500, "cannot ask Docker for the Swarm's nodes");
+        }
 }

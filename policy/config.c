@@ -476,7 +476,7 @@ static int parse_wave(const JsonValue *o, WaveAgentConfig *w, ConfigError *error
 }
 
 static int parse_posture(const JsonValue *o, HostdConfig *c, ConfigError *error) {
-        static const char *const keys[] = { "textfile", "textfile-seconds", NULL };
+        static const char *const keys[] = { "textfile", "textfile-seconds", "report-seconds", NULL };
         const JsonValue *v;
         int r;
 
@@ -488,6 +488,9 @@ static int parse_posture(const JsonValue *o, HostdConfig *c, ConfigError *error)
                 return r;
         if ((v = jv_object_get(o, "textfile-seconds")) &&
             (r = get_uint(v, "posture.textfile-seconds", 10, 3600, &c->posture_textfile_sec, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "report-seconds")) &&
+            (r = get_uint(v, "posture.report-seconds", 0, 3600, &c->posture_report_sec, error)) < 0)
                 return r;
         return 0;
 }
@@ -610,6 +613,7 @@ static HostdConfig *config_new_default(void) {
         c->wave.health_commands = calloc(1, sizeof(char **));
         c->wave.health_timeout_sec = 300;
         c->posture_textfile_sec = 60;
+        c->posture_report_sec = 60;
         if (!c->wave.group || !c->wave.reboot_command || !c->wave.boot_id_file || !c->wave.health_commands)
                 return config_free(c);
         return c;

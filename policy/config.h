@@ -71,7 +71,11 @@
  *     "textfile": null,                  absolute path: the metrics written
  *                                        there for node_exporter's textfile
  *                                        collector (*.prom)
- *     "textfile-seconds": 60             10..3600: how often
+ *     "textfile-seconds": 60,            10..3600: how often
+ *     "report-seconds": 60               0..3600: how often this node sends
+ *                                        its posture's summary to the
+ *                                        managers, for the cluster view (0:
+ *                                        only with its wave calls)
  *   },
  *   "wave": {                            this node's part in patch waves
  *     "agent": true,                     stage, patch, reboot and report
@@ -172,6 +176,7 @@ typedef struct HostdConfig {
         WaveAgentConfig wave;
         char *posture_textfile;       /* NULL: none */
         unsigned posture_textfile_sec;
+        unsigned posture_report_sec;
 } HostdConfig;
 
 #define SECCOMP_INSTALLED_PROFILE_DEFAULT "/etc/docker/seccomp/hostd-hardened.json"

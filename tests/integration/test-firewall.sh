@@ -238,4 +238,34 @@ grep -q "Firewall peer sets updated" "$TMP/fw.log" || fail "peer change was not 
 ok "peer changes replace the set in place (no full re-apply)"
 expect_tcp from_peer "$NODE1_ADDR" 2377 filtered "2377 closed to the node that left"
 
+# --- change records: every change above, listed by hostctl changes ---
+"$HOSTCTL" --socket "$SOCK" --json changes >"$TMP/changes.json"
+kinds=$(jq -r '[.changes[].kind] | unique | join(" ")' "$TMP/changes.json")
+for kind in firewall-apply firewall-repair firewall-apply-pending firewall-confirm firewall-rollback \
+        firewall-peers config-reload; do
+        case " $kinds " in *" $kind "*) ;; *) fail "no $kind change record (have: $kinds)" ;; esac
+done
+ok "hostctl changes lists the applies, repair, pending apply, confirm, rollback, peer update and reload"
+expect_eq "$(jq '[.changes[] | select(.kind == "firewall-repair") | .fields.reason | test("delete")] | any' "$TMP/changes.json")" \
+        true "the repair's record says what was done to the table"
+expect_eq "$(jq '[.changes[].seq] as $s | $s == ($s | sort) and ($s | unique | length) == ($s | length)' "$TMP/changes.json")" \
+        true "sequence numbers increase"
+expect_eq "$(jq '[.changes[] | {kind, message_id}] | unique | group_by(.kind) | map(length) | max' "$TMP/changes.json")" \
+        1 "one MESSAGE_ID per kind"
+expect_eq "$(jq '.damaged | length' "$TMP/changes.json")" 0 "no damaged records"
+n_repair=$("$HOSTCTL" --socket "$SOCK" --json changes --kind firewall-repair | jq '.changes | length')
+expect_eq "$n_repair" "$(jq '[.changes[] | select(.kind == "firewall-repair")] | length' "$TMP/changes.json")" "--kind filters"
+expect_eq "$("$HOSTCTL" --socket "$SOCK" --json changes --since @4000000000 | jq '.changes | length')" 0 "--since a later time lists nothing"
+expect_eq "$("$HOSTCTL" --socket "$SOCK" --json changes --since -1h --limit 2 | jq '.changes | length')" 2 "--since an age, --limit"
+"$HOSTCTL" --socket "$SOCK" changes --since -1h >"$TMP/changes.txt"
+grep -q "firewall-rollback .*rolled back" "$TMP/changes.txt" || fail "the table lacks the rollback"
+ok "hostctl changes prints a table"
+set +e
+out=$("$HOSTCTL" --socket "$SOCK" changes --since "last tuesday" 2>&1); rc=$?
+set -e
+expect_eq "$rc" 2 "a bad --since is a usage error"
+expect_contains "$out" "is not a time" "and says why"
+out=$(curl -s --unix-socket "$SOCK" "http://hostd/v1/changes?kind=nope")
+expect_contains "$out" "is not a kind of change" "the API refuses an unknown kind"
+
 echo "test-firewall: $CHECKS checks passed"

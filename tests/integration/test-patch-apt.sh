@@ -216,6 +216,12 @@ expect_contains "$out" ": applied: 1 package(s) installed" "the job's result"
 expect_eq "$(dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f '${Version}' tzdata-t)" "2026a-1" "the root was patched"
 expect_contains "$(cat "$TMP/main.log")" "notice: Patch transaction 20" "the apply is logged as a change"
 expect_contains "$("$HOSTCTL" --socket "$SOCK" patch history)" "1 package(s) installed" "hostd shows the history"
+rec=$("$HOSTCTL" --socket "$SOCK" --json changes --kind patch-apply | jq -c '.changes[-1]')
+tx=$("$HOSTCTL" --socket "$SOCK" --json patch history | jq -r '.entries[-1].id // .history[-1].id // empty')
+expect_eq "$(jq -r .fields.transaction <<<"$rec")" "$tx" "hostctl changes lists the apply, with its transaction"
+expect_contains "$(jq -r .message <<<"$rec")" "1 package(s) installed" "and what it did"
+expect_eq "$(jq -r '.changes | map(.kind) | join(" ")' <<<"$("$HOSTCTL" --socket "$SOCK" --json changes)")" \
+        "patch-apply" "and it is the only change hostd made"
 expect_eq "$(curl -s --unix-socket "$SOCK" -XPOST -H 'Content-Type: application/json' -d '{"plan": 1}' \
         http://hostd/v1/patch/apply | jq -r .message)" "plan: not a field of a patch apply request (refresh: boolean, plan: string)" \
         "a malformed patch request is refused"

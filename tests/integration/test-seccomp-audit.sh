@@ -150,6 +150,8 @@ wait_until 15 "the pending restart is settled" \
 ok "the restart settles the pending install"
 grep -q "dockerd restarted since the seccomp profile was installed" "$TMP/sc.log" || fail "no record of the profile taking effect"
 ok "and that is recorded"
+expect_eq "$("$HOSTCTL" --socket "$SOCK" --json changes | jq -r '[.changes[].kind | select(startswith("seccomp"))] | join(" ")')" \
+        "seccomp-install seccomp-effective" "hostctl changes: one install (the second changed nothing), then effective"
 "$HOSTCTL" --socket "$SOCK" seccomp audit >/dev/null
 ok "audit passes once dockerd defaults to hostd's profile and every container is confined"
 set +e

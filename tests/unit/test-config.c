@@ -296,6 +296,10 @@ static void test_posture_section(void **state _unused_) {
 
         assert_null(c->posture_textfile);
         assert_int_equal(c->posture_textfile_sec, 60);
+        assert_int_equal(c->posture_report_sec, 60);
+        config_free(c);
+        c = parse_ok("{\"posture\": {\"report-seconds\": 0}}");
+        assert_int_equal(c->posture_report_sec, 0);
         config_free(c);
         c = parse_ok("{\"posture\": {\"textfile\": \"/var/lib/prometheus/node-exporter/hostd.prom\", \"textfile-seconds\": 30}}");
         assert_string_equal(c->posture_textfile, "/var/lib/prometheus/node-exporter/hostd.prom");
@@ -303,6 +307,7 @@ static void test_posture_section(void **state _unused_) {
         config_free(c);
         parse_bad("{\"posture\": {\"textfile\": \"hostd.prom\"}}", 1, 26, "posture.textfile", "not an absolute path");
         parse_bad("{\"posture\": {\"textfile-seconds\": 1}}", 1, 34, "posture.textfile-seconds", "out of range 10..3600");
+        parse_bad("{\"posture\": {\"report-seconds\": 3601}}", 1, 32, "posture.report-seconds", "out of range 0..3600");
 }
 
 static void test_free_null(void **state _unused_) {
