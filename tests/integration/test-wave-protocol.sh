@@ -19,7 +19,8 @@ on_exit "'$SWARM' down >/dev/null 2>&1"
 "$SWARM" up 1 1 >/dev/null
 eval "$("$SWARM" env)"
 
-printf '{"swarm": {"refresh-seconds": 1}, "wave": {"agent": false}, "state-directory": "%s"}\n' "$TMP/state" >"$TMP/hostd.json"
+printf '{"swarm": {"refresh-seconds": 1}, "wave": {"agent": false}, "posture": {"report-seconds": 2}, "state-directory": "%s"}\n' \
+        "$TMP/state" >"$TMP/hostd.json"
 DOCKER_HOST="unix://$NODE1_SOCK" start_hostd n1 "$NODE1_NETNS" --config "$TMP/hostd.json" --socket "$TMP/h1.sock"
 wait_until 20 "the node protocol is served" grep -q "Serving the wave node protocol on port 9443" "$TMP/n1.log"
 ok "the manager's hostd serves the node protocol on 9443"
@@ -68,6 +69,43 @@ probe() { nsenter --net="$1" timeout 3 bash -c "exec 3<>/dev/tcp/$NODE1_ADDR/944
 wait_until 20 "the firewall admits the worker" bash -c "nsenter --net='$NODE2_NETNS' timeout 2 bash -c 'exec 3<>/dev/tcp/$NODE1_ADDR/9443'"
 expect_eq "$(probe "$NODE2_NETNS")" open "9443 open to the Swarm peer"
 expect_eq "$(probe "$OUTSIDE_NETNS")" closed "9443 closed to the outside"
+
+# --- the cluster view: summaries sent to the managers ---
+cluster() { "$HOSTCTL" --socket "$TMP/h1.sock" --json posture --cluster || true; }
+row() { cluster | jq -r --arg id "$1" ".nodes[] | select(.node_id == \$id) | .$2"; }
+wait_until 20 "the manager's own summary" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h1.sock' --json posture --cluster | jq -r --arg id '$NODE1_ID' '.nodes[] | select(.node_id == \$id) | .status')\" != missing ]"
+status1=$(row "$NODE1_ID" status)
+case $status1 in pass | fail) ok "the manager's hostd sent its own posture to itself ($status1)" ;; *) fail "manager row: $status1" ;; esac
+expect_eq "$(row "$NODE1_ID" summary.fail)" "$("$HOSTCTL" --socket "$TMP/h1.sock" --json posture | jq .summary.fail)" \
+        "its row counts the failures its own posture has"
+expect_eq "$(row "$WORKER_ID" status)" missing "the worker, without hostd, is missing"
+set +e
+"$HOSTCTL" --socket "$TMP/h1.sock" posture --cluster >"$TMP/cluster.txt"; rc=$?
+set -e
+expect_eq "$rc" 1 "posture --cluster exits 1 while a node is missing"
+grep -q "missing" "$TMP/cluster.txt" || fail "the table does not say missing"
+ok "the table shows the missing node"
+summary() { # FAIL INTERVAL -> a summary as a node's hostd sends it
+        printf '{"hostname": "worker", "compliant": %s, "pass": 20, "fail": %s, "warn": 0, "not_applicable": 2, "failing": %s, "hostd_version": "0.1.0", "generated_usec": %s, "interval_seconds": %s}' \
+                "$([ "$1" = 0 ] && echo true || echo false)" "$1" "$([ "$1" = 0 ] && echo '[]' || echo '["firewall.exposed"]')" \
+                "$(date +%s)000000" "$2"
+}
+out=$(fl /v1/posture -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$WORKER_ID" ", \"posture\": $(summary 1 60)")")
+expect_eq "$(tail -1 <<<"$out")" 200 "the worker sends its summary: 200"
+expect_eq "$(row "$WORKER_ID" status)" fail "its row says fail"
+grep -q "firewall.exposed" <<<"$("$HOSTCTL" --socket "$TMP/h1.sock" posture --cluster || true)" || fail "the failing check is not shown"
+ok "the table names the failing check"
+out=$(fl /v1/posture -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$NODE1_ID" ", \"posture\": $(summary 0 60)")")
+expect_eq "$(tail -1 <<<"$out")" 403 "the worker sending the manager's posture: 403"
+out=$(fl /v1/posture -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$WORKER_ID" ", \"posture\": $(summary 0 60 | jq -c '.fail = -1')")")
+expect_eq "$(tail -1 <<<"$out")" 400 "a malformed summary: 400"
+expect_contains "$out" "posture.fail: not a count of checks" "naming the member"
+expect_eq "$(row "$WORKER_ID" status)" fail "and the board keeps the last good one"
+# a summary due every second, then none: stale after three
+fl /v1/posture -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$WORKER_ID" ", \"posture\": $(summary 0 1)")" >/dev/null
+expect_eq "$(row "$WORKER_ID" status)" pass "a passing summary replaces it"
+wait_until 10 "the worker's row goes stale" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h1.sock' --json posture --cluster | jq -r --arg id '$WORKER_ID' '.nodes[] | select(.node_id == \$id) | .status')\" = stale ]"
+ok "a node that stops sending goes stale after three of its intervals"
 
 # --- a wave over the worker, curl as its client ---
 "$SWARM" service-create web 2 >/dev/null
