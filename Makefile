@@ -16,6 +16,10 @@ SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+UNITDIR ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 
 CC ?= cc
@@ -67,7 +71,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 .PHONY: all deps check check-unit check-unit-san check-integration e2e-wave install \
-	uninstall bench fuzz fuzz-build demo clean tests
+	uninstall bench fuzz fuzz-build demo clean tests dist deb rpm
 .DEFAULT_GOAL := all
 # keep objects that pattern chains would otherwise delete as intermediates
 .SECONDARY:
@@ -174,10 +178,41 @@ install: all
 	install -d $(DESTDIR)$(SYSCONFDIR)/hostd
 	test -e $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json || \
 		install -m 0644 packaging/hostd.json $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(COMPLETIONDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 packaging/hostd.service packaging/hostd-firewall.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 packaging/hostd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hostd.conf
+	install -m 0644 packaging/hostctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/hostctl
+	install -m 0644 packaging/man/hostd.8 packaging/man/hostctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 packaging/man/hostd.json.5 $(DESTDIR)$(MANDIR)/man5/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostd $(DESTDIR)$(BINDIR)/hostctl
 	rm -rf $(DESTDIR)$(DATADIR)/hostd
+	rm -f $(DESTDIR)$(UNITDIR)/hostd.service $(DESTDIR)$(UNITDIR)/hostd-firewall.service \
+		$(DESTDIR)$(TMPFILESDIR)/hostd.conf $(DESTDIR)$(COMPLETIONDIR)/hostctl \
+		$(DESTDIR)$(MANDIR)/man8/hostd.8 $(DESTDIR)$(MANDIR)/man8/hostctl.8 $(DESTDIR)$(MANDIR)/man5/hostd.json.5
+
+# The packages, from the files git knows (tracked and new, not ignored) of
+# this tree: build/hostd_$(VERSION)_*.deb and build/hostd-$(VERSION)-*.rpm.
+DIST := build/dist/hostd-$(VERSION)
+dist:
+	rm -rf build/dist && mkdir -p $(DIST)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(DIST)
+	tar -C build/dist -czf build/hostd-$(VERSION).tar.gz hostd-$(VERSION)
+
+deb: deps dist
+	cp -r packaging/debian $(DIST)/debian
+	cd $(DIST) && dpkg-buildpackage -b -us -uc
+	mv build/dist/hostd_$(VERSION)_*.deb build/
+	@ls build/hostd_$(VERSION)_*.deb
+
+rpm: deps dist
+	mkdir -p build/rpm/SOURCES
+	cp build/hostd-$(VERSION).tar.gz build/rpm/SOURCES/
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/build/rpm" --define "version $(VERSION)" packaging/rpm/hostd.spec
+	cp build/rpm/RPMS/*/hostd-$(VERSION)-*.rpm build/
+	@ls build/hostd-$(VERSION)-*.rpm
 
 clean:
 	rm -rf build

@@ -827,6 +827,21 @@ static void on_history(const json_t *result, const char *error, void *userdata) 
         snprintf(a->rec.transaction, sizeof(a->rec.transaction), "%s",
                  json_string_value(json_object_get(found, "id")) ?: "");
         log_notice("Wave %s: transaction %s was %s when hostd stopped", a->rec.wave, a->rec.transaction, state);
+        /* the hostd that started it died before recording how it ended */
+        if (STREQ_PTR(state, "applied") || STREQ_PTR(state, "rolled-back") || STREQ_PTR(state, "failed")) {
+                char f_tx[160], f_plan[160], f_wave[96];
+
+                snprintf(f_tx, sizeof(f_tx), "HOSTD_TRANSACTION=%s", a->rec.transaction);
+                snprintf(f_plan, sizeof(f_plan), "HOSTD_PLAN=%s", a->rec.plan);
+                snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", a->rec.wave);
+                change_record(a->d->changes, STREQ(state, "applied") ? LOG_NOTICE : LOG_ERR,
+                              STREQ(state, "applied")       ? CHANGE_PATCH_APPLY :
+                              STREQ(state, "rolled-back") ? CHANGE_PATCH_ROLLBACK :
+                                                            CHANGE_PATCH_FAILED,
+                              LOG_FIELDS(f_tx, f_plan, f_wave, "HOSTD_REASON=read from the patch journal after a restart"),
+                              "Patch transaction %s %s: %s (read from the patch journal after hostd restarted)",
+                              a->rec.transaction, state, json_string_value(json_object_get(found, "message")) ?: "");
+        }
         if (STREQ_PTR(state, "applied")) {
                 a->rec.ok = true;
                 snprintf(a->rec.message, sizeof(a->rec.message), "%s",

@@ -11,10 +11,12 @@ libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev"
 # Tests: a real Docker engine, a static busybox for the workload image,
 # nftables/iptables, namespaces and probes; dpkg-dev, rpm (rpmbuild) and
 # createrepo-c build the package repositories of the patching tests;
-# python3-jsonschema validates the posture report against its schema.
+# python3-jsonschema validates the posture report against its schema;
+# debhelper and lintian build and check the .deb, systemd-container boots
+# it (systemd-nspawn) in the packaging test.
 TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
 procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin dpkg-dev rpm createrepo-c
-debootstrap time python3-jsonschema"
+debootstrap time python3-jsonschema debhelper lintian systemd-container"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -53,6 +53,7 @@ for i in $(seq $N); do
         cat >"$dir/hostd.json" <<EOF
 {"swarm": {"refresh-seconds": 2},
  "state-directory": "$dir/state",
+ "posture": {"report-seconds": 5},
  "patching": {"root": "$root", "security-only": true},
  "wave": {"reboot-command": ["$HOSTD_SRC/tests/harness/reboot-hook.sh", "$dir", "$i"],
           "boot-id-file": "$dir/boot-id", "health-timeout-seconds": 60,

@@ -129,4 +129,9 @@ expect_eq "$(check "$p" docker.log-driver status)" warn "Docker's settings are u
 table=$("$HOSTCTL" --socket "$TMP/h.sock" posture || true)
 expect_contains "$table" "firewall.exposed         pass" "the table view lists each check"
 expect_contains "$table" "pass," "and a summary"
+set +e
+out=$("$HOSTCTL" --socket "$TMP/h.sock" posture --cluster 2>&1); rc=$?
+set -e
+expect_eq "$rc" 1 "posture --cluster off a Swarm fails"
+expect_contains "$out" "this node is not in a Swarm" "and says why"
 echo "test-posture: $CHECKS checks passed"

@@ -114,6 +114,30 @@ summary "wave A ($WAVE_A): $N of $N nodes patched and rebooted in $(awk -v a="$t
 summary "max drained at once: $max_drained (max-unavailable 2; $samples samples)"
 summary "web replicas running: at least $min_running of 4 at every sample, 4 at the end"
 
+# --- the cluster view and the change records of wave A ---
+L=$(leader_index)
+M=$(( L % 3 + 1 )) # another manager
+for m in "$L" "$M"; do
+        view=$(hctl "$m" --json posture --cluster || true)
+        expect_eq "$(jq '.nodes | length' <<<"$view")" "$N" "manager $m's cluster view has a row per node"
+        expect_eq "$(jq '[.nodes[] | select(.status == "pass" or .status == "fail")] | length' <<<"$view")" "$N" \
+                "every node's hostd sent its summary to manager $m"
+done
+expect_eq "$(jq -r --arg id "$(var 4 ID)" '.nodes[] | select(.node_id == $id) | .summary.fail' <<<"$view")" \
+        "$(hctl 4 --json posture | jq .summary.fail || true)" "the worker's row counts the failures of its own posture"
+hctl "$L" posture --cluster >"$TMP/cluster.txt" || true
+summary "cluster view on manager $L: $(tail -1 "$TMP/cluster.txt")"
+for i in $(seq $N); do
+        hctl "$i" --json changes >"$TMP/changes$i.json"
+        expect_eq "$(jq -r '[.changes[] | select(.kind == "patch-apply" or .kind == "node-reboot") | .kind] | unique | join(" ")' "$TMP/changes$i.json")" \
+                "node-reboot patch-apply" "node $i's changes: its patch apply and its reboot"
+done
+cat "$TMP"/changes*.json | jq -r --arg w "$WAVE_A" '.changes[] | select(.fields.wave == $w and (.kind == "node-drain" or .kind == "node-activate")) | "\(.kind) \(.fields.node)"' |
+        sort -u >"$TMP/moves"
+expect_eq "$(wc -l <"$TMP/moves")" $((2 * N)) "the managers' changes: each node drained and activated by wave A"
+expect_eq "$(cat "$TMP"/changes*.json | jq -r --arg w "$WAVE_A" '.changes[] | select(.kind == "wave-start" and .fields.wave == $w) | .kind' | wc -l)" \
+        1 "and the wave's start, once"
+
 # --- refusals on the node protocol ---
 L=$(leader_index)
 addr=$(var "$L" ADDR)
