@@ -592,6 +592,22 @@ static int on_signal(sd_event_source *s _unused_, const struct signalfd_siginfo 
 /* A plan from the package lists as they are, now and then, so that the
  * posture knows the pending updates: new ones arrive in the lists with no
  * event to tell (apt's own timer, or a wave's stage, refreshes them). */
+/* The periodic work (plans, the textfile, the posture summary): one
+ * oneshot timer each, re-armed after it fires; interval 0 turns it off. */
+static void periodic_next(sd_event_source *s, uint64_t usec, uint64_t interval_usec) {
+        if (interval_usec)
+                sd_event_source_set_time(s, usec + interval_usec);
+        sd_event_source_set_enabled(s, interval_usec ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+}
+
+static int periodic_add(Daemon *d, sd_event_source **s, uint64_t first_usec, bool on,
+                        sd_event_time_handler_t handler) {
+        int r = sd_event_add_time(d->event, s, CLOCK_MONOTONIC, first_usec, 1000000ULL, handler, d);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(*s, on ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+}
+
 static int on_patch_check(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
         _cleanup_free_ char *state_dir = NULL;
@@ -607,9 +623,7 @@ static int on_patch_check(sd_event_source *s, uint64_t usec, void *userdata) {
         if (r >= 0)
                 r = patch_jobs_start(d->patch_jobs, &req, &id);
         /* busy (an operator's job, a wave's): try again in a minute */
-        sd_event_source_set_time(s, usec + (r == -EBUSY ? 60ULL : (uint64_t) d->config->patching.check_hours * 3600ULL) *
-                                                     1000000ULL);
-        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        periodic_next(s, usec, (r == -EBUSY ? 60ULL : (uint64_t) d->config->patching.check_hours * 3600ULL) * 1000000ULL);
         if (r < 0 && r != -EBUSY)
                 log_warning_errno(r, "Cannot start the periodic patch plan: %m");
         return 0;
@@ -620,8 +634,7 @@ static int on_report_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
 
         daemon_posture_report(d);
-        sd_event_source_set_time(s, usec + (uint64_t) d->config->posture_report_sec * 1000000ULL);
-        sd_event_source_set_enabled(s, d->config->posture_report_sec ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        periodic_next(s, usec, (uint64_t) d->config->posture_report_sec * 1000000ULL);
         return 0;
 }
 
@@ -630,8 +643,7 @@ static int on_textfile_timer(sd_event_source *s, uint64_t usec, void *userdata) 
         Daemon *d = userdata;
 
         daemon_metrics_textfile(d);
-        sd_event_source_set_time(s, usec + (uint64_t) d->config->posture_textfile_sec * 1000000ULL);
-        sd_event_source_set_enabled(s, d->config->posture_textfile ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        periodic_next(s, usec, d->config->posture_textfile ? (uint64_t) d->config->posture_textfile_sec * 1000000ULL : 0);
         return 0;
 }
 
@@ -703,12 +715,14 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         /* the first a minute after the start: not in the way of starting */
         uint64_t now;
         sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-        r = sd_event_add_time(d->event, &d->patch_check_timer, CLOCK_MONOTONIC, now + 60ULL * 1000000ULL,
-                              10ULL * 1000000ULL, on_patch_check, d);
+        r = periodic_add(d, &d->patch_check_timer, now + 60ULL * 1000000ULL, d->config->patching.check_hours > 0,
+                         on_patch_check);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the patch check timer");
-        if (d->config->patching.check_hours == 0)
-                sd_event_source_set_enabled(d->patch_check_timer, SD_EVENT_OFF);
+        /* before Docker answers: managers keep the nodes' summaries here */
+        r = posture_board_new(&d->posture_board);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory");
 
         /* The firewall before Docker: a node is never left open while its
          * Swarm peers are still being learned. */
@@ -723,22 +737,15 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the wave agent");
         /* the first textfile once Docker had a moment to answer */
-        r = sd_event_add_time(d->event, &d->textfile_timer, CLOCK_MONOTONIC, now + 2ULL * 1000000ULL, 1000000ULL,
-                              on_textfile_timer, d);
+        r = periodic_add(d, &d->textfile_timer, now + 2ULL * 1000000ULL, d->config->posture_textfile != NULL,
+                         on_textfile_timer);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the textfile timer");
-        if (!d->config->posture_textfile)
-                sd_event_source_set_enabled(d->textfile_timer, SD_EVENT_OFF);
-        r = posture_board_new(&d->posture_board);
-        if (r < 0)
-                return log_error_errno(r, "Out of memory");
         /* the first summary once Docker had time to say who the managers are */
-        r = sd_event_add_time(d->event, &d->report_timer, CLOCK_MONOTONIC, now + 3ULL * 1000000ULL, 1000000ULL,
-                              on_report_timer, d);
+        r = periodic_add(d, &d->report_timer, now + 3ULL * 1000000ULL, d->config->posture_report_sec > 0,
+                         on_report_timer);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the posture report timer");
-        if (!d->config->posture_report_sec)
-                sd_event_source_set_enabled(d->report_timer, SD_EVENT_OFF);
 
         sd_event_now(d->event, CLOCK_MONOTONIC, &d->started_monotonic_usec);
         sd_event_now(d->event, CLOCK_REALTIME, &d->started_realtime_usec);
