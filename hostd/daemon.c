@@ -476,6 +476,18 @@ static int daemon_firewall_start(Daemon *d, const char *reason, char *why, size_
                         snprintf(why, why_size, "cannot open nftables netlink: %s", strerror(-r));
                         return log_error_errno(r, "Cannot manage the firewall: %s", why);
                 }
+                /* the Swarm peers last seen, until Docker answers: a restart
+                 * never closes the Swarm's ports to its peers */
+                _cleanup_free_ Cidr *saved = NULL;
+                unsigned bad_line = 0;
+                int n = d->config->firewall.swarm_peers ?
+                                firewall_peers_load(d->config->state_directory, &saved, &bad_line) :
+                                0;
+                if (n == -EINVAL)
+                        log_warning("%s/%s line %u is not an address; starting with the static peers only",
+                                    d->config->state_directory, FIREWALL_PEERS_FILE, bad_line);
+                if (n > 0)
+                        firewall_manager_set_peers(d->firewall, saved, (size_t) n, why, why_size);
         }
         r = firewall_manager_set_policy(d->firewall, &d->config->firewall, reason, why, why_size);
         if (r < 0)

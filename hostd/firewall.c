@@ -27,6 +27,9 @@ struct FirewallManager {
         Ruleset *applied;      /* what hostd last put in the kernel, NULL if none */
         Ruleset *previous;     /* kept while an apply awaits confirmation */
         bool previous_was_absent;
+        FirewallPolicy previous_policy; /* ... and the policy that made it, */
+        Cidr *previous_policy_cidrs;    /* which a rollback restores too */
+        bool previous_had_policy;
         uint64_t confirm_deadline_usec;
 
         uint64_t repairs;
@@ -183,6 +186,12 @@ static bool only_peers_differ(const Ruleset *a, const Ruleset *b) {
         return true;
 }
 
+static bool live_matches(FirewallManager *m, const Ruleset *desired) {
+        _cleanup_(nft_live_table_freep) NftLiveTable *live = NULL;
+
+        return nft_read_table(m->nft, desired, &live) >= 0 && live && live->exists && live->matches_desired;
+}
+
 static int sync_table(FirewallManager *m, const char *why, char *err, size_t err_size) {
         _cleanup_(ruleset_freep) Ruleset *desired = NULL;
         int r;
@@ -208,6 +217,14 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
         }
         if (m->applied && ruleset_digest(desired) == ruleset_digest(m->applied))
                 return 0;
+        /* a restarted hostd finds its table as it left it: keep it, and its
+         * counters, rather than replace it with the same */
+        if (!m->applied && live_matches(m, desired)) {
+                m->applied = TAKE_PTR(desired);
+                log_info("Firewall already as desired: kept the live table (%zu rules, %zu Swarm peers)",
+                         m->applied->n_rules, m->n_peers);
+                return 0;
+        }
 
         if (only_peers_differ(m->applied, desired)) {
                 for (size_t i = 0; i < desired->n_sets; i++) {
@@ -349,6 +366,7 @@ FirewallManager *firewall_manager_free(FirewallManager *m) {
         ruleset_free(m->applied);
         ruleset_free(m->previous);
         free(m->policy_cidrs);
+        free(m->previous_policy_cidrs);
         free(m->peers);
         sd_event_unref(m->event);
         free(m);
@@ -399,6 +417,13 @@ static int on_confirm_timeout(sd_event_source *s _unused_, uint64_t usec _unused
         return 0;
 }
 
+static void restore_previous_policy(FirewallManager *m) {
+        free(m->policy_cidrs);
+        m->policy = m->previous_policy;
+        m->policy_cidrs = TAKE_PTR(m->previous_policy_cidrs);
+        m->have_policy = m->previous_had_policy;
+}
+
 int firewall_manager_apply_with_confirm(FirewallManager *m, const FirewallPolicy *policy,
                                         unsigned timeout_sec, char *err, size_t err_size) {
         Ruleset *kept;
@@ -412,12 +437,16 @@ int firewall_manager_apply_with_confirm(FirewallManager *m, const FirewallPolicy
         }
         kept = TAKE_PTR(m->applied);
         was_absent = !kept;
+        m->previous_policy = m->policy;
+        m->previous_policy_cidrs = TAKE_PTR(m->policy_cidrs);
+        m->previous_had_policy = m->have_policy;
         r = copy_policy(m, policy);
         if (r >= 0)
                 r = sync_table(m, "apply with confirmation", err, err_size);
         if (r < 0) {
                 ruleset_free(m->applied);
                 m->applied = kept;
+                restore_previous_policy(m);
                 return r;
         }
         m->previous = kept;
@@ -446,6 +475,7 @@ int firewall_manager_confirm(FirewallManager *m, char *err, size_t err_size) {
         }
         m->previous = ruleset_free(m->previous);
         m->previous_was_absent = false;
+        free(TAKE_PTR(m->previous_policy_cidrs));
         m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
         record(m, LOG_NOTICE, CHANGE_FIREWALL_CONFIRM, NULL, NULL,
                       "Firewall apply confirmed");
@@ -463,6 +493,9 @@ int firewall_manager_rollback(FirewallManager *m, const char *why, char *err, si
         previous = TAKE_PTR(m->previous);
         m->previous_was_absent = false;
         m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
+        /* what the table was made of too: a later peer change or repair
+         * must rebuild the table live now, not the rolled-back one */
+        restore_previous_policy(m);
         r = install(m, previous, err, err_size);
         if (r < 0) {
                 record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "rollback", why,
@@ -510,6 +543,10 @@ json_t *firewall_manager_status(FirewallManager *m, bool with_live) {
                                       live->matches_desired, "difference", live->difference, "rules",
                                       rules));
         return j;
+}
+
+const FirewallPolicy *firewall_manager_policy(const FirewallManager *m) {
+        return m->have_policy ? &m->policy : NULL;
 }
 
 const Ruleset *firewall_manager_applied(const FirewallManager *m) {

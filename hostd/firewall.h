@@ -67,5 +67,9 @@ int firewall_apply_once(const FirewallPolicy *policy, const Cidr *peers, size_t 
 /* The table hostd last applied (NULL: none); valid until the next apply. */
 const Ruleset *firewall_manager_applied(const FirewallManager *m);
 
+/* The policy the live table is made of (a rollback restores the one before
+ * the pending apply), or NULL before any. */
+const FirewallPolicy *firewall_manager_policy(const FirewallManager *m);
+
 /* The desired table as nft text. */
 char *firewall_manager_render(FirewallManager *m);

@@ -219,15 +219,19 @@ static void judge(Gathering *g) {
         }
 
         const json_t *live = json_object_get(fw, "live");
+        /* the policy the live table is made of: after a rollback, not the file's */
+        const FirewallPolicy *fp = d->firewall && firewall_manager_policy(d->firewall) ?
+                                           firewall_manager_policy(d->firewall) :
+                                           &d->config->firewall;
         posture_check_firewall(p, &(FirewallFacts){
-                                          .enabled = d->config->firewall.enabled,
+                                          .enabled = fp->enabled,
                                           .exists = json_is_true(json_object_get(live, "exists")),
                                           .matches = json_is_true(json_object_get(live, "matches_desired")),
                                           .difference = json_string_value(json_object_get(live, "difference")),
                                           .table = d->firewall ? firewall_manager_applied(d->firewall) : NULL,
                                           .public_interfaces = public_ifs,
-                                          .allowed_tcp = d->config->firewall.public_tcp_ports,
-                                          .n_allowed_tcp = d->config->firewall.n_public_tcp_ports,
+                                          .allowed_tcp = fp->public_tcp_ports,
+                                          .n_allowed_tcp = fp->n_public_tcp_ports,
                                           .ports = ports,
                                           .n_ports = n_ports,
                                   });

@@ -82,6 +82,28 @@ wait_until 20 "hostd learns the live Swarm peer" \
         bash -c "nsenter --net='$NODE1_NETNS' nft list set inet hostd peers4 | grep -q '$NODE2_ADDR'"
 ok "live Swarm peer $NODE2_ADDR in the peers4 set"
 
+# --- a restart keeps the live table: the Swarm's ports never close to its
+# peers, even while Docker does not answer yet ---
+expect_tcp from_outside "$NODE1_ADDR" 22 filtered "22 closed to the outsider (counted as a drop)"
+drops=$(counter drop)
+applies=$("$HOSTCTL" --socket "$SOCK" --json changes --kind firewall-apply | jq '.changes | length')
+kill -TERM "$HOSTD_PID_fw"
+wait "$HOSTD_PID_fw" 2>/dev/null || true
+DOCKER_HOST="unix://$TMP/no-docker.sock" start_hostd fwr "$NODE1_NETNS" --config "$CONF" --socket "$SOCK"
+wait_until 10 "the restarted hostd keeps the table" grep -q "Firewall already as desired: kept the live table" "$TMP/fwr.log"
+ok "a restarted hostd keeps the live table when it is as desired"
+grep -q "$NODE2_ADDR" <<<"$(in_node nft list set inet hostd peers4)" || fail "the saved Swarm peer is not in peers4"
+ok "with the saved Swarm peer, before Docker answers"
+expect_tcp from_peer "$NODE1_ADDR" 2377 open "2377 open to the peer across the restart"
+[ "$(counter drop)" -ge "$drops" ] || fail "the drop counter was reset"
+ok "the counters survive the restart ($drops drops before)"
+expect_eq "$("$HOSTCTL" --socket "$SOCK" --json changes --kind firewall-apply | jq '.changes | length')" "$applies" \
+        "and no change is recorded: nothing changed"
+kill -TERM "$HOSTD_PID_fwr"
+wait "$HOSTD_PID_fwr" 2>/dev/null || true
+DOCKER_HOST="unix://$NODE1_SOCK" start_hostd fw "$NODE1_NETNS" --config "$CONF" --socket "$SOCK"
+wait_until 10 "hostd serves again" "$HOSTCTL" --socket "$SOCK" status
+
 expect_tcp from_outside "$NODE1_ADDR" 443 open "443 (published by Docker) open to the outsider"
 expect_tcp from_peer "$NODE1_ADDR" 443 open "443 open to the peer"
 expect_tcp from_outside "$NODE1_ADDR" 8080 filtered "8080 (published by Docker) closed to the outsider"
@@ -176,7 +198,7 @@ write_conf "443, 8443, 9443"
 write_conf "443, 8443, 9443, 8081"
 out=$("$HOSTCTL" --socket "$SOCK" firewall apply --confirm-timeout 2)
 expect_contains "$out" "rolls back in 2 s" "apply with a confirm timeout"
-in_node nft list set inet hostd public_tcp | grep -q 8081 || fail "8081 not applied"
+grep -q 8081 <<<"$(in_node nft list set inet hostd public_tcp)" || fail "8081 not applied"
 ok "the new ruleset is live while pending"
 expect_contains "$("$HOSTCTL" --socket "$SOCK" firewall show)" "rolls back in" "show says a confirmation is pending"
 wait_until 6 "rollback after the timeout" bash -c "! nsenter --net='$NODE1_NETNS' nft list set inet hostd public_tcp | grep -q 8081"
@@ -186,7 +208,7 @@ ok "the rollback is logged"
 "$HOSTCTL" --socket "$SOCK" firewall apply --confirm-timeout 2 >/dev/null
 "$HOSTCTL" --socket "$SOCK" firewall confirm >/dev/null
 sleep 3 # past the timeout: a confirmed apply must stay
-in_node nft list set inet hostd public_tcp | grep -q 8081 || fail "confirmed apply was rolled back"
+grep -q 8081 <<<"$(in_node nft list set inet hostd public_tcp)" || fail "confirmed apply was rolled back"
 ok "a confirmed apply stays"
 set +e
 out=$("$HOSTCTL" --socket "$SOCK" firewall confirm 2>&1); rc=$?
@@ -197,10 +219,10 @@ expect_contains "$out" "no apply is waiting" "and says why"
 # explicit rollback, before the timeout
 write_conf "443, 8443, 9443, 8082"
 "$HOSTCTL" --socket "$SOCK" firewall apply --confirm-timeout 60 >/dev/null
-in_node nft list set inet hostd public_tcp | grep -q 8082 || fail "8082 not applied"
+grep -q 8082 <<<"$(in_node nft list set inet hostd public_tcp)" || fail "8082 not applied"
 out=$("$HOSTCTL" --socket "$SOCK" firewall rollback)
 expect_contains "$out" "rolled back" "hostctl firewall rollback"
-in_node nft list set inet hostd public_tcp | grep -q 8082 && fail "8082 still there after the rollback"
+grep -q 8082 <<<"$(in_node nft list set inet hostd public_tcp)" && fail "8082 still there after the rollback"
 ok "rollback restored the previous table at once"
 write_conf "443, 8443, 9443, 8081"
 
@@ -236,6 +258,8 @@ wait_until 20 "node2 out of peers4" bash -c "! nsenter --net='$NODE1_NETNS' nft 
 ok "a node that left the Swarm is removed from peers4"
 grep -q "Firewall peer sets updated" "$TMP/fw.log" || fail "peer change was not an in-place set update"
 ok "peer changes replace the set in place (no full re-apply)"
+grep -q 8082 <<<"$(in_node nft list set inet hostd public_tcp)" && fail "8082, rolled back, is open again after a peer change"
+ok "a peer change after a rollback keeps the rolled-back port closed"
 expect_tcp from_peer "$NODE1_ADDR" 2377 filtered "2377 closed to the node that left"
 
 # --- change records: every change above, listed by hostctl changes ---
