@@ -1197,9 +1197,14 @@ static void print_wave(const json_t *reply) {
                 printf("no wave\n");
                 return;
         }
-        printf("wave %s: %s%s%s\n", str(w, "id"), str(w, "status"),
+        uint64_t started = (uint64_t) json_integer_value(json_object_get(w, "started"));
+        char took[32] = "";
+        if (started && now > started)
+                format_duration((json_int_t) ((now - started) / 1000000), took, sizeof(took));
+        printf("wave %s: %s%s%s%s%s%s\n", str(w, "id"), str(w, "status"),
                json_string_length(json_object_get(w, "reason")) ? ": " : "",
-               json_string_length(json_object_get(w, "reason")) ? str(w, "reason") : "");
+               json_string_length(json_object_get(w, "reason")) ? str(w, "reason") : "", took[0] ? " (started " : "",
+               took, took[0] ? " ago)" : "");
         printf("max unavailable %lld, most drained at once %lld, on failure: %s\n",
                (long long) json_integer_value(json_object_get(w, "max_unavailable")),
                (long long) json_integer_value(json_object_get(w, "max_held")),

@@ -264,6 +264,9 @@ expect_tcp from_peer "$NODE1_ADDR" 2377 filtered "2377 closed to the node that l
 
 # --- change records: every change above, listed by hostctl changes ---
 "$HOSTCTL" --socket "$SOCK" --json changes >"$TMP/changes.json"
+python3 -c 'import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+        "$TMP/changes.json" "$HOSTD_SRC/docs/changes.schema.json"
+ok "hostctl changes --json validates against docs/changes.schema.json"
 kinds=$(jq -r '[.changes[].kind] | unique | join(" ")' "$TMP/changes.json")
 for kind in firewall-apply firewall-repair firewall-apply-pending firewall-confirm firewall-rollback \
         firewall-peers config-reload; do

@@ -73,6 +73,7 @@ wait_until 30 "the wave halts" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h2.sock
 expect_contains "$(wave 2 .wave.reason)" "missed its deadline: patching for more than 15 s" "the wave halts: a node missed its deadline"
 table=$(hctl 2 wave status)
 expect_contains "$table" "$NODE4_NAME" "wave status is a table of nodes"
+expect_contains "$(head -1 <<<"$table")" "s ago)" "its header says how long ago the wave started"
 expect_contains "$table" "failed" "with each node's step"
 set +e
 out=$(hctl 3 wave start 2>&1)

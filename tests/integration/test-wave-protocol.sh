@@ -93,6 +93,10 @@ summary() { # FAIL INTERVAL -> a summary as a node's hostd sends it
 out=$(fl /v1/posture -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$WORKER_ID" ", \"posture\": $(summary 1 60)")")
 expect_eq "$(tail -1 <<<"$out")" 200 "the worker sends its summary: 200"
 expect_eq "$(row "$WORKER_ID" status)" fail "its row says fail"
+cluster >"$TMP/cluster.json"
+python3 -c 'import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+        "$TMP/cluster.json" "$HOSTD_SRC/docs/posture-cluster.schema.json"
+ok "the cluster view validates against docs/posture-cluster.schema.json"
 grep -q "firewall.exposed" <<<"$("$HOSTCTL" --socket "$TMP/h1.sock" posture --cluster || true)" || fail "the failing check is not shown"
 ok "the table names the failing check"
 out=$(fl /v1/posture -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$NODE1_ID" ", \"posture\": $(summary 0 60)")")

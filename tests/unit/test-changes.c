@@ -46,6 +46,23 @@ static void test_kinds(void **state _unused_) {
         assert_null(change_kind_to_string(_CHANGE_KIND_MAX));
 }
 
+/* the schema shipped for GET /v1/changes names every kind, in order */
+static void test_schema_kinds(void **state _unused_) {
+        json_error_t error;
+        _cleanup_(json_decrefp) json_t *schema = json_load_file("docs/changes.schema.json", 0, &error);
+        const json_t *kinds;
+
+        assert_non_null(schema);
+        kinds = schema;
+        for (const char *const *key = (const char *const[]){ "properties", "changes", "items", "properties", "kind",
+                                                              "enum", NULL };
+             *key; key++)
+                kinds = json_object_get(kinds, *key);
+        assert_int_equal(json_array_size(kinds), _CHANGE_KIND_MAX);
+        for (ChangeKind k = 0; k < _CHANGE_KIND_MAX; k++)
+                assert_string_equal(json_string_value(json_array_get(kinds, k)), change_kind_to_string(k));
+}
+
 static void test_record_and_read(void **state) {
         const char *dir = *state;
         _cleanup_(json_decrefp) json_t *records = NULL, *damaged = NULL;
@@ -262,6 +279,7 @@ static void test_since(void **state _unused_) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_kinds),
+                cmocka_unit_test(test_schema_kinds),
                 cmocka_unit_test(test_record_and_read),
                 cmocka_unit_test(test_damaged_lines),
                 cmocka_unit_test(test_two_writers),
