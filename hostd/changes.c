@@ -66,24 +66,54 @@ struct ChangeLog {
                             * another writer (hostd --oneshot) appended */
 };
 
-static uint64_t last_seq_in(const char *path) {
+/* Calls each(rec or NULL, line number, why, userdata) for every line of
+ * path but empty ones: rec when the line is a record, NULL with why when it
+ * is not. A missing file has no lines. */
+typedef int (*RecordVisitor)(json_t *rec, unsigned line, const char *why, void *userdata);
+
+static int for_each_record(const char *path, RecordVisitor each, void *userdata) {
         _cleanup_free_ char *data = NULL;
         size_t size;
-        uint64_t seq = 0;
+        unsigned number = 0;
+        int r;
 
-        if (read_file(path, 2 * CHANGE_LOG_ROTATE_BYTES, &data, &size) < 0)
+        r = read_file(path, 2 * CHANGE_LOG_ROTATE_BYTES, &data, &size);
+        if (r == -ENOENT)
                 return 0;
-        /* every line, not just the last: a damaged tail must not reset it */
+        if (r < 0)
+                return r;
         for (char *line = data, *end; line < data + size; line = end + 1) {
                 _cleanup_(json_decrefp) json_t *rec = NULL;
-                char why[128];
+                char why[160] = "";
 
+                number++;
                 end = memchr(line, '\n', (size_t) (data + size - line));
                 if (!end)
                         end = data + size;
-                if (change_record_parse(line, (size_t) (end - line), &rec, why, sizeof(why)) == 0)
-                        seq = MAX(seq, (uint64_t) json_integer_value(json_object_get(rec, "seq")));
+                if (end == line)
+                        continue;
+                if (change_record_parse(line, (size_t) (end - line), &rec, why, sizeof(why)) < 0)
+                        rec = NULL;
+                r = each(rec, number, why, userdata);
+                if (r < 0)
+                        return r;
         }
+        return 0;
+}
+
+static int max_seq(json_t *rec, unsigned line _unused_, const char *why _unused_, void *userdata) {
+        uint64_t *seq = userdata;
+
+        if (rec)
+                *seq = MAX(*seq, (uint64_t) json_integer_value(json_object_get(rec, "seq")));
+        return 0;
+}
+
+/* every line, not just the last: a damaged tail must not reset it */
+static uint64_t last_seq_in(const char *path) {
+        uint64_t seq = 0;
+
+        for_each_record(path, max_seq, &seq);
         return seq;
 }
 
@@ -101,14 +131,12 @@ static int open_append(const char *path) {
 /* A crash in a write leaves a last line without its newline; end it, so
  * that the next record is not glued to it and lost with it. */
 static int end_torn_line(int fd) {
-        struct stat st;
+        uint64_t size = file_size(fd);
         char last;
 
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (st.st_size == 0)
+        if (size == 0)
                 return 0;
-        if (pread(fd, &last, 1, st.st_size - 1) != 1)
+        if (pread(fd, &last, 1, (off_t) size - 1) != 1)
                 return -EIO;
         if (last != '\n' && write(fd, "\n", 1) != 1)
                 return -EIO;
@@ -342,40 +370,23 @@ int change_record_parse(const char *line, size_t size, json_t **ret, char *why, 
         return 0;
 }
 
-static int read_one(const char *path, uint64_t since_usec, const char *kind, json_t *records, json_t *damaged) {
-        _cleanup_free_ char *data = NULL;
-        size_t size;
-        unsigned number = 0;
-        int r;
+typedef struct ReadFilter {
+        const char *path;
+        uint64_t since_usec;
+        const char *kind;
+        json_t *records, *damaged;
+} ReadFilter;
 
-        r = read_file(path, 2 * CHANGE_LOG_ROTATE_BYTES, &data, &size);
-        if (r == -ENOENT)
+static int keep_matching(json_t *rec, unsigned line, const char *why, void *userdata) {
+        ReadFilter *f = userdata;
+
+        if (!rec)
+                return json_array_append_new(f->damaged, json_pack("{ss si ss}", "file", f->path, "line", line,
+                                                                   "error", why)) < 0 ? -ENOMEM : 0;
+        if ((uint64_t) json_integer_value(json_object_get(rec, "time_usec")) < f->since_usec ||
+            (f->kind && !STREQ(f->kind, json_string_value(json_object_get(rec, "kind")))))
                 return 0;
-        if (r < 0)
-                return r;
-        for (char *line = data, *end; line < data + size; line = end + 1) {
-                _cleanup_(json_decrefp) json_t *rec = NULL;
-                char why[160];
-
-                number++;
-                end = memchr(line, '\n', (size_t) (data + size - line));
-                if (!end)
-                        end = data + size;
-                if (end == line)
-                        continue;
-                if (change_record_parse(line, (size_t) (end - line), &rec, why, sizeof(why)) < 0) {
-                        if (json_array_append_new(damaged, json_pack("{ss si ss}", "file", path, "line",
-                                                                     number, "error", why)) < 0)
-                                return -ENOMEM;
-                        continue;
-                }
-                if ((uint64_t) json_integer_value(json_object_get(rec, "time_usec")) < since_usec ||
-                    (kind && !STREQ(kind, json_string_value(json_object_get(rec, "kind")))))
-                        continue;
-                if (json_array_append(records, rec) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
+        return json_array_append(f->records, rec) < 0 ? -ENOMEM : 0;
 }
 
 int change_log_read(const char *state_directory, uint64_t since_usec, const char *kind, size_t limit,
@@ -394,9 +405,12 @@ int change_log_read(const char *state_directory, uint64_t since_usec, const char
                 rotated = NULL;
                 return -ENOMEM;
         }
-        r = read_one(rotated, since_usec, kind, records, damaged);
+        ReadFilter filter = { .path = rotated, .since_usec = since_usec, .kind = kind, .records = records,
+                              .damaged = damaged };
+        r = for_each_record(rotated, keep_matching, &filter);
+        filter.path = path;
         if (r >= 0)
-                r = read_one(path, since_usec, kind, records, damaged);
+                r = for_each_record(path, keep_matching, &filter);
         if (r < 0)
                 return r;
         if (limit > 0 && json_array_size(records) > limit) {
