@@ -479,13 +479,7 @@ static int daemon_firewall_start(Daemon *d, const char *reason, char *why, size_
                 /* the Swarm peers last seen, until Docker answers: a restart
                  * never closes the Swarm's ports to its peers */
                 _cleanup_free_ Cidr *saved = NULL;
-                unsigned bad_line = 0;
-                int n = d->config->firewall.swarm_peers ?
-                                firewall_peers_load(d->config->state_directory, &saved, &bad_line) :
-                                0;
-                if (n == -EINVAL)
-                        log_warning("%s/%s line %u is not an address; starting with the static peers only",
-                                    d->config->state_directory, FIREWALL_PEERS_FILE, bad_line);
+                int n = d->config->firewall.swarm_peers ? firewall_peers_load(d->config->state_directory, &saved) : 0;
                 if (n > 0)
                         firewall_manager_set_peers(d->firewall, saved, (size_t) n, why, why_size);
         }

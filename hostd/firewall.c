@@ -581,7 +581,7 @@ int firewall_peers_save(const char *state_directory, const Cidr *peers, size_t n
         return write_file_atomic(path, text, size, 0600);
 }
 
-int firewall_peers_load(const char *state_directory, Cidr **ret, unsigned *bad_line) {
+int firewall_peers_load(const char *state_directory, Cidr **ret) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         _cleanup_free_ Cidr *list = NULL;
         size_t n = 0, lines = 1;
@@ -593,8 +593,13 @@ int firewall_peers_load(const char *state_directory, Cidr **ret, unsigned *bad_l
                 return -ENOMEM;
         }
         r = read_file(path, 16 * 1024 * 1024, &text, NULL);
-        if (r < 0)
+        if (r == -ENOMEM)
                 return r;
+        if (r < 0) {
+                if (r != -ENOENT)
+                        log_warning_errno(r, "Cannot read %s; using the static peers only: %m", path);
+                return 0;
+        }
         for (const char *p = text; *p; p++)
                 lines += *p == '\n';
         list = calloc(lines, sizeof(Cidr));
@@ -604,9 +609,8 @@ int firewall_peers_load(const char *state_directory, Cidr **ret, unsigned *bad_l
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 number++;
                 if (cidr_parse(line, &list[n]) < 0) {
-                        if (bad_line)
-                                *bad_line = number;
-                        return -EINVAL;
+                        log_warning("%s line %u is not an address; using the static peers only", path, number);
+                        return 0;
                 }
                 n++;
         }

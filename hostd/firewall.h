@@ -56,9 +56,10 @@ json_t *firewall_manager_status(FirewallManager *m, bool with_live);
  * One address per line. */
 #define FIREWALL_PEERS_FILE "swarm-peers"
 int firewall_peers_save(const char *state_directory, const Cidr *peers, size_t n);
-/* Returns the number of peers read into *ret; -ENOENT when none saved;
- * -EINVAL (with the line number in *bad_line) on a corrupt file. */
-int firewall_peers_load(const char *state_directory, Cidr **ret, unsigned *bad_line);
+/* Returns the number of peers read into *ret, for a start before Docker
+ * answers: 0 when none were saved, and when the file is corrupt (said in
+ * the log, naming the line: the static peers only, then). -ENOMEM. */
+int firewall_peers_load(const char *state_directory, Cidr **ret);
 
 /* Applies the policy once, without an event loop (hostd --oneshot). */
 int firewall_apply_once(const FirewallPolicy *policy, const Cidr *peers, size_t n,

@@ -105,7 +105,6 @@ static int run_oneshot(void) {
         _cleanup_(change_log_freep) ChangeLog *changes = NULL;
         ConfigError error;
         char message[512];
-        unsigned bad_line = 0;
         int r, n;
 
         r = config_load(arg_config, &config, &error);
@@ -114,10 +113,7 @@ static int run_oneshot(void) {
                 log_error("Invalid configuration, nothing applied: %s", message);
                 return r;
         }
-        n = firewall_peers_load(config->state_directory, &peers, &bad_line);
-        if (n == -EINVAL)
-                log_warning("%s/%s line %u is not an address; using the static peers only",
-                            config->state_directory, FIREWALL_PEERS_FILE, bad_line);
+        n = firewall_peers_load(config->state_directory, &peers);
         if (n < 0)
                 n = 0;
         r = firewall_apply_once(&config->firewall, peers, (size_t) n, message, sizeof(message));
