@@ -525,6 +525,34 @@ static void apply_log_level(const HostdConfig *c) {
                 arg_log_level = c->log_level;
 }
 
+/* The periodic work (plans, the textfile, the posture summary): one
+ * oneshot timer each, re-armed after it fires; interval 0 turns it off. */
+static void periodic_next(sd_event_source *s, uint64_t usec, uint64_t interval_usec) {
+        if (interval_usec)
+                sd_event_source_set_time(s, usec + interval_usec);
+        sd_event_source_set_enabled(s, interval_usec ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+}
+
+static int periodic_add(Daemon *d, sd_event_source **s, uint64_t first_usec, sd_event_time_handler_t handler) {
+        return sd_event_add_time(d->event, s, CLOCK_MONOTONIC, first_usec, 1000000ULL, handler, d);
+}
+
+/* On or off as the configuration says (at start, and on each reload). */
+static void periodic_enable(Daemon *d) {
+        const struct {
+                sd_event_source *source;
+                bool on;
+        } timers[] = {
+                { d->patch_check_timer, d->config->patching.check_hours > 0 },
+                { d->textfile_timer, d->config->posture_textfile != NULL },
+                { d->report_timer, d->config->posture_report_sec > 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(timers); i++)
+                if (timers[i].source)
+                        sd_event_source_set_enabled(timers[i].source, timers[i].on ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+}
+
 int daemon_reload(Daemon *d, char *why, size_t why_size) {
         _cleanup_(config_freep) HostdConfig *c = NULL;
         char config_field[300];
@@ -566,13 +594,7 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
                         return r;
                 }
         }
-        if (d->patch_check_timer)
-                sd_event_source_set_enabled(d->patch_check_timer,
-                                            d->config->patching.check_hours ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
-        if (d->textfile_timer)
-                sd_event_source_set_enabled(d->textfile_timer, d->config->posture_textfile ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
-        if (d->report_timer)
-                sd_event_source_set_enabled(d->report_timer, d->config->posture_report_sec ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        periodic_enable(d);
         snprintf(config_field, sizeof(config_field), "HOSTD_CONFIG=%s", d->config_path);
         change_record(d->changes, LOG_INFO, CHANGE_CONFIG_RELOAD, LOG_FIELDS(config_field),
                       "Configuration reloaded from %s", d->config_path);
@@ -598,22 +620,6 @@ static int on_signal(sd_event_source *s _unused_, const struct signalfd_siginfo 
 /* A plan from the package lists as they are, now and then, so that the
  * posture knows the pending updates: new ones arrive in the lists with no
  * event to tell (apt's own timer, or a wave's stage, refreshes them). */
-/* The periodic work (plans, the textfile, the posture summary): one
- * oneshot timer each, re-armed after it fires; interval 0 turns it off. */
-static void periodic_next(sd_event_source *s, uint64_t usec, uint64_t interval_usec) {
-        if (interval_usec)
-                sd_event_source_set_time(s, usec + interval_usec);
-        sd_event_source_set_enabled(s, interval_usec ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
-}
-
-static int periodic_add(Daemon *d, sd_event_source **s, uint64_t first_usec, bool on,
-                        sd_event_time_handler_t handler) {
-        int r = sd_event_add_time(d->event, s, CLOCK_MONOTONIC, first_usec, 1000000ULL, handler, d);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(*s, on ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
-}
-
 static int on_patch_check(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
         _cleanup_free_ char *state_dir = NULL;
@@ -721,8 +727,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         /* the first a minute after the start: not in the way of starting */
         uint64_t now;
         sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-        r = periodic_add(d, &d->patch_check_timer, now + 60ULL * 1000000ULL, d->config->patching.check_hours > 0,
-                         on_patch_check);
+        r = periodic_add(d, &d->patch_check_timer, now + 60ULL * 1000000ULL, on_patch_check);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the patch check timer");
         /* before Docker answers: managers keep the nodes' summaries here */
@@ -743,15 +748,14 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the wave agent");
         /* the first textfile once Docker had a moment to answer */
-        r = periodic_add(d, &d->textfile_timer, now + 2ULL * 1000000ULL, d->config->posture_textfile != NULL,
-                         on_textfile_timer);
+        r = periodic_add(d, &d->textfile_timer, now + 2ULL * 1000000ULL, on_textfile_timer);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the textfile timer");
         /* the first summary once Docker had time to say who the managers are */
-        r = periodic_add(d, &d->report_timer, now + 3ULL * 1000000ULL, d->config->posture_report_sec > 0,
-                         on_report_timer);
+        r = periodic_add(d, &d->report_timer, now + 3ULL * 1000000ULL, on_report_timer);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the posture report timer");
+        periodic_enable(d);
 
         sd_event_now(d->event, CLOCK_MONOTONIC, &d->started_monotonic_usec);
         sd_event_now(d->event, CLOCK_REALTIME, &d->started_realtime_usec);
