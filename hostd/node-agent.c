@@ -231,6 +231,13 @@ static int peer_open(NodeAgent *a, PeerConn *conn) {
         return peer_open_to(a, conn, a->managers[a->target]);
 }
 
+/* The body every node-protocol POST starts from: who speaks, and the
+ * node's posture summary when there is one yet. */
+static json_t *call_body(const NodeAgent *a) {
+        return json_pack("{s:{s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group", a->d->config->wave.group,
+                         "posture", a->posture);
+}
+
 static void watch(NodeAgent *a, bool wait);
 
 static void next_manager(NodeAgent *a) {
@@ -474,9 +481,13 @@ static void report(NodeAgent *a) {
                 retry_later(a);
                 return;
         }
-        body = json_pack("{s:{s:s, s:s}, s:{s:b, s:b, s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group",
-                         a->d->config->wave.group, "wave", "ok", a->rec.ok, "healthy", a->rec.healthy, "message",
-                         a->rec.message, "transaction", a->rec.transaction, "posture", a->posture);
+        body = call_body(a);
+        if (body && json_object_set_new(body, "wave",
+                                        json_pack("{s:b, s:b, s:s, s:s}", "ok", a->rec.ok, "healthy", a->rec.healthy,
+                                                  "message", a->rec.message, "transaction", a->rec.transaction)) < 0) {
+                json_decref(body);
+                body = NULL;
+        }
         if (!body) {
                 retry_later(a);
                 return;
@@ -722,8 +733,7 @@ static void ask(NodeAgent *a) {
                 retry_later(a);
                 return;
         }
-        body = json_pack("{s:{s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group", a->d->config->wave.group,
-                         "posture", a->posture);
+        body = call_body(a);
         log_info("Wave %s: asking manager %s (%s) for this node's turn", a->rec.wave, a->managers[a->target],
                  a->peer_leader ? "the leader" : "no leader known");
         r = body ? docker_call(a->call_conn.client, "POST", "/v1/pre-reboot", body, on_grant, a) : -ENOMEM;
@@ -1047,8 +1057,7 @@ void node_agent_send_posture(NodeAgent *a, const json_t *summary) {
         a->posture = json_incref((json_t *) summary);
         if (!a->node_id[0])
                 return;
-        body = json_pack("{s:{s:s, s:s}, s:O}", "client_params", "id", a->node_id, "group", a->d->config->wave.group,
-                         "posture", summary);
+        body = call_body(a);
         if (!body)
                 return;
         /* to every manager: each keeps the whole cluster's view */
