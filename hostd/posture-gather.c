@@ -20,13 +20,20 @@
 
 #define MAX_PORTS 1024
 
+/* What a posture is gathered for. */
+typedef enum GatherFor {
+        GATHER_REPORT,   /* GET /v1/posture */
+        GATHER_METRICS,  /* GET /v1/metrics */
+        GATHER_TEXTFILE, /* posture.textfile */
+        GATHER_SUMMARY,  /* the managers' cluster view (hostd/posture-cluster.h) */
+} GatherFor;
+
 /* One posture request: Docker's /info, its default bridge and its
  * containers are read in turn, then every check is judged at once. */
 typedef struct Gathering {
         Daemon *d;
-        ControlCall *call;       /* NULL: for the textfile or the summary */
-        bool prometheus;         /* GET /v1/metrics, the textfile */
-        bool summary;            /* for the managers (hostd/posture-cluster.h) */
+        GatherFor purpose;
+        ControlCall *call;       /* for REPORT and METRICS */
         json_t *info, *bridge, *containers;
 } Gathering;
 
@@ -144,8 +151,10 @@ static void fail(Gathering *g, const char *format, ...) {
         va_end(ap);
         if (g->call)
                 control_call_reply_error(g->call, 500, "%s", message);
-        else
+        else if (g->purpose == GATHER_TEXTFILE)
                 log_warning("Cannot write the metrics textfile: %s", message);
+        else
+                log_warning("Cannot make the posture summary for the managers: %s", message);
 }
 
 static void judge(Gathering *g) {
@@ -271,7 +280,7 @@ static void judge(Gathering *g) {
                                        .docker_reachable = d->docker_reachable,
                                });
 
-        if (g->prometheus) {
+        if (g->purpose == GATHER_METRICS || g->purpose == GATHER_TEXTFILE) {
                 char *text = posture_to_prometheus(p, fw, d->firewall ? firewall_manager_applied(d->firewall) : NULL,
                                                    d->agent ? node_agent_wave(d->agent) : NULL);
                 if (g->call)
@@ -286,7 +295,7 @@ static void judge(Gathering *g) {
                 goto out;
         }
         json_t *doc = posture_to_json(p);
-        if (g->summary) {
+        if (g->purpose == GATHER_SUMMARY) {
                 json_t *summary = doc ? posture_summary_new(doc, d->swarm.hostname, d->config->posture_report_sec ?: 3600,
                                                             clock_usec(CLOCK_REALTIME))
                                       : NULL;
@@ -334,7 +343,7 @@ static void on_info(const DockerReply *reply, void *userdata) {
                 judge(g);
 }
 
-static void gather(Daemon *d, ControlCall *call, bool prometheus, bool summary) {
+static void gather(Daemon *d, GatherFor purpose, ControlCall *call) {
         Gathering *g = calloc(1, sizeof(Gathering));
 
         if (!g) {
@@ -342,27 +351,27 @@ static void gather(Daemon *d, ControlCall *call, bool prometheus, bool summary) 
                         control_call_reply_error(call, 500, "out of memory");
                 return;
         }
-        *g = (Gathering){ .d = d, .call = call, .prometheus = prometheus, .summary = summary };
+        *g = (Gathering){ .d = d, .purpose = purpose, .call = call };
         if (docker_get_info(d->docker, on_info, g) < 0)
                 judge(g);
 }
 
 void daemon_posture(Daemon *d, ControlCall *call) {
-        gather(d, call, false, false);
+        gather(d, GATHER_REPORT, call);
 }
 
 void daemon_metrics(Daemon *d, ControlCall *call) {
-        gather(d, call, true, false);
+        gather(d, GATHER_METRICS, call);
 }
 
 void daemon_metrics_textfile(Daemon *d) {
         if (d->config->posture_textfile)
-                gather(d, NULL, true, false);
+                gather(d, GATHER_TEXTFILE, NULL);
 }
 
 void daemon_posture_report(Daemon *d) {
         if (d->swarm_known && d->swarm.node_id[0] && d->agent)
-                gather(d, NULL, false, true);
+                gather(d, GATHER_SUMMARY, NULL);
 }
 
 typedef struct ClusterCall {
