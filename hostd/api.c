@@ -201,14 +201,24 @@ static void post_patch_rollback(Daemon *d, ControlCall *call) {
         post_patch(d, call, PATCH_OP_ROLLBACK);
 }
 
-static bool parse_index(const char *s, unsigned long *ret) {
+/* A non-negative decimal integer, all of s. */
+static bool parse_u64(const char *s, uint64_t *ret) {
         char *end;
 
         if (!s || !*s || *s == '-')
                 return false;
         errno = 0;
-        *ret = strtoul(s, &end, 10);
-        return errno == 0 && *end == 0 && *ret < UINT32_MAX;
+        *ret = strtoull(s, &end, 10);
+        return errno == 0 && *end == 0;
+}
+
+static bool parse_index(const char *s, unsigned long *ret) {
+        uint64_t v;
+
+        if (!parse_u64(s, &v) || v >= UINT32_MAX)
+                return false;
+        *ret = (unsigned long) v;
+        return true;
 }
 
 /* GET /v1/patch/job?id=N&after=K: answered once there is progress after K
@@ -243,16 +253,6 @@ static void get_patch_history(Daemon *d, ControlCall *call) {
 }
 
 /* ---- change records --------------------------------------------------- */
-
-static bool parse_u64(const char *s, uint64_t *ret) {
-        char *end;
-
-        if (!s || !*s || *s == '-')
-                return false;
-        errno = 0;
-        *ret = strtoull(s, &end, 10);
-        return errno == 0 && *end == 0;
-}
 
 /* GET /v1/changes?since=USEC&limit=N&kind=KIND: the change log, oldest
  * first; since is realtime microseconds (hostctl parses what people type). */
