@@ -7,7 +7,6 @@
 #include "hostd/cluster.h"
 #include "hostd/coordinator.h"
 #include "hostd/log.h"
-#include "hostd/messages.h"
 
 #define MAX_CANARIES 32
 #define RECHECK_MIN_USEC 50000ULL

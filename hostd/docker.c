@@ -933,4 +933,3 @@ int docker_daemon_pid(const char *socket_path, pid_t *ret) {
         *ret = cred.pid;
         return 0;
 }
-

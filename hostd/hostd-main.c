@@ -7,7 +7,6 @@
 #include "hostd/daemon.h"
 #include "hostd/firewall.h"
 #include "hostd/log.h"
-#include "hostd/messages.h"
 #include "policy/config.h"
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;

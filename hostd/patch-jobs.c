@@ -5,7 +5,6 @@
 
 #include "common/clock.h"
 #include "hostd/log.h"
-#include "hostd/messages.h"
 #include "hostd/patch-jobs.h"
 
 #define JOB_MAX_PROGRESS 100000

@@ -830,7 +830,6 @@ typedef struct Transaction {
         int log_fd;
 } Transaction;
 
-
 /* rpm's messages: to the transaction log, and its errors kept */
 static int on_rpmlog(rpmlogRec rec, rpmlogCallbackData data) {
         Transaction *t = data;
