@@ -162,7 +162,7 @@ static bool set_has_value(const RuleSet *s, uint16_t value) {
         return false;
 }
 
-static bool ifname_matches(const char *pattern, const char *ifname) {
+bool ifname_matches(const char *pattern, const char *ifname) {
         size_t n = strlen(pattern);
 
         if (n > 0 && pattern[n - 1] == '*')

@@ -141,6 +141,10 @@ typedef struct OutsidePacket {
         uint16_t dport;
 } OutsidePacket;
 
+/* An interface name against a policy's pattern: the name itself, or a
+ * prefix when it ends with '*' ("br-*"), as nftables' iifname does. */
+bool ifname_matches(const char *pattern, const char *ifname);
+
 /* The verdict the table gives such a packet, walking its rules in order as
  * the kernel does; *ret_rule (may be NULL) is the rule that decided, NULL
  * when none did and the chain's policy (accept) applies. The ruleset must

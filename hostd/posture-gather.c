@@ -47,12 +47,9 @@ static void gathering_free(Gathering *g) {
 static bool trusted(const HostdConfig *c, const char *ifname) {
         if (STREQ(ifname, "lo"))
                 return true;
-        for (size_t i = 0; i < c->firewall.n_trusted_interfaces; i++) {
-                const char *t = c->firewall.trusted_interfaces[i];
-                size_t n = strlen(t);
-                if (n > 0 && t[n - 1] == '*' ? strncmp(t, ifname, n - 1) == 0 : STREQ(t, ifname))
+        for (size_t i = 0; i < c->firewall.n_trusted_interfaces; i++)
+                if (ifname_matches(c->firewall.trusted_interfaces[i], ifname))
                         return true;
-        }
         return false;
 }
 
