@@ -116,8 +116,10 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB)
 
 tests: all $(UNIT_BINS) $(ITEST_BINS)
 
+# Docker's and Podman's own profiles, which test-seccomp-bpf compiles both ways.
 check-unit: $(UNIT_BINS)
-	@tests/run-unit.sh $(UNIT_BINS)
+	@tests/harness/upstream-profiles.sh build/upstream
+	@HOSTD_UPSTREAM=build/upstream tests/run-unit.sh $(UNIT_BINS)
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-unit-san:

@@ -469,8 +469,8 @@ static json_t *profile_error_json(const char *file, const SeccompError *e) {
 }
 
 static json_t *stats_json(const SeccompTarget *t, const SeccompStats *st) {
-        return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "arch", t->arch,
-                         "rules_in_profile", (json_int_t) st->rules_in_profile, "rules_selected",
+        return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "arch", t->arch,
+                         "compiler", st->compiler, "rules_in_profile", (json_int_t) st->rules_in_profile, "rules_selected",
                          (json_int_t) st->rules_selected, "syscalls_added",
                          (json_int_t) st->syscalls_added, "syscalls_skipped",
                          (json_int_t) st->syscalls_skipped, "syscalls_unknown",
@@ -668,7 +668,8 @@ static int cmd_seccomp_compile(int argc, char *argv[]) {
         r = load_profile_or_report(argv[first], &p);
         if (r != 0)
                 return r;
-        r = seccomp_compile(p, &t, &c, &error);
+        /* the listing is libseccomp's: compile with it */
+        r = seccomp_compile_with(p, &t, pfc ? SECCOMP_COMPILER_LIBSECCOMP : SECCOMP_COMPILER_AUTO, &c, &error);
         if (r < 0) {
                 print_profile_error(argv[first], &error, "");
                 return EXIT_FAILED;
@@ -696,6 +697,7 @@ static int cmd_seccomp_compile(int argc, char *argv[]) {
         printf("  %-44s %6zu\n", "architectures in the filter", st.architectures);
         printf("  %-44s %6zu\n", "BPF instructions", st.bpf_instructions);
         printf("  %-44s %6zu\n", "BPF bytes", st.bpf_bytes);
+        printf("  %-44s %6s\n", "compiled by", st.compiler);
         return 0;
 }
 

@@ -5,7 +5,9 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -14,6 +16,7 @@
 #include "common/fileio.h"
 #include "policy/json.h"
 #include "policy/seccomp.h"
+#include "policy/seccomp-bpf.h"
 
 /* ---- names ---------------------------------------------------------- */
 
@@ -919,7 +922,12 @@ int seccomp_caps_parse(const char *list, const char ***ret, char *err, size_t er
 /* ---- compiling ------------------------------------------------------ */
 
 struct SeccompCompiled {
-        scmp_filter_ctx ctx;
+        scmp_filter_ctx ctx;   /* libseccomp's filter, or */
+        SeccompBpf *bpf;       /* hostd's own */
+        struct sock_filter *exported; /* libseccomp's program, read back */
+        const struct sock_filter *program;
+        size_t n_program;
+        unsigned kernel_flags; /* SECCOMP_FILTER_FLAG_*, for hostd's own */
         SeccompStats stats;
         bool host_arch;
         bool notify; /* a rule needs a listener: loading it would block its caller */
@@ -930,6 +938,8 @@ SeccompCompiled *seccomp_compiled_free(SeccompCompiled *c) {
                 return NULL;
         if (c->ctx)
                 seccomp_release(c->ctx);
+        seccomp_bpf_free(c->bpf);
+        free(c->exported);
         free(c);
         return NULL;
 }
@@ -1008,8 +1018,15 @@ static int compile_fail(SeccompError *error, const SeccompRule *rule, const char
         return -EINVAL;
 }
 
-static int add_arch(SeccompCompiled *c, const char *scmp_name, SeccompError *error) {
-        int i = arch_index_by_scmp(scmp_name), r;
+/* The filter's architectures, as runc builds them: the target's, then the
+ * profile's "architectures" or the target's archMap entry. */
+typedef struct ArchSet {
+        uint32_t tokens[ELEMENTSOF(arch_names)];
+        size_t n;
+} ArchSet;
+
+static int arch_set_add(ArchSet *set, const char *scmp_name, SeccompError *error) {
+        int i = arch_index_by_scmp(scmp_name);
         uint32_t token;
 
         if (i < 0)
@@ -1018,29 +1035,57 @@ static int add_arch(SeccompCompiled *c, const char *scmp_name, SeccompError *err
         if (token == 0)
                 return compile_fail(error, NULL, "architectures",
                                     "%s is not supported by this libseccomp", scmp_name);
-        r = seccomp_arch_add(c->ctx, token);
-        if (r < 0 && r != -EEXIST)
-                return compile_fail(error, NULL, "architectures", "cannot add %s: %s", scmp_name,
-                                    strerror(-r));
+        for (size_t j = 0; j < set->n; j++)
+                if (set->tokens[j] == token)
+                        return 0;
+        set->tokens[set->n++] = token;
         return 0;
 }
 
-static int set_flags(SeccompCompiled *c, const SeccompProfile *p, SeccompError *error) {
+static int arch_set_build(const SeccompProfile *p, int target, ArchSet *ret, SeccompError *error) {
+        int r;
+
+        *ret = (ArchSet){ .n = 1, .tokens = { seccomp_arch_resolve_name(arch_names[target].libseccomp) } };
+        for (size_t i = 0; i < p->n_architectures; i++) {
+                r = arch_set_add(ret, p->architectures[i], error);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < p->n_arch_map; i++) {
+                if (!STREQ(p->arch_map[i].architecture, arch_names[target].scmp))
+                        continue;
+                r = arch_set_add(ret, p->arch_map[i].architecture, error);
+                for (size_t j = 0; r >= 0 && j < p->arch_map[i].n_sub_architectures; j++)
+                        r = arch_set_add(ret, p->arch_map[i].sub_architectures[j], error);
+                return r;
+        }
+        return 0;
+}
+
+/* libseccomp's filter attribute, or the kernel's flag, for each flag */
+static int resolve_flags(const SeccompProfile *p, SeccompCompiled *c, SeccompError *error) {
         for (size_t i = 0; i < p->n_flags; i++) {
                 enum scmp_filter_attr attr;
+                unsigned kernel_flag;
                 char path[32];
                 int r;
 
                 snprintf(path, sizeof(path), "flags[%zu]", i);
-                if (STREQ(p->flags[i], "SECCOMP_FILTER_FLAG_TSYNC"))
+                if (STREQ(p->flags[i], "SECCOMP_FILTER_FLAG_TSYNC")) {
                         attr = SCMP_FLTATR_CTL_TSYNC;
-                else if (STREQ(p->flags[i], "SECCOMP_FILTER_FLAG_LOG"))
+                        kernel_flag = SECCOMP_FILTER_FLAG_TSYNC;
+                } else if (STREQ(p->flags[i], "SECCOMP_FILTER_FLAG_LOG")) {
                         attr = SCMP_FLTATR_CTL_LOG;
-                else if (STREQ(p->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+                        kernel_flag = SECCOMP_FILTER_FLAG_LOG;
+                } else if (STREQ(p->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW")) {
                         attr = SCMP_FLTATR_CTL_SSB;
-                else
+                        kernel_flag = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+                } else
                         return compile_fail(error, NULL, path, "%s is not supported by this libseccomp",
                                             p->flags[i]);
+                c->kernel_flags |= kernel_flag;
+                if (!c->ctx)
+                        continue;
                 r = seccomp_attr_set(c->ctx, attr, 1);
                 if (r < 0)
                         return compile_fail(error, NULL, path, "libseccomp refused %s: %s", p->flags[i],
@@ -1052,7 +1097,7 @@ static int set_flags(SeccompCompiled *c, const SeccompProfile *p, SeccompError *
 /* One (syscall, action, args) as runc adds it: conditions on distinct
  * arguments go in one rule (ANDed); several on the same argument become a
  * rule each (ORed), since libseccomp cannot AND two tests of one argument. */
-static int add_syscall(SeccompCompiled *c, int nr, uint32_t action, const SeccompRule *rule) {
+static int add_syscall(SeccompCompiled *c, const char *name, int nr, uint32_t action, const SeccompRule *rule) {
         struct scmp_arg_cmp conds[6];
         unsigned per_index[6] = {};
         bool separate = false;
@@ -1066,17 +1111,20 @@ static int add_syscall(SeccompCompiled *c, int nr, uint32_t action, const Seccom
                 if (++per_index[a->index] > 1)
                         separate = true;
         }
-        if (!separate)
-                return seccomp_rule_add_array(c->ctx, action, nr, (unsigned) rule->n_args, conds);
-        for (size_t i = 0; i < rule->n_args; i++) {
-                r = seccomp_rule_add_array(c->ctx, action, nr, 1, &conds[i]);
+        for (size_t i = 0; i < (separate ? rule->n_args : 1); i++) {
+                const struct scmp_arg_cmp *first = separate ? &conds[i] : conds;
+                unsigned n = separate ? 1 : (unsigned) rule->n_args;
+
+                r = c->bpf ? seccomp_bpf_add_rule(c->bpf, name, action, first, n)
+                           : seccomp_rule_add_array(c->ctx, action, nr, n, first);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int export_stats(SeccompCompiled *c, SeccompError *error) {
+/* The program libseccomp generates, read back for stats and comparison. */
+static int export_program(SeccompCompiled *c, SeccompError *error) {
         _cleanup_close_ int fd = memfd_create("hostd-seccomp-bpf", MFD_CLOEXEC);
         struct stat st;
         int r;
@@ -1089,76 +1137,77 @@ static int export_stats(SeccompCompiled *c, SeccompError *error) {
                                     strerror(-r));
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        c->stats.bpf_bytes = (size_t) st.st_size;
-        c->stats.bpf_instructions = (size_t) st.st_size / 8; /* struct sock_filter */
-        /* BPF_MAXINSNS: the kernel refuses longer seccomp programs */
-        if (c->stats.bpf_instructions > 4096)
-                return compile_fail(error, NULL, "",
-                                    "the filter has %zu BPF instructions; the kernel accepts at most 4096",
-                                    c->stats.bpf_instructions);
+        c->n_program = (size_t) st.st_size / sizeof(struct sock_filter);
+        c->exported = calloc(c->n_program ?: 1, sizeof(struct sock_filter));
+        if (!c->exported)
+                return -ENOMEM;
+        if (pread(fd, c->exported, c->n_program * sizeof(struct sock_filter), 0) !=
+            (ssize_t) (c->n_program * sizeof(struct sock_filter)))
+                return -EIO;
+        c->program = c->exported;
         return 0;
 }
 
-int seccomp_compile(const SeccompProfile *p, const SeccompTarget *target, SeccompCompiled **ret,
-                    SeccompError *error) {
-        _cleanup_(seccomp_compiled_freep) SeccompCompiled *c = NULL;
-        uint32_t default_action, target_token, native = seccomp_arch_native();
-        int ai, r;
+/* Whether hostd's own builder can take the filter: its architectures, and
+ * no SCMP_ACT_NOTIFY (whose listener libseccomp sets up at load). */
+static bool own_builder_fits(const SeccompProfile *p, const SeccompTarget *t, const ArchSet *arches) {
+        _cleanup_(seccomp_bpf_freep) SeccompBpf *probe = NULL;
 
-        if (!p->has_default)
-                return compile_fail(error, NULL, "defaultAction",
-                                    "the profile has no defaultAction and no syscalls, which Docker "
-                                    "reads as seccomp disabled: nothing to compile");
-        ai = arch_index_by_docker(target->arch);
-        if (ai < 0)
-                return compile_fail(error, NULL, "", "unknown target architecture \"%s\"", target->arch);
-        target_token = seccomp_arch_resolve_name(arch_names[ai].libseccomp);
-        if (target_token == 0)
-                return compile_fail(error, NULL, "", "this libseccomp cannot build filters for %s",
-                                    target->arch);
+        if (seccomp_bpf_new(0, 0, &probe) < 0)
+                return false;
+        for (size_t i = 0; i < arches->n; i++)
+                if (seccomp_bpf_add_arch(probe, arches->tokens[i]) < 0)
+                        return false;
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].action == SECCOMP_ACTION_NOTIFY && rule_selected(&p->rules[i], t))
+                        return false;
+        return true;
+}
+
+static int compile_with(const SeccompProfile *p, const SeccompTarget *target, const ArchSet *arches,
+                        bool own, SeccompCompiled **ret, SeccompError *error) {
+        _cleanup_(seccomp_compiled_freep) SeccompCompiled *c = NULL;
+        uint32_t default_action, native = seccomp_arch_native();
+        int r;
 
         c = calloc(1, sizeof(SeccompCompiled));
         if (!c)
                 return -ENOMEM;
         default_action = scmp_action(p->default_action, p->has_default_errno, p->default_errno_ret);
-        c->ctx = seccomp_init(default_action);
-        if (!c->ctx)
-                return compile_fail(error, NULL, "defaultAction", "libseccomp refused %s",
-                                    seccomp_action_name(p->default_action));
-        c->host_arch = target_token == native;
-        if (!c->host_arch) {
-                /* native first: libseccomp refuses to mix byte orders */
-                r = seccomp_arch_remove(c->ctx, native);
-                if (r >= 0)
-                        r = seccomp_arch_add(c->ctx, target_token);
-                if (r < 0)
-                        return compile_fail(error, NULL, "", "cannot target %s: %s", target->arch,
-                                            strerror(-r));
-        }
-
-        /* architectures as given, or the archMap entry of the target */
-        for (size_t i = 0; i < p->n_architectures; i++) {
-                r = add_arch(c, p->architectures[i], error);
+        c->host_arch = arches->tokens[0] == native;
+        if (own) {
+                /* libseccomp's default for a foreign architecture: kill */
+                r = seccomp_bpf_new(default_action, SCMP_ACT_KILL_THREAD, &c->bpf);
+                for (size_t i = 0; r >= 0 && i < arches->n; i++)
+                        r = seccomp_bpf_add_arch(c->bpf, arches->tokens[i]);
                 if (r < 0)
                         return r;
+                c->stats.compiler = "hostd";
+        } else {
+                c->ctx = seccomp_init(default_action);
+                if (!c->ctx)
+                        return compile_fail(error, NULL, "defaultAction", "libseccomp refused %s",
+                                            seccomp_action_name(p->default_action));
+                if (!c->host_arch) {
+                        /* native first: libseccomp refuses to mix byte orders */
+                        r = seccomp_arch_remove(c->ctx, native);
+                        if (r >= 0)
+                                r = seccomp_arch_add(c->ctx, arches->tokens[0]);
+                        if (r < 0)
+                                return compile_fail(error, NULL, "", "cannot target %s: %s", target->arch,
+                                                    strerror(-r));
+                }
+                for (size_t i = 1; i < arches->n; i++) {
+                        r = seccomp_arch_add(c->ctx, arches->tokens[i]);
+                        if (r < 0 && r != -EEXIST)
+                                return compile_fail(error, NULL, "architectures", "cannot add architecture %#x: %s",
+                                                    arches->tokens[i], strerror(-r));
+                }
+                c->stats.compiler = "libseccomp";
         }
-        for (size_t i = 0; i < p->n_arch_map; i++) {
-                if (!STREQ(p->arch_map[i].architecture, arch_names[ai].scmp))
-                        continue;
-                r = add_arch(c, p->arch_map[i].architecture, error);
-                for (size_t j = 0; r >= 0 && j < p->arch_map[i].n_sub_architectures; j++)
-                        r = add_arch(c, p->arch_map[i].sub_architectures[j], error);
-                if (r < 0)
-                        return r;
-                break;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(arch_names); i++) {
-                uint32_t token = seccomp_arch_resolve_name(arch_names[i].libseccomp);
-                if (token != 0 && seccomp_arch_exist(c->ctx, token) == 0)
-                        c->stats.architectures++;
-        }
+        c->stats.architectures = arches->n;
 
-        r = set_flags(c, p, error);
+        r = resolve_flags(p, c, error);
         if (r < 0)
                 return r;
 
@@ -1185,7 +1234,9 @@ int seccomp_compile(const SeccompProfile *p, const SeccompTarget *target, Seccom
                                 c->stats.syscalls_unknown++;
                                 continue;
                         }
-                        r = add_syscall(c, nr, action, rule);
+                        r = add_syscall(c, rule->names[j], nr, action, rule);
+                        if (r < 0 && c->bpf)
+                                return -EOPNOTSUPP; /* libseccomp then says what is wrong */
                         if (r < 0) {
                                 snprintf(path, sizeof(path), "syscalls[%zu].names[%zu]", i, j);
                                 return compile_fail(error, rule, path, "libseccomp refused %s (%s): %s",
@@ -1196,29 +1247,91 @@ int seccomp_compile(const SeccompProfile *p, const SeccompTarget *target, Seccom
                 }
         }
 
-        /* runc's threshold: below it a linear list is as fast */
-        if (c->stats.syscalls_added > 32) {
-                r = seccomp_attr_set(c->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-                if (r < 0 && r != -EOPNOTSUPP && r != -EINVAL)
-                        return compile_fail(error, NULL, "", "cannot enable the binary tree: %s",
-                                            strerror(-r));
+        if (c->bpf) {
+                /* rules only libseccomp's tree merge decides, or a program
+                 * too long: libseccomp's may be shorter, and it decides */
+                r = seccomp_bpf_build(c->bpf, &c->program, &c->n_program);
+                if (r == -E2BIG)
+                        return -EOPNOTSUPP;
+                if (r < 0)
+                        return r;
+        } else {
+                /* runc's threshold: below it a linear list is as fast */
+                if (c->stats.syscalls_added > 32) {
+                        r = seccomp_attr_set(c->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+                        if (r < 0 && r != -EOPNOTSUPP && r != -EINVAL)
+                                return compile_fail(error, NULL, "", "cannot enable the binary tree: %s",
+                                                    strerror(-r));
+                }
+                r = export_program(c, error);
+                if (r < 0)
+                        return r;
         }
-
-        r = export_stats(c, error);
-        if (r < 0)
-                return r;
+        c->stats.bpf_instructions = c->n_program;
+        c->stats.bpf_bytes = c->n_program * sizeof(struct sock_filter);
+        /* BPF_MAXINSNS: the kernel refuses longer seccomp programs */
+        if (c->stats.bpf_instructions > 4096)
+                return compile_fail(error, NULL, "",
+                                    "the filter has %zu BPF instructions; the kernel accepts at most 4096",
+                                    c->stats.bpf_instructions);
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int seccomp_compile_with(const SeccompProfile *p, const SeccompTarget *target, SeccompCompiler compiler,
+                         SeccompCompiled **ret, SeccompError *error) {
+        ArchSet arches;
+        int ai, r;
+
+        if (!p->has_default)
+                return compile_fail(error, NULL, "defaultAction",
+                                    "the profile has no defaultAction and no syscalls, which Docker "
+                                    "reads as seccomp disabled: nothing to compile");
+        ai = arch_index_by_docker(target->arch);
+        if (ai < 0)
+                return compile_fail(error, NULL, "", "unknown target architecture \"%s\"", target->arch);
+        if (seccomp_arch_resolve_name(arch_names[ai].libseccomp) == 0)
+                return compile_fail(error, NULL, "", "this libseccomp cannot build filters for %s",
+                                    target->arch);
+        r = arch_set_build(p, ai, &arches, error);
+        if (r < 0)
+                return r;
+        if (compiler == SECCOMP_COMPILER_AUTO && own_builder_fits(p, target, &arches)) {
+                r = compile_with(p, target, &arches, true, ret, error);
+                if (r != -EOPNOTSUPP)
+                        return r;
+        }
+        return compile_with(p, target, &arches, false, ret, error);
+}
+
+int seccomp_compile(const SeccompProfile *p, const SeccompTarget *target, SeccompCompiled **ret,
+                    SeccompError *error) {
+        return seccomp_compile_with(p, target, SECCOMP_COMPILER_AUTO, ret, error);
 }
 
 void seccomp_compiled_stats(const SeccompCompiled *c, SeccompStats *ret) {
         *ret = c->stats;
 }
 
+void seccomp_compiled_program(const SeccompCompiled *c, const struct sock_filter **ret, size_t *ret_n) {
+        *ret = c->program;
+        *ret_n = c->n_program;
+}
+
 int seccomp_compiled_load(SeccompCompiled *c) {
+        struct sock_fprog prog = { .len = (unsigned short) c->n_program,
+                                   .filter = (struct sock_filter *) c->program };
+
         if (!c->host_arch)
                 return -EXDEV;
-        return seccomp_load(c->ctx);
+        if (c->ctx)
+                return seccomp_load(c->ctx);
+        /* as libseccomp loads: no_new_privs, so that no root is needed */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return negative_errno();
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c->kernel_flags, &prog) < 0)
+                return negative_errno();
+        return 0;
 }
 
 int seccomp_compiled_prove_load(SeccompCompiled *c) {
@@ -1246,7 +1359,7 @@ int seccomp_compiled_prove_load(SeccompCompiled *c) {
                         sigaddset(&unblock, faults[i]);
                 }
                 sigprocmask(SIG_UNBLOCK, &unblock, NULL);
-                r = seccomp_load(c->ctx);
+                r = seccomp_compiled_load(c);
                 /* the raw call: sanitizers hook noreturn calls like _exit()
                  * with syscalls of their own, which the filter may deny */
                 syscall(SYS_exit_group, r < 0 ? MIN(-r, 254) : 0);
@@ -1261,6 +1374,8 @@ int seccomp_compiled_prove_load(SeccompCompiled *c) {
 }
 
 int seccomp_compiled_export_pfc(SeccompCompiled *c, int fd) {
+        if (!c->ctx)
+                return -EOPNOTSUPP;
         return seccomp_export_pfc(c->ctx, fd);
 }
 

@@ -4,7 +4,7 @@
 /* Seccomp profiles in Docker's JSON format: parsed and validated with the
  * JSON path and line:column of every error, resolved for a target the way
  * Docker resolves them (architecture, capability set, kernel version), and
- * compiled with libseccomp to prove they load before they are installed.
+ * compiled to BPF to prove they load before they are installed.
  *
  * The format (moby profiles/seccomp/seccomp.go, as Docker 20.10 reads it):
  *   {
@@ -169,9 +169,10 @@ const char *seccomp_docker_arch(const char *name);
 typedef struct SeccompCompiled SeccompCompiled;
 
 typedef struct SeccompStats {
+        const char *compiler;     /* "hostd" or "libseccomp" (see below) */
         size_t rules_in_profile;  /* syscalls[] entries */
         size_t rules_selected;    /* after includes/excludes */
-        size_t syscalls_added;    /* (name, args) rules given to libseccomp */
+        size_t syscalls_added;    /* (name, args) rules in the filter */
         size_t syscalls_skipped;  /* same action as the default, as runc skips them */
         size_t syscalls_unknown;  /* names this libseccomp cannot resolve, skipped as runc does */
         size_t architectures;     /* in the filter */
@@ -180,14 +181,32 @@ typedef struct SeccompStats {
 } SeccompStats;
 
 /* Resolves and compiles: the filter runc would build for this target
- * (rules equal to the default action skipped, binary-tree optimisation
- * above 32 rules where libseccomp supports it, default errno EPERM where
- * none is given). Errors name the rule that libseccomp refused. */
+ * (rules equal to the default action skipped, default errno EPERM where
+ * none is given). Errors name the rule that libseccomp refused.
+ *
+ * SECCOMP_COMPILER_AUTO builds the program with hostd's own generator
+ * (policy/seccomp-bpf.h), which gives every syscall the verdict
+ * libseccomp's program gives it in a small fraction of the time, and
+ * falls back to libseccomp where that generator does not reach (other
+ * architectures, SCMP_ACT_NOTIFY, conditional rules of different actions
+ * for one syscall). SECCOMP_COMPILER_LIBSECCOMP is what runc runs, with
+ * its binary tree above 32 rules: for the pseudo-code listing, and for the
+ * tests that hold the two to the same verdicts. */
+typedef enum SeccompCompiler {
+        SECCOMP_COMPILER_AUTO,
+        SECCOMP_COMPILER_LIBSECCOMP,
+} SeccompCompiler;
+int seccomp_compile_with(const SeccompProfile *p, const SeccompTarget *target, SeccompCompiler compiler,
+                         SeccompCompiled **ret, SeccompError *error);
 int seccomp_compile(const SeccompProfile *p, const SeccompTarget *target, SeccompCompiled **ret,
                     SeccompError *error);
 SeccompCompiled *seccomp_compiled_free(SeccompCompiled *c);
 DEFINE_CLEANUP_FUNC(SeccompCompiled, seccomp_compiled_free);
 void seccomp_compiled_stats(const SeccompCompiled *c, SeccompStats *ret);
+
+/* The BPF program (struct sock_filter[]), owned by c. */
+struct sock_filter;
+void seccomp_compiled_program(const SeccompCompiled *c, const struct sock_filter **ret, size_t *ret_n);
 
 /* Loads the filter in a short-lived child process, so the kernel itself
  * accepts or refuses it (program size, flags) without touching the caller.
@@ -217,5 +236,6 @@ int seccomp_check_target(const SeccompProfile *p, const SeccompTarget *t, Seccom
  * filled when any of it fails. */
 int seccomp_profile_verify(const SeccompProfile *p, SeccompStats *ret, SeccompError *error);
 
-/* libseccomp's pseudo filter code (a readable listing of the filter). */
+/* libseccomp's pseudo filter code (a readable listing of the filter), for
+ * filters compiled by libseccomp; -EOPNOTSUPP otherwise. */
 int seccomp_compiled_export_pfc(SeccompCompiled *c, int fd);

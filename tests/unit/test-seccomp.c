@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Seccomp profiles: parsing with located errors, resolution per target as
- * Docker does it, and filters compiled by libseccomp and loaded by the
- * kernel in child processes, where denied calls must fail with the errno
- * the profile says and allowed ones must work. */
+ * Docker does it, and filters compiled (by hostd's own generator and by
+ * libseccomp) and loaded by the kernel in child processes, where denied
+ * calls must fail with the errno the profile says and allowed ones must
+ * work, the same under both programs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,19 +213,22 @@ typedef long (*Probe)(void);
 /* Compiles text for the host, loads it in a child and runs probe there.
  * Returns the child's wait status; the probe's result is its exit code:
  * 0 when the call succeeded, the errno otherwise. */
-static int run_under(const char *text, const char *const *caps, Probe probe) {
+static int run_under_with(const char *text, const char *const *caps, Probe probe, SeccompCompiler compiler) {
         SeccompProfile *p = parse_ok(text);
         SeccompCompiled *c = NULL;
         SeccompTarget t;
         SeccompError e = {};
+        SeccompStats st;
         int status = 0;
         pid_t pid;
 
         seccomp_target_host(&t);
         if (caps)
                 t.caps = caps;
-        if (seccomp_compile(p, &t, &c, &e) < 0)
+        if (seccomp_compile_with(p, &t, compiler, &c, &e) < 0)
                 fail_msg("compile: %s: %s", e.path, e.message);
+        seccomp_compiled_stats(c, &st);
+        assert_string_equal(st.compiler, compiler == SECCOMP_COMPILER_AUTO ? "hostd" : "libseccomp");
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -241,6 +245,17 @@ static int run_under(const char *text, const char *const *caps, Probe probe) {
         seccomp_compiled_free(c);
         seccomp_profile_free(p);
         return status;
+}
+
+/* The same in the kernel with hostd's program and with libseccomp's. */
+static int run_under(const char *text, const char *const *caps, Probe probe) {
+        int own = run_under_with(text, caps, probe, SECCOMP_COMPILER_AUTO);
+        int lib = run_under_with(text, caps, probe, SECCOMP_COMPILER_LIBSECCOMP);
+
+        if (own != lib)
+                fail_msg("hostd's program: status %#x, libseccomp's: %#x, for\n%s", (unsigned) own,
+                         (unsigned) lib, text);
+        return own;
 }
 
 static int exit_code(int status) {
