@@ -413,11 +413,18 @@ static int emit_leaf(SeccompBpf *b, Code *c, const Leaf *l) {
         if (l->decides)
                 return emit(c, RET(l->decides->action));
         for (size_t i = 0; i < l->n; i++) {
-                if (have_action && l->first[i].action != action)
+                const Entry *e = &l->first[i];
+
+                if (have_action && e->action != action)
                         return -EOPNOTSUPP;
-                action = l->first[i].action;
+                /* several rules: only equality tests of one argument merge
+                 * in libseccomp the way they read (ranges do not) */
+                if (l->n > 1 && (e->n_conds != 1 || e->conds[0].arg != l->first[0].conds[0].arg ||
+                                 (e->conds[0].op != SCMP_CMP_EQ && e->conds[0].op != SCMP_CMP_MASKED_EQ)))
+                        return -EOPNOTSUPP;
+                action = e->action;
                 have_action = true;
-                r = emit_rule(c, &l->first[i]);
+                r = emit_rule(c, e);
                 if (r < 0)
                         return r;
         }
@@ -539,7 +546,8 @@ int seccomp_bpf_build(SeccompBpf *b, const struct sock_filter **ret, size_t *ret
 
         if (c->n > 0)
                 goto done;
-        qsort(b->entries, b->n_entries, sizeof(Entry), compare_entries);
+        if (b->n_entries > 0)
+                qsort(b->entries, b->n_entries, sizeof(Entry), compare_entries);
         r = emit(c, LD(OFFSET_ARCH));
         for (size_t s = 0; r >= 0 && s < b->n_sections; s++) {
                 _cleanup_(code_done) Code body = {};
@@ -547,7 +555,7 @@ int seccomp_bpf_build(SeccompBpf *b, const struct sock_filter **ret, size_t *ret
 
                 while (i < b->n_entries && b->entries[i].section == s)
                         i++;
-                r = emit_section(b, &body, &b->sections[s], b->entries + first, i - first);
+                r = emit_section(b, &body, &b->sections[s], i > first ? b->entries + first : NULL, i - first);
                 if (r >= 0)
                         r = emit_guard(c, BPF_JEQ, b->sections[s].audit, body.n, true);
                 if (r >= 0)

@@ -19,10 +19,14 @@
  *    number. That test replaces a condition on argument 0; conditions on
  *    other arguments stay and test socketcall's own arguments.
  *  - For one syscall, the first rule without conditions decides, and the
- *    rules with conditions are dropped. Rules with conditions and one
- *    action are ORed. Rules with conditions and different actions get a
- *    verdict from libseccomp's tree merge: -EOPNOTSUPP, so that the caller
- *    uses libseccomp.
+ *    rules with conditions are dropped. One rule with conditions ANDs
+ *    them. Several rules with conditions are ORed only when each tests
+ *    the same argument for equality (masked or not), as Docker's
+ *    personality rules do: anything else gets its verdict from
+ *    libseccomp's tree merge, whose result for ranges is not the OR of
+ *    the rules (libseccomp 2.5.4 gives "a4 > 2^32 or a4 < 3" a match for
+ *    a4 = 2^32-1), and different actions depend on the order it merges
+ *    in. Those are -EOPNOTSUPP, and the caller uses libseccomp.
  *  - 64-bit ABIs (x86_64, aarch64) compare both 32-bit halves, unsigned.
  *    32-bit ABIs (x86, x32, arm) compare the low half of the argument with
  *    the low half of the value. A masked test with an empty mask holds.

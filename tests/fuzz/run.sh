@@ -6,12 +6,15 @@ set -eu
 seconds=$1
 shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
+export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for bin in "$@"; do
         name=$(basename "$bin" | sed 's/^fuzz-//')
         work=$(mktemp -d)
         [ -d "$root/tests/fuzz/corpus/$name" ] && cp -r "$root/tests/fuzz/corpus/$name/." "$work/"
         echo "fuzz $name for ${seconds}s"
-        "$bin" -max_total_time="$seconds" -print_final_stats=1 \
+        dict=
+        [ -f "$root/tests/fuzz/$name.dict" ] && dict="-dict=$root/tests/fuzz/$name.dict"
+        "$bin" -max_total_time="$seconds" -print_final_stats=1 $dict \
                 -artifact_prefix="$root/build/fuzz/$name-" "$work" 2>&1 |
                 grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY)' || true
         rm -rf "$work"

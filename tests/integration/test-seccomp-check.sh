@@ -32,6 +32,10 @@ expect_eq "$(jq -r .rules_in_profile <<<"$json")" 28 "compile: entries in Docker
 expect_eq "$(jq -r .rules_selected <<<"$json")" 12 "compile: entries for amd64 with the default capabilities"
 [ "$(jq -r .bpf_instructions <<<"$json")" -gt 100 ] || fail "implausible BPF size: $json"
 ok "compile: BPF instructions counted ($(jq -r .bpf_instructions <<<"$json"))"
+expect_eq "$(jq -r .compiler <<<"$json")" hostd "compile: Docker's profile built by hostd's generator"
+out=$("$HOSTCTL" seccomp compile "$UPSTREAM/docker-default.json" --pfc)
+grep -q '^# filter for arch x86 ' <<<"$out" || fail "--pfc printed no libseccomp listing: $out"
+ok "compile --pfc: libseccomp's listing"
 json=$("$HOSTCTL" --json seccomp compile "$UPSTREAM/docker-default.json" --caps all)
 [ "$(jq -r .rules_selected <<<"$json")" -gt 12 ] || fail "--caps all selected no more entries: $json"
 ok "compile --caps all selects the capability-gated entries too"
