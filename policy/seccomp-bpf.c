@@ -107,9 +107,8 @@ SeccompBpf *seccomp_bpf_free(SeccompBpf *b) {
 int seccomp_bpf_new(uint32_t default_action, uint32_t badarch_action, SeccompBpf **ret) {
         SeccompBpf *b;
 
-        /* seccomp_data's halves are laid out in the host's byte order */
-        if (__BYTE_ORDER != __LITTLE_ENDIAN)
-                return -EOPNOTSUPP;
+        if (!seccomp_bpf_arch_supported(SCMP_ARCH_X86_64))
+                return -EOPNOTSUPP; /* a big-endian host */
         b = calloc(1, sizeof(SeccompBpf));
         if (!b)
                 return -ENOMEM;
@@ -119,16 +118,26 @@ int seccomp_bpf_new(uint32_t default_action, uint32_t badarch_action, SeccompBpf
         return 0;
 }
 
+static int arch_table_index(uint32_t scmp_arch) {
+        for (size_t t = 0; t < ELEMENTSOF(arch_table); t++)
+                if (arch_table[t].scmp == scmp_arch)
+                        return (int) t;
+        return -1;
+}
+
+bool seccomp_bpf_arch_supported(uint32_t scmp_arch) {
+        /* seccomp_data's halves are laid out in the host's byte order */
+        return __BYTE_ORDER == __LITTLE_ENDIAN && arch_table_index(scmp_arch) >= 0;
+}
+
 int seccomp_bpf_add_arch(SeccompBpf *b, uint32_t scmp_arch) {
-        size_t t, s;
+        int t = arch_table_index(scmp_arch);
+        size_t s;
 
         for (size_t i = 0; i < b->n_arches; i++)
                 if (b->arches[i].scmp == scmp_arch)
                         return 0;
-        for (t = 0; t < ELEMENTSOF(arch_table); t++)
-                if (arch_table[t].scmp == scmp_arch)
-                        break;
-        if (t == ELEMENTSOF(arch_table) || b->n_entries > 0)
+        if (t < 0 || b->n_entries > 0)
                 return -EOPNOTSUPP;
         for (s = 0; s < b->n_sections; s++)
                 if (b->sections[s].audit == arch_table[t].audit)

@@ -40,6 +40,7 @@
 
 #include <linux/filter.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,9 @@ typedef struct SeccompBpf SeccompBpf;
 int seccomp_bpf_new(uint32_t default_action, uint32_t badarch_action, SeccompBpf **ret);
 SeccompBpf *seccomp_bpf_free(SeccompBpf *b);
 DEFINE_CLEANUP_FUNC(SeccompBpf, seccomp_bpf_free);
+
+/* Whether the builder can make programs for SCMP_ARCH_* on this host. */
+bool seccomp_bpf_arch_supported(uint32_t scmp_arch);
 
 /* SCMP_ARCH_*: 0 (also when already added), -EOPNOTSUPP. Add every
  * architecture before the first rule. */

@@ -1151,12 +1151,8 @@ static int export_program(SeccompCompiled *c, SeccompError *error) {
 /* Whether hostd's own builder can take the filter: its architectures, and
  * no SCMP_ACT_NOTIFY (whose listener libseccomp sets up at load). */
 static bool own_builder_fits(const SeccompProfile *p, const SeccompTarget *t, const ArchSet *arches) {
-        _cleanup_(seccomp_bpf_freep) SeccompBpf *probe = NULL;
-
-        if (seccomp_bpf_new(0, 0, &probe) < 0)
-                return false;
         for (size_t i = 0; i < arches->n; i++)
-                if (seccomp_bpf_add_arch(probe, arches->tokens[i]) < 0)
+                if (!seccomp_bpf_arch_supported(arches->tokens[i]))
                         return false;
         for (size_t i = 0; i < p->n_rules; i++)
                 if (p->rules[i].action == SECCOMP_ACTION_NOTIFY && rule_selected(&p->rules[i], t))
