@@ -61,12 +61,14 @@ typedef struct Entry {
         uint32_t action;
         uint8_t section;
         uint8_t n_conds;
+        bool pseudo;      /* a name the ABI lacks: never matches, but its rule still conflicts */
         Cond conds[6];
 } Entry;
 
 typedef struct Section {
         uint32_t audit;
         bool x86_64, x32;
+        bool pseudo; /* holds a name one of its ABIs lacks */
 } Section;
 
 typedef struct Code {
@@ -88,6 +90,7 @@ struct SeccompBpf {
         size_t n_entries, cap_entries;
         uint32_t seq;
         Code program;
+        bool built_as_tree;
 };
 
 static void code_done(Code *c) {
@@ -152,6 +155,7 @@ int seccomp_bpf_add_arch(SeccompBpf *b, uint32_t scmp_arch) {
         b->arches[b->n_arches].wide = arch_table[t].wide;
         b->arches[b->n_arches].section = (uint8_t) s;
         b->n_arches++;
+        code_done(&b->program);
         return 0;
 }
 
@@ -170,7 +174,7 @@ static bool cond_reduce(const struct scmp_arg_cmp *in, bool wide, Cond *ret) {
         return true;
 }
 
-static int entry_add(SeccompBpf *b, uint32_t nr, uint8_t section, uint32_t action, const Cond *conds,
+static int entry_add(SeccompBpf *b, int nr, uint8_t section, uint32_t action, const Cond *conds,
                      unsigned n_conds) {
         Entry *e;
 
@@ -183,8 +187,10 @@ static int entry_add(SeccompBpf *b, uint32_t nr, uint8_t section, uint32_t actio
                 b->cap_entries = cap;
         }
         e = &b->entries[b->n_entries++];
-        *e = (Entry){ .nr = nr, .seq = b->seq++, .action = action, .section = section,
-                      .n_conds = (uint8_t) n_conds };
+        *e = (Entry){ .nr = (uint32_t) nr, .seq = b->seq++, .action = action, .section = section,
+                      .n_conds = (uint8_t) n_conds, .pseudo = nr < 0 };
+        if (nr < 0)
+                b->sections[section].pseudo = true;
         memcpy(e->conds, conds, n_conds * sizeof(Cond));
         code_done(&b->program);
         return 0;
@@ -244,16 +250,16 @@ int seccomp_bpf_add_rule(SeccompBpf *b, const char *name, uint32_t action,
                         r = entry_add(b, socket ? X86_NR_SOCKETCALL : X86_NR_IPC, section, action, reduced, n);
                         if (r < 0)
                                 return r;
-                        if (x86_multiplexed[mux].direct == 0)
-                                continue;
-                        nr = x86_multiplexed[mux].direct;
+                        /* no direct call: libseccomp keeps the pseudo number */
+                        nr = x86_multiplexed[mux].direct ?: pseudo;
                 } else {
+                        /* a negative (pseudo) number: a name this ABI lacks */
                         nr = seccomp_syscall_resolve_name_arch(scmp, name);
-                        if (nr < 0) /* not a syscall of this architecture */
+                        if (nr == __NR_SCMP_ERROR)
                                 continue;
                 }
                 n = reduce_conds(conds, n_conds, b->arches[a].wide, false, reduced);
-                r = entry_add(b, (uint32_t) nr, section, action, reduced, n);
+                r = entry_add(b, nr, section, action, reduced, n);
                 if (r < 0)
                         return r;
         }
@@ -415,8 +421,6 @@ typedef struct Leaf {
 
 /* What the kernel does once the syscall number matched. */
 static int emit_leaf(SeccompBpf *b, Code *c, const Leaf *l) {
-        uint32_t action = 0;
-        bool have_action = false;
         int r;
 
         if (l->decides)
@@ -424,15 +428,11 @@ static int emit_leaf(SeccompBpf *b, Code *c, const Leaf *l) {
         for (size_t i = 0; i < l->n; i++) {
                 const Entry *e = &l->first[i];
 
-                if (have_action && e->action != action)
-                        return -EOPNOTSUPP;
                 /* several rules: only equality tests of one argument merge
                  * in libseccomp the way they read (ranges do not) */
                 if (l->n > 1 && (e->n_conds != 1 || e->conds[0].arg != l->first[0].conds[0].arg ||
                                  (e->conds[0].op != SCMP_CMP_EQ && e->conds[0].op != SCMP_CMP_MASKED_EQ)))
                         return -EOPNOTSUPP;
-                action = e->action;
-                have_action = true;
                 r = emit_rule(c, e);
                 if (r < 0)
                         return r;
@@ -501,7 +501,7 @@ static int compare_entries(const void *x, const void *y) {
         return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static int emit_section(SeccompBpf *b, Code *c, const Section *s, const Entry *e, size_t n) {
+static int emit_section(SeccompBpf *b, Code *c, const Section *s, const Entry *e, size_t n, bool tree) {
         _cleanup_free_ Leaf *leaves = calloc(n ? n : 1, sizeof(Leaf));
         _cleanup_free_ Range *ranges = calloc(2 * n + 1, sizeof(Range));
         size_t n_leaves = 0, n_ranges = 0;
@@ -510,6 +510,11 @@ static int emit_section(SeccompBpf *b, Code *c, const Section *s, const Entry *e
 
         if (!leaves || !ranges)
                 return -ENOMEM;
+        /* libseccomp's list (no tree) loads the syscall number with its
+         * first entry, and loses the load when that is a pseudo syscall;
+         * x86_64 or x32 alone load it for their ABI check first */
+        if (!tree && s->pseudo && s->x86_64 == s->x32)
+                return -EOPNOTSUPP;
         for (size_t i = 0; i < n;) {
                 Leaf *l = &leaves[n_leaves++];
 
@@ -518,6 +523,15 @@ static int emit_section(SeccompBpf *b, Code *c, const Section *s, const Entry *e
                         l->n++;
                         if (!l->decides && e[i].n_conds == 0)
                                 l->decides = &e[i];
+                }
+                /* conditional rules of different actions before the one that
+                 * decides: libseccomp may refuse them (-EEXIST), or merge */
+                for (const Entry *x = l->first; x < l->first + l->n && x != l->decides; x++)
+                        if (x->action != l->first->action)
+                                return -EOPNOTSUPP;
+                if (l->first->pseudo) {
+                        n_leaves--;
+                        continue;
                 }
                 if (l->nr > next)
                         range_add(ranges, &n_ranges, (uint32_t) next, NULL, b->default_action);
@@ -548,13 +562,15 @@ static int emit_section(SeccompBpf *b, Code *c, const Section *s, const Entry *e
         return emit_tree(b, c, ranges, n_ranges);
 }
 
-int seccomp_bpf_build(SeccompBpf *b, const struct sock_filter **ret, size_t *ret_n) {
+int seccomp_bpf_build(SeccompBpf *b, bool tree, const struct sock_filter **ret, size_t *ret_n) {
         Code *c = &b->program;
         size_t i = 0;
         int r;
 
-        if (c->n > 0)
+        if (c->n > 0 && b->built_as_tree == tree)
                 goto done;
+        code_done(c);
+        b->built_as_tree = tree;
         if (b->n_entries > 0)
                 qsort(b->entries, b->n_entries, sizeof(Entry), compare_entries);
         r = emit(c, LD(OFFSET_ARCH));
@@ -564,7 +580,8 @@ int seccomp_bpf_build(SeccompBpf *b, const struct sock_filter **ret, size_t *ret
 
                 while (i < b->n_entries && b->entries[i].section == s)
                         i++;
-                r = emit_section(b, &body, &b->sections[s], i > first ? b->entries + first : NULL, i - first);
+                r = emit_section(b, &body, &b->sections[s], i > first ? b->entries + first : NULL, i - first,
+                                 tree);
                 if (r >= 0)
                         r = emit_guard(c, BPF_JEQ, b->sections[s].audit, body.n, true);
                 if (r >= 0)
@@ -584,7 +601,39 @@ done:
         return 0;
 }
 
-/* ---- interpreter ------------------------------------------------------ */
+/* ---- checks and interpreter ------------------------------------------- */
+
+int seccomp_bpf_check(const struct sock_filter *prog, size_t n) {
+        if (n == 0 || n > BPF_MAX_INSNS)
+                return -EINVAL;
+        for (size_t pc = 0; pc < n; pc++) {
+                const struct sock_filter *f = &prog[pc];
+
+                switch (f->code) {
+                case BPF_LD | BPF_W | BPF_ABS:
+                        if (f->k % 4 != 0 || f->k >= OFFSET_ARG_HI(5) + 4)
+                                return -EINVAL;
+                        break;
+                case BPF_ALU | BPF_AND | BPF_K:
+                case BPF_RET | BPF_K:
+                        break;
+                case BPF_JMP | BPF_JA:
+                        if (f->k >= n - pc - 1)
+                                return -EINVAL;
+                        break;
+                case BPF_JMP | BPF_JEQ | BPF_K:
+                case BPF_JMP | BPF_JGT | BPF_K:
+                case BPF_JMP | BPF_JGE | BPF_K:
+                case BPF_JMP | BPF_JSET | BPF_K:
+                        if ((size_t) f->jt >= n - pc - 1 || (size_t) f->jf >= n - pc - 1)
+                                return -EINVAL;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return BPF_CLASS(prog[n - 1].code) == BPF_RET ? 0 : -EINVAL;
+}
 
 int seccomp_bpf_run(const struct sock_filter *prog, size_t n, const SeccompBpfInput *in, uint32_t *ret) {
         uint32_t data[16] = { in->nr, in->arch, 0, 0 };

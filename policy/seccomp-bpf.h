@@ -32,7 +32,7 @@
  *    the low half of the value. A masked test with an empty mask holds.
  *  - x86_64 without x32 gives the bad-architecture action to syscall
  *    numbers with the x32 bit (except -1); x32 without x86_64 to those
- *    without it. Pseudo syscall numbers never match.
+ *    without it. Pseudo syscall numbers (names an ABI lacks) never match.
  *
  * Architectures: x86_64, x32, x86, aarch64, arm, on a little-endian host.
  * Others, and SCMP_ACT_NOTIFY (which needs a listener flag at load), are
@@ -67,10 +67,28 @@ int seccomp_bpf_add_arch(SeccompBpf *b, uint32_t scmp_arch);
 int seccomp_bpf_add_rule(SeccompBpf *b, const char *name, uint32_t action,
                          const struct scmp_arg_cmp *conds, unsigned n_conds);
 
-/* Builds the program; *ret stays owned by b. -EOPNOTSUPP when a syscall's
- * verdict would depend on libseccomp's tree merge, -E2BIG beyond the
- * kernel's 4096 instructions, -ENOMEM. */
-int seccomp_bpf_build(SeccompBpf *b, const struct sock_filter **ret, size_t *ret_n);
+/* Builds the program; *ret stays owned by b. tree: whether libseccomp
+ * would build its binary tree (SCMP_FLTATR_CTL_OPTIMIZE 2, as hostd and
+ * runc's newer releases ask above 32 rules) or its list. -EOPNOTSUPP when
+ * libseccomp's verdict is not the one the rules say, or it may refuse
+ * them:
+ *  - its tree merge decides (see above);
+ *  - conditional rules of different actions for one syscall precede the
+ *    one that decides (libseccomp refuses some with -EEXIST);
+ *  - a list (no tree) with a name an ABI lacks, in a section that does
+ *    not load the syscall number for an ABI check of its own (all but
+ *    x86_64 alone and x32 alone): libseccomp 2.5.4 loads the number with
+ *    the list's first entry, which may be that name's pseudo syscall, and
+ *    then compares the architecture with syscall numbers.
+ * -E2BIG beyond the kernel's 4096 instructions, -ENOMEM. */
+int seccomp_bpf_build(SeccompBpf *b, bool tree, const struct sock_filter **ret, size_t *ret_n);
+
+/* Whether the kernel's checks of a seccomp program (bpf_check_classic and
+ * seccomp_check_filter) pass for the instructions these programs use:
+ * 1..4096 instructions, loads of aligned words inside struct
+ * seccomp_data, jumps inside the program, a return at the end. 0 or
+ * -EINVAL. */
+int seccomp_bpf_check(const struct sock_filter *prog, size_t n);
 
 /* The verdict of a seccomp program for one syscall, as the kernel reaches
  * it (classic BPF over struct seccomp_data), for tests and fuzzers, which

@@ -420,7 +420,8 @@ static int get_errno(Parser *ps, const JsonValue *number, const JsonValue *name,
 
         if (number) {
                 snprintf(p, sizeof(p), "%s%s%s", path, path[0] ? "." : "", number_key);
-                r = get_u64(ps, number, p, 4095, &n);
+                /* libseccomp, and so runc, refuses ERRNO(4095) and up */
+                r = get_u64(ps, number, p, 4094, &n);
                 if (r < 0)
                         return r;
                 *has = true;
@@ -1246,13 +1247,14 @@ static int compile_with(const SeccompProfile *p, const SeccompTarget *target, co
         if (c->bpf) {
                 /* rules only libseccomp's tree merge decides, or a program
                  * too long: libseccomp's may be shorter, and it decides */
-                r = seccomp_bpf_build(c->bpf, &c->program, &c->n_program);
+                r = seccomp_bpf_build(c->bpf, c->stats.syscalls_added > 32, &c->program, &c->n_program);
                 if (r == -E2BIG)
                         return -EOPNOTSUPP;
                 if (r < 0)
                         return r;
         } else {
-                /* runc's threshold: below it a linear list is as fast */
+                /* runc's threshold: below it a linear list is as fast (the
+                 * generator above is told the same) */
                 if (c->stats.syscalls_added > 32) {
                         r = seccomp_attr_set(c->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
                         if (r < 0 && r != -EOPNOTSUPP && r != -EINVAL)

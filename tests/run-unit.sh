@@ -2,6 +2,9 @@
 # Runs the cmocka unit test binaries given as arguments; prints one line per
 # binary and fails if any failed.
 set -u
+# leaks inside libseccomp, which test-seccomp-bpf compares against
+LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 failed=""
 for t in "$@"; do
         if out=$("$t" 2>&1); then

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness holding hostd's seccomp BPF to libseccomp's: any
  * profile that parses compiles both ways for x86_64 (with x86 and x32 when
- * mapped), x86 and arm64, or fails both ways; and where hostd's generator
- * built the program, both programs give the same verdict for the syscall
- * numbers the profile names (and their neighbours) in every architecture,
- * with each argument through the values the profile tests. */
+ * mapped), x86, x32, arm64 and arm, or fails both ways; both programs pass
+ * the kernel's static checks; and where hostd's generator built the
+ * program, both give the same verdict for the syscall numbers the profile
+ * names (and their neighbours) in every architecture, with each argument
+ * through the values the profile tests. */
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <seccomp.h>
@@ -34,6 +35,9 @@ static void compare(const SeccompProfile *p, const SeccompCompiled *own, const S
 
         seccomp_compiled_program(own, &a, &na);
         seccomp_compiled_program(lib, &b, &nb);
+        /* what the kernel checks before it runs a program */
+        if (seccomp_bpf_check(a, na) < 0 || seccomp_bpf_check(b, nb) < 0)
+                __builtin_trap();
         for (size_t r = 0; r < p->n_rules; r++)
                 for (size_t k = 0; k < p->rules[r].n_names; k++)
                         for (size_t s = 0; s < sizeof(scmp_arches) / sizeof(scmp_arches[0]); s++) {
@@ -68,7 +72,7 @@ static void compare(const SeccompProfile *p, const SeccompCompiled *own, const S
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        static const char *const targets[] = { "amd64", "x86", "arm64" };
+        static const char *const targets[] = { "amd64", "x86", "x32", "arm64", "arm" };
         SeccompProfile *p = NULL;
         SeccompError error = {};
 

@@ -6,7 +6,7 @@ set -eu
 seconds=$1
 shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
-export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for bin in "$@"; do
         name=$(basename "$bin" | sed 's/^fuzz-//')
         work=$(mktemp -d)
