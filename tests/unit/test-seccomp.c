@@ -155,6 +155,9 @@ static void test_parse_errors(void **state _unused_) {
         parse_bad(text, 2, 2, "syscalls[0].action", "missing");
         snprintf(text, sizeof(text), "%s {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}]}", head);
         parse_bad(text, 2, 62, "syscalls[0].errnoRet", "applies only to SCMP_ACT_ERRNO");
+        /* libseccomp, and so runc, refuses ERRNO(4095) */
+        snprintf(text, sizeof(text), "%s {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 4095}]}", head);
+        parse_bad(text, 2, 62, "syscalls[0].errnoRet", "out of range 0..4094");
         snprintf(text, sizeof(text), "%s {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"argz\": []}]}", head);
         parse_bad(text, 2, 50, "syscalls[0].argz", "unknown key");
         snprintf(text, sizeof(text), "%s {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\",\n"
