@@ -117,7 +117,14 @@ summary "web replicas running: at least $min_running of 4 at every sample, 4 at 
 # --- the cluster view and the change records of wave A ---
 L=$(leader_index)
 M=$(( L % 3 + 1 )) # another manager
+reported() { # MANAGER: every node's summary is there, passing or failing
+        [ "$(hctl "$1" --json posture --cluster 2>/dev/null |
+                jq '[.nodes[] | select(.status == "pass" or .status == "fail")] | length')" = "$N" ]
+}
 for m in "$L" "$M"; do
+        # a manager rebooted late in the wave starts with an empty board:
+        # the nodes fill it within one report interval (5 s here)
+        wait_until 20 "manager $m to have every node's summary" reported "$m"
         view=$(hctl "$m" --json posture --cluster || true)
         expect_eq "$(jq '.nodes | length' <<<"$view")" "$N" "manager $m's cluster view has a row per node"
         expect_eq "$(jq '[.nodes[] | select(.status == "pass" or .status == "fail")] | length' <<<"$view")" "$N" \
