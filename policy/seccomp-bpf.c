@@ -88,7 +88,6 @@ struct SeccompBpf {
         size_t n_sections;
         Entry *entries;
         size_t n_entries, cap_entries;
-        uint32_t seq;
         Code program;
         bool built_as_tree;
 };
@@ -110,8 +109,9 @@ SeccompBpf *seccomp_bpf_free(SeccompBpf *b) {
 int seccomp_bpf_new(uint32_t default_action, uint32_t badarch_action, SeccompBpf **ret) {
         SeccompBpf *b;
 
-        if (!seccomp_bpf_arch_supported(SCMP_ARCH_X86_64))
-                return -EOPNOTSUPP; /* a big-endian host */
+        /* seccomp_data's halves are laid out in the host's byte order */
+        if (__BYTE_ORDER != __LITTLE_ENDIAN)
+                return -EOPNOTSUPP;
         b = calloc(1, sizeof(SeccompBpf));
         if (!b)
                 return -ENOMEM;
@@ -121,26 +121,16 @@ int seccomp_bpf_new(uint32_t default_action, uint32_t badarch_action, SeccompBpf
         return 0;
 }
 
-static int arch_table_index(uint32_t scmp_arch) {
-        for (size_t t = 0; t < ELEMENTSOF(arch_table); t++)
-                if (arch_table[t].scmp == scmp_arch)
-                        return (int) t;
-        return -1;
-}
-
-bool seccomp_bpf_arch_supported(uint32_t scmp_arch) {
-        /* seccomp_data's halves are laid out in the host's byte order */
-        return __BYTE_ORDER == __LITTLE_ENDIAN && arch_table_index(scmp_arch) >= 0;
-}
-
 int seccomp_bpf_add_arch(SeccompBpf *b, uint32_t scmp_arch) {
-        int t = arch_table_index(scmp_arch);
-        size_t s;
+        size_t t, s;
 
         for (size_t i = 0; i < b->n_arches; i++)
                 if (b->arches[i].scmp == scmp_arch)
                         return 0;
-        if (t < 0 || b->n_entries > 0)
+        for (t = 0; t < ELEMENTSOF(arch_table); t++)
+                if (arch_table[t].scmp == scmp_arch)
+                        break;
+        if (t == ELEMENTSOF(arch_table) || b->n_entries > 0)
                 return -EOPNOTSUPP;
         for (s = 0; s < b->n_sections; s++)
                 if (b->sections[s].audit == arch_table[t].audit)
@@ -186,9 +176,9 @@ static int entry_add(SeccompBpf *b, int nr, uint8_t section, uint32_t action, co
                 b->entries = v;
                 b->cap_entries = cap;
         }
-        e = &b->entries[b->n_entries++];
-        *e = (Entry){ .nr = (uint32_t) nr, .seq = b->seq++, .action = action, .section = section,
-                      .n_conds = (uint8_t) n_conds, .pseudo = nr < 0 };
+        e = &b->entries[b->n_entries];
+        *e = (Entry){ .nr = (uint32_t) nr, .seq = (uint32_t) b->n_entries++, .action = action,
+                      .section = section, .n_conds = (uint8_t) n_conds, .pseudo = nr < 0 };
         if (nr < 0)
                 b->sections[section].pseudo = true;
         memcpy(e->conds, conds, n_conds * sizeof(Cond));

@@ -53,11 +53,9 @@ int seccomp_bpf_new(uint32_t default_action, uint32_t badarch_action, SeccompBpf
 SeccompBpf *seccomp_bpf_free(SeccompBpf *b);
 DEFINE_CLEANUP_FUNC(SeccompBpf, seccomp_bpf_free);
 
-/* Whether the builder can make programs for SCMP_ARCH_* on this host. */
-bool seccomp_bpf_arch_supported(uint32_t scmp_arch);
-
-/* SCMP_ARCH_*: 0 (also when already added), -EOPNOTSUPP. Add every
- * architecture before the first rule. */
+/* SCMP_ARCH_*: 0 (also when already added), -EOPNOTSUPP for one the
+ * builder lacks. Add every architecture before the first rule. Creating a
+ * builder on a big-endian host is -EOPNOTSUPP. */
 int seccomp_bpf_add_arch(SeccompBpf *b, uint32_t scmp_arch);
 
 /* Adds a rule for NAME in every architecture: the conditions (at most one

@@ -1149,18 +1149,6 @@ static int export_program(SeccompCompiled *c, SeccompError *error) {
         return 0;
 }
 
-/* Whether hostd's own builder can take the filter: its architectures, and
- * no SCMP_ACT_NOTIFY (whose listener libseccomp sets up at load). */
-static bool own_builder_fits(const SeccompProfile *p, const SeccompTarget *t, const ArchSet *arches) {
-        for (size_t i = 0; i < arches->n; i++)
-                if (!seccomp_bpf_arch_supported(arches->tokens[i]))
-                        return false;
-        for (size_t i = 0; i < p->n_rules; i++)
-                if (p->rules[i].action == SECCOMP_ACTION_NOTIFY && rule_selected(&p->rules[i], t))
-                        return false;
-        return true;
-}
-
 static int compile_with(const SeccompProfile *p, const SeccompTarget *target, const ArchSet *arches,
                         bool own, SeccompCompiled **ret, SeccompError *error) {
         _cleanup_(seccomp_compiled_freep) SeccompCompiled *c = NULL;
@@ -1173,7 +1161,8 @@ static int compile_with(const SeccompProfile *p, const SeccompTarget *target, co
         default_action = scmp_action(p->default_action, p->has_default_errno, p->default_errno_ret);
         c->host_arch = arches->tokens[0] == native;
         if (own) {
-                /* libseccomp's default for a foreign architecture: kill */
+                /* libseccomp's default for a foreign architecture: kill;
+                 * an architecture the generator lacks is -EOPNOTSUPP */
                 r = seccomp_bpf_new(default_action, SCMP_ACT_KILL_THREAD, &c->bpf);
                 for (size_t i = 0; r >= 0 && i < arches->n; i++)
                         r = seccomp_bpf_add_arch(c->bpf, arches->tokens[i]);
@@ -1216,8 +1205,11 @@ static int compile_with(const SeccompProfile *p, const SeccompTarget *target, co
                 if (!rule_selected(rule, target))
                         continue;
                 c->stats.rules_selected++;
-                if (rule->action == SECCOMP_ACTION_NOTIFY)
+                if (rule->action == SECCOMP_ACTION_NOTIFY) {
+                        if (c->bpf)
+                                return -EOPNOTSUPP; /* libseccomp sets up its listener at load */
                         c->notify = true;
+                }
                 action = scmp_action(rule->action, rule->has_errno, rule->errno_ret);
                 for (size_t j = 0; j < rule->n_names; j++) {
                         int nr = seccomp_syscall_resolve_name(rule->names[j]);
@@ -1294,7 +1286,9 @@ int seccomp_compile_with(const SeccompProfile *p, const SeccompTarget *target, S
         r = arch_set_build(p, ai, &arches, error);
         if (r < 0)
                 return r;
-        if (compiler == SECCOMP_COMPILER_AUTO && own_builder_fits(p, target, &arches)) {
+        /* hostd's generator, unless it cannot take these architectures or
+         * rules (-EOPNOTSUPP): then libseccomp */
+        if (compiler == SECCOMP_COMPILER_AUTO) {
                 r = compile_with(p, target, &arches, true, ret, error);
                 if (r != -EOPNOTSUPP)
                         return r;
