@@ -8,7 +8,9 @@
 #   make bench | fuzz | demo
 #
 # Dependencies come from pkg-config; `make deps` (run by check/demo/bench)
-# installs the Debian packages that are missing.
+# installs the Debian packages that are missing. Flags are read when a recipe
+# first needs them, after `deps`, never when this file is parsed: on a fresh
+# machine the packages only exist once `deps` has run.
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -17,8 +19,8 @@ BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
-UNITDIR ?= /lib/systemd/system
-TMPFILESDIR ?= /usr/lib/tmpfiles.d
+UNITDIR ?= $(call pkg_variable,systemdsystemunitdir,systemd)
+TMPFILESDIR ?= $(call pkg_variable,tmpfilesdir,systemd)
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 
@@ -36,9 +38,36 @@ endif
 comma := ,
 
 PKGS := libsystemd jansson libcurl libmicrohttpd libnftnl libmnl libseccomp gnutls rpm libxml-2.0
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lapt-pkg -lstdc++ -lm
-CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+# the Debian package of each module, for the error that names a missing one
+DEB_libsystemd := libsystemd-dev
+DEB_jansson := libjansson-dev
+DEB_libcurl := libcurl4-gnutls-dev
+DEB_libmicrohttpd := libmicrohttpd-dev
+DEB_libnftnl := libnftnl-dev
+DEB_libmnl := libmnl-dev
+DEB_libseccomp := libseccomp-dev
+DEB_gnutls := libgnutls28-dev
+DEB_rpm := librpm-dev
+DEB_libxml-2.0 := libxml2-dev
+DEB_cmocka := libcmocka-dev
+DEB_systemd := systemd
+
+# $(call pkg_flags,--cflags,MODULES): pkg-config's answer, or a stop naming
+# each module it cannot find and the package that has it.
+pkg_have = $(shell command -v $(PKG_CONFIG) >/dev/null && $(PKG_CONFIG) --exists $(1) && echo yes)
+pkg_missing = $(strip $(foreach m,$(1),$(if $(call pkg_have,$(m)),,$(m))))
+pkg_name_deb = $(1)$(if $(DEB_$(1)), (Debian package $(DEB_$(1))))
+pkg_check = $(if $(call pkg_missing,$(1)),$(error pkg-config ($(PKG_CONFIG)) cannot find: \
+	$(foreach m,$(call pkg_missing,$(1)),$(call pkg_name_deb,$(m))); run `make deps` as root to install them))
+pkg_flags = $(call pkg_check,$(2))$(shell $(PKG_CONFIG) $(1) $(2))
+pkg_variable = $(call pkg_check,$(2))$(shell $(PKG_CONFIG) --variable=$(1) $(2))
+# libapt-pkg has a .pc file from apt 2.7 (Debian 13); Debian 12's has none
+apt_libs = $(if $(call pkg_have,apt-pkg),$(shell $(PKG_CONFIG) --libs apt-pkg),-lapt-pkg)
+# A variable set on first use and kept: pkg-config runs once per make, not
+# once per compiler call.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkg_flags,--cflags,$(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(call pkg_flags,--libs,$(PKGS)) $(apt_libs) -lstdc++ -lm)$(PKG_LIBS)
+CMOCKA_LIBS = $(eval CMOCKA_LIBS := $(call pkg_flags,--libs,cmocka))$(CMOCKA_LIBS)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wstrict-prototypes -Wpointer-arith -Wvla -Wno-missing-field-initializers
@@ -49,7 +78,7 @@ BASE_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(BASE_CFLAGS)) -O1 \
 	-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_LDFLAGS := -fsanitize=$(SANITIZE)
 endif
-ALL_CFLAGS := $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 # the libapt-pkg shim, the only C++: same warnings where they apply to C++
 ALL_CXXFLAGS := -std=c++17 $(filter-out -std=gnu11 -Wmissing-prototypes -Wstrict-prototypes,$(BASE_CFLAGS)) $(CXXFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
@@ -70,7 +99,7 @@ ITEST_BINS := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps check check-unit check-unit-san check-integration e2e-wave install \
+.PHONY: all deps check-build demo-build check check-unit check-unit-san check-integration check-integration-san e2e-wave install \
 	uninstall bench fuzz fuzz-build demo clean tests dist deb rpm
 .DEFAULT_GOAL := all
 # keep objects that pattern chains would otherwise delete as intermediates
@@ -128,31 +157,53 @@ check-unit-san:
 check-integration: tests
 	@BUILD=$(BUILD) tests/run-integration.sh
 
+# The integration tests of the firewall, the daemon, patching and the node
+# protocol again, against hostd, hostctl and the test clients built with
+# ASan+UBSan: a report from any of their processes fails the test.
+SAN_ITESTS ?= test-firewall test-daemon test-patch-apt test-patch-rpm test-wave-protocol
+SAN_BUILD := build/san-address-undefined
+check-integration-san:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
+	@BUILD=$(SAN_BUILD) HOSTD_SANITIZED=1 TESTS="$(SAN_ITESTS)" tests/run-integration.sh
+
 # Patch waves end to end on a real 4-node Swarm (also part of check).
-e2e-wave: deps all
+e2e-wave: demo-build
 	@BUILD=$(BUILD) tests/integration/test-wave-e2e.sh
 
 # Each fuzzer briefly, so a parser change that crashes on known seeds or
 # shallow mutations fails the suite; `make fuzz` runs them longer.
 FUZZ_SMOKE_SECONDS ?= 10
 
+# What `make check` builds before it runs anything, and what `make demo`
+# builds: each a new make, so that pkg-config is asked after `deps` has
+# installed the packages (tests/integration/test-fresh-root.sh runs both as
+# the first command on a fresh Debian 12 root).
+check-build: deps
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
+	@$(MAKE) --no-print-directory fuzz-build
+
+demo-build: deps
+	@$(MAKE) --no-print-directory all
+
 ifeq ($(SANITIZE),)
-check: deps
+check: check-build
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-unit-san
-	@$(MAKE) --no-print-directory fuzz-build
-	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
+	@tests/fuzz/run.sh --seconds $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
 	@$(MAKE) --no-print-directory check-integration
+	@$(MAKE) --no-print-directory check-integration-san
 else
 check: deps
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-integration
 endif
 
-# libFuzzer harnesses, built with clang. FUZZ_SECONDS bounds each run.
-FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+# libFuzzer harnesses, built with clang; `make fuzz` runs each for FUZZ_RUNS
+# executions. Undefined behaviour aborts like any other finding.
+FUZZ_RUNS ?= 10000000
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # the parsers and what they need; not the apt backend (C++, dpkg)
 FUZZ_LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c) hostd/changes.c hostd/log.c hostd/posture-cluster.c patching/journal.c patching/plan.c patching/rpm.c patching/wave.c patching/wave-node.c)
 
@@ -162,13 +213,15 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: deps fuzz-build
-	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh --runs $(FUZZ_RUNS) $(FUZZ_BINS)
 
-bench: deps all $(BENCH_BINS)
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
-demo: deps all
+demo: demo-build
 	@BUILD=$(BUILD) scripts/demo.sh
 
 install: all

@@ -96,15 +96,19 @@ static bool id_ok(const char *id) {
         return true;
 }
 
-/* One .repo file: [ID] sections of key=value lines. */
-static int parse_repo_file(const char *path, RpmRepo **repos, size_t *n, char *err, size_t err_size) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
+/* One .repo file, PATH or DATA (SIZE bytes) named PATH: [ID] sections of
+ * key=value lines. */
+static int parse_repo_file(const char *path, const void *data, size_t size, RpmRepo **repos, size_t *n, char *err,
+                           size_t err_size) {
+        _cleanup_fclose_ FILE *f = !data ? fopen(path, "re") : size > 0 ? fmemopen((void *) data, size, "r") : NULL;
         _cleanup_free_ char *line = NULL;
         size_t allocated = 0;
         unsigned lineno = 0;
         RpmRepo *cur = NULL;
         bool enabled = true;
 
+        if (data && size == 0)
+                return 0;
         if (!f) {
                 seterr(err, err_size, "%s: %s", path, strerror(errno));
                 return -errno;
@@ -213,7 +217,7 @@ static int load_repos(RpmSession *s, char *err, size_t err_size) {
                 if (r >= 0 && asprintf(&path, "%s/%s", dir, names[i]->d_name) < 0)
                         r = -ENOMEM;
                 if (r >= 0)
-                        r = parse_repo_file(path, &s->repos, &s->n_repos, err, err_size);
+                        r = parse_repo_file(path, NULL, 0, &s->repos, &s->n_repos, err, err_size);
                 free(names[i]);
         }
         free(names);
@@ -355,9 +359,20 @@ static void xml_error(const char *path, char *err, size_t err_size) {
                e && e->message ? trim(e->message) : "malformed XML");
 }
 
-/* repomd.xml: where the primary and updateinfo files are, with their sha256 */
-static int read_repomd(const char *path, char *locations[2], char *sums[2], char *err, size_t err_size) {
-        xmlTextReaderPtr r = xmlReaderForFile(path, NULL, XML_PARSE_NONET);
+/* A reader of the file PATH or, when DATA is set, of its SIZE bytes named PATH. */
+static xmlTextReaderPtr xml_open(const char *path, const void *data, size_t size, int options) {
+        if (!data)
+                return xmlReaderForFile(path, NULL, options);
+        if (size > INT_MAX)
+                return NULL;
+        return xmlReaderForMemory(data, (int) size, path, NULL, options);
+}
+
+/* repomd.xml: where the primary and updateinfo files are (in the
+ * repository, .xml or .xml.gz), with their sha256 */
+static int read_repomd(const char *path, const void *data, size_t size, char *locations[2], char *sums[2], char *err,
+                       size_t err_size) {
+        xmlTextReaderPtr r = xml_open(path, data, size, XML_PARSE_NONET);
         int which = -1, ret;
 
         if (!r) {
@@ -386,6 +401,17 @@ static int read_repomd(const char *path, char *locations[2], char *sums[2], char
                 seterr(err, err_size, "%s: no primary metadata with a sha256 checksum", path);
                 return -EINVAL;
         }
+        for (size_t k = 0; k < 2; k++) {
+                size_t n = locations[k] ? strlen(locations[k]) : 0;
+                bool gz = n > 3 && STREQ(locations[k] + n - 3, ".gz");
+                bool xml = n > 4 && STREQ(locations[k] + n - 4, ".xml");
+
+                if (locations[k] && (strstr(locations[k], "..") || locations[k][0] == '/' || (!gz && !xml))) {
+                        seterr(err, err_size, "%s: %s location \"%s\" is not a .xml or .xml.gz file of the repository",
+                               path, k == 0 ? "primary" : "updateinfo", locations[k]);
+                        return -EINVAL;
+                }
+        }
         return 0;
 }
 
@@ -413,8 +439,9 @@ static void repo_package_done(RepoPackage *p) {
 }
 
 /* primary.xml(.gz): every package's name, arch, EVR, location and sha256 */
-static int read_primary(RpmSession *s, size_t repo, const char *path, char *err, size_t err_size) {
-        xmlTextReaderPtr r = xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
+static int read_primary(RpmSession *s, size_t repo, const char *path, const void *data, size_t size, char *err,
+                        size_t err_size) {
+        xmlTextReaderPtr r = xml_open(path, data, size, XML_PARSE_NONET | XML_PARSE_HUGE);
         RepoPackage p = {};
         bool in_package = false;
         int ret, q = 0;
@@ -472,8 +499,9 @@ static int read_primary(RpmSession *s, size_t repo, const char *path, char *err,
 }
 
 /* updateinfo.xml(.gz): the versions security advisories list */
-static int read_updateinfo(RpmSession *s, size_t repo, const char *path, char *err, size_t err_size) {
-        xmlTextReaderPtr r = xmlReaderForFile(path, NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
+static int read_updateinfo(RpmSession *s, size_t repo, const char *path, const void *data, size_t size, char *err,
+                           size_t err_size) {
+        xmlTextReaderPtr r = xml_open(path, data, size, XML_PARSE_NONET | XML_PARSE_HUGE);
         _cleanup_free_ char *advisory = NULL;
         bool security = false;
         int ret;
@@ -536,7 +564,8 @@ static int load_metadata(RpmSession *s, char *err, size_t err_size) {
                                 path[strlen(path) - 3] = '\0'; /* uncompressed */
                         if (access(path, F_OK) < 0)
                                 continue;
-                        r = k == 0 ? read_primary(s, i, path, err, err_size) : read_updateinfo(s, i, path, err, err_size);
+                        r = k == 0 ? read_primary(s, i, path, NULL, 0, err, err_size)
+                                   : read_updateinfo(s, i, path, NULL, 0, err, err_size);
                         if (r < 0)
                                 return r;
                 }
@@ -567,7 +596,7 @@ int rpm_refresh(RpmSession *s, char *err, size_t err_size) {
                 }
                 r = download(url, repomd, NULL, why, sizeof(why));
                 if (r >= 0)
-                        r = read_repomd(repomd, locations, sums, why, sizeof(why));
+                        r = read_repomd(repomd, NULL, 0, locations, sums, why, sizeof(why));
                 for (size_t k = 0; r >= 0 && k < 2; k++) {
                         _cleanup_free_ char *from = NULL, *to = NULL;
                         const char *kind = k == 0 ? "primary" : "updateinfo";
@@ -577,13 +606,6 @@ int rpm_refresh(RpmSession *s, char *err, size_t err_size) {
                                 continue;
                         n = strlen(locations[k]);
                         bool gz = n > 3 && STREQ(locations[k] + n - 3, ".gz");
-                        bool xml = n > 4 && STREQ(locations[k] + n - 4, ".xml");
-                        if (strstr(locations[k], "..") || locations[k][0] == '/' || (!gz && !xml)) {
-                                seterr(why, sizeof(why), "repomd.xml: %s location \"%s\" is not a .xml or .xml.gz file of the repository",
-                                       kind, locations[k]);
-                                r = -EINVAL;
-                                break;
-                        }
                         if (asprintf(&from, "%s/%s", repo->baseurl, locations[k]) < 0 ||
                             asprintf(&to, "%s/%s.xml%s", dir, kind, gz ? ".gz" : "") < 0) {
                                 r = -ENOMEM;
@@ -668,6 +690,31 @@ int rpm_session_open(const char *root, RpmSession **ret, char *err, size_t err_s
         }
         *ret = s;
         return 0;
+}
+
+int rpm_metadata_read(RpmSession *s, RpmMetadataKind kind, const char *name, const void *data, size_t size, char *err,
+                      size_t err_size) {
+        char *locations[2] = {}, *sums[2] = {};
+        int r;
+
+        if (!data)
+                return -EINVAL;
+        switch (kind) {
+        case RPM_REPO_FILE:
+                return parse_repo_file(name, data, size, &s->repos, &s->n_repos, err, err_size);
+        case RPM_REPOMD:
+                r = read_repomd(name, data, size, locations, sums, err, err_size);
+                for (size_t k = 0; k < 2; k++) {
+                        free(locations[k]);
+                        free(sums[k]);
+                }
+                return r;
+        case RPM_PRIMARY:
+                return read_primary(s, 0, name, data, size, err, err_size);
+        case RPM_UPDATEINFO:
+                return read_updateinfo(s, 0, name, data, size, err, err_size);
+        }
+        return -EINVAL;
 }
 
 void rpm_session_close(RpmSession *s) {

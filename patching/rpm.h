@@ -42,3 +42,18 @@ int rpm_apply(RpmSession *s, const PackageSet *want, const char *archives, int l
 int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const PackageSet *remove, int log_fd, char *err,
                 size_t err_size);
 int rpm_version_compare(const char *a, const char *b);
+
+/* One metadata file read from memory (DATA, SIZE bytes, called NAME in error
+ * messages) into S as the session reads its files from the root: a .repo
+ * file's repositories, a primary's packages, an updateinfo's advisories on
+ * them (both as repository 0), or a repomd.xml, only checked. For the
+ * fuzzer, which must not pay a file system round trip per input. */
+typedef enum RpmMetadataKind {
+        RPM_REPO_FILE,
+        RPM_REPOMD,
+        RPM_PRIMARY,
+        RPM_UPDATEINFO,
+} RpmMetadataKind;
+
+int rpm_metadata_read(RpmSession *s, RpmMetadataKind kind, const char *name, const void *data, size_t size, char *err,
+                      size_t err_size);

@@ -4,10 +4,12 @@
 # hand and a prepared one pays nothing. Run as root (or with sudo).
 set -eu
 
-# Build: compiler, pkg-config and the -dev packages of the chosen libraries.
-BUILD="build-essential pkg-config clang libsystemd-dev libnftnl-dev libmnl-dev
+# Build: compiler, pkg-config and the -dev packages of the chosen libraries;
+# clang's runtimes (libFuzzer, ASan) for the fuzzers; systemd for its .pc
+# file, which gives the unit and tmpfiles directories.
+BUILD="build-essential pkg-config clang libclang-rt-14-dev libsystemd-dev libnftnl-dev libmnl-dev
 libseccomp-dev libjansson-dev libcurl4-gnutls-dev libmicrohttpd-dev
-libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev"
+libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev systemd"
 # Tests: a real Docker engine, a static busybox for the workload image,
 # nftables/iptables, namespaces and probes; dpkg-dev, rpm (rpmbuild) and
 # createrepo-c build the package repositories of the patching tests;

@@ -12,22 +12,49 @@ if [ "$(id -u)" != 0 ]; then
         exit 1
 fi
 
+# HOSTD_SANITIZED=1: hostd, hostctl and the test clients are ASan+UBSan
+# builds; every report any of their processes writes fails the test
+san_logs=""
+if [ "${HOSTD_SANITIZED:-}" = 1 ]; then
+        san_logs=$(mktemp -d /tmp/hostd-sanitizer.XXXXXX)
+        export ASAN_OPTIONS="log_path=$san_logs/asan:detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+        export UBSAN_OPTIONS="log_path=$san_logs/ubsan:halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+        export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+fi
 failed=()
+ran=0
 start=$(date +%s)
 for t in tests/integration/test-*.sh; do
         [ -n "${TESTS:-}" ] && [[ " $TESTS " != *" $(basename "$t" .sh) "* ]] && continue
         echo "=== $t"
+        ran=$((ran + 1))
         t0=$(date +%s)
-        if bash "$t"; then
+        rc=0
+        bash "$t" || rc=$?
+        if [ -n "$san_logs" ] && [ -n "$(ls -A "$san_logs")" ]; then
+                echo "sanitizer reports during $t:" >&2
+                for report in "$san_logs"/*; do
+                        echo "--- $report" >&2
+                        head -60 "$report" >&2
+                done
+                mkdir -p "$BUILD/sanitizer-reports/$(basename "$t" .sh)"
+                mv "$san_logs"/* "$BUILD/sanitizer-reports/$(basename "$t" .sh)/"
+                rc=1
+        fi
+        if [ "$rc" = 0 ]; then
                 echo "PASS  $t ($(( $(date +%s) - t0 ))s)"
         else
                 echo "FAIL  $t ($(( $(date +%s) - t0 ))s)"
                 failed+=("$t")
         fi
 done
-echo "integration: $(( $(date +%s) - start ))s"
+echo "integration: $ran tests, $(( $(date +%s) - start ))s"
+if [ "$ran" = 0 ]; then
+        echo "integration: no test matched${TESTS:+ TESTS=$TESTS}" >&2
+        exit 1
+fi
 if [ ${#failed[@]} -gt 0 ]; then
         echo "integration tests failed: ${failed[*]}" >&2
         exit 1
 fi
-echo "all integration tests passed"
+echo "all $ran integration tests passed"

@@ -5,6 +5,10 @@ set -u
 # leaks inside libseccomp, which test-seccomp-bpf compares against
 LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
+if [ $# = 0 ]; then
+        echo "unit tests: no test program to run" >&2
+        exit 1
+fi
 failed=""
 for t in "$@"; do
         if out=$("$t" 2>&1); then
