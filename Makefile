@@ -85,7 +85,8 @@ ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN_LDFLAGS) $(LDFLAGS)
 
 # Everything but the two programs' main files goes into one static library
 # that the programs, unit tests and fuzzers link.
-MAINS := hostd/hostd-main.c hostd/hostctl.c
+MAINS := hostd/hostd-main.c
+HOSTCTL_SRCS := $(sort $(wildcard hostd/hostctl/*.c))
 LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c firewall/*.c patching/*.c) \
 	$(filter-out $(MAINS),$(wildcard hostd/*.c)))
 LIB_CXX_SRCS := $(wildcard patching/*.cc)
@@ -125,7 +126,7 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/hostd: $(BUILD)/obj/hostd/hostd-main.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/hostctl: $(BUILD)/obj/hostd/hostctl.o $(LIB)
+$(BUILD)/hostctl: $(HOSTCTL_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
@@ -204,10 +205,25 @@ endif
 FUZZ_RUNS ?= 10000000
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# the parsers and what they need; not the apt backend (C++, dpkg)
-FUZZ_LIB_SRCS := $(sort $(wildcard common/*.c policy/*.c) hostd/changes.c hostd/log.c hostd/posture-cluster.c patching/journal.c patching/plan.c patching/rpm.c patching/wave.c patching/wave-node.c)
+# The fuzzers link the library's objects built again with the fuzzer's
+# instrumentation; each harness pulls in only the objects it uses.
+FUZZ_LIB := build/fuzz/libhostd-fuzz.a
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o) $(LIB_CXX_SRCS:%.cc=build/fuzz/obj/%.o)
+FUZZ_CXXFLAGS = -std=c++17 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -MMD -MP -c -o $@ $<
+
+build/fuzz/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CLANG)++ $(FUZZ_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -272,4 +288,4 @@ rpm: deps dist
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)

@@ -6,12 +6,12 @@
 #include <time.h>
 
 #include "hostd/daemon.h"
-#include "hostd/fleetlock.h"
+#include "hostd/wave-fleetlock.h"
 #include "patching/patch.h"
 #include "hostd/log.h"
-#include "hostd/node-agent.h"
+#include "hostd/wave-agent.h"
 #include "hostd/messages.h"
-#include "hostd/profile-install.h"
+#include "hostd/seccomp-install.h"
 
 static void daemon_refresh(Daemon *d);
 static void check_restart_pending(Daemon *d);
@@ -240,7 +240,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
         check_restart_pending(d);
         fleetlock_sync(d);
         if (d->agent)
-                node_agent_swarm_changed(d->agent, reply->json);
+                wave_agent_swarm_changed(d->agent, reply->json);
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 set_leader(d, false);
@@ -356,7 +356,7 @@ static void on_container_event(Daemon *d, const json_t *event) {
         if (!action || !id)
                 return;
         if (d->agent)
-                node_agent_container_event(d->agent, event);
+                wave_agent_container_event(d->agent, event);
         if (STREQ(action, "start"))
                 docker_inspect_container(d->docker, id, on_container_inspect, d);
         else if (STREQ(action, "die") || STREQ(action, "destroy"))
@@ -384,7 +384,7 @@ static void on_docker_stream(bool connected, int error, void *userdata) {
 
         d->events_connected = connected;
         if (d->agent)
-                node_agent_kick(d->agent); /* its health checks look at Docker */
+                wave_agent_kick(d->agent); /* its health checks look at Docker */
         if (connected) {
                 d->stream_connects++;
                 docker_mark_reachable(d);
@@ -460,7 +460,7 @@ static int docker_start(Daemon *d) {
         sd_event_source_set_description(d->refresh_timer, "swarm-refresh");
         log_info("Using Docker at %s", d->docker_socket);
         if (d->agent)
-                node_agent_docker_replaced(d->agent);
+                wave_agent_docker_replaced(d->agent);
         return 0;
 }
 
@@ -744,7 +744,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         r = docker_start(d);
         if (r < 0)
                 return r;
-        r = node_agent_new(d, &d->agent);
+        r = wave_agent_new(d, &d->agent);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the wave agent");
         /* the first textfile once Docker had a moment to answer */
@@ -766,7 +766,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
-        d->agent = node_agent_free(d->agent);
+        d->agent = wave_agent_free(d->agent);
         d->patch_check_timer = sd_event_source_disable_unref(d->patch_check_timer);
         d->textfile_timer = sd_event_source_disable_unref(d->textfile_timer);
         d->report_timer = sd_event_source_disable_unref(d->report_timer);
@@ -956,5 +956,5 @@ json_t *daemon_status_json(const Daemon *d) {
                          "swarm", swarm ? swarm : json_null(), "firewall",
                          firewall ? firewall : json_null(), "patch",
                          d->patch_jobs ? patch_jobs_status(d->patch_jobs) : json_null(), "wave_agent",
-                         d->agent ? node_agent_status(d->agent) : json_null());
+                         d->agent ? wave_agent_status(d->agent) : json_null());
 }

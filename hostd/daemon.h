@@ -9,14 +9,14 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "hostd/audit.h"
-#include "hostd/changes.h"
-#include "hostd/control.h"
-#include "hostd/coordinator.h"
-#include "hostd/docker.h"
-#include "hostd/firewall.h"
+#include "hostd/seccomp-audit.h"
+#include "hostd/change-log.h"
+#include "hostd/api-server.h"
+#include "hostd/wave-coordinator.h"
+#include "hostd/docker-client.h"
+#include "hostd/firewall-manager.h"
 #include "hostd/patch-jobs.h"
-#include "hostd/posture-cluster.h"
+#include "hostd/posture-board.h"
 #include "policy/config.h"
 
 typedef struct Daemon {
@@ -25,7 +25,7 @@ typedef struct Daemon {
         char *socket_path;
         HostdConfig *config;
         ControlServer *control;
-        ChangeLog *changes;       /* every change hostd makes, see hostd/changes.h */
+        ChangeLog *changes;       /* every change hostd makes, see hostd/change-log.h */
 
         DockerClient *docker;
         char *docker_socket;
@@ -58,7 +58,7 @@ typedef struct Daemon {
         PostureBoard *posture_board;        /* the nodes' summaries (managers) */
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
-        struct NodeAgent *agent;  /* this node's part in waves */
+        struct WaveAgent *agent;  /* this node's part in waves */
         sd_event_source *certs_watch, *certs_settle; /* Swarm certificate rotation */
 
         uint64_t started_realtime_usec;
@@ -84,7 +84,7 @@ int daemon_reload(Daemon *d, char *why, size_t why_size);
 int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why_size);
 
 /* Installs the profile at source as dockerd's default (see
- * hostd/profile-install.h) and records the change. *reply gets what
+ * hostd/seccomp-install.h) and records the change. *reply gets what
  * changed; on failure why names the reason and nothing changed. */
 int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *why, size_t why_size);
 
@@ -101,7 +101,7 @@ json_t *daemon_status_json(const Daemon *d);
 
 /* Answers GET /v1/posture: reads what the checks need (Docker's /info,
  * default bridge and containers; the kernel's listening sockets and
- * hostd's table) and judges them (hostd/posture.h). */
+ * hostd's table) and judges them (hostd/posture-checks.h). */
 void daemon_posture(Daemon *d, ControlCall *call);
 /* GET /v1/metrics: the same, and the firewall's drops and the wave's
  * progress, in Prometheus' text format. */
@@ -113,8 +113,8 @@ void daemon_metrics_textfile(Daemon *d);
 /* Sends this node's posture summary to the managers (every
  * posture.report-seconds). */
 void daemon_posture_report(Daemon *d);
-/* GET /v1/posture/cluster, on managers: hostd/posture-cluster.h. */
+/* GET /v1/posture/cluster, on managers: hostd/posture-board.h. */
 void daemon_posture_cluster(Daemon *d, ControlCall *call);
 
-/* Routes one control API call (see hostd/api.c). */
+/* Routes one control API call (see hostd/api-routes.c). */
 void api_dispatch(ControlCall *call, void *userdata);

@@ -5,7 +5,7 @@
 #include <getopt.h>
 
 #include "hostd/daemon.h"
-#include "hostd/firewall.h"
+#include "hostd/firewall-manager.h"
 #include "hostd/log.h"
 #include "policy/config.h"
 

@@ -3,7 +3,7 @@
 
 /* Stable journal MESSAGE_IDs, one per kind of event hostd records. They
  * never change once released: `journalctl MESSAGE_ID=...` and alerting rules
- * depend on them. The changes' kinds map to theirs in hostd/changes.c. */
+ * depend on them. The changes' kinds map to theirs in hostd/change-log.c. */
 
 #define MSGID_STARTED            "fd36ebf3fbf74ba98c10081627f9e0f9"
 #define MSGID_STOPPED            "fc862e94f0ed489585d5dd2552643465"

@@ -12,8 +12,8 @@
 #include <systemd/sd-event.h>
 
 #include "common/macro.h"
-#include "hostd/changes.h"
-#include "hostd/control.h"
+#include "hostd/change-log.h"
+#include "hostd/api-server.h"
 #include "hostd/patch-worker.h"
 
 typedef struct PatchJobs PatchJobs;

@@ -14,9 +14,9 @@
 #include "common/fileio.h"
 #include "hostd/daemon.h"
 #include "hostd/log.h"
-#include "hostd/node-agent.h"
-#include "hostd/posture-cluster.h"
-#include "hostd/posture.h"
+#include "hostd/wave-agent.h"
+#include "hostd/posture-board.h"
+#include "hostd/posture-checks.h"
 
 #define MAX_PORTS 1024
 
@@ -25,7 +25,7 @@ typedef enum GatherFor {
         GATHER_REPORT,   /* GET /v1/posture */
         GATHER_METRICS,  /* GET /v1/metrics */
         GATHER_TEXTFILE, /* posture.textfile */
-        GATHER_SUMMARY,  /* the managers' cluster view (hostd/posture-cluster.h) */
+        GATHER_SUMMARY,  /* the managers' cluster view (hostd/posture-board.h) */
 } GatherFor;
 
 /* One posture request: Docker's /info, its default bridge and its
@@ -105,7 +105,7 @@ static void newest_kernel(const char *root, char *buf, size_t size) {
 static void patch_facts(Daemon *d, Posture *p) {
         const char *root = d->config->patching.root;
         _cleanup_free_ char *reboot_file = NULL, *pkgs_file = NULL, *pkgs = NULL;
-        const NodeAgentRecord *rec = d->agent ? node_agent_record(d->agent) : NULL;
+        const WaveNodeRecord *rec = d->agent ? wave_agent_record(d->agent) : NULL;
         bool idle = rec && rec->step == AGENT_IDLE && rec->wave[0];
         char kernel[128];
         struct utsname u;
@@ -279,7 +279,7 @@ static void judge(Gathering *g) {
 
         if (g->purpose == GATHER_METRICS || g->purpose == GATHER_TEXTFILE) {
                 char *text = posture_to_prometheus(p, fw, d->firewall ? firewall_manager_applied(d->firewall) : NULL,
-                                                   d->agent ? node_agent_wave(d->agent) : NULL);
+                                                   d->agent ? wave_agent_wave(d->agent) : NULL);
                 if (g->call)
                         control_call_reply_text(g->call, 200, "text/plain; version=0.0.4", text);
                 else {
@@ -297,7 +297,7 @@ static void judge(Gathering *g) {
                                                             clock_usec(CLOCK_REALTIME))
                                       : NULL;
                 if (summary && d->agent)
-                        node_agent_send_posture(d->agent, summary);
+                        wave_agent_send_posture(d->agent, summary);
                 json_decref(summary);
                 json_decref(doc);
                 goto out;

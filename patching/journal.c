@@ -9,7 +9,7 @@
 
 #include "common/fileio.h"
 #include "patching/journal.h"
-#include "policy/json.h"
+#include "common/json.h"
 
 static void closedirp(DIR **d) {
         if (*d)

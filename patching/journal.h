@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "common/macro.h"
-#include "policy/json.h"
+#include "common/json.h"
 
 #define JOURNAL_VERSION 1
 #define JOURNAL_MAX_SIZE (64u << 20)

@@ -13,14 +13,14 @@ static const char *const step_names[] = {
         [AGENT_REPORTING] = "reporting",
 };
 
-const char *node_agent_step_to_string(NodeAgentStep s) {
+const char *wave_node_step_to_string(WaveNodeStep s) {
         return s < _AGENT_STEP_MAX ? step_names[s] : "?";
 }
 
-int node_agent_record_save(const char *path, const NodeAgentRecord *r) {
+int wave_node_record_save(const char *path, const WaveNodeRecord *r) {
         _cleanup_free_ char *text = NULL;
         json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:i, s:I}", "version", 1, "wave",
-                              r->wave, "step", node_agent_step_to_string(r->step), "plan", r->plan, "transaction",
+                              r->wave, "step", wave_node_step_to_string(r->step), "plan", r->plan, "transaction",
                               r->transaction, "ok", r->ok, "healthy", r->healthy, "message", r->message, "boot_id",
                               r->boot_id, "baseline", (int) r->baseline, "updated", (json_int_t) r->updated_usec);
 
@@ -56,18 +56,18 @@ static int get_string(const JsonValue *o, const char *key, char *buf, size_t siz
         return 0;
 }
 
-int node_agent_record_load(const char *path, NodeAgentRecord *ret, LocatedError *error) {
+int wave_node_record_load(const char *path, WaveNodeRecord *ret, LocatedError *error) {
         static const char *const keys[] = { "version", "wave", "step", "plan", "transaction", "ok", "healthy",
                                             "message", "boot_id", "baseline", "updated", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_free_ char *text = NULL;
-        NodeAgentRecord rec = {};
+        WaveNodeRecord rec = {};
         const JsonValue *v;
         char step[16];
         size_t size;
         int r;
 
-        *ret = (NodeAgentRecord){ .step = AGENT_IDLE };
+        *ret = (WaveNodeRecord){ .step = AGENT_IDLE };
         r = read_file(path, RECORD_MAX_SIZE, &text, &size);
         if (r == -ENOENT)
                 return 0;
@@ -97,7 +97,7 @@ int node_agent_record_load(const char *path, NodeAgentRecord *ret, LocatedError 
         rec.step = _AGENT_STEP_MAX;
         for (size_t i = 0; i < _AGENT_STEP_MAX; i++)
                 if (STREQ(step_names[i], step))
-                        rec.step = (NodeAgentStep) i;
+                        rec.step = (WaveNodeStep) i;
         if (rec.step == _AGENT_STEP_MAX)
                 return located_error_at(error, jv_object_get(root, "step"), "step", "unknown step \"%s\"", step);
         if (rec.step != AGENT_IDLE && !rec.wave[0])
@@ -130,7 +130,7 @@ int node_agent_record_load(const char *path, NodeAgentRecord *ret, LocatedError 
         return 0;
 }
 
-NodeAgentResume node_agent_resume(const NodeAgentRecord *r, const char *current_boot_id) {
+WaveNodeResume wave_node_resume(const WaveNodeRecord *r, const char *current_boot_id) {
         switch (r->step) {
         case AGENT_IDLE:
                 return RESUME_NOTHING;

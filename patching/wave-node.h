@@ -23,9 +23,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "policy/json.h"
+#include "common/json.h"
 
-typedef enum NodeAgentStep {
+typedef enum WaveNodeStep {
         AGENT_IDLE,
         AGENT_STAGED,
         AGENT_WAITING,
@@ -34,9 +34,9 @@ typedef enum NodeAgentStep {
         AGENT_VERIFYING,
         AGENT_REPORTING,
         _AGENT_STEP_MAX,
-} NodeAgentStep;
+} WaveNodeStep;
 
-const char *node_agent_step_to_string(NodeAgentStep s);
+const char *wave_node_step_to_string(WaveNodeStep s);
 
 /* The built-in health checks after patching. Docker and the node must be
  * up; the firewall and seccomp must be in place if they were before. */
@@ -46,9 +46,9 @@ const char *node_agent_step_to_string(NodeAgentStep s);
 #define NODE_HEALTH_SECCOMP  (1u << 3) /* dockerd's profile is ours, every container filtered */
 #define NODE_HEALTH_ALL      0xfu
 
-typedef struct NodeAgentRecord {
+typedef struct WaveNodeRecord {
         char wave[40];
-        NodeAgentStep step;
+        WaveNodeStep step;
         char plan[65];
         char transaction[64]; /* the patch journal entry of the apply */
         bool ok;              /* the apply succeeded (else it was rolled back) */
@@ -58,15 +58,15 @@ typedef struct NodeAgentRecord {
         unsigned baseline;    /* NODE_HEALTH_* checks that passed before the
                                * apply: they must pass after it too */
         uint64_t updated_usec;
-} NodeAgentRecord;
+} WaveNodeRecord;
 
 /* An absent file is an idle record. A damaged one is an error located in
  * the file (and the agent then does nothing rather than guess). */
-int node_agent_record_load(const char *path, NodeAgentRecord *ret, LocatedError *error);
-int node_agent_record_save(const char *path, const NodeAgentRecord *r);
+int wave_node_record_load(const char *path, WaveNodeRecord *ret, LocatedError *error);
+int wave_node_record_save(const char *path, const WaveNodeRecord *r);
 
 /* What a restarted agent does first. */
-typedef enum NodeAgentResume {
+typedef enum WaveNodeResume {
         RESUME_NOTHING,        /* idle */
         RESUME_ASK,            /* staged or waiting: ask for the turn again */
         RESUME_CHECK_APPLY,    /* applying when it stopped: the patch journal
@@ -76,6 +76,6 @@ typedef enum NodeAgentResume {
                                 * reboot did not happen; ask again */
         RESUME_VERIFY,         /* rebooted (another boot), or verifying */
         RESUME_REPORT,         /* the report was not yet taken */
-} NodeAgentResume;
+} WaveNodeResume;
 
-NodeAgentResume node_agent_resume(const NodeAgentRecord *r, const char *current_boot_id);
+WaveNodeResume wave_node_resume(const WaveNodeRecord *r, const char *current_boot_id);

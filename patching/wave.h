@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #include "common/macro.h"
-#include "policy/json.h"
+#include "common/json.h"
 
 #define WAVE_MAX_NODES 1024
 #define WAVE_ID_MAX 40

@@ -8,7 +8,7 @@
 
 #include "common/fileio.h"
 #include "policy/config.h"
-#include "policy/json.h"
+#include "common/json.h"
 
 static void path_join(char *out, size_t size, const char *parent, const char *key) {
         if (parent && *parent)

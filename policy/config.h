@@ -103,7 +103,7 @@
 
 #include "common/cidr.h"
 #include "common/macro.h"
-#include "policy/json.h"
+#include "common/json.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/hostd/hostd.json"
 #define CONFIG_MAX_SIZE (1024 * 1024)

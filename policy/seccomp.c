@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 #include "common/fileio.h"
-#include "policy/json.h"
+#include "common/json.h"
 #include "policy/seccomp.h"
 #include "policy/seccomp-bpf.h"
 

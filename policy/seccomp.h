@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 #include "common/macro.h"
-#include "policy/json.h"
+#include "common/json.h"
 
 typedef LocatedError SeccompError; /* path: e.g. "syscalls[12].args[0].op" */
 

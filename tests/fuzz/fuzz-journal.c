@@ -32,9 +32,9 @@ static void fuzz_first_seen(const uint8_t *data, size_t size) {
                 first_seen_done(&seen);
 
                 /* and as a node's wave record */
-                NodeAgentRecord rec;
+                WaveNodeRecord rec;
                 LocatedError e = {};
-                r = node_agent_record_load(path, &rec, &e);
+                r = wave_node_record_load(path, &rec, &e);
                 if (r == -EINVAL && !e.message[0])
                         __builtin_trap();
                 if (r == 0 && rec.step >= _AGENT_STEP_MAX)

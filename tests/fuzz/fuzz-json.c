@@ -3,7 +3,7 @@
  * rejected with a position; parsed trees keep their invariants. */
 #include <stdint.h>
 
-#include "policy/json.h"
+#include "common/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

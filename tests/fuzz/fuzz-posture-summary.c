@@ -4,7 +4,7 @@
  * an accepted one goes on the board and into the cluster view. */
 #include <stdint.h>
 
-#include "hostd/posture-cluster.h"
+#include "hostd/posture-board.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 
 #include <curl/curl.h>
 
-#include "hostd/docker.h"
+#include "hostd/docker-client.h"
 
 typedef struct Test {
         sd_event *event;

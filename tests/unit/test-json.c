@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "policy/json.h"
+#include "common/json.h"
 
 static JsonValue *ok(const char *text) {
         JsonValue *v = NULL;

@@ -18,23 +18,23 @@ static void put(const char *path, const char *text) {
 }
 
 static void test_round_trip(void **state) {
-        NodeAgentRecord r = { .step = AGENT_REBOOTING, .ok = true, .healthy = false, .baseline = NODE_HEALTH_DOCKER | NODE_HEALTH_FIREWALL,
+        WaveNodeRecord r = { .step = AGENT_REBOOTING, .ok = true, .healthy = false, .baseline = NODE_HEALTH_DOCKER | NODE_HEALTH_FIREWALL,
                               .updated_usec = 1764065700000000 },
                         back;
         LocatedError e = {};
         char path[256];
 
         snprintf(path, sizeof(path), "%s/wave-node.json", (char *) *state);
-        assert_int_equal(node_agent_record_load(path, &back, &e), 0); /* absent: idle */
+        assert_int_equal(wave_node_record_load(path, &back, &e), 0); /* absent: idle */
         assert_int_equal(back.step, AGENT_IDLE);
         snprintf(r.wave, sizeof(r.wave), "w-20261125T101500Z");
         snprintf(r.transaction, sizeof(r.transaction), "20261125T101600Z-3f2a9c0d1e4b");
         snprintf(r.boot_id, sizeof(r.boot_id), "0b6f1c62-7d3e-4c1a-9f0e-2f5c8d7a1b3e");
         snprintf(r.message, sizeof(r.message), "3 package(s) installed");
-        assert_int_equal(node_agent_record_save(path, &r), 0);
-        assert_int_equal(node_agent_record_load(path, &back, &e), 0);
+        assert_int_equal(wave_node_record_save(path, &r), 0);
+        assert_int_equal(wave_node_record_load(path, &back, &e), 0);
         assert_memory_equal(&r, &back, sizeof(r));
-        assert_string_equal(node_agent_step_to_string(back.step), "rebooting");
+        assert_string_equal(wave_node_step_to_string(back.step), "rebooting");
 }
 
 static void test_damaged(void **state) {
@@ -58,35 +58,35 @@ static void test_damaged(void **state) {
 
         snprintf(path, sizeof(path), "%s/damaged.json", (char *) *state);
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                NodeAgentRecord r;
+                WaveNodeRecord r;
                 LocatedError e = {};
                 put(path, cases[i].text);
-                assert_int_equal(node_agent_record_load(path, &r, &e), -EINVAL);
+                assert_int_equal(wave_node_record_load(path, &r, &e), -EINVAL);
                 if (!STREQ(e.path, cases[i].path) || !strstr(e.message, cases[i].message) || e.line != cases[i].line)
                         fail_msg("case %zu: got %u:%u %s: %s", i, e.line, e.column, e.path, e.message);
         }
 }
 
 static void test_resume(void **state _unused_) {
-        NodeAgentRecord r = {};
+        WaveNodeRecord r = {};
 
         snprintf(r.boot_id, sizeof(r.boot_id), "boot-a");
         r.step = AGENT_IDLE;
-        assert_int_equal(node_agent_resume(&r, "boot-a"), RESUME_NOTHING);
+        assert_int_equal(wave_node_resume(&r, "boot-a"), RESUME_NOTHING);
         r.step = AGENT_STAGED;
-        assert_int_equal(node_agent_resume(&r, "boot-a"), RESUME_ASK);
+        assert_int_equal(wave_node_resume(&r, "boot-a"), RESUME_ASK);
         r.step = AGENT_WAITING;
-        assert_int_equal(node_agent_resume(&r, "boot-a"), RESUME_ASK);
+        assert_int_equal(wave_node_resume(&r, "boot-a"), RESUME_ASK);
         r.step = AGENT_APPLYING;
-        assert_int_equal(node_agent_resume(&r, "boot-b"), RESUME_CHECK_APPLY);
+        assert_int_equal(wave_node_resume(&r, "boot-b"), RESUME_CHECK_APPLY);
         r.step = AGENT_REBOOTING;
         /* still the same boot: the reboot never happened */
-        assert_int_equal(node_agent_resume(&r, "boot-a"), RESUME_REBOOT);
-        assert_int_equal(node_agent_resume(&r, "boot-b"), RESUME_VERIFY);
+        assert_int_equal(wave_node_resume(&r, "boot-a"), RESUME_REBOOT);
+        assert_int_equal(wave_node_resume(&r, "boot-b"), RESUME_VERIFY);
         r.step = AGENT_VERIFYING;
-        assert_int_equal(node_agent_resume(&r, "boot-b"), RESUME_VERIFY);
+        assert_int_equal(wave_node_resume(&r, "boot-b"), RESUME_VERIFY);
         r.step = AGENT_REPORTING;
-        assert_int_equal(node_agent_resume(&r, "boot-b"), RESUME_REPORT);
+        assert_int_equal(wave_node_resume(&r, "boot-b"), RESUME_REPORT);
 }
 
 int main(void) {

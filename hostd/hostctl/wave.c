@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* hostctl wave start | status | watch | pause | resume | abort. */
+
+#include <getopt.h>
+
+#include "common/clock.h"
+#include "hostd/hostctl/hostctl.h"
+#include "patching/wave.h"
+
+static void print_wave(const json_t *reply) {
+        const json_t *w = json_object_get(reply, "wave"), *n;
+        const char *blocked = json_string_value(json_object_get(reply, "blocked"));
+        uint64_t now = clock_usec(CLOCK_REALTIME);
+        size_t i;
+
+        if (!json_is_object(w)) {
+                printf("no wave\n");
+                return;
+        }
+        uint64_t started = (uint64_t) json_integer_value(json_object_get(w, "started"));
+        char took[32] = "";
+        if (started && now > started)
+                format_duration((json_int_t) ((now - started) / 1000000), took, sizeof(took));
+        printf("wave %s: %s%s%s%s%s%s\n", str(w, "id"), str(w, "status"),
+               json_string_length(json_object_get(w, "reason")) ? ": " : "",
+               json_string_length(json_object_get(w, "reason")) ? str(w, "reason") : "", took[0] ? " (started " : "",
+               took, took[0] ? " ago)" : "");
+        printf("max unavailable %lld, most drained at once %lld, on failure: %s\n",
+               (long long) json_integer_value(json_object_get(w, "max_unavailable")),
+               (long long) json_integer_value(json_object_get(w, "max_held")),
+               json_string_value(json_object_get(w, "on_failure")) ?: "halt");
+        if (blocked && *blocked)
+                printf("waiting: %s\n", blocked);
+        printf("\n%-24s %-8s %-11s %-9s %s\n", "NODE", "ROLE", "STEP", "ELAPSED", "RESULT");
+        json_array_foreach(json_object_get(w, "nodes"), i, n) {
+                char elapsed[32] = "-";
+                const char *step = str(n, "step");
+                uint64_t since = (uint64_t) json_integer_value(json_object_get(n, "since"));
+                if (!STREQ(step, "pending") && !STREQ(step, "done") && !STREQ(step, "failed") && since && now > since)
+                        format_duration((json_int_t) ((now - since) / 1000000), elapsed, sizeof(elapsed));
+                printf("%-24s %-8s %-11s %-9s %s%s\n", str(n, "hostname"),
+                       json_is_true(json_object_get(n, "manager")) ? "manager" : "worker", step, elapsed,
+                       json_is_true(json_object_get(n, "canary")) ? "(canary) " : "", str(n, "message"));
+        }
+}
+
+int cmd_wave(int argc, char *argv[]) {
+        enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE };
+        static const struct option options[] = {
+                { "max-unavailable", required_argument, NULL, ARG_MAX_UNAVAILABLE },
+                { "soak", required_argument, NULL, ARG_SOAK },
+                { "deadline", required_argument, NULL, ARG_DEADLINE },
+                { "label", required_argument, NULL, ARG_LABEL },
+                { "canary", required_argument, NULL, ARG_CANARY },
+                { "reason", required_argument, NULL, ARG_REASON },
+                { "on-failure", required_argument, NULL, ARG_ON_FAILURE },
+                {},
+        };
+        static const char usage[] =
+                "hostctl: usage: hostctl wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
+                "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
+                "       hostctl wave status|watch\n"
+                "       hostctl wave pause|abort [--reason TEXT]\n"
+                "       hostctl wave resume\n";
+        _cleanup_(json_decrefp) json_t *body = json_object(), *canaries = json_array(), *reply = NULL;
+        const char *verb;
+        long status;
+        int c;
+
+        if (argc < 2 || !body || !canaries) {
+                fputs(usage, stderr);
+                return EXIT_USAGE;
+        }
+        verb = argv[1];
+        argc--;
+        argv++;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+                uint64_t usec;
+                char *end;
+                switch (c) {
+                case ARG_MAX_UNAVAILABLE: {
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 1 || v > 1024) {
+                                fprintf(stderr, "hostctl: --max-unavailable: expected 1..1024\n");
+                                return EXIT_USAGE;
+                        }
+                        json_object_set_new(body, "max_unavailable", json_integer(v));
+                        break;
+                }
+                case ARG_SOAK:
+                case ARG_DEADLINE:
+                        if (parse_duration(optarg, &usec) < 0) {
+                                fprintf(stderr, "hostctl: %s \"%s\": expected a duration such as 90s, 30m or 2h\n",
+                                        c == ARG_SOAK ? "--soak" : "--deadline", optarg);
+                                return EXIT_USAGE;
+                        }
+                        json_object_set_new(body, c == ARG_SOAK ? "soak_seconds" : "deadline_seconds",
+                                            json_integer((json_int_t) (usec / 1000000)));
+                        break;
+                case ARG_LABEL:
+                        json_object_set_new(body, "label", json_string(optarg));
+                        break;
+                case ARG_CANARY:
+                        json_array_append_new(canaries, json_string(optarg));
+                        break;
+                case ARG_REASON:
+                        json_object_set_new(body, "reason", json_string(optarg));
+                        break;
+                case ARG_ON_FAILURE:
+                        if (wave_on_failure_from_string(optarg) < 0) {
+                                fprintf(stderr, "hostctl: --on-failure \"%s\": expected halt or continue\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        json_object_set_new(body, "on_failure", json_string(optarg));
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind != argc) {
+                fputs(usage, stderr);
+                return EXIT_USAGE;
+        }
+        if (json_array_size(canaries) > 0)
+                json_object_set(body, "canaries", canaries);
+
+        if (STREQ(verb, "start") || STREQ(verb, "pause") || STREQ(verb, "resume") || STREQ(verb, "abort")) {
+                char path[64];
+                bool start = STREQ(verb, "start");
+                if (!start && (json_object_size(body) > (json_object_get(body, "reason") ? 1u : 0u) ||
+                               (STREQ(verb, "resume") && json_object_get(body, "reason")))) {
+                        fputs(usage, stderr);
+                        return EXIT_USAGE;
+                }
+                snprintf(path, sizeof(path), "/v1/wave/%s", verb);
+                status = call_hostd("POST", path, body, &reply);
+                if (status != 200)
+                        return reply_error(status, reply);
+                if (arg_json)
+                        return print_json(reply);
+                print_wave(reply);
+                return 0;
+        }
+        if (json_object_size(body) > 0) {
+                fputs(usage, stderr);
+                return EXIT_USAGE;
+        }
+        if (STREQ(verb, "status")) {
+                status = call_hostd("GET", "/v1/wave", NULL, &reply);
+                if (status != 200)
+                        return reply_error(status, reply);
+                if (arg_json)
+                        return print_json(reply);
+                print_wave(reply);
+                return 0;
+        }
+        if (STREQ(verb, "watch")) {
+                bool tty = isatty(STDOUT_FILENO);
+                json_int_t version = 0;
+                for (bool first = true;; first = false) {
+                        char path[64];
+                        /* the first read at once; then each answer comes when the
+                         * stored wave may have changed (a long poll) */
+                        if (first)
+                                snprintf(path, sizeof(path), "/v1/wave");
+                        else
+                                snprintf(path, sizeof(path), "/v1/wave?wait=%" JSON_INTEGER_FORMAT, version);
+                        json_decref(reply);
+                        reply = NULL;
+                        status = call_hostd_timeout("GET", path, NULL, &reply, 0);
+                        if (status != 200)
+                                return reply_error(status, reply);
+                        version = json_integer_value(json_object_get(reply, "version"));
+                        if (arg_json) {
+                                char *text = json_dumps(reply, JSON_COMPACT | JSON_SORT_KEYS);
+                                if (text)
+                                        puts(text);
+                                free(text);
+                        } else {
+                                if (tty)
+                                        printf("\033[H\033[2J");
+                                print_wave(reply);
+                                if (!tty)
+                                        printf("\n");
+                        }
+                        fflush(stdout);
+                        const char *st = json_string_value(json_object_get(json_object_get(reply, "wave"), "status"));
+                        json_int_t finished = json_integer_value(json_object_get(json_object_get(reply, "wave"), "finished"));
+                        if (!st || (finished && !STREQ(st, "paused")))
+                                return st && STREQ(st, "done") ? 0 : EXIT_FAILED;
+                }
+        }
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+}

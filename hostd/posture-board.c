@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "hostd/posture-board.h"
+
+json_t *posture_summary_new(const json_t *report, const char *hostname, unsigned interval_sec, uint64_t now_usec) {
+        const json_t *counts = json_object_get(report, "summary"), *c;
+        json_t *failing = json_array();
+        size_t i;
+
+        if (!failing)
+                return NULL;
+        json_array_foreach(json_object_get(report, "checks"), i, c) {
+                const char *status = json_string_value(json_object_get(c, "status"));
+                if (status && STREQ(status, "fail") && json_array_size(failing) < POSTURE_SUMMARY_MAX_FAILING)
+                        json_array_append(failing, json_object_get(c, "id"));
+        }
+        return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:s, s:I, s:I}", "hostname", hostname ? hostname : "",
+                         "compliant", json_is_true(json_object_get(report, "compliant")), "pass",
+                         json_integer_value(json_object_get(counts, "pass")), "fail",
+                         json_integer_value(json_object_get(counts, "fail")), "warn",
+                         json_integer_value(json_object_get(counts, "warn")), "not_applicable",
+                         json_integer_value(json_object_get(counts, "not-applicable")), "failing", failing,
+                         "hostd_version", HOSTD_VERSION, "generated_usec", (json_int_t) now_usec, "interval_seconds",
+                         (json_int_t) interval_sec);
+}
+
+static bool count_ok(const json_t *s, const char *key) {
+        const json_t *v = json_object_get(s, key);
+        return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1000;
+}
+
+static bool short_string(const json_t *v, size_t max) {
+        return json_is_string(v) && json_string_length(v) <= max;
+}
+
+int posture_summary_validate(const json_t *s, char *why, size_t why_size) {
+        static const char *const known[] = { "hostname", "compliant", "pass", "fail", "warn", "not_applicable",
+                                             "failing", "hostd_version", "generated_usec", "interval_seconds" };
+        static const char *const counts[] = { "pass", "fail", "warn", "not_applicable" };
+        const json_t *v, *failing;
+        const char *key;
+        size_t i;
+
+        if (!json_is_object(s)) {
+                snprintf(why, why_size, "posture: not an object");
+                return -EINVAL;
+        }
+        json_object_foreach((json_t *) s, key, v) {
+                bool found = false;
+                for (i = 0; i < ELEMENTSOF(known) && !found; i++)
+                        found = STREQ(key, known[i]);
+                if (!found) {
+                        snprintf(why, why_size, "posture.%.40s: not a member of a posture summary", key);
+                        return -EINVAL;
+                }
+        }
+        if (!short_string(json_object_get(s, "hostname"), 253)) {
+                snprintf(why, why_size, "posture.hostname: not a host name");
+                return -EINVAL;
+        }
+        if (!json_is_boolean(json_object_get(s, "compliant"))) {
+                snprintf(why, why_size, "posture.compliant: not a boolean");
+                return -EINVAL;
+        }
+        for (i = 0; i < ELEMENTSOF(counts); i++)
+                if (!count_ok(s, counts[i])) {
+                        snprintf(why, why_size, "posture.%s: not a count of checks", counts[i]);
+                        return -EINVAL;
+                }
+        failing = json_object_get(s, "failing");
+        if (!json_is_array(failing) || json_array_size(failing) > POSTURE_SUMMARY_MAX_FAILING) {
+                snprintf(why, why_size, "posture.failing: not an array of at most %d check IDs",
+                         POSTURE_SUMMARY_MAX_FAILING);
+                return -EINVAL;
+        }
+        json_array_foreach(failing, i, v)
+                if (!short_string(v, 64)) {
+                        snprintf(why, why_size, "posture.failing[%zu]: not a check ID", i);
+                        return -EINVAL;
+                }
+        if (json_is_true(json_object_get(s, "compliant")) !=
+            (json_integer_value(json_object_get(s, "fail")) == 0)) {
+                snprintf(why, why_size, "posture.compliant: disagrees with posture.fail");
+                return -EINVAL;
+        }
+        if (!short_string(json_object_get(s, "hostd_version"), 64)) {
+                snprintf(why, why_size, "posture.hostd_version: not a version");
+                return -EINVAL;
+        }
+        v = json_object_get(s, "generated_usec");
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+                snprintf(why, why_size, "posture.generated_usec: not a time");
+                return -EINVAL;
+        }
+        v = json_object_get(s, "interval_seconds");
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 86400) {
+                snprintf(why, why_size, "posture.interval_seconds: not 1..86400");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+typedef struct BoardEntry {
+        char node_id[64];
+        json_t *summary;
+        uint64_t received_usec;
+} BoardEntry;
+
+struct PostureBoard {
+        BoardEntry *entries;
+        size_t n;
+};
+
+int posture_board_new(PostureBoard **ret) {
+        *ret = calloc(1, sizeof(PostureBoard));
+        return *ret ? 0 : -ENOMEM;
+}
+
+PostureBoard *posture_board_free(PostureBoard *b) {
+        if (!b)
+                return NULL;
+        for (size_t i = 0; i < b->n; i++)
+                json_decref(b->entries[i].summary);
+        free(b->entries);
+        free(b);
+        return NULL;
+}
+
+static BoardEntry *board_find(const PostureBoard *b, const char *node_id) {
+        for (size_t i = 0; i < b->n; i++)
+                if (STREQ(b->entries[i].node_id, node_id))
+                        return &b->entries[i];
+        return NULL;
+}
+
+int posture_board_put(PostureBoard *b, const char *node_id, const json_t *summary, uint64_t now_usec) {
+        BoardEntry *e = board_find(b, node_id);
+
+        if (strlen(node_id) >= sizeof(e->node_id))
+                return -EINVAL;
+        if (!e) {
+                /* the Swarm's nodes; ones that left are few and small */
+                BoardEntry *grown = realloc(b->entries, (b->n + 1) * sizeof(BoardEntry));
+                if (!grown)
+                        return -ENOMEM;
+                b->entries = grown;
+                e = &b->entries[b->n++];
+                *e = (BoardEntry){};
+                snprintf(e->node_id, sizeof(e->node_id), "%s", node_id);
+        }
+        json_decref(e->summary);
+        e->summary = json_deep_copy(summary);
+        e->received_usec = now_usec;
+        return e->summary ? 0 : -ENOMEM;
+}
+
+static const char *nested(const json_t *o, const char *a, const char *b) {
+        return json_string_value(json_object_get(json_object_get(o, a), b));
+}
+
+static int by_hostname(const void *x, const void *y) {
+        const char *a = json_string_value(json_object_get(*(json_t *const *) x, "hostname"));
+        const char *b = json_string_value(json_object_get(*(json_t *const *) y, "hostname"));
+        return strcmp(a ? a : "", b ? b : "");
+}
+
+json_t *posture_cluster_view(const PostureBoard *b, const json_t *nodes, uint64_t now_usec) {
+        _cleanup_(json_decrefp) json_t *rows = json_array();
+        _cleanup_free_ json_t **sorted = NULL;
+        size_t counts[4] = {}, i, n = 0;
+        static const char *const names[] = { "pass", "fail", "stale", "missing" };
+        const json_t *node;
+        json_t *out;
+
+        if (!rows)
+                return NULL;
+        sorted = calloc(json_array_size(nodes) + 1, sizeof(json_t *));
+        if (!sorted)
+                return NULL;
+        json_array_foreach(nodes, i, node) {
+                const char *id = json_string_value(json_object_get(node, "ID"));
+                const BoardEntry *e = id ? board_find(b, id) : NULL;
+                json_t *age = json_null();
+                int status = 3;
+
+                if (!id)
+                        continue;
+                if (e) {
+                        uint64_t age_usec = now_usec > e->received_usec ? now_usec - e->received_usec : 0;
+                        uint64_t interval =
+                                (uint64_t) json_integer_value(json_object_get(e->summary, "interval_seconds")) * 1000000u;
+
+                        age = json_integer((json_int_t) (age_usec / 1000000u));
+                        status = age_usec > POSTURE_STALE_INTERVALS * interval        ? 2 :
+                                 json_is_true(json_object_get(e->summary, "compliant")) ? 0 :
+                                                                                         1;
+                }
+                counts[status]++;
+                const char *hostname = nested(node, "Description", "Hostname");
+                json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:O}", "node_id", id, "hostname",
+                                        hostname ? hostname : "", "role", nested(node, "Spec", "Role") ?: "",
+                                        "availability", nested(node, "Spec", "Availability") ?: "", "state",
+                                        nested(node, "Status", "State") ?: "", "status", names[status], "age_seconds",
+                                        age, "summary", e ? e->summary : json_null());
+                if (!row) {
+                        while (n > 0)
+                                json_decref(sorted[--n]);
+                        return NULL;
+                }
+                sorted[n++] = row;
+        }
+        qsort(sorted, n, sizeof(json_t *), by_hostname);
+        for (i = 0; i < n; i++)
+                json_array_append_new(rows, sorted[i]);
+        out = json_pack("{s:O, s:b, s:{s:I, s:I, s:I, s:I}}", "nodes", rows, "compliant",
+                        n > 0 && counts[0] == n, "counts", "pass", (json_int_t) counts[0], "fail",
+                        (json_int_t) counts[1], "stale", (json_int_t) counts[2], "missing", (json_int_t) counts[3]);
+        return out;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* This node's part in patch waves, run by hostd on every node (managers
+ * too). It speaks the node protocol (hostd/wave-fleetlock.h) to the managers'
+ * hostd over HTTPS with this node's own Swarm certificate, and keeps its
+ * step in STATE/wave-node.json (patching/wave-node.h) before acting, so a
+ * crash or reboot at any step resumes there.
+ *
+ *   watch   GET /v1/wave?wait=VERSION on the leader's hostd (found by
+ *           asking the managers /info lists; "leader" in the answer)
+ *   staged  when a wave names this node: plan and stage its patches
+ *           (a worker process, hostd/patch-jobs.h)
+ *   waiting once the coordinator drained it and the node's own Swarm task
+ *           containers have stopped (Docker events): POST /v1/pre-reboot,
+ *           held by the coordinator until the Raft store agrees
+ *   applying the staged plan, exactly; the checks that pass now are
+ *           recorded first: they must pass afterwards too
+ *   rebooting when the apply says so: logind's Reboot over the system bus,
+ *           or wave.reboot-command (a test hook that restarts dockerd and
+ *           hostd and changes wave.boot-id-file)
+ *   verifying Docker up, the node an active Swarm member, the firewall and
+ *           seccomp as before, and wave.health-commands; on failure the
+ *           transaction is rolled back and verified again
+ *   reporting POST /v1/steady-state with {ok, healthy, message,
+ *           transaction}; the coordinator activates the node (or halts the
+ *           wave), and the agent is idle again.
+ * Each step is a change record in the journal. */
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "common/macro.h"
+
+struct Daemon;
+typedef struct WaveAgent WaveAgent;
+
+/* Loads the node record; a damaged one is logged and the agent then does
+ * nothing (never guesses). */
+int wave_agent_new(struct Daemon *d, WaveAgent **ret);
+WaveAgent *wave_agent_free(WaveAgent *a);
+DEFINE_CLEANUP_FUNC(WaveAgent, wave_agent_free);
+
+/* The daemon read /info: the node's Swarm membership and its managers. */
+void wave_agent_swarm_changed(WaveAgent *a, const json_t *info);
+
+/* A container event from dockerd (its Swarm tasks stopping). */
+void wave_agent_container_event(WaveAgent *a, const json_t *event);
+
+/* The daemon replaced its Docker client (a reload naming another socket):
+ * requests under way on the old one were dropped. */
+void wave_agent_docker_replaced(WaveAgent *a);
+
+/* Sends this node's posture summary (hostd/posture-board.h) to every
+ * manager, and keeps it for the wave calls. */
+void wave_agent_send_posture(WaveAgent *a, const json_t *summary);
+
+/* Something the health checks look at changed. */
+void wave_agent_kick(WaveAgent *a);
+
+/* This node's record: its last wave (idle) or the step it is at. */
+#include "patching/wave-node.h"
+const WaveNodeRecord *wave_agent_record(const WaveAgent *a);
+
+/* The wave as last read from the coordinator, or NULL. */
+const json_t *wave_agent_wave(const WaveAgent *a);
+
+/* {"step", "wave", "manager", "leader", "message"} for the status document. */
+json_t *wave_agent_status(const WaveAgent *a);
