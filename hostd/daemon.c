@@ -240,7 +240,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
         check_restart_pending(d);
         fleetlock_sync(d);
         if (d->agent)
-                wave_agent_swarm_changed(d->agent, reply->json);
+                wave_agent_swarm_changed(d->agent, reply->json, &d->swarm);
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 set_leader(d, false);
@@ -659,6 +659,38 @@ static int on_textfile_timer(sd_event_source *s, uint64_t usec, void *userdata) 
         return 0;
 }
 
+/* The wave agent's view of this node's health: what a wave must find
+ * again after patching it. */
+static unsigned agent_health(void *userdata, const char *node_id) {
+        Daemon *d = userdata;
+        unsigned ok = 0;
+        json_t *fw, *audit;
+
+        if (d->docker_reachable && d->events_connected)
+                ok |= NODE_HEALTH_DOCKER;
+        if (d->swarm_known && STREQ(d->swarm.local_state, "active") && STREQ(d->swarm.node_id, node_id))
+                ok |= NODE_HEALTH_NODE;
+        fw = d->firewall ? firewall_manager_status(d->firewall, true) : NULL;
+        if (fw && json_is_true(json_object_get(fw, "enabled")) &&
+            json_is_true(json_object_get(json_object_get(fw, "live"), "exists")) &&
+            json_is_true(json_object_get(json_object_get(fw, "live"), "matches_desired")))
+                ok |= NODE_HEALTH_FIREWALL;
+        json_decref(fw);
+        audit = daemon_seccomp_audit_json(d);
+        if (json_is_true(json_object_get(audit, "compliant")))
+                ok |= NODE_HEALTH_SECCOMP;
+        json_decref(audit);
+        return ok;
+}
+
+static int agent_patch_request(void *userdata, PatchOp op, PatchRequest *ret, char **ret_state_dir) {
+        return daemon_patch_request(userdata, op, ret, ret_state_dir);
+}
+
+static void agent_posture_report(void *userdata) {
+        daemon_posture_report(userdata);
+}
+
 int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         _cleanup_(daemon_freep) Daemon *d = NULL;
         ConfigError error;
@@ -744,7 +776,17 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
         r = docker_start(d);
         if (r < 0)
                 return r;
-        r = wave_agent_new(d, &d->agent);
+        r = wave_agent_new(&(WaveAgentHost){ .event = d->event,
+                                             .config = (const HostdConfig *const *) &d->config,
+                                             .docker = &d->docker,
+                                             .changes = d->changes,
+                                             .patch_jobs = d->patch_jobs,
+                                             .control_socket = d->socket_path,
+                                             .health = agent_health,
+                                             .patch_request = agent_patch_request,
+                                             .posture_report = agent_posture_report,
+                                             .userdata = d },
+                           &d->agent);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the wave agent");
         /* the first textfile once Docker had a moment to answer */

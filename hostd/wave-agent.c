@@ -10,7 +10,6 @@
 #include "common/clock.h"
 #include "common/fileio.h"
 #include "common/text.h"
-#include "hostd/daemon.h"
 #include "hostd/wave-fleetlock.h"
 #include "hostd/log.h"
 #include "hostd/messages.h"
@@ -48,7 +47,7 @@ typedef enum Busy {
 } Busy;
 
 struct WaveAgent {
-        Daemon *d;
+        WaveAgentHost host;
         char *record_path;
         WaveNodeRecord rec;
         bool record_damaged;
@@ -96,6 +95,10 @@ struct WaveAgent {
         char message[WAVE_MESSAGE_MAX];
 };
 
+static const HostdConfig *config(const WaveAgent *a) {
+        return *a->host.config;
+}
+
 static void schedule(WaveAgent *a) {
         sd_event_source_set_enabled(a->defer, SD_EVENT_ONESHOT);
 }
@@ -127,7 +130,7 @@ static int record_step(WaveAgent *a, WaveNodeStep step) {
 static void retry_in(WaveAgent *a, uint64_t usec) {
         uint64_t now;
 
-        sd_event_now(a->d->event, CLOCK_MONOTONIC, &now);
+        sd_event_now(a->host.event, CLOCK_MONOTONIC, &now);
         sd_event_source_set_time(a->retry_timer, now + usec);
         sd_event_source_set_enabled(a->retry_timer, SD_EVENT_ONESHOT);
         a->busy = BUSY_RETRY;
@@ -138,7 +141,7 @@ static void retry_in(WaveAgent *a, uint64_t usec) {
 static void wake_in(WaveAgent *a, uint64_t usec) {
         uint64_t now;
 
-        sd_event_now(a->d->event, CLOCK_MONOTONIC, &now);
+        sd_event_now(a->host.event, CLOCK_MONOTONIC, &now);
         sd_event_source_set_time(a->retry_timer, now + usec);
         sd_event_source_set_enabled(a->retry_timer, SD_EVENT_ONESHOT);
 }
@@ -212,9 +215,9 @@ static int peer_open_to(WaveAgent *a, PeerConn *conn, const char *address) {
         if (asprintf(&cert, "%s/swarm/certificates/swarm-node.crt", a->root_dir) < 0 ||
             asprintf(&ca, "%s/swarm/certificates/swarm-root-ca.crt", a->root_dir) < 0)
                 return -ENOMEM;
-        r = docker_client_new_https(a->d->event,
+        r = docker_client_new_https(a->host.event,
                                     &(HttpsPeer){ .host = "swarm-manager", .address = address,
-                                                  .port = (uint16_t) a->d->config->coordination_port,
+                                                  .port = (uint16_t) config(a)->coordination_port,
                                                   .cert_file = cert, .key_file = a->key_copy, .ca_file = ca,
                                                   .extra_header = "fleet-lock-protocol: true" },
                                     PEER_TIMEOUT_SEC, &conn->client);
@@ -234,7 +237,7 @@ static int peer_open(WaveAgent *a, PeerConn *conn) {
 /* The body every node-protocol POST starts from: who speaks, and the
  * node's posture summary when there is one yet. */
 static json_t *call_body(const WaveAgent *a) {
-        return json_pack("{s:{s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group", a->d->config->wave.group,
+        return json_pack("{s:{s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group", config(a)->wave.group,
                          "posture", a->posture);
 }
 
@@ -275,7 +278,7 @@ static void on_watch(const DockerReply *reply, void *userdata) {
                 a->failures = 0;
                 a->watch_backoff_usec = a->watch_backoff_usec == 0 ? RETRY_MIN_USEC
                                                                    : MIN(a->watch_backoff_usec * 2, RETRY_MAX_USEC);
-                sd_event_now(a->d->event, CLOCK_MONOTONIC, &now);
+                sd_event_now(a->host.event, CLOCK_MONOTONIC, &now);
                 sd_event_source_set_time(a->watch_retry, now + a->watch_backoff_usec);
                 sd_event_source_set_enabled(a->watch_retry, SD_EVENT_ONESHOT);
                 return;
@@ -364,7 +367,7 @@ static void count_tasks(WaveAgent *a) {
         }
         /* running containers with the Swarm task label:
          * filters={"label":["com.docker.swarm.task.id"]} */
-        if (docker_call(a->d->docker, "GET", "/containers/json?filters=%7B%22label%22%3A%5B%22" TASK_LABEL "%22%5D%7D",
+        if (docker_call(*a->host.docker, "GET", "/containers/json?filters=%7B%22label%22%3A%5B%22" TASK_LABEL "%22%5D%7D",
                         NULL, on_tasks, a) >= 0)
                 a->tasks_in_flight = true;
 }
@@ -372,24 +375,8 @@ static void count_tasks(WaveAgent *a) {
 /* ---- the steps -------------------------------------------------------- */
 
 static unsigned health_now(WaveAgent *a, char *failed, size_t size) {
-        Daemon *d = a->d;
-        unsigned ok = 0;
-        json_t *fw, *audit;
+        unsigned ok = a->host.health(a->host.userdata, a->node_id);
 
-        if (d->docker_reachable && d->events_connected)
-                ok |= NODE_HEALTH_DOCKER;
-        if (d->swarm_known && STREQ(d->swarm.local_state, "active") && STREQ(d->swarm.node_id, a->node_id))
-                ok |= NODE_HEALTH_NODE;
-        fw = d->firewall ? firewall_manager_status(d->firewall, true) : NULL;
-        if (fw && json_is_true(json_object_get(fw, "enabled")) &&
-            json_is_true(json_object_get(json_object_get(fw, "live"), "exists")) &&
-            json_is_true(json_object_get(json_object_get(fw, "live"), "matches_desired")))
-                ok |= NODE_HEALTH_FIREWALL;
-        json_decref(fw);
-        audit = daemon_seccomp_audit_json(d);
-        if (json_is_true(json_object_get(audit, "compliant")))
-                ok |= NODE_HEALTH_SECCOMP;
-        json_decref(audit);
         if (failed) {
                 unsigned missing = (a->rec.baseline | NODE_HEALTH_DOCKER | NODE_HEALTH_NODE) & ~ok;
                 snprintf(failed, size, "%s%s%s%s", missing & NODE_HEALTH_DOCKER ? "Docker is not up; " : "",
@@ -410,13 +397,13 @@ static void start_job(WaveAgent *a, PatchOp op, const char *expected_plan, const
         unsigned id;
         int r;
 
-        r = daemon_patch_request(a->d, op, &req, &state_dir);
+        r = a->host.patch_request(a->host.userdata, op, &req, &state_dir);
         if (r >= 0) {
                 req.expected_plan = expected_plan;
                 req.entry_id = entry_id;
                 /* a wave patches what the archives offer now */
                 req.refresh = op == PATCH_OP_STAGE;
-                r = patch_jobs_start_then(a->d->patch_jobs, &req, done, a, &id);
+                r = patch_jobs_start_then(a->host.patch_jobs, &req, done, a, &id);
         }
         if (r == -EBUSY) {
                 /* an operator's job runs: try again once it may be over */
@@ -563,7 +550,7 @@ _noreturn_ static void exec_command(char *const *argv, bool detach) {
 static int on_health_exit(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         WaveAgent *a = userdata;
         siginfo_t si = {};
-        char *const *argv = a->d->config->wave.health_commands[a->health_index];
+        char *const *argv = config(a)->wave.health_commands[a->health_index];
 
         if (waitid(P_PID, a->health_pid, &si, WEXITED) < 0)
                 si.si_code = 0;
@@ -584,7 +571,7 @@ static int on_health_exit(sd_event_source *s _unused_, int fd _unused_, uint32_t
 }
 
 static void run_health_command(WaveAgent *a) {
-        char **argv = a->d->config->wave.health_commands[a->health_index];
+        char **argv = config(a)->wave.health_commands[a->health_index];
         int pidfd;
         pid_t pid;
 
@@ -600,7 +587,7 @@ static void run_health_command(WaveAgent *a) {
         if (pid == 0)
                 exec_command(argv, false);
         pidfd = pidfd_open(pid, 0);
-        if (pidfd < 0 || sd_event_add_io(a->d->event, &a->health_io, pidfd, EPOLLIN, on_health_exit, a) < 0) {
+        if (pidfd < 0 || sd_event_add_io(a->host.event, &a->health_io, pidfd, EPOLLIN, on_health_exit, a) < 0) {
                 if (pidfd >= 0)
                         close(pidfd);
                 kill(pid, SIGKILL);
@@ -619,7 +606,7 @@ static void verify(WaveAgent *a) {
         unsigned required = a->rec.baseline | NODE_HEALTH_DOCKER | NODE_HEALTH_NODE;
 
         if (a->verify_deadline_usec == 0)
-                a->verify_deadline_usec = now + (uint64_t) a->d->config->wave.health_timeout_sec * 1000000ULL;
+                a->verify_deadline_usec = now + (uint64_t) config(a)->wave.health_timeout_sec * 1000000ULL;
         if ((health_now(a, failed, sizeof(failed)) & required) != required) {
                 if (now >= a->verify_deadline_usec) {
                         verify_done(a, false, failed);
@@ -766,12 +753,12 @@ static int on_reboot_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *r
 }
 
 static void reboot_now(WaveAgent *a) {
-        char *const *argv = a->d->config->wave.reboot_command;
+        char *const *argv = config(a)->wave.reboot_command;
         char f_wave[96];
         int r;
 
         snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", a->rec.wave);
-        change_record(a->d->changes, LOG_NOTICE, CHANGE_NODE_REBOOT, LOG_FIELDS(f_wave), "Wave %s: rebooting (%s)",
+        change_record(a->host.changes, LOG_NOTICE, CHANGE_NODE_REBOOT, LOG_FIELDS(f_wave), "Wave %s: rebooting (%s)",
                       a->rec.wave, argv[0] ? argv[0] : "logind");
         a->busy = BUSY_REBOOT;
         if (argv[0]) {
@@ -789,7 +776,7 @@ static void reboot_now(WaveAgent *a) {
         if (!a->bus) {
                 r = sd_bus_open_system(&a->bus);
                 if (r >= 0)
-                        r = sd_bus_attach_event(a->bus, a->d->event, 0);
+                        r = sd_bus_attach_event(a->bus, a->host.event, 0);
                 if (r < 0) {
                         a->bus = sd_bus_flush_close_unref(a->bus);
                         a->busy = BUSY_NONE;
@@ -844,7 +831,7 @@ static void on_history(const json_t *result, const char *error, void *userdata) 
                 snprintf(f_tx, sizeof(f_tx), "HOSTD_TRANSACTION=%s", a->rec.transaction);
                 snprintf(f_plan, sizeof(f_plan), "HOSTD_PLAN=%s", a->rec.plan);
                 snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", a->rec.wave);
-                change_record(a->d->changes, STREQ(state, "applied") ? LOG_NOTICE : LOG_ERR,
+                change_record(a->host.changes, STREQ(state, "applied") ? LOG_NOTICE : LOG_ERR,
                               STREQ(state, "applied")       ? CHANGE_PATCH_APPLY :
                               STREQ(state, "rolled-back") ? CHANGE_PATCH_ROLLBACK :
                                                             CHANGE_PATCH_FAILED,
@@ -879,8 +866,8 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
 
         /* the managers serve the node protocol on the port this node is
          * configured with; 0 serves and uses none */
-        if (a->record_damaged || !a->d->config->wave.agent || !a->node_id[0] ||
-            a->d->config->coordination_port == 0)
+        if (a->record_damaged || !config(a)->wave.agent || !a->node_id[0] ||
+            config(a)->coordination_port == 0)
                 return 0;
         if (!sd_event_source_get_enabled(a->watch_retry, NULL))
                 watch(a, a->watch_wait);
@@ -977,7 +964,7 @@ static int read_boot_id(const char *path, char *buf, size_t size) {
         return 0;
 }
 
-int wave_agent_new(Daemon *d, WaveAgent **ret) {
+int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
         _cleanup_(wave_agent_freep) WaveAgent *a = calloc(1, sizeof(WaveAgent));
         _cleanup_free_ char *runtime = NULL;
         LocatedError e = {};
@@ -986,17 +973,17 @@ int wave_agent_new(Daemon *d, WaveAgent **ret) {
 
         if (!a)
                 return -ENOMEM;
-        a->d = d;
+        a->host = *host;
         a->local_tasks = -1;
-        runtime = strdup(d->socket_path);
-        if (!runtime || asprintf(&a->record_path, "%s/wave-node.json", d->config->state_directory) < 0)
+        runtime = strdup(host->control_socket);
+        if (!runtime || asprintf(&a->record_path, "%s/wave-node.json", config(a)->state_directory) < 0)
                 return -ENOMEM;
         *strrchr(runtime, '/') = '\0';
         if (asprintf(&a->key_copy, "%s/swarm-node.key", runtime[0] ? runtime : "/") < 0)
                 return -ENOMEM;
-        r = read_boot_id(d->config->wave.boot_id_file, a->boot_id, sizeof(a->boot_id));
+        r = read_boot_id(config(a)->wave.boot_id_file, a->boot_id, sizeof(a->boot_id));
         if (r < 0)
-                log_warning_errno(r, "Cannot read the boot ID from %s: %m", d->config->wave.boot_id_file);
+                log_warning_errno(r, "Cannot read the boot ID from %s: %m", config(a)->wave.boot_id_file);
         r = wave_node_record_load(a->record_path, &a->rec, &e);
         if (r < 0) {
                 located_error_format(&e, a->record_path, where, sizeof(where));
@@ -1006,9 +993,9 @@ int wave_agent_new(Daemon *d, WaveAgent **ret) {
                 a->record_damaged = true;
         } else if (a->rec.step != AGENT_IDLE)
                 log_notice("Wave %s: resuming this node at step %s", a->rec.wave, wave_node_step_to_string(a->rec.step));
-        if ((r = sd_event_add_defer(d->event, &a->defer, on_defer, a)) < 0 ||
-            (r = sd_event_add_time(d->event, &a->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_retry, a)) < 0 ||
-            (r = sd_event_add_time(d->event, &a->watch_retry, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_watch_retry, a)) <
+        if ((r = sd_event_add_defer(host->event, &a->defer, on_defer, a)) < 0 ||
+            (r = sd_event_add_time(host->event, &a->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_retry, a)) < 0 ||
+            (r = sd_event_add_time(host->event, &a->watch_retry, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_watch_retry, a)) <
                     0)
                 return r;
         sd_event_source_set_enabled(a->defer, SD_EVENT_OFF);
@@ -1071,7 +1058,7 @@ void wave_agent_send_posture(WaveAgent *a, const json_t *summary) {
         }
 }
 
-void wave_agent_swarm_changed(WaveAgent *a, const json_t *info) {
+void wave_agent_swarm_changed(WaveAgent *a, const json_t *info, const DockerSwarmInfo *swarm) {
         _cleanup_free_ Cidr *addresses = NULL;
         char list[MAX_MANAGERS][64] = {};
         size_t n = 0;
@@ -1082,19 +1069,19 @@ void wave_agent_swarm_changed(WaveAgent *a, const json_t *info) {
         for (int i = 0; i < k && n < MAX_MANAGERS; i++)
                 cidr_format(&addresses[i], list[n++], sizeof(list[0]));
         same = n == a->n_managers && memcmp(list, a->managers, n * sizeof(list[0])) == 0 &&
-               STREQ(a->node_id, a->d->swarm.node_id) && STREQ(a->root_dir, a->d->swarm.root_dir);
+               STREQ(a->node_id, swarm->node_id) && STREQ(a->root_dir, swarm->root_dir);
         if (!same) {
                 memcpy(a->managers, list, n * sizeof(list[0]));
                 a->n_managers = n;
-                snprintf(a->node_id, sizeof(a->node_id), "%s", a->d->swarm.node_id);
-                snprintf(a->root_dir, sizeof(a->root_dir), "%s", a->d->swarm.root_dir);
+                snprintf(a->node_id, sizeof(a->node_id), "%s", swarm->node_id);
+                snprintf(a->root_dir, sizeof(a->root_dir), "%s", swarm->root_dir);
                 if (a->target >= n)
                         a->target = 0;
                 if (a->local_tasks < 0)
                         count_tasks(a);
                 /* the managers known (anew): they get this node's posture now */
                 if (n > 0)
-                        daemon_posture_report(a->d);
+                        a->host.posture_report(a->host.userdata);
         }
         schedule(a);
 }

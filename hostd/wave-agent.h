@@ -31,18 +31,45 @@
 #include <systemd/sd-event.h>
 
 #include "common/macro.h"
+#include "hostd/change-log.h"
+#include "hostd/docker-client.h"
+#include "hostd/patch-jobs.h"
+#include "hostd/patch-worker.h"
+#include "patching/wave-node.h"
+#include "policy/config.h"
 
-struct Daemon;
 typedef struct WaveAgent WaveAgent;
 
+/* What the agent uses of the daemon, passed in. config and docker point at
+ * the daemon's own pointers, which a reload replaces; the callbacks give
+ * what only the daemon knows, with userdata. */
+typedef struct WaveAgentHost {
+        sd_event *event;
+        const HostdConfig *const *config;
+        DockerClient *const *docker;
+        ChangeLog *changes;               /* may be NULL */
+        PatchJobs *patch_jobs;
+        const char *control_socket;       /* the key copy goes beside it */
+        /* NODE_HEALTH_* in force now; NODE_HEALTH_NODE only when the daemon
+         * knows the node as an active Swarm member with ID node_id */
+        unsigned (*health)(void *userdata, const char *node_id);
+        /* the patch request of the configuration for op, and its state
+         * directory (free it) */
+        int (*patch_request)(void *userdata, PatchOp op, PatchRequest *ret, char **ret_state_dir);
+        /* the managers are known anew: send them this node's posture */
+        void (*posture_report)(void *userdata);
+        void *userdata;
+} WaveAgentHost;
+
 /* Loads the node record; a damaged one is logged and the agent then does
- * nothing (never guesses). */
-int wave_agent_new(struct Daemon *d, WaveAgent **ret);
+ * nothing (never guesses). host is copied. */
+int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret);
 WaveAgent *wave_agent_free(WaveAgent *a);
 DEFINE_CLEANUP_FUNC(WaveAgent, wave_agent_free);
 
-/* The daemon read /info: the node's Swarm membership and its managers. */
-void wave_agent_swarm_changed(WaveAgent *a, const json_t *info);
+/* The daemon read /info (and parsed it into swarm): the node's Swarm
+ * membership and its managers. */
+void wave_agent_swarm_changed(WaveAgent *a, const json_t *info, const DockerSwarmInfo *swarm);
 
 /* A container event from dockerd (its Swarm tasks stopping). */
 void wave_agent_container_event(WaveAgent *a, const json_t *event);
@@ -59,7 +86,6 @@ void wave_agent_send_posture(WaveAgent *a, const json_t *summary);
 void wave_agent_kick(WaveAgent *a);
 
 /* This node's record: its last wave (idle) or the step it is at. */
-#include "patching/wave-node.h"
 const WaveNodeRecord *wave_agent_record(const WaveAgent *a);
 
 /* The wave as last read from the coordinator, or NULL. */
