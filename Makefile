@@ -100,7 +100,7 @@ ITEST_BINS := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps check-build demo-build check check-unit check-unit-san check-integration check-integration-san e2e-wave install \
+.PHONY: all deps check-build demo-build check check-layering check-unit check-unit-san check-integration check-integration-san e2e-wave install \
 	uninstall bench fuzz fuzz-build demo clean tests dist deb rpm
 .DEFAULT_GOAL := all
 # keep objects that pattern chains would otherwise delete as intermediates
@@ -151,6 +151,11 @@ check-unit: $(UNIT_BINS)
 	@tests/harness/upstream-profiles.sh build/upstream
 	@HOSTD_UPSTREAM=build/upstream tests/run-unit.sh $(UNIT_BINS)
 
+# The layering rule of the README's design section: no library includes
+# hostd/, no include or call cycle between modules (from the objects).
+check-layering: all
+	@python3 tests/check-layering.py $(BUILD)
+
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-unit-san:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined check-unit
@@ -189,6 +194,7 @@ demo-build: deps
 
 ifeq ($(SANITIZE),)
 check: check-build
+	@$(MAKE) --no-print-directory check-layering
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-unit-san
 	@tests/fuzz/run.sh --seconds $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)

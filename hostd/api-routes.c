@@ -2,6 +2,7 @@
 /* The control API's routes. Each answers JSON; errors are {"message": ...}
  * with a 4xx/5xx status, as the Docker Engine API does. */
 
+#include "hostd/api-routes.h"
 #include "hostd/daemon.h"
 #include "hostd/log.h"
 

@@ -691,7 +691,7 @@ static void agent_posture_report(void *userdata) {
         daemon_posture_report(userdata);
 }
 
-int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
+int daemon_new(const char *config_path, const char *socket_path, ControlHandler api, Daemon **ret) {
         _cleanup_(daemon_freep) Daemon *d = NULL;
         ConfigError error;
         char why[512];
@@ -747,7 +747,7 @@ int daemon_new(const char *config_path, const char *socket_path, Daemon **ret) {
                 if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                         return log_error_errno(errno, "Cannot create %s", dir);
         }
-        r = control_server_new(d->event, socket_path, api_dispatch, d, &d->control);
+        r = control_server_new(d->event, socket_path, api, d, &d->control);
         if (r == -EADDRINUSE)
                 return log_error_errno(r, "Another hostd is serving %s", socket_path);
         if (r < 0)

@@ -66,9 +66,10 @@ typedef struct Daemon {
         uint64_t reloads;
 } Daemon;
 
-/* Loads the configuration, opens the control socket and starts talking to
- * Docker. Errors are logged here and returned. */
-int daemon_new(const char *config_path, const char *socket_path, Daemon **ret);
+/* Loads the configuration, opens the control socket (its calls go to api,
+ * with the Daemon as userdata) and starts talking to Docker. Errors are
+ * logged here and returned. */
+int daemon_new(const char *config_path, const char *socket_path, ControlHandler api, Daemon **ret);
 Daemon *daemon_free(Daemon *d);
 DEFINE_CLEANUP_FUNC(Daemon, daemon_free);
 
@@ -116,5 +117,3 @@ void daemon_posture_report(Daemon *d);
 /* GET /v1/posture/cluster, on managers: hostd/posture-board.h. */
 void daemon_posture_cluster(Daemon *d, ControlCall *call);
 
-/* Routes one control API call (see hostd/api-routes.c). */
-void api_dispatch(ControlCall *call, void *userdata);

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <getopt.h>
 
+#include "hostd/api-routes.h"
 #include "hostd/daemon.h"
 #include "hostd/firewall-manager.h"
 #include "hostd/log.h"
@@ -148,7 +149,7 @@ int main(int argc, char *argv[]) {
                 log_error("Cannot initialise libcurl");
                 return EXIT_FAILURE;
         }
-        r = daemon_new(arg_config, arg_socket, &d);
+        r = daemon_new(arg_config, arg_socket, api_dispatch, &d);
         if (r >= 0)
                 r = daemon_run(d);
         d = daemon_free(d);

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "patching/backend.h"
+#include "patching/package.h"
 
 typedef struct AptSession AptSession;
 

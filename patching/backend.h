@@ -15,20 +15,7 @@
 
 #include "common/macro.h"
 #include "patching/journal.h"
-
-typedef struct PackageUpdate {
-        char *name, *arch;
-        char *from;     /* installed version; NULL for a new package */
-        char *to;       /* candidate version */
-        bool security;  /* from a security archive (label or suite) */
-        char *origin;   /* "Debian", as the archive's Release says */
-        char *suite;    /* "bookworm-security" */
-} PackageUpdate;
-
-/* Frees one update's strings; and the strings of each update and the
- * array. */
-void package_update_done(PackageUpdate *u);
-void package_updates_free(PackageUpdate *u, size_t n);
+#include "patching/package.h"
 
 typedef enum BackendKind {
         BACKEND_APT,
@@ -41,20 +28,6 @@ const char *backend_kind_to_string(BackendKind k);
 /* The backend of a root: the one whose database it has (dpkg's status file
  * or an rpm database). -ENOENT when it has neither. */
 int backend_detect(const char *root, BackendKind *ret);
-
-/* dpkg's or rpm's progress through a transaction, as it happens. */
-typedef void (*BackendProgressFn)(void *userdata, const char *package, unsigned done, unsigned total,
-                                  const char *action);
-
-/* One package file fetched (or not) into a directory. */
-typedef struct FetchResult {
-        char *file;  /* absolute path; NULL when it could not be had */
-        char *error; /* why not, for people */
-} FetchResult;
-
-/* Defined in plan.c with the other helpers of these types, so that programs
- * without a backend can use them. */
-void fetch_results_free(FetchResult *r, size_t n);
 
 typedef struct PackageBackend PackageBackend;
 

@@ -47,31 +47,6 @@ static PlanDecision decide(const PackageUpdate *u, const PatchPolicy *policy, ui
         return PLAN_INCLUDED;
 }
 
-void package_update_done(PackageUpdate *u) {
-        free(u->name);
-        free(u->arch);
-        free(u->from);
-        free(u->to);
-        free(u->origin);
-        free(u->suite);
-        *u = (PackageUpdate){};
-}
-
-/* here, in C, so that programs without the C++ shim can free updates too */
-void package_updates_free(PackageUpdate *u, size_t n) {
-        for (size_t i = 0; u && i < n; i++)
-                package_update_done(&u[i]);
-        free(u);
-}
-
-void fetch_results_free(FetchResult *r, size_t n) {
-        for (size_t i = 0; r && i < n; i++) {
-                free(r[i].file);
-                free(r[i].error);
-        }
-        free(r);
-}
-
 Plan *plan_free(Plan *p) {
         if (!p)
                 return NULL;

@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-#include "patching/backend.h"
+#include "patching/package.h"
 
 typedef struct RpmSession RpmSession;
 
