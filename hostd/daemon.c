@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "hostd/daemon.h"
+#include "hostd/posture-gather.h"
 #include "hostd/wave-fleetlock.h"
 #include "patching/patch.h"
 #include "hostd/log.h"
@@ -657,6 +658,49 @@ static int on_textfile_timer(sd_event_source *s, uint64_t usec, void *userdata) 
         daemon_metrics_textfile(d);
         periodic_next(s, usec, d->config->posture_textfile ? (uint64_t) d->config->posture_textfile_sec * 1000000ULL : 0);
         return 0;
+}
+
+/* What posture gathering reads, as it is now. */
+static void posture_sources(void *userdata, PostureSources *ret) {
+        Daemon *d = userdata;
+
+        *ret = (PostureSources){
+                .config = d->config,
+                .config_path = d->config_path,
+                .docker = d->docker,
+                .docker_socket = d->docker_socket,
+                .docker_reachable = d->docker_reachable,
+                .swarm = d->swarm_known ? &d->swarm : NULL,
+                .containers = d->containers,
+                .n_containers = d->n_containers,
+                .seccomp_restart_pending = d->seccomp_restart_pending,
+                .firewall = d->firewall,
+                .patch_jobs = d->patch_jobs,
+                .agent = d->agent,
+                .board = d->fleetlock ? d->posture_board : NULL,
+        };
+}
+
+#define POSTURE_HOST(d) (&(PostureHost){ .sources = posture_sources, .userdata = (d) })
+
+void daemon_posture(Daemon *d, ControlCall *call) {
+        posture_gather_report(POSTURE_HOST(d), call);
+}
+
+void daemon_metrics(Daemon *d, ControlCall *call) {
+        posture_gather_metrics(POSTURE_HOST(d), call);
+}
+
+void daemon_metrics_textfile(Daemon *d) {
+        posture_gather_textfile(POSTURE_HOST(d));
+}
+
+void daemon_posture_report(Daemon *d) {
+        posture_gather_summary(POSTURE_HOST(d));
+}
+
+void daemon_posture_cluster(Daemon *d, ControlCall *call) {
+        posture_gather_cluster(POSTURE_HOST(d), call);
 }
 
 /* The wave agent's view of this node's health: what a wave must find

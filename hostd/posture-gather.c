@@ -12,11 +12,10 @@
 
 #include "common/clock.h"
 #include "common/fileio.h"
-#include "hostd/daemon.h"
+#include "firewall/exposure.h"
 #include "hostd/log.h"
-#include "hostd/wave-agent.h"
-#include "hostd/posture-board.h"
 #include "hostd/posture-checks.h"
+#include "hostd/posture-gather.h"
 
 #define MAX_PORTS 1024
 
@@ -31,7 +30,7 @@ typedef enum GatherFor {
 /* One posture request: Docker's /info, its default bridge and its
  * containers are read in turn, then every check is judged at once. */
 typedef struct Gathering {
-        Daemon *d;
+        PostureHost host;
         GatherFor purpose;
         ControlCall *call;       /* for REPORT and METRICS */
         json_t *info, *bridge, *containers;
@@ -56,7 +55,7 @@ static bool trusted(const HostdConfig *c, const char *ifname) {
 /* dockerd's TCP API listeners when it does not verify clients with TLS:
  * the kernel's listeners it holds, but Swarm's own (2377 is mutual TLS,
  * 7946 the gossip) */
-static void docker_tcp_without_tls(const Daemon *d, const Listener *l, const int *owners, int n, char *buf,
+static void docker_tcp_without_tls(const PostureSources *d, const Listener *l, const int *owners, int n, char *buf,
                                    size_t size) {
         _cleanup_free_ char *cmdline = NULL, *daemon_json = NULL;
         char path[64], addr[64];
@@ -102,7 +101,7 @@ static void newest_kernel(const char *root, char *buf, size_t size) {
         closedir(dir);
 }
 
-static void patch_facts(Daemon *d, Posture *p) {
+static void patch_facts(const PostureSources *d, Posture *p) {
         const char *root = d->config->patching.root;
         _cleanup_free_ char *reboot_file = NULL, *pkgs_file = NULL, *pkgs = NULL;
         const WaveNodeRecord *rec = d->agent ? wave_agent_record(d->agent) : NULL;
@@ -154,21 +153,31 @@ static void fail(Gathering *g, const char *format, ...) {
                 log_warning("Cannot make the posture summary for the managers: %s", message);
 }
 
+static void sources(const Gathering *g, PostureSources *ret) {
+        *ret = (PostureSources){};
+        g->host.sources(g->host.userdata, ret);
+}
+
 static void judge(Gathering *g) {
-        Daemon *d = g->d;
+        PostureSources in, *d = &in;
         _cleanup_free_ Listener *listeners = NULL;
         _cleanup_free_ int *owners = NULL;
-        _cleanup_free_ ExposedPort *ports = calloc(MAX_PORTS, sizeof(ExposedPort));
-        _cleanup_free_ ContainerFacts *containers = calloc(d->n_containers + 1, sizeof(ContainerFacts));
+        _cleanup_free_ ExposedPort *ports = NULL;
+        _cleanup_free_ ContainerFacts *containers = NULL;
         _cleanup_(config_freep) HostdConfig *on_disk = NULL;
         const char *public_ifs[64] = {};
         struct if_nameindex *ifs = if_nameindex();
-        json_t *fw = d->firewall ? firewall_manager_status(d->firewall, true) : NULL, *c;
+        json_t *fw, *c;
         Posture *p = calloc(1, sizeof(Posture));
         char why[256] = "", tcp_api[512], where[600];
         ConfigError cerr = {};
         size_t n_ports = 0, n_ifs = 0, i;
         int n, bridge_icc = -1;
+
+        sources(g, &in);
+        ports = calloc(MAX_PORTS, sizeof(ExposedPort));
+        containers = calloc(d->n_containers + 1, sizeof(ContainerFacts));
+        fw = d->firewall ? firewall_manager_status(d->firewall, true) : NULL;
 
         if (!p || !ports || !containers) {
                 fail(g, "out of memory");
@@ -247,7 +256,7 @@ static void judge(Gathering *g) {
                                                   .filtered = d->containers[k].seccomp_mode == 2,
                                                   .unconfined = d->containers[k].seccomp_unconfined,
                                                   .privileged = d->containers[k].privileged };
-        const char *daemon_profile = d->swarm_known ? d->swarm.seccomp_profile : "";
+        const char *daemon_profile = d->swarm ? d->swarm->seccomp_profile : "";
         posture_check_seccomp(p, &(SeccompFacts){
                                          .daemon_profile_ours = STREQ(daemon_profile, d->config->seccomp_installed_profile),
                                          .daemon_profile = daemon_profile,
@@ -293,7 +302,7 @@ static void judge(Gathering *g) {
         }
         json_t *doc = posture_to_json(p);
         if (g->purpose == GATHER_SUMMARY) {
-                json_t *summary = doc ? posture_summary_new(doc, d->swarm.hostname, d->config->posture_report_sec ?: 3600,
+                json_t *summary = doc && d->swarm ? posture_summary_new(doc, d->swarm->hostname, d->config->posture_report_sec ?: 3600,
                                                             clock_usec(CLOCK_REALTIME))
                                       : NULL;
                 if (summary && d->agent)
@@ -302,9 +311,9 @@ static void judge(Gathering *g) {
                 json_decref(doc);
                 goto out;
         }
-        if (doc && d->swarm_known)
-                json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm.hostname, "node_id",
-                                                           d->swarm.node_id));
+        if (doc && d->swarm)
+                json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm->hostname, "node_id",
+                                                           d->swarm->node_id));
         control_call_reply(g->call, doc ? 200 : 500, doc);
 out:
         if (ifs)
@@ -324,55 +333,67 @@ static void on_containers(const DockerReply *reply, void *userdata) {
 
 static void on_bridge(const DockerReply *reply, void *userdata) {
         Gathering *g = userdata;
+        PostureSources in;
 
         if (!reply->error)
                 g->bridge = json_incref((json_t *) reply->json);
-        if (docker_call(g->d->docker, "GET", "/containers/json", NULL, on_containers, g) < 0)
+        sources(g, &in);
+        if (!in.docker || docker_call(in.docker, "GET", "/containers/json", NULL, on_containers, g) < 0)
                 judge(g);
 }
 
 static void on_info(const DockerReply *reply, void *userdata) {
         Gathering *g = userdata;
+        PostureSources in;
 
         if (!reply->error)
                 g->info = json_incref((json_t *) reply->json);
-        if (docker_call(g->d->docker, "GET", "/networks/bridge", NULL, on_bridge, g) < 0)
+        sources(g, &in);
+        if (!in.docker || docker_call(in.docker, "GET", "/networks/bridge", NULL, on_bridge, g) < 0)
                 judge(g);
 }
 
-static void gather(Daemon *d, GatherFor purpose, ControlCall *call) {
+static void gather(const PostureHost *host, GatherFor purpose, ControlCall *call) {
         Gathering *g = calloc(1, sizeof(Gathering));
+        PostureSources in;
 
         if (!g) {
                 if (call)
                         control_call_reply_error(call, 500, "out of memory");
                 return;
         }
-        *g = (Gathering){ .d = d, .purpose = purpose, .call = call };
-        if (docker_get_info(d->docker, on_info, g) < 0)
+        *g = (Gathering){ .host = *host, .purpose = purpose, .call = call };
+        sources(g, &in);
+        if (!in.docker || docker_get_info(in.docker, on_info, g) < 0)
                 judge(g);
 }
 
-void daemon_posture(Daemon *d, ControlCall *call) {
-        gather(d, GATHER_REPORT, call);
+void posture_gather_report(const PostureHost *host, ControlCall *call) {
+        gather(host, GATHER_REPORT, call);
 }
 
-void daemon_metrics(Daemon *d, ControlCall *call) {
-        gather(d, GATHER_METRICS, call);
+void posture_gather_metrics(const PostureHost *host, ControlCall *call) {
+        gather(host, GATHER_METRICS, call);
 }
 
-void daemon_metrics_textfile(Daemon *d) {
-        if (d->config->posture_textfile)
-                gather(d, GATHER_TEXTFILE, NULL);
+void posture_gather_textfile(const PostureHost *host) {
+        PostureSources in = {};
+
+        host->sources(host->userdata, &in);
+        if (in.config->posture_textfile)
+                gather(host, GATHER_TEXTFILE, NULL);
 }
 
-void daemon_posture_report(Daemon *d) {
-        if (d->swarm_known && d->swarm.node_id[0] && d->agent)
-                gather(d, GATHER_SUMMARY, NULL);
+void posture_gather_summary(const PostureHost *host) {
+        PostureSources in = {};
+
+        host->sources(host->userdata, &in);
+        if (in.swarm && in.swarm->node_id[0] && in.agent)
+                gather(host, GATHER_SUMMARY, NULL);
 }
 
 typedef struct ClusterCall {
-        Daemon *d;
+        PostureBoard *board;
         ControlCall *call;
 } ClusterCall;
 
@@ -385,7 +406,7 @@ static void on_cluster_nodes(const DockerReply *reply, void *userdata) {
                 control_call_reply_error(call, 502, "cannot list the Swarm's nodes: %s", reply->message);
                 return;
         }
-        view = posture_cluster_view(c->d->posture_board, reply->json, clock_usec(CLOCK_MONOTONIC));
+        view = posture_cluster_view(c->board, reply->json, clock_usec(CLOCK_MONOTONIC));
         if (!view) {
                 control_call_reply_error(call, 500, "out of memory");
                 return;
@@ -393,10 +414,13 @@ static void on_cluster_nodes(const DockerReply *reply, void *userdata) {
         control_call_reply(call, 200, view);
 }
 
-void daemon_posture_cluster(Daemon *d, ControlCall *call) {
-        if (!d->fleetlock) {
+void posture_gather_cluster(const PostureHost *host, ControlCall *call) {
+        PostureSources in = {};
+
+        host->sources(host->userdata, &in);
+        if (!in.board) {
                 control_call_reply_error(call, 409, "%s",
-                                         d->swarm_known && d->swarm.node_id[0] ?
+                                         in.swarm && in.swarm->node_id[0] ?
                                                  "the cluster view is kept by the managers' hostd; this node is not "
                                                  "a manager serving the node protocol" :
                                                  "this node is not in a Swarm");
@@ -407,8 +431,8 @@ void daemon_posture_cluster(Daemon *d, ControlCall *call) {
                 control_call_reply_error(call, 500, "out of memory");
                 return;
         }
-        *c = (ClusterCall){ .d = d, .call = call };
-        if (docker_call(d->docker, "GET", "/nodes", NULL, on_cluster_nodes, c) < 0) {
+        *c = (ClusterCall){ .board = in.board, .call = call };
+        if (!in.docker || docker_call(in.docker, "GET", "/nodes", NULL, on_cluster_nodes, c) < 0) {
                 free(c);
                 control_call_reply_error(call, 500, "cannot ask Docker for the Swarm's nodes");
         }
