@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The wave coordinator against a fake Docker Engine (fake-docker.h) on the
+ * test's event loop: a wave over a Swarm of 3 managers and 2 workers taken
+ * through every step of every node; the same with the coordinator replaced
+ * after every step (a restart, or another manager's hostd taking over),
+ * resuming from the stored wave; a drain whose answer is lost, a wave write
+ * whose answer is lost after Swarm stored it, a write that loses a race, a
+ * report sent twice, a deadline passed while the coordinator was away, and
+ * a leader that steps down mid-wave. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "hostd/wave-coordinator.h"
+#include "tests/unit/fake-docker.h"
+#include "tests/unit/scratch-dir.h"
+
+static const char *const NODES[][3] = {
+        /* id, hostname, role */
+        { "m1", "manager-1", "leader" }, { "m2", "manager-2", "manager" }, { "m3", "manager-3", "manager" },
+        { "w1", "worker-1", "worker" },  { "w2", "worker-2", "worker" },
+};
+#define N_NODES ELEMENTSOF(NODES)
+
+typedef struct Env {
+        sd_event *event;
+        FakeDocker *fake;
+        DockerClient *docker;
+        Coordinator *coordinator;
+        char socket[256];
+} Env;
+
+typedef struct Answer {
+        bool done;
+        int error;
+        int may_patch;
+        char message[256];
+        char wave[65536];
+} Answer;
+
+static void on_answer(const CoordinatorAnswer *a, void *userdata) {
+        Answer *out = userdata;
+        char *text = a->wave ? json_dumps(a->wave, JSON_COMPACT) : NULL;
+
+        out->done = true;
+        out->error = a->error;
+        out->may_patch = a->may_patch;
+        snprintf(out->message, sizeof(out->message), "%s", a->message ? a->message : "");
+        snprintf(out->wave, sizeof(out->wave), "%s", text ? text : "");
+        free(text);
+}
+
+/* Runs the loop until flag is set (or fails after 10 s of loop time). */
+static void run_until(Env *env, const bool *flag) {
+        uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + 10 * 1000000ULL;
+
+        while (!*flag) {
+                assert_true(clock_usec(CLOCK_MONOTONIC) < deadline);
+                assert_true(sd_event_run(env->event, 100 * 1000) >= 0);
+        }
+}
+
+/* Runs the loop until nothing is left to do for a moment. */
+static void settle(Env *env) {
+        for (int idle = 0; idle < 3;)
+                idle = sd_event_run(env->event, 20 * 1000) == 0 ? idle + 1 : 0;
+}
+
+static void coordinator_start(Env *env, bool leader) {
+        assert_int_equal(coordinator_new(env->event, env->docker, NULL, &env->coordinator), 0);
+        coordinator_set_leader(env->coordinator, leader);
+        settle(env);
+}
+
+static void coordinator_restart(Env *env, bool leader) {
+        env->coordinator = coordinator_free(env->coordinator);
+        coordinator_start(env, leader);
+}
+
+static Env *env_new(const char *dir) {
+        static const char *const web[] = { "m2", "w1", "w2", NULL };
+        Env *env = calloc(1, sizeof(Env));
+
+        assert_non_null(env);
+        assert_int_equal(sd_event_new(&env->event), 0);
+        snprintf(env->socket, sizeof(env->socket), "%s/docker.sock", dir);
+        assert_int_equal(fake_docker_new(env->event, env->socket, &env->fake), 0);
+        for (size_t i = 0; i < N_NODES; i++) {
+                char addr[32];
+                snprintf(addr, sizeof(addr), "10.0.0.%zu", i + 1);
+                fake_docker_add_node(env->fake, NODES[i][0], NODES[i][1], !STREQ(NODES[i][2], "worker"),
+                                     STREQ(NODES[i][2], "leader"), addr);
+        }
+        fake_docker_add_service(env->fake, "svc-web", "web", web);
+        assert_int_equal(docker_client_new(env->event, env->socket, 5, &env->docker), 0);
+        coordinator_start(env, true);
+        return env;
+}
+
+static void env_free(Env *env) {
+        env->coordinator = coordinator_free(env->coordinator);
+        env->docker = docker_client_free(env->docker);
+        env->fake = fake_docker_free(env->fake);
+        sd_event_unref(env->event);
+        free(env);
+}
+
+static void request(Env *env, const WaveRequest *req, Answer *a) {
+        *a = (Answer){};
+        assert_int_equal(coordinator_request(env->coordinator, req, on_answer, a), 0);
+        run_until(env, &a->done);
+}
+
+/* The stored wave, parsed from the Swarm spec's label. */
+static Wave *stored(Env *env) {
+        const char *text = fake_docker_wave_label(env->fake);
+        LocatedError e = {};
+        Wave *w = NULL;
+
+        assert_non_null(text);
+        assert_int_equal(wave_parse(text, strlen(text), &w, &e), 0);
+        return w;
+}
+
+static const WaveNode *node_of(const Wave *w, const char *id) {
+        for (size_t i = 0; i < w->n_nodes; i++)
+                if (STREQ(w->nodes[i].id, id))
+                        return &w->nodes[i];
+        fail_msg("node %s not in the wave", id);
+        return NULL;
+}
+
+static NodeStep step_of(Env *env, const char *id) {
+        _cleanup_(wave_freep) Wave *w = stored(env);
+        return node_of(w, id)->step;
+}
+
+static void start_wave(Env *env) {
+        Answer a;
+
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_START, .start = { .max_unavailable = 1 } }, &a);
+        assert_int_equal(a.error, 0);
+        assert_non_null(fake_docker_wave_label(env->fake));
+}
+
+/* What a node's agent does for its turn: asks until it may patch, then
+ * reports. */
+static void node_turn(Env *env, const char *id, bool restart_between) {
+        Answer a;
+
+        /* drained by the leader, its tasks gone: it may patch */
+        assert_string_equal(fake_docker_availability(env->fake, id), "drain");
+        if (restart_between)
+                coordinator_restart(env, true);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = id }, &a);
+        assert_int_equal(a.error, 0);
+        assert_int_equal(a.may_patch, 0);
+        assert_int_equal(step_of(env, id), NODE_PATCHING);
+        if (restart_between)
+                coordinator_restart(env, true);
+        request(env,
+                &(WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = id, .ok = true, .healthy = true,
+                                .message = "patched", .transaction = "tx-1" },
+                &a);
+        assert_int_equal(a.error, 0);
+        if (restart_between)
+                coordinator_restart(env, true);
+        settle(env);
+        /* dockerd's node event for the activation: the daemon kicks */
+        coordinator_kick(env->coordinator);
+        settle(env);
+        /* activated again, and done */
+        assert_string_equal(fake_docker_availability(env->fake, id), "active");
+        assert_int_equal(step_of(env, id), NODE_DONE);
+}
+
+/* The wave's order: workers by hostname, then managers. */
+static const char *const ORDER[] = { "w1", "w2", "m1", "m2", "m3" };
+
+static void whole_wave(bool restart_between) {
+        char dir[] = "/tmp/hostd-unit-coord-XXXXXX";
+        Env *env;
+
+        assert_non_null(mkdtemp(dir));
+        env = env_new(dir);
+        start_wave(env);
+        settle(env);
+        for (size_t i = 0; i < ELEMENTSOF(ORDER); i++) {
+                /* one node held at a time: every other node active */
+                for (size_t k = 0; k < N_NODES; k++)
+                        if (!STREQ(NODES[k][0], ORDER[i]))
+                                assert_string_equal(fake_docker_availability(env->fake, NODES[k][0]), "active");
+                node_turn(env, ORDER[i], restart_between);
+        }
+        _cleanup_(wave_freep) Wave *w = stored(env);
+        assert_int_equal(w->status, WAVE_DONE);
+        assert_int_equal(w->max_held, 1);
+        assert_string_equal(node_of(w, "w1")->transaction, "tx-1");
+        env_free(env);
+        rmdir(dir);
+}
+
+static void test_every_step(void **state _unused_) {
+        whole_wave(false);
+}
+
+static void test_restart_at_every_step(void **state _unused_) {
+        whole_wave(true);
+}
+
+static void test_drain_answer_lost(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+
+        /* the first drain never answers: the node stays pending-or-draining
+         * in the stored wave and the next cycle drains it again */
+        fake_docker_drop_next(env->fake, "POST /nodes/w1/update", false);
+        start_wave(env);
+        settle(env);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "active");
+        coordinator_kick(env->coordinator);
+        settle(env);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "drain");
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        assert_int_equal(a.may_patch, 0);
+        env_free(env);
+}
+
+static void test_write_answer_lost_after_stored(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+        unsigned writes;
+
+        start_wave(env);
+        settle(env);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        /* Swarm stores the report's wave, but the answer is lost: the
+         * coordinator must read the stored wave again, not write it twice
+         * over a newer version */
+        fake_docker_drop_next(env->fake, "POST /swarm/update", true);
+        a = (Answer){};
+        assert_int_equal(coordinator_request(env->coordinator,
+                                             &(WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = "w1",
+                                                             .ok = true, .healthy = true, .message = "patched" },
+                                             on_answer, &a),
+                         0);
+        run_until(env, &a.done);
+        /* the coordinator could not know the write was stored: it says so */
+        assert_int_not_equal(a.error, 0);
+        assert_int_equal(step_of(env, "w1"), NODE_ACTIVATING);
+        writes = fake_docker_count(env->fake, "POST /swarm/update");
+        /* the next cycles read the stored wave (a newer version) and go on
+         * from it: w1 activated and done, the report applied once */
+        for (int i = 0; i < 2; i++) {
+                coordinator_kick(env->coordinator);
+                settle(env);
+        }
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "active");
+        _cleanup_(wave_freep) Wave *w = stored(env);
+        assert_int_equal(node_of(w, "w1")->step, NODE_DONE);
+        assert_string_equal(node_of(w, "w1")->message, "patched");
+        assert_true(fake_docker_count(env->fake, "POST /swarm/update") > writes);
+        env_free(env);
+}
+
+static void test_write_loses_race(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+
+        start_wave(env);
+        settle(env);
+        /* another writer bumps the Swarm's version behind the coordinator's
+         * back: its next write is refused, and it reads again and redoes it */
+        json_t *swarm = fake_docker_swarm(env->fake);
+        json_object_set_new(swarm, "Version",
+                            json_pack("{s:I}", "Index",
+                                      json_integer_value(json_object_get(json_object_get(swarm, "Version"),
+                                                                         "Index")) + 5));
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        assert_int_equal(a.error, 0);
+        assert_int_equal(a.may_patch, 0);
+        assert_int_equal(step_of(env, "w1"), NODE_PATCHING);
+        env_free(env);
+}
+
+static void test_report_twice(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+        WaveRequest report = { .kind = WAVE_REQUEST_REPORT, .node_id = "w1", .ok = true, .healthy = true,
+                               .message = "patched" };
+
+        start_wave(env);
+        settle(env);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        request(env, &report, &a);
+        assert_int_equal(a.error, 0);
+        settle(env);
+        /* the same report again (its answer was lost on the node's side):
+         * refused as out of step, and the wave is not moved by it */
+        request(env, &report, &a);
+        assert_int_not_equal(a.error, 0);
+        settle(env);
+        assert_int_equal(step_of(env, "w1"), NODE_DONE);
+        /* and asking again says there is nothing more to do */
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        assert_int_equal(a.may_patch, -ESTALE);
+        env_free(env);
+}
+
+static void test_deadline_passed_while_away(void **state) {
+        Env *env = env_new(*state);
+        _cleanup_(wave_freep) Wave *w = NULL;
+        _cleanup_free_ char *text = NULL;
+        json_t *labels;
+
+        fake_docker_set_tasks_linger(env->fake, true);
+        start_wave(env);
+        settle(env);
+        /* the coordinator goes away while w1 drains; when the next one
+         * comes, the step started two hours ago: past its deadline (one
+         * hour), the node fails and the wave halts */
+        env->coordinator = coordinator_free(env->coordinator);
+        w = stored(env);
+        for (size_t i = 0; i < w->n_nodes; i++)
+                if (STREQ(w->nodes[i].id, "w1"))
+                        w->nodes[i].step_since_usec -= 2 * 3600 * 1000000ULL;
+        text = wave_to_json(w);
+        labels = json_object_get(json_object_get(fake_docker_swarm(env->fake), "Spec"), "Labels");
+        json_object_set_new(labels, "io.hostd.wave", json_string(text));
+        coordinator_start(env, true);
+        coordinator_kick(env->coordinator);
+        settle(env);
+        wave_free(w);
+        w = stored(env);
+        assert_int_equal(node_of(w, "w1")->step, NODE_FAILED);
+        assert_int_equal(w->status, WAVE_HALTED);
+        /* never forgotten, and no other node drained */
+        assert_string_equal(fake_docker_availability(env->fake, "w2"), "active");
+        env_free(env);
+}
+
+static void test_leader_steps_down(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+
+        start_wave(env);
+        settle(env);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        /* the leader's manager disappears: this coordinator is no longer
+         * the leader and must not drain or activate anything */
+        coordinator_set_leader(env->coordinator, false);
+        unsigned updates = fake_docker_count(env->fake, "POST /nodes/");
+        request(env,
+                &(WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = "w1", .ok = true, .healthy = true,
+                                .message = "patched" },
+                &a);
+        settle(env);
+        assert_int_equal(fake_docker_count(env->fake, "POST /nodes/"), updates);
+        /* another manager's hostd becomes leader: it resumes the stored wave */
+        coordinator_restart(env, true);
+        coordinator_kick(env->coordinator);
+        settle(env);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "active");
+        assert_int_equal(step_of(env, "w1"), NODE_DONE);
+        assert_string_equal(fake_docker_availability(env->fake, "w2"), "drain");
+        env_free(env);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_every_step),
+                cmocka_unit_test(test_restart_at_every_step),
+                cmocka_unit_test(test_drain_answer_lost),
+                cmocka_unit_test(test_write_answer_lost_after_stored),
+                cmocka_unit_test(test_write_loses_race),
+                cmocka_unit_test(test_report_twice),
+                cmocka_unit_test(test_deadline_passed_while_away),
+                cmocka_unit_test(test_leader_steps_down),
+        };
+        return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
+}
