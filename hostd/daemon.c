@@ -727,8 +727,21 @@ static unsigned agent_health(void *userdata, const char *node_id) {
         return ok;
 }
 
-static int agent_patch_request(void *userdata, PatchOp op, PatchRequest *ret, char **ret_state_dir) {
-        return daemon_patch_request(userdata, op, ret, ret_state_dir);
+static int agent_start_patch(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id,
+                             PatchJobDone done, void *done_userdata) {
+        Daemon *d = userdata;
+        _cleanup_free_ char *state_dir = NULL;
+        PatchRequest req;
+        unsigned id;
+        int r = daemon_patch_request(d, op, &req, &state_dir);
+
+        if (r < 0)
+                return r;
+        req.expected_plan = expected_plan;
+        req.entry_id = entry_id;
+        /* a wave patches what the archives offer now */
+        req.refresh = op == PATCH_OP_STAGE;
+        return patch_jobs_start_then(d->patch_jobs, &req, done, done_userdata, &id);
 }
 
 static void agent_posture_report(void *userdata) {
@@ -824,10 +837,9 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
                                              .config = (const HostdConfig *const *) &d->config,
                                              .docker = &d->docker,
                                              .changes = d->changes,
-                                             .patch_jobs = d->patch_jobs,
                                              .control_socket = d->socket_path,
                                              .health = agent_health,
-                                             .patch_request = agent_patch_request,
+                                             .start_patch = agent_start_patch,
                                              .posture_report = agent_posture_report,
                                              .userdata = d },
                            &d->agent);

@@ -502,6 +502,20 @@ int docker_client_new_https(sd_event *event, const HttpsPeer *peer, unsigned tim
         return 0;
 }
 
+void docker_cancel(DockerClient *c, void *userdata) {
+        DockerRequest *r, *next;
+
+        if (!c)
+                return;
+        for (r = c->requests; r; r = next) {
+                next = r->next;
+                if (r->userdata != userdata || r->is_stream)
+                        continue;
+                request_unlink(r);
+                request_free(r); /* removes it from the multi handle */
+        }
+}
+
 DockerClient *docker_client_free(DockerClient *c) {
         if (!c)
                 return NULL;

@@ -50,6 +50,11 @@ DEFINE_CLEANUP_FUNC(DockerClient, docker_client_free);
 
 const char *docker_client_socket(const DockerClient *client);
 
+/* Drops every request made with this userdata (not the event stream),
+ * without calling its handler: for a user of a client it does not own that
+ * goes away before its answers. */
+void docker_cancel(DockerClient *client, void *userdata);
+
 /* The same client over HTTPS to a peer's hostd: the node protocol of patch
  * waves (hostd/wave-fleetlock.h), which is JSON over HTTP like the Engine API.
  * The client presents cert_file/key_file and trusts only ca_file; the

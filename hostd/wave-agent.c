@@ -195,11 +195,18 @@ static int peer_open_to(WaveAgent *a, PeerConn *conn, const char *address) {
         char why[512];
         int r;
 
-        if (!a->root_dir[0])
-                return -ENXIO;
         if (conn->client && STREQ(conn->address, address))
                 return 0;
         conn->client = docker_client_free(conn->client);
+        if (a->host.open_peer) {
+                r = a->host.open_peer(a->host.userdata, address, &conn->client);
+                if (r < 0)
+                        return r;
+                snprintf(conn->address, sizeof(conn->address), "%s", address);
+                return 0;
+        }
+        if (!a->root_dir[0])
+                return -ENXIO;
         /* GnuTLS takes no PEM headers, which Swarm writes into its key */
         r = fleetlock_read_pem(a->root_dir, "swarm-node.key", &key, why, sizeof(why));
         if (r < 0) {
@@ -392,19 +399,8 @@ static unsigned health_now(WaveAgent *a, char *failed, size_t size) {
 
 static void start_job(WaveAgent *a, PatchOp op, const char *expected_plan, const char *entry_id,
                       PatchJobDone done) {
-        _cleanup_free_ char *state_dir = NULL;
-        PatchRequest req;
-        unsigned id;
-        int r;
+        int r = a->host.start_patch(a->host.userdata, op, expected_plan, entry_id, done, a);
 
-        r = a->host.patch_request(a->host.userdata, op, &req, &state_dir);
-        if (r >= 0) {
-                req.expected_plan = expected_plan;
-                req.entry_id = entry_id;
-                /* a wave patches what the archives offer now */
-                req.refresh = op == PATCH_OP_STAGE;
-                r = patch_jobs_start_then(a->host.patch_jobs, &req, done, a, &id);
-        }
         if (r == -EBUSY) {
                 /* an operator's job runs: try again once it may be over */
                 retry_later(a);
@@ -1012,6 +1008,8 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
                 kill(a->health_pid, SIGKILL);
                 waitpid(a->health_pid, NULL, 0);
         }
+        /* its calls on the daemon's client (the task count) die with it */
+        docker_cancel(*a->host.docker, a);
         sd_event_source_disable_unref(a->health_io);
         sd_event_source_disable_unref(a->defer);
         sd_event_source_disable_unref(a->retry_timer);

@@ -48,14 +48,19 @@ typedef struct WaveAgentHost {
         const HostdConfig *const *config;
         DockerClient *const *docker;
         ChangeLog *changes;               /* may be NULL */
-        PatchJobs *patch_jobs;
         const char *control_socket;       /* the key copy goes beside it */
         /* NODE_HEALTH_* in force now; NODE_HEALTH_NODE only when the daemon
          * knows the node as an active Swarm member with ID node_id */
         unsigned (*health)(void *userdata, const char *node_id);
-        /* the patch request of the configuration for op, and its state
-         * directory (free it) */
-        int (*patch_request)(void *userdata, PatchOp op, PatchRequest *ret, char **ret_state_dir);
+        /* starts a patch job of the configuration's root and policy
+         * (hostd/patch-jobs.h): op, for expected_plan (stage, apply) or
+         * entry_id (rollback); done(result, error, done_userdata) when it
+         * ends; -EBUSY while another job runs */
+        int (*start_patch)(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id,
+                           PatchJobDone done, void *done_userdata);
+        /* a client for the node protocol to the manager at address; NULL:
+         * HTTPS with this node's Swarm certificate (wave-fleetlock.h) */
+        int (*open_peer)(void *userdata, const char *address, DockerClient **ret);
         /* the managers are known anew: send them this node's posture */
         void (*posture_report)(void *userdata);
         void *userdata;

@@ -20,6 +20,10 @@ typedef struct Connection {
         sd_event_source *io;
         char *buf;
         size_t size;
+        /* a call the handler holds */
+        char method[16], target[512];
+        char *body;
+        struct Connection *next_held;
 } Connection;
 
 struct FakeDocker {
@@ -29,6 +33,10 @@ struct FakeDocker {
         char *socket_path;
         json_t *swarm, *nodes, *services, *tasks;
         bool tasks_linger;
+        char *local_node;
+        FakeDockerHandler handler;
+        void *handler_userdata;
+        Connection *held;
         char *drop_prefix;
         bool drop_after_effect;
         /* "METHOD PATH" of every request, in order */
@@ -43,6 +51,7 @@ static void connection_free(Connection *c) {
         if (c->fd >= 0)
                 close(c->fd);
         free(c->buf);
+        free(c->body);
         free(c);
 }
 
@@ -56,7 +65,7 @@ static void bump_version(json_t *o) {
 
 static void write_all(int fd, const char *data, size_t size) {
         while (size > 0) {
-                ssize_t n = write(fd, data, size);
+                ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
@@ -147,7 +156,7 @@ static int apply_update(FakeDocker *f, const char *path, const char *query, cons
 
 static int answer_get(FakeDocker *f, const char *path, const char *query, json_t **ret) {
         char node[128];
-        const char *only = filtered_node(query, node, sizeof(node));
+        const char *only = STREQ(path, "/containers/json") ? f->local_node : filtered_node(query, node, sizeof(node));
         size_t i;
         json_t *t;
 
@@ -179,7 +188,8 @@ static int answer_get(FakeDocker *f, const char *path, const char *query, json_t
         return 200;
 }
 
-static void handle(Connection *c, const char *method, char *target, const char *body) {
+/* Answers a call; false when the handler holds it. */
+static bool handle(Connection *c, const char *method, char *target, const char *body, bool first) {
         FakeDocker *f = c->fake;
         char *query = strchr(target, '?'), line[600];
         bool drop = false;
@@ -187,7 +197,7 @@ static void handle(Connection *c, const char *method, char *target, const char *
         int status;
 
         snprintf(line, sizeof(line), "%s %s", method, target);
-        char **grown = reallocarray(f->log, f->n_log + 1, sizeof(char *));
+        char **grown = first ? reallocarray(f->log, f->n_log + 1, sizeof(char *)) : NULL;
         if (grown) {
                 f->log = grown;
                 f->log[f->n_log++] = strdup(line);
@@ -197,11 +207,20 @@ static void handle(Connection *c, const char *method, char *target, const char *
                 free(f->drop_prefix);
                 f->drop_prefix = NULL;
                 if (!f->drop_after_effect)
-                        return; /* closed by the caller, nothing done */
+                        return true; /* closed by the caller, nothing done */
         }
         if (query)
                 *query++ = '\0';
-        if (STREQ(method, "GET"))
+        if (f->handler && strncmp(target, "/v1/", 4) == 0) {
+                json_t *parsed = body && *body ? json_loads(body, 0, NULL) : NULL;
+                status = f->handler(f->handler_userdata, method, target, query, parsed, &answer);
+                json_decref(parsed);
+                if (status == 0) {
+                        if (query)
+                                query[-1] = '?';
+                        return false;
+                }
+        } else if (STREQ(method, "GET"))
                 status = answer_get(f, target, query, &answer);
         else if (STREQ(method, "POST"))
                 status = apply_update(f, target, query, body, &answer);
@@ -211,9 +230,27 @@ static void handle(Connection *c, const char *method, char *target, const char *
         }
         if (drop) {
                 json_decref(answer);
-                return;
+                return true;
         }
         reply(c, status, answer);
+        return true;
+}
+
+void fake_docker_retry_held(FakeDocker *f) {
+        Connection *list = f->held;
+
+        f->held = NULL;
+        while (list) {
+                Connection *c = list;
+                list = c->next_held;
+                c->next_held = NULL;
+                if (handle(c, c->method, c->target, c->body, false))
+                        connection_free(c);
+                else {
+                        c->next_held = f->held;
+                        f->held = c;
+                }
+        }
 }
 
 /* A whole request: its head, and its body as Content-Length says. */
@@ -258,7 +295,16 @@ static int on_readable(sd_event_source *s _unused_, int fd, uint32_t revents _un
                 return 0;
         if (sscanf(c->buf, "%15s %511s", method, target) == 2) {
                 char *body = strndup(c->buf + head_len, body_len);
-                handle(c, method, target, body);
+                snprintf(c->method, sizeof(c->method), "%s", method);
+                snprintf(c->target, sizeof(c->target), "%s", target);
+                if (!handle(c, method, target, body, true)) {
+                        /* held: no more reading; answered by a retry */
+                        c->body = body;
+                        sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
+                        c->next_held = c->fake->held;
+                        c->fake->held = c;
+                        return 0;
+                }
                 free(body);
         }
         connection_free(c);
@@ -322,6 +368,12 @@ FakeDocker *fake_docker_free(FakeDocker *f) {
         json_decref(f->nodes);
         json_decref(f->services);
         json_decref(f->tasks);
+        while (f->held) {
+                Connection *c = f->held;
+                f->held = c->next_held;
+                connection_free(c);
+        }
+        free(f->local_node);
         free(f->drop_prefix);
         for (size_t i = 0; i < f->n_log; i++)
                 free(f->log[i]);
@@ -398,6 +450,16 @@ const char *fake_docker_availability(FakeDocker *f, const char *node_id) {
 const char *fake_docker_wave_label(FakeDocker *f) {
         return json_string_value(json_object_get(json_object_get(json_object_get(f->swarm, "Spec"), "Labels"),
                                                  "io.hostd.wave"));
+}
+
+void fake_docker_set_local_node(FakeDocker *f, const char *node_id) {
+        free(f->local_node);
+        f->local_node = node_id ? strdup(node_id) : NULL;
+}
+
+void fake_docker_set_handler(FakeDocker *f, FakeDockerHandler handler, void *userdata) {
+        f->handler = handler;
+        f->handler_userdata = userdata;
 }
 
 void fake_docker_drop_next(FakeDocker *f, const char *prefix, bool after_effect) {

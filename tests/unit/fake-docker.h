@@ -42,6 +42,19 @@ const char *fake_docker_availability(FakeDocker *f, const char *node_id);
 /* The wave label of the Swarm spec (io.hostd.wave), or NULL. */
 const char *fake_docker_wave_label(FakeDocker *f);
 
+/* /containers/json answers the running tasks of this node only (the
+ * dockerd of the node a test plays); NULL: every node's. */
+void fake_docker_set_local_node(FakeDocker *f, const char *node_id);
+
+/* Paths under /v1/ (hostd's own API: a manager's node protocol) go to
+ * handler: it answers (returns the HTTP status, *ret the body, stolen) or
+ * holds the call (returns 0), as a long poll does. fake_docker_retry_held
+ * gives every held call to the handler again. */
+typedef int (*FakeDockerHandler)(void *userdata, const char *method, const char *path, const char *query,
+                                 const json_t *body, json_t **ret);
+void fake_docker_set_handler(FakeDocker *f, FakeDockerHandler handler, void *userdata);
+void fake_docker_retry_held(FakeDocker *f);
+
 /* The next request whose "METHOD PATH" starts with prefix is answered by
  * closing the connection: before its effect, or (after_effect) once the
  * update is made, as an answer lost on the way back. */

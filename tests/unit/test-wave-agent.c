@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The wave agent (a node's part in a wave) against a fake Docker Engine
+ * that also plays the managers' node protocol (fake-docker.h), with patch
+ * jobs answered by the test: every step from a wave naming the node to its
+ * report (staged, waiting, applying, rebooting, verifying, reporting); the
+ * agent replaced at every step, as a restart or the reboot does, resuming
+ * from its on-disk record (STATE/wave-node.json) and the wave the manager
+ * serves; a restart in the middle of the apply, read back from the patch
+ * journal; a question whose answer is lost; a report answered twice; and a
+ * manager that disappears. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/fileio.h"
+#include "hostd/wave-agent.h"
+#include "tests/unit/fake-docker.h"
+#include "tests/unit/scratch-dir.h"
+
+typedef struct Job {
+        PatchOp op;
+        PatchJobDone done;
+        void *done_userdata;
+        sd_event_source *defer;
+} Job;
+
+typedef struct Env {
+        char dir[256], socket[300], record[300], boot_file[300], reboot_flag[300];
+        sd_event *event;
+        FakeDocker *fake;
+        DockerClient *docker;
+        HostdConfig *config;
+        WaveAgent *agent;
+        DockerSwarmInfo swarm;
+        json_t *info;
+        /* the manager */
+        json_t *wave;
+        uint64_t version;
+        bool grant;             /* answer pre-reboot with yes */
+        unsigned asked, reports, report_conflicts;
+        json_t *report;
+        bool first_manager_gone;
+        /* patch jobs */
+        PatchOp ops[32];
+        size_t n_ops;
+        Job job;
+        bool hold_apply;        /* the apply never ends (hostd dies in it) */
+        json_t *history;        /* what PATCH_OP_HISTORY answers */
+} Env;
+
+/* ---- the manager's node protocol ------------------------------------- */
+
+static void set_step(Env *env, const char *step) {
+        json_decref(env->wave);
+        env->wave = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "id", "wave-1", "status", "running", "nodes", "id", "w1",
+                              "step", step);
+        env->version++;
+        fake_docker_retry_held(env->fake);
+}
+
+static int on_manager(void *userdata, const char *method, const char *path, const char *query,
+                      const json_t *body, json_t **ret) {
+        Env *env = userdata;
+        uint64_t wait;
+
+        if (STREQ(method, "GET") && STREQ(path, "/v1/wave")) {
+                if (query && sscanf(query, "wait=%" SCNu64, &wait) == 1 && wait == env->version)
+                        return 0; /* held until the wave changes */
+                *ret = json_pack("{s:O?, s:I, s:b}", "wave", env->wave, "version", (json_int_t) env->version,
+                                 "leader", true);
+                return 200;
+        }
+        assert_string_equal(json_string_value(json_object_get(json_object_get(body, "client_params"), "id")),
+                            "w1");
+        if (STREQ(path, "/v1/pre-reboot")) {
+                env->asked++;
+                if (!env->grant) {
+                        *ret = json_pack("{s:s}", "message", "not yet");
+                        return 409;
+                }
+                set_step(env, "patching");
+                *ret = json_object();
+                return 200;
+        }
+        if (STREQ(path, "/v1/steady-state")) {
+                env->reports++;
+                if (env->report) {
+                        /* taken already: the coordinator says so */
+                        env->report_conflicts++;
+                        *ret = json_pack("{s:s}", "message", "node w1 is activating, not patching");
+                        return 409;
+                }
+                env->report = json_deep_copy(body);
+                set_step(env, "activating");
+                *ret = json_object();
+                return 200;
+        }
+        if (STREQ(path, "/v1/posture")) {
+                *ret = json_object();
+                return 200;
+        }
+        *ret = json_pack("{s:s}", "message", "no such route");
+        return 404;
+}
+
+/* ---- what the daemon gives the agent ---------------------------------- */
+
+static unsigned on_health(void *userdata _unused_, const char *node_id) {
+        return STREQ(node_id, "w1") ? NODE_HEALTH_ALL : NODE_HEALTH_ALL & ~NODE_HEALTH_NODE;
+}
+
+static int on_job_done(sd_event_source *s _unused_, void *userdata) {
+        Env *env = userdata;
+        Job job = env->job;
+        json_t *result;
+
+        env->job.defer = sd_event_source_disable_unref(env->job.defer);
+        switch (job.op) {
+        case PATCH_OP_STAGE:
+                result = json_pack("{s:{s:s}, s:{s:b}}", "plan", "id", "plan-1", "stage", "complete", true);
+                break;
+        case PATCH_OP_APPLY:
+                result = json_pack("{s:{s:s, s:s, s:s}, s:{s:b, s:s}}", "entry", "id", "tx-1", "state", "applied",
+                                   "message", "upgraded 1 package", "reboot", "required", true, "reasons",
+                                   "linux-image-amd64");
+                break;
+        case PATCH_OP_HISTORY:
+                result = json_incref(env->history);
+                break;
+        default:
+                result = json_object();
+        }
+        job.done(result, NULL, job.done_userdata);
+        json_decref(result);
+        return 0;
+}
+
+static int on_start_patch(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id _unused_,
+                          PatchJobDone done, void *done_userdata) {
+        Env *env = userdata;
+
+        if (env->job.defer)
+                return -EBUSY;
+        assert_true(env->n_ops < ELEMENTSOF(env->ops));
+        env->ops[env->n_ops++] = op;
+        if (op == PATCH_OP_APPLY)
+                assert_string_equal(expected_plan, "plan-1");
+        env->job = (Job){ .op = op, .done = done, .done_userdata = done_userdata };
+        if (op == PATCH_OP_APPLY && env->hold_apply)
+                return 0; /* never ends: the test restarts the agent */
+        assert_int_equal(sd_event_add_defer(env->event, &env->job.defer, on_job_done, env), 0);
+        return 0;
+}
+
+static int on_open_peer(void *userdata, const char *address, DockerClient **ret) {
+        Env *env = userdata;
+        char gone[320];
+
+        if (env->first_manager_gone && STREQ(address, "10.0.0.1")) {
+                snprintf(gone, sizeof(gone), "%s/gone.sock", env->dir);
+                return docker_client_new(env->event, gone, 5, ret);
+        }
+        return docker_client_new(env->event, env->socket, 5, ret);
+}
+
+static void on_posture_report(void *userdata _unused_) {
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static bool record_is(Env *env, WaveNodeStep step) {
+        WaveNodeRecord rec;
+        LocatedError e = {};
+
+        return wave_node_record_load(env->record, &rec, &e) >= 0 && rec.step == step && STREQ(rec.wave, "wave-1");
+}
+
+static WaveNodeRecord record_of(Env *env) {
+        WaveNodeRecord rec;
+        LocatedError e = {};
+
+        assert_int_equal(wave_node_record_load(env->record, &rec, &e), 0);
+        return rec;
+}
+
+/* Runs the loop until the record is at step (fails after 10 s). */
+static void run_until_step(Env *env, WaveNodeStep step) {
+        uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + 10 * 1000000ULL;
+
+        while (!record_is(env, step)) {
+                if (clock_usec(CLOCK_MONOTONIC) >= deadline)
+                        fail_msg("the agent never reached step %s (it is at %s)", wave_node_step_to_string(step),
+                                 wave_node_step_to_string(record_of(env).step));
+                assert_true(sd_event_run(env->event, 50 * 1000) >= 0);
+        }
+}
+
+/* The reboot command runs detached: waits for what it leaves. */
+static void wait_rebooted(Env *env) {
+        uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + 10 * 1000000ULL;
+
+        while (access(env->reboot_flag, F_OK) < 0) {
+                assert_true(clock_usec(CLOCK_MONOTONIC) < deadline);
+                assert_true(sd_event_run(env->event, 20 * 1000) >= 0);
+        }
+}
+
+static void settle(Env *env) {
+        for (int idle = 0; idle < 3;)
+                idle = sd_event_run(env->event, 20 * 1000) == 0 ? idle + 1 : 0;
+}
+
+static void agent_start(Env *env) {
+        WaveAgentHost host = {
+                .event = env->event,
+                .config = (const HostdConfig *const *) &env->config,
+                .docker = &env->docker,
+                .control_socket = env->socket,
+                .health = on_health,
+                .start_patch = on_start_patch,
+                .open_peer = on_open_peer,
+                .posture_report = on_posture_report,
+                .userdata = env,
+        };
+
+        assert_int_equal(wave_agent_new(&host, &env->agent), 0);
+        wave_agent_swarm_changed(env->agent, env->info, &env->swarm);
+}
+
+/* hostd stops (or the node reboots) and starts again: a new agent from the
+ * record on disk; a job under way dies with it */
+static void agent_restart(Env *env) {
+        env->agent = wave_agent_free(env->agent);
+        env->job.defer = sd_event_source_disable_unref(env->job.defer);
+        env->job = (Job){};
+        agent_start(env);
+}
+
+static Env *env_new(const char *dir) {
+        static const char *const tasks[] = { "w1", "w2", NULL };
+        _cleanup_free_ char *conf = NULL;
+        char path[320];
+        ConfigError error = {};
+        Env *env = calloc(1, sizeof(Env));
+
+        assert_non_null(env);
+        snprintf(env->dir, sizeof(env->dir), "%s/%ld", dir, (long) clock_usec(CLOCK_MONOTONIC));
+        assert_int_equal(mkdir_p(env->dir, 0755), 0);
+        snprintf(env->socket, sizeof(env->socket), "%s/docker.sock", env->dir);
+        snprintf(env->record, sizeof(env->record), "%s/wave-node.json", env->dir);
+        snprintf(env->boot_file, sizeof(env->boot_file), "%s/boot_id", env->dir);
+        snprintf(env->reboot_flag, sizeof(env->reboot_flag), "%s/rebooted", env->dir);
+        assert_int_equal(write_file_atomic(env->boot_file, "boot-1\n", 7, 0644), 0);
+        /* the reboot command: a new boot ID, as a reboot gives */
+        assert_true(asprintf(&conf,
+                             "{\"state-directory\": \"%s\", \"wave\": {\"boot-id-file\": \"%s\", "
+                             "\"reboot-command\": [\"/bin/sh\", \"-c\", \"echo boot-2 > %s; touch %s\"]}}",
+                             env->dir, env->boot_file, env->boot_file, env->reboot_flag) > 0);
+        snprintf(path, sizeof(path), "%s/hostd.json", env->dir);
+        assert_int_equal(write_file_atomic(path, conf, strlen(conf), 0644), 0);
+        assert_int_equal(config_load(path, &env->config, &error), 0);
+
+        assert_int_equal(sd_event_new(&env->event), 0);
+        assert_int_equal(fake_docker_new(env->event, env->socket, &env->fake), 0);
+        fake_docker_add_node(env->fake, "m1", "manager-1", true, true, "10.0.0.1");
+        fake_docker_add_node(env->fake, "m2", "manager-2", true, false, "10.0.0.2");
+        fake_docker_add_node(env->fake, "w1", "worker-1", false, false, "10.0.0.4");
+        fake_docker_add_node(env->fake, "w2", "worker-2", false, false, "10.0.0.5");
+        fake_docker_add_service(env->fake, "svc-web", "web", tasks);
+        fake_docker_set_local_node(env->fake, "w1");
+        fake_docker_set_handler(env->fake, on_manager, env);
+        assert_int_equal(docker_client_new(env->event, env->socket, 5, &env->docker), 0);
+
+        env->swarm = (DockerSwarmInfo){ .role = SWARM_ROLE_WORKER };
+        snprintf(env->swarm.node_id, sizeof(env->swarm.node_id), "w1");
+        snprintf(env->swarm.local_state, sizeof(env->swarm.local_state), "active");
+        snprintf(env->swarm.root_dir, sizeof(env->swarm.root_dir), "%s", env->dir);
+        env->info = json_pack("{s:{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}}", "Swarm", "NodeID", "w1",
+                              "LocalNodeState", "active", "RemoteManagers", "NodeID", "m1", "Addr",
+                              "10.0.0.1:2377", "NodeID", "m2", "Addr", "10.0.0.2:2377");
+        env->version = 1;
+        env->grant = true;
+        env->history = json_pack("{s:[]}", "entries");
+        agent_start(env);
+        return env;
+}
+
+static void env_free(Env *env) {
+        env->agent = wave_agent_free(env->agent);
+        env->job.defer = sd_event_source_disable_unref(env->job.defer);
+        env->docker = docker_client_free(env->docker);
+        env->fake = fake_docker_free(env->fake);
+        sd_event_unref(env->event);
+        config_free(env->config);
+        json_decref(env->info);
+        json_decref(env->wave);
+        json_decref(env->report);
+        json_decref(env->history);
+        free(env);
+}
+
+/* dockerd's event for the node's task container stopping */
+static void task_died(Env *env) {
+        json_t *event = json_pack("{s:s, s:{s:{s:s}}, s:I}", "Action", "die", "Actor", "Attributes",
+                                  "com.docker.swarm.task.id", "w1.1", "timeNano", (json_int_t) 1);
+
+        fake_docker_stop_tasks(env->fake, "w1");
+        wave_agent_container_event(env->agent, event);
+        json_decref(event);
+}
+
+/* The node's turn, with the agent replaced after each step when asked. */
+static void whole_turn(Env *env, bool restart_at_every_step) {
+        /* a wave names the node: it stages */
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        assert_string_equal(record_of(env).plan, "plan-1");
+        if (restart_at_every_step)
+                agent_restart(env);
+        /* drained: its tasks stop, it asks, is granted, applies */
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_REBOOTING);
+        wait_rebooted(env);
+        assert_string_equal(record_of(env).boot_id, "boot-1");
+        assert_string_equal(record_of(env).transaction, "tx-1");
+        if (restart_at_every_step) {
+                /* the reboot command did not get through before hostd
+                 * stopped: the same boot, so it reboots again */
+                assert_int_equal(write_file_atomic(env->boot_file, "boot-1\n", 7, 0644), 0);
+                unlink(env->reboot_flag);
+                agent_restart(env);
+                wait_rebooted(env);
+                assert_true(record_is(env, AGENT_REBOOTING));
+        }
+        /* the node comes back: a new boot, a new hostd */
+        agent_restart(env);
+        run_until_step(env, AGENT_IDLE);
+        assert_non_null(env->report);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(env->report, "wave"), "transaction")), "tx-1");
+        assert_true(json_is_true(json_object_get(json_object_get(env->report, "wave"), "ok")));
+        assert_true(json_is_true(json_object_get(json_object_get(env->report, "wave"), "healthy")));
+        assert_int_equal(env->reports, 1);
+}
+
+static void test_every_step(void **state) {
+        Env *env = env_new(*state);
+
+        whole_turn(env, false);
+        /* stage then apply, nothing else: no rollback, no second apply */
+        assert_int_equal(env->n_ops, 2);
+        assert_int_equal(env->ops[0], PATCH_OP_STAGE);
+        assert_int_equal(env->ops[1], PATCH_OP_APPLY);
+        assert_int_equal(env->asked, 1);
+        env_free(env);
+}
+
+static void test_restart_at_every_step(void **state) {
+        Env *env = env_new(*state);
+
+        whole_turn(env, true);
+        assert_int_equal(env->ops[0], PATCH_OP_STAGE);
+        assert_int_equal(env->ops[1], PATCH_OP_APPLY);
+        assert_int_equal(env->n_ops, 2);
+        env_free(env);
+}
+
+static void test_restart_during_apply(void **state) {
+        Env *env = env_new(*state);
+        char entries[512];
+
+        env->hold_apply = true;
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        fake_docker_stop_tasks(env->fake, "w1");
+        agent_restart(env); /* counts the tasks anew */
+        run_until_step(env, AGENT_APPLYING);
+        /* hostd dies in the transaction, which the journal says ended applied */
+        env->hold_apply = false;
+        json_decref(env->history);
+        snprintf(entries, sizeof(entries),
+                 "{\"entries\": [{\"id\": \"tx-7\", \"plan\": \"plan-1\", \"state\": \"applied\", "
+                 "\"started\": %" PRIu64 ", \"message\": \"upgraded 1 package\"}], "
+                 "\"reboot\": {\"required\": true, \"reasons\": \"linux-image-amd64\"}}",
+                 record_of(env).updated_usec + 1);
+        env->history = json_loads(entries, 0, NULL);
+        agent_restart(env);
+        run_until_step(env, AGENT_REBOOTING);
+        wait_rebooted(env);
+        /* the journal's transaction, not a second apply */
+        assert_string_equal(record_of(env).transaction, "tx-7");
+        assert_int_equal(env->ops[env->n_ops - 1], PATCH_OP_HISTORY);
+        size_t applies = 0;
+        for (size_t i = 0; i < env->n_ops; i++)
+                applies += env->ops[i] == PATCH_OP_APPLY;
+        assert_int_equal(applies, 1);
+        agent_restart(env);
+        run_until_step(env, AGENT_IDLE);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(env->report, "wave"), "transaction")), "tx-7");
+        env_free(env);
+}
+
+static void test_question_answer_lost(void **state) {
+        Env *env = env_new(*state);
+
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        /* the first question's connection closes without an answer: the
+         * agent asks again (the next manager, then back) */
+        fake_docker_drop_next(env->fake, "POST /v1/pre-reboot", false);
+        set_step(env, "draining");
+        fake_docker_stop_tasks(env->fake, "w1");
+        agent_restart(env);
+        run_until_step(env, AGENT_REBOOTING);
+        assert_int_equal(fake_docker_count(env->fake, "POST /v1/pre-reboot"), 2);
+        assert_int_equal(env->asked, 1);
+        env_free(env);
+}
+
+static void test_report_answered_twice(void **state) {
+        Env *env = env_new(*state);
+
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        fake_docker_stop_tasks(env->fake, "w1");
+        agent_restart(env);
+        run_until_step(env, AGENT_REBOOTING);
+        wait_rebooted(env);
+        agent_restart(env);
+        /* the report is taken, but its answer is lost: the agent reports
+         * again, and the coordinator answers that it has it (409) */
+        fake_docker_drop_next(env->fake, "POST /v1/steady-state", true);
+        run_until_step(env, AGENT_IDLE);
+        assert_int_equal(env->reports, 2);
+        assert_int_equal(env->report_conflicts, 1);
+        env_free(env);
+}
+
+static void test_not_yet(void **state) {
+        Env *env = env_new(*state);
+
+        env->grant = false;
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        fake_docker_stop_tasks(env->fake, "w1");
+        agent_restart(env);
+        run_until_step(env, AGENT_WAITING);
+        settle(env);
+        /* "not yet" is asked again only when something moves */
+        assert_int_equal(env->asked, 1);
+        assert_int_equal(env->n_ops, 1);
+        env->grant = true;
+        set_step(env, "patching");
+        run_until_step(env, AGENT_REBOOTING);
+        assert_int_equal(env->asked, 2);
+        env_free(env);
+}
+
+static void test_manager_disappears(void **state) {
+        Env *env = env_new(*state);
+
+        /* the first manager is gone (its address refuses): the agent
+         * watches and asks the other one */
+        env->first_manager_gone = true;
+        agent_restart(env);
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_REBOOTING);
+        wait_rebooted(env);
+        agent_restart(env);
+        run_until_step(env, AGENT_IDLE);
+        assert_int_equal(env->reports, 1);
+        env_free(env);
+}
+
+static void test_other_wave_and_foreign_node(void **state) {
+        Env *env = env_new(*state);
+
+        /* a wave that does not name this node leaves it idle */
+        json_decref(env->wave);
+        env->wave = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "id", "wave-2", "status", "running", "nodes", "id",
+                              "w2", "step", "pending");
+        env->version++;
+        fake_docker_retry_held(env->fake);
+        settle(env);
+        assert_int_equal(env->n_ops, 0);
+        assert_false(access(env->record, F_OK) == 0 && !record_is(env, AGENT_IDLE));
+        env_free(env);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_every_step),
+                cmocka_unit_test(test_restart_at_every_step),
+                cmocka_unit_test(test_restart_during_apply),
+                cmocka_unit_test(test_question_answer_lost),
+                cmocka_unit_test(test_report_answered_twice),
+                cmocka_unit_test(test_not_yet),
+                cmocka_unit_test(test_manager_disappears),
+                cmocka_unit_test(test_other_wave_and_foreign_node),
+        };
+        return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
+}
