@@ -158,6 +158,82 @@ static void sources(const Gathering *g, PostureSources *ret) {
         g->host.sources(g->host.userdata, ret);
 }
 
+/* The kernel's listening sockets as exposed ports, named by their owner. */
+static void add_listeners(const Listener *listeners, const int *owners, int n, ExposedPort *ports, size_t *n_ports) {
+        for (int k = 0; k < n && (*n_ports) < MAX_PORTS; k++) {
+                ExposedPort *e = &ports[(*n_ports)++];
+                char addr[64], comm[32] = "?";
+                int pid = 0;
+
+                e->l4proto = listeners[k].l4proto;
+                e->port = listeners[k].port;
+                e->family = listeners[k].family == AF_INET6 && !listeners[k].v6only ? AF_UNSPEC : listeners[k].family;
+                e->loopback_only = listener_is_loopback(&listeners[k]);
+                if (!e->loopback_only && (pid = owners[k]))
+                        exposure_process_name(pid, comm, sizeof(comm));
+                listener_address(&listeners[k], addr, sizeof(addr));
+                snprintf(e->what, sizeof(e->what), "%.64s %.20s (pid %d)", addr, comm, pid);
+}
+}
+
+/* Docker's published ports (GET /containers/json). */
+static void add_published(const json_t *containers, ExposedPort *ports, size_t *n_ports) {
+        const json_t *c;
+        size_t i;
+
+        json_array_foreach(containers, i, c) {
+                const json_t *port;
+                size_t k;
+                const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+                json_array_foreach(json_object_get(c, "Ports"), k, port) {
+                        json_int_t pub = json_integer_value(json_object_get(port, "PublicPort"));
+                        const char *type = json_string_value(json_object_get(port, "Type"));
+                        const char *ip = json_string_value(json_object_get(port, "IP"));
+                        if (pub <= 0 || pub > 65535 || (*n_ports) >= MAX_PORTS || !type)
+                                continue;
+                        ExposedPort *e = &ports[(*n_ports)++];
+                        e->l4proto = STREQ(type, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
+                        e->port = (uint16_t) pub;
+                        e->family = ip && strchr(ip, ':') ? AF_INET6 : ip ? AF_INET : AF_UNSPEC;
+                        e->loopback_only = ip && (strncmp(ip, "127.", 4) == 0 || STREQ(ip, "::1"));
+                        snprintf(e->what, sizeof(e->what), "published by container %s", name ? name + (name[0] == '/') : "?");
+                }
+}
+}
+
+/* The judged posture, to whoever asked for it. */
+static void deliver(Gathering *g, const PostureSources *d, Posture *p, json_t *fw) {
+        if (g->purpose == GATHER_METRICS || g->purpose == GATHER_TEXTFILE) {
+                char *text = posture_to_prometheus(p, fw, d->firewall ? firewall_manager_applied(d->firewall) : NULL,
+                                                   d->agent ? wave_agent_wave(d->agent) : NULL);
+                if (g->call)
+                        control_call_reply_text(g->call, 200, "text/plain; version=0.0.4", text);
+                else {
+                        /* node_exporter reads whole files: renamed into place */
+                        int r = text ? write_file_atomic(d->config->posture_textfile, text, strlen(text), 0644) : -ENOMEM;
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot write %s: %m", d->config->posture_textfile);
+                        free(text);
+                }
+                return;
+}
+json_t *doc = posture_to_json(p);
+if (g->purpose == GATHER_SUMMARY) {
+        json_t *summary = doc && d->swarm ? posture_summary_new(doc, d->swarm->hostname, d->config->posture_report_sec ?: 3600,
+                                                    clock_usec(CLOCK_REALTIME))
+                              : NULL;
+        if (summary && d->agent)
+                wave_agent_send_posture(d->agent, summary);
+        json_decref(summary);
+        json_decref(doc);
+        return;
+}
+if (doc && d->swarm)
+        json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm->hostname, "node_id",
+                                                   d->swarm->node_id));
+control_call_reply(g->call, doc ? 200 : 500, doc);
+}
+
 static void judge(Gathering *g) {
         PostureSources in, *d = &in;
         _cleanup_free_ Listener *listeners = NULL;
@@ -167,11 +243,11 @@ static void judge(Gathering *g) {
         _cleanup_(config_freep) HostdConfig *on_disk = NULL;
         const char *public_ifs[64] = {};
         struct if_nameindex *ifs = if_nameindex();
-        json_t *fw, *c;
+        json_t *fw;
         Posture *p = calloc(1, sizeof(Posture));
         char why[256] = "", tcp_api[512], where[600];
         ConfigError cerr = {};
-        size_t n_ports = 0, n_ifs = 0, i;
+        size_t n_ports = 0, n_ifs = 0;
         int n, bridge_icc = -1;
 
         sources(g, &in);
@@ -199,39 +275,9 @@ static void judge(Gathering *g) {
                 goto out;
         }
         exposure_socket_owners(listeners, (size_t) n, owners);
-        for (int k = 0; k < n && n_ports < MAX_PORTS; k++) {
-                ExposedPort *e = &ports[n_ports++];
-                char addr[64], comm[32] = "?";
-                int pid = 0;
-
-                e->l4proto = listeners[k].l4proto;
-                e->port = listeners[k].port;
-                e->family = listeners[k].family == AF_INET6 && !listeners[k].v6only ? AF_UNSPEC : listeners[k].family;
-                e->loopback_only = listener_is_loopback(&listeners[k]);
-                if (!e->loopback_only && (pid = owners[k]))
-                        exposure_process_name(pid, comm, sizeof(comm));
-                listener_address(&listeners[k], addr, sizeof(addr));
-                snprintf(e->what, sizeof(e->what), "%.64s %.20s (pid %d)", addr, comm, pid);
-        }
+        add_listeners(listeners, owners, n, ports, &n_ports);
         /* Docker's published ports, DNATed before any listener sees them */
-        json_array_foreach(g->containers, i, c) {
-                const json_t *port;
-                size_t k;
-                const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
-                json_array_foreach(json_object_get(c, "Ports"), k, port) {
-                        json_int_t pub = json_integer_value(json_object_get(port, "PublicPort"));
-                        const char *type = json_string_value(json_object_get(port, "Type"));
-                        const char *ip = json_string_value(json_object_get(port, "IP"));
-                        if (pub <= 0 || pub > 65535 || n_ports >= MAX_PORTS || !type)
-                                continue;
-                        ExposedPort *e = &ports[n_ports++];
-                        e->l4proto = STREQ(type, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
-                        e->port = (uint16_t) pub;
-                        e->family = ip && strchr(ip, ':') ? AF_INET6 : ip ? AF_INET : AF_UNSPEC;
-                        e->loopback_only = ip && (strncmp(ip, "127.", 4) == 0 || STREQ(ip, "::1"));
-                        snprintf(e->what, sizeof(e->what), "published by container %s", name ? name + (name[0] == '/') : "?");
-                }
-        }
+        add_published(g->containers, ports, &n_ports);
 
         const json_t *live = json_object_get(fw, "live");
         /* the policy the live table is made of: after a rollback, not the file's */
@@ -286,35 +332,7 @@ static void judge(Gathering *g) {
                                        .docker_reachable = d->docker_reachable,
                                });
 
-        if (g->purpose == GATHER_METRICS || g->purpose == GATHER_TEXTFILE) {
-                char *text = posture_to_prometheus(p, fw, d->firewall ? firewall_manager_applied(d->firewall) : NULL,
-                                                   d->agent ? wave_agent_wave(d->agent) : NULL);
-                if (g->call)
-                        control_call_reply_text(g->call, 200, "text/plain; version=0.0.4", text);
-                else {
-                        /* node_exporter reads whole files: renamed into place */
-                        int r = text ? write_file_atomic(d->config->posture_textfile, text, strlen(text), 0644) : -ENOMEM;
-                        if (r < 0)
-                                log_warning_errno(r, "Cannot write %s: %m", d->config->posture_textfile);
-                        free(text);
-                }
-                goto out;
-        }
-        json_t *doc = posture_to_json(p);
-        if (g->purpose == GATHER_SUMMARY) {
-                json_t *summary = doc && d->swarm ? posture_summary_new(doc, d->swarm->hostname, d->config->posture_report_sec ?: 3600,
-                                                            clock_usec(CLOCK_REALTIME))
-                                      : NULL;
-                if (summary && d->agent)
-                        wave_agent_send_posture(d->agent, summary);
-                json_decref(summary);
-                json_decref(doc);
-                goto out;
-        }
-        if (doc && d->swarm)
-                json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm->hostname, "node_id",
-                                                           d->swarm->node_id));
-        control_call_reply(g->call, doc ? 200 : 500, doc);
+        deliver(g, d, p, fw);
 out:
         if (ifs)
                 if_freenameindex(ifs);

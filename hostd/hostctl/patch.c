@@ -206,7 +206,21 @@ static int patch_via_hostd(const PatchRequest *req, json_t **ret) {
         return EXIT_FAILED;
 }
 
-int cmd_patch(int argc, char *argv[]) {
+/* The request and the lists it points into. */
+typedef struct PatchArgs {
+        PatchRequest req;
+        const char *allow[33], *deny[33], *held[33];
+        size_t n_allow, n_deny, n_held;
+} PatchArgs;
+
+static const char patch_usage[] =
+        "hostctl: usage: hostctl patch plan|stage|apply|rollback|history --root DIR [OPTIONS]\n"
+        "  --refresh --security-only --allow GLOB --deny GLOB --hold NAME --min-age DURATION\n"
+        "  --plan ID (stage, apply) --id TRANSACTION (rollback) --state-dir DIR\n"
+        "without --root: through hostd, with its configured root and policy\n";
+
+/* argv[1] is the operation; 0, or the exit code of a usage error (said). */
+static int parse_patch_args(int argc, char *argv[], PatchArgs *a) {
         enum {
                 ARG_ROOT = 0x100, ARG_STATE_DIR, ARG_REFRESH, ARG_SECURITY_ONLY, ARG_ALLOW, ARG_DENY, ARG_HOLD,
                 ARG_MIN_AGE, ARG_PLAN, ARG_ID,
@@ -224,28 +238,19 @@ int cmd_patch(int argc, char *argv[]) {
                 { "id", required_argument, NULL, ARG_ID },
                 {},
         };
-        static const char usage[] =
-                "hostctl: usage: hostctl patch plan|stage|apply|rollback|history --root DIR [OPTIONS]\n"
-                "  --refresh --security-only --allow GLOB --deny GLOB --hold NAME --min-age DURATION\n"
-                "  --plan ID (stage, apply) --id TRANSACTION (rollback) --state-dir DIR\n"
-                "without --root: through hostd, with its configured root and policy\n";
-        const char *allow[33] = {}, *deny[33] = {}, *held[33] = {};
-        size_t n_allow = 0, n_deny = 0, n_held = 0;
-        PatchRequest req = { .policy = { .allow = allow, .deny = deny, .held = held } };
-        _cleanup_(json_decrefp) json_t *result = NULL;
-        char err[4096] = "";
-        int c, fd;
-        pid_t pid;
+        PatchRequest *req = &a->req;
+        int c;
 
+        *req = (PatchRequest){ .policy = { .allow = a->allow, .deny = a->deny, .held = a->held } };
         if (argc < 2) {
-                fputs(usage, stderr);
+                fputs(patch_usage, stderr);
                 return EXIT_USAGE;
         }
-        for (req.op = 0; req.op < _PATCH_OP_MAX; req.op++)
-                if (STREQ(argv[1], patch_op_to_string(req.op)))
+        for (req->op = 0; req->op < _PATCH_OP_MAX; req->op++)
+                if (STREQ(argv[1], patch_op_to_string(req->op)))
                         break;
-        if (req.op == _PATCH_OP_MAX) {
-                fputs(usage, stderr);
+        if (req->op == _PATCH_OP_MAX) {
+                fputs(patch_usage, stderr);
                 return EXIT_USAGE;
         }
         argc--;
@@ -254,35 +259,35 @@ int cmd_patch(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_ROOT:
-                        req.root = optarg;
+                        req->root = optarg;
                         break;
                 case ARG_STATE_DIR:
-                        req.state_dir = optarg;
+                        req->state_dir = optarg;
                         break;
                 case ARG_REFRESH:
-                        req.refresh = true;
+                        req->refresh = true;
                         break;
                 case ARG_SECURITY_ONLY:
-                        req.policy.security_only = true;
+                        req->policy.security_only = true;
                         break;
                 case ARG_MIN_AGE:
-                        if (parse_duration(optarg, &req.policy.min_age_usec) < 0) {
+                        if (parse_duration(optarg, &req->policy.min_age_usec) < 0) {
                                 fprintf(stderr, "hostctl: --min-age \"%s\": expected a duration such as 90s, 30m, 12h or 3d\n",
                                         optarg);
                                 return EXIT_USAGE;
                         }
                         break;
                 case ARG_PLAN:
-                        req.expected_plan = optarg;
+                        req->expected_plan = optarg;
                         break;
                 case ARG_ID:
-                        req.entry_id = optarg;
+                        req->entry_id = optarg;
                         break;
                 case ARG_ALLOW:
                 case ARG_DENY:
                 case ARG_HOLD: {
-                        const char **list = c == ARG_ALLOW ? allow : c == ARG_DENY ? deny : held;
-                        size_t *n = c == ARG_ALLOW ? &n_allow : c == ARG_DENY ? &n_deny : &n_held;
+                        const char **list = c == ARG_ALLOW ? a->allow : c == ARG_DENY ? a->deny : a->held;
+                        size_t *n = c == ARG_ALLOW ? &a->n_allow : c == ARG_DENY ? &a->n_deny : &a->n_held;
                         if (*n >= 32) {
                                 fprintf(stderr, "hostctl: at most 32 of each of --allow, --deny, --hold\n");
                                 return EXIT_USAGE;
@@ -294,49 +299,61 @@ int cmd_patch(int argc, char *argv[]) {
                         return EXIT_USAGE;
                 }
         if (optind != argc) {
-                fputs(usage, stderr);
+                fputs(patch_usage, stderr);
                 return EXIT_USAGE;
         }
-        if (!req.root) {
-                /* through hostd, which patches its configured root with its
-                 * configured policy */
-                if (req.state_dir || n_allow || n_deny || n_held || req.policy.security_only ||
-                    req.policy.min_age_usec) {
-                        fprintf(stderr, "hostctl: policy options and --state-dir need --root; hostd uses the "
-                                        "\"patching\" section of its configuration\n");
-                        return EXIT_USAGE;
+        /* through hostd, which patches its configured root with its
+         * configured policy */
+        if (!req->root && (req->state_dir || a->n_allow || a->n_deny || a->n_held || req->policy.security_only ||
+                           req->policy.min_age_usec)) {
+                fprintf(stderr, "hostctl: policy options and --state-dir need --root; hostd uses the "
+                                "\"patching\" section of its configuration\n");
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+/* The operation's result: through hostd without --root, else here (in a
+ * worker process but for the history). 0 or an exit code (said). */
+static int run_patch(const PatchRequest *req, json_t **ret) {
+        char err[4096] = "";
+        pid_t pid;
+        int fd, r;
+
+        if (!req->root) {
+                r = patch_via_hostd(req, ret);
+                if (r == 0 && !*ret) {
+                        fprintf(stderr, "hostctl: hostd answered without a result\n");
+                        return EXIT_FAILED;
                 }
-                int r = patch_via_hostd(&req, &result);
-                if (r != 0)
-                        return r;
-        } else if (req.op == PATCH_OP_HISTORY)
-                result = patch_run(&req, -1, err, sizeof(err));
+                return r;
+        }
+        if (req->op == PATCH_OP_HISTORY)
+                *ret = patch_run(req, -1, err, sizeof(err));
         else {
-                int r = patch_worker_start(&req, &pid, &fd);
+                r = patch_worker_start(req, &pid, &fd);
                 if (r < 0) {
                         fprintf(stderr, "hostctl: cannot start the patch worker: %s\n", strerror(-r));
                         return EXIT_FAILED;
                 }
-                result = read_worker(fd, pid, !arg_json, err, sizeof(err));
+                *ret = read_worker(fd, pid, !arg_json, err, sizeof(err));
         }
-        if (!result) {
-                fprintf(stderr, "hostctl: %s: %s\n", req.root ? req.root : "hostd", err);
+        if (!*ret) {
+                fprintf(stderr, "hostctl: %s: %s\n", req->root, err);
                 return EXIT_FAILED;
         }
-        if (arg_json && req.op == PATCH_OP_PLAN)
-                return print_json(json_object_get(result, "plan"));
-        if (arg_json)
-                return print_json(result) == 0 && (req.op != PATCH_OP_STAGE ||
-                                                   json_is_true(json_object_get(json_object_get(result, "stage"), "complete")))
-                               ? 0
-                               : EXIT_FAILED;
+        return 0;
+}
 
-        switch (req.op) {
+/* The result as a table; the exit code (a stage not complete fails). */
+static int print_patch_result(PatchOp op, const json_t *result) {
+        const json_t *stage = json_object_get(result, "stage");
+
+        switch (op) {
         case PATCH_OP_PLAN:
                 print_plan(json_object_get(result, "plan"));
                 return 0;
-        case PATCH_OP_STAGE: {
-                json_t *stage = json_object_get(result, "stage");
+        case PATCH_OP_STAGE:
                 print_fetched("apply", json_object_get(stage, "apply"));
                 print_fetched("rollback", json_object_get(stage, "rollback"));
                 printf("\nplan %.12s: %s, %s\n", json_string_value(json_object_get(json_object_get(result, "plan"), "id")),
@@ -344,7 +361,6 @@ int cmd_patch(int argc, char *argv[]) {
                        json_is_true(json_object_get(stage, "reversible")) ? "reversible" :
                                                                             "NOT reversible (see the rollback lines)");
                 return json_is_true(json_object_get(stage, "complete")) ? 0 : EXIT_FAILED;
-        }
         case PATCH_OP_APPLY:
                 if (json_is_null(json_object_get(result, "entry"))) {
                         printf("nothing to apply: the plan includes no update\n");
@@ -363,4 +379,26 @@ int cmd_patch(int argc, char *argv[]) {
         default:
                 return EXIT_FAILED;
         }
+}
+
+int cmd_patch(int argc, char *argv[]) {
+        _cleanup_(json_decrefp) json_t *result = NULL;
+        PatchArgs args = {};
+        int r;
+
+        r = parse_patch_args(argc, argv, &args);
+        if (r != 0)
+                return r;
+        r = run_patch(&args.req, &result);
+        if (r != 0)
+                return r;
+        if (arg_json && args.req.op == PATCH_OP_PLAN)
+                return print_json(json_object_get(result, "plan"));
+        if (arg_json)
+                return print_json(result) == 0 &&
+                                       (args.req.op != PATCH_OP_STAGE ||
+                                        json_is_true(json_object_get(json_object_get(result, "stage"), "complete")))
+                               ? 0
+                               : EXIT_FAILED;
+        return print_patch_result(args.req.op, result);
 }

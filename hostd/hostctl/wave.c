@@ -44,7 +44,16 @@ static void print_wave(const json_t *reply) {
         }
 }
 
-int cmd_wave(int argc, char *argv[]) {
+static const char wave_usage[] =
+        "hostctl: usage: hostctl wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
+        "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
+        "       hostctl wave status|watch\n"
+        "       hostctl wave pause|abort [--reason TEXT]\n"
+        "       hostctl wave resume\n";
+
+/* The options after the verb, into the request body; 0 or the exit code of
+ * a usage error (said). */
+static int parse_wave_args(int argc, char *argv[], json_t *body) {
         enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE };
         static const struct option options[] = {
                 { "max-unavailable", required_argument, NULL, ARG_MAX_UNAVAILABLE },
@@ -56,24 +65,11 @@ int cmd_wave(int argc, char *argv[]) {
                 { "on-failure", required_argument, NULL, ARG_ON_FAILURE },
                 {},
         };
-        static const char usage[] =
-                "hostctl: usage: hostctl wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
-                "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
-                "       hostctl wave status|watch\n"
-                "       hostctl wave pause|abort [--reason TEXT]\n"
-                "       hostctl wave resume\n";
-        _cleanup_(json_decrefp) json_t *body = json_object(), *canaries = json_array(), *reply = NULL;
-        const char *verb;
-        long status;
+        _cleanup_(json_decrefp) json_t *canaries = json_array();
         int c;
 
-        if (argc < 2 || !body || !canaries) {
-                fputs(usage, stderr);
-                return EXIT_USAGE;
-        }
-        verb = argv[1];
-        argc--;
-        argv++;
+        if (!canaries)
+                return EXIT_FAILED;
         optind = 0;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 uint64_t usec;
@@ -119,78 +115,105 @@ int cmd_wave(int argc, char *argv[]) {
                 }
         }
         if (optind != argc) {
-                fputs(usage, stderr);
+                fputs(wave_usage, stderr);
                 return EXIT_USAGE;
         }
         if (json_array_size(canaries) > 0)
                 json_object_set(body, "canaries", canaries);
+        return 0;
+}
 
-        if (STREQ(verb, "start") || STREQ(verb, "pause") || STREQ(verb, "resume") || STREQ(verb, "abort")) {
-                char path[64];
-                bool start = STREQ(verb, "start");
-                if (!start && (json_object_size(body) > (json_object_get(body, "reason") ? 1u : 0u) ||
-                               (STREQ(verb, "resume") && json_object_get(body, "reason")))) {
-                        fputs(usage, stderr);
-                        return EXIT_USAGE;
-                }
-                snprintf(path, sizeof(path), "/v1/wave/%s", verb);
-                status = call_hostd("POST", path, body, &reply);
-                if (status != 200)
-                        return reply_error(status, reply);
-                if (arg_json)
-                        return print_json(reply);
-                print_wave(reply);
-                return 0;
-        }
-        if (json_object_size(body) > 0) {
-                fputs(usage, stderr);
+/* start, pause, resume, abort: one POST, the wave it left */
+static int wave_control(const char *verb, json_t *body) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        bool start = STREQ(verb, "start");
+        char path[64];
+        long status;
+
+        if (!start && (json_object_size(body) > (json_object_get(body, "reason") ? 1u : 0u) ||
+                       (STREQ(verb, "resume") && json_object_get(body, "reason")))) {
+                fputs(wave_usage, stderr);
                 return EXIT_USAGE;
         }
-        if (STREQ(verb, "status")) {
-                status = call_hostd("GET", "/v1/wave", NULL, &reply);
+        snprintf(path, sizeof(path), "/v1/wave/%s", verb);
+        status = call_hostd("POST", path, body, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        if (arg_json)
+                return print_json(reply);
+        print_wave(reply);
+        return 0;
+}
+
+/* The wave as it changes, until it ends: 0 when it is done. */
+static int wave_watch(void) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        bool tty = isatty(STDOUT_FILENO);
+        json_int_t version = 0;
+
+        for (bool first = true;; first = false) {
+                char path[64];
+                long status;
+
+                /* the first read at once; then each answer comes when the
+                 * stored wave may have changed (a long poll) */
+                if (first)
+                        snprintf(path, sizeof(path), "/v1/wave");
+                else
+                        snprintf(path, sizeof(path), "/v1/wave?wait=%" JSON_INTEGER_FORMAT, version);
+                json_decref(reply);
+                reply = NULL;
+                status = call_hostd_timeout("GET", path, NULL, &reply, 0);
                 if (status != 200)
                         return reply_error(status, reply);
-                if (arg_json)
-                        return print_json(reply);
-                print_wave(reply);
-                return 0;
-        }
-        if (STREQ(verb, "watch")) {
-                bool tty = isatty(STDOUT_FILENO);
-                json_int_t version = 0;
-                for (bool first = true;; first = false) {
-                        char path[64];
-                        /* the first read at once; then each answer comes when the
-                         * stored wave may have changed (a long poll) */
-                        if (first)
-                                snprintf(path, sizeof(path), "/v1/wave");
-                        else
-                                snprintf(path, sizeof(path), "/v1/wave?wait=%" JSON_INTEGER_FORMAT, version);
-                        json_decref(reply);
-                        reply = NULL;
-                        status = call_hostd_timeout("GET", path, NULL, &reply, 0);
-                        if (status != 200)
-                                return reply_error(status, reply);
-                        version = json_integer_value(json_object_get(reply, "version"));
-                        if (arg_json) {
-                                char *text = json_dumps(reply, JSON_COMPACT | JSON_SORT_KEYS);
-                                if (text)
-                                        puts(text);
-                                free(text);
-                        } else {
-                                if (tty)
-                                        printf("\033[H\033[2J");
-                                print_wave(reply);
-                                if (!tty)
-                                        printf("\n");
-                        }
-                        fflush(stdout);
-                        const char *st = json_string_value(json_object_get(json_object_get(reply, "wave"), "status"));
-                        json_int_t finished = json_integer_value(json_object_get(json_object_get(reply, "wave"), "finished"));
-                        if (!st || (finished && !STREQ(st, "paused")))
-                                return st && STREQ(st, "done") ? 0 : EXIT_FAILED;
+                version = json_integer_value(json_object_get(reply, "version"));
+                if (arg_json) {
+                        char *text = json_dumps(reply, JSON_COMPACT | JSON_SORT_KEYS);
+                        if (text)
+                                puts(text);
+                        free(text);
+                } else {
+                        if (tty)
+                                printf("\033[H\033[2J");
+                        print_wave(reply);
+                        if (!tty)
+                                printf("\n");
                 }
+                fflush(stdout);
+                const char *st = json_string_value(json_object_get(json_object_get(reply, "wave"), "status"));
+                json_int_t finished = json_integer_value(json_object_get(json_object_get(reply, "wave"), "finished"));
+                if (!st || (finished && !STREQ(st, "paused")))
+                        return st && STREQ(st, "done") ? 0 : EXIT_FAILED;
         }
-        fputs(usage, stderr);
-        return EXIT_USAGE;
+}
+
+int cmd_wave(int argc, char *argv[]) {
+        _cleanup_(json_decrefp) json_t *body = json_object(), *reply = NULL;
+        const char *verb;
+        long status;
+        int r;
+
+        if (argc < 2 || !body) {
+                fputs(wave_usage, stderr);
+                return EXIT_USAGE;
+        }
+        verb = argv[1];
+        r = parse_wave_args(argc - 1, argv + 1, body);
+        if (r != 0)
+                return r;
+        if (STREQ(verb, "start") || STREQ(verb, "pause") || STREQ(verb, "resume") || STREQ(verb, "abort"))
+                return wave_control(verb, body);
+        if (json_object_size(body) > 0 || (!STREQ(verb, "status") && !STREQ(verb, "watch"))) {
+                fputs(wave_usage, stderr);
+                return EXIT_USAGE;
+        }
+        if (STREQ(verb, "watch"))
+                return wave_watch();
+        status = call_hostd("GET", "/v1/wave", NULL, &reply);
+        if (status != 200)
+                return reply_error(status, reply);
+        if (arg_json)
+                return print_json(reply);
+        print_wave(reply);
+        return 0;
 }
