@@ -3,6 +3,7 @@
  * with a 4xx/5xx status, as the Docker Engine API does. */
 
 #include "hostd/api-routes.h"
+#include "hostd/api-requests.h"
 #include "hostd/daemon.h"
 #include "hostd/log.h"
 
@@ -60,31 +61,21 @@ static void get_firewall(Daemon *d, ControlCall *call) {
 }
 
 static void post_firewall_apply(Daemon *d, ControlCall *call) {
-        const json_t *body = control_call_body(call), *timeout;
-        json_int_t seconds = 0;
+        unsigned seconds;
         char why[512];
         int r;
 
-        timeout = json_object_get(body, "confirm_timeout");
-        if (timeout) {
-                if (!json_is_integer(timeout) || json_integer_value(timeout) < 1 ||
-                    json_integer_value(timeout) > 3600) {
-                        control_call_reply_error(call, 400, "confirm_timeout: expected an integer 1..3600");
-                        return;
-                }
-                seconds = json_integer_value(timeout);
-        }
-        if (json_object_size(body) > (timeout ? 1u : 0u)) {
-                control_call_reply_error(call, 400, "unknown field in body: only confirm_timeout is accepted");
+        if (api_firewall_apply_parse(control_call_body(call), &seconds, why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
                 return;
         }
-        r = daemon_firewall_apply(d, (unsigned) seconds, why, sizeof(why));
+        r = daemon_firewall_apply(d, seconds, why, sizeof(why));
         if (r < 0) {
                 control_call_reply_error(call, r == -EINVAL || r == -E2BIG || r == -EBUSY ? 400 : 500,
                                          "%s", why);
                 return;
         }
-        control_call_reply(call, 200, json_pack("{s:b, s:I}", "applied", 1, "confirm_timeout", seconds));
+        control_call_reply(call, 200, json_pack("{s:b, s:I}", "applied", 1, "confirm_timeout", (json_int_t) seconds));
 }
 
 static void post_firewall_confirm(Daemon *d, ControlCall *call) {
@@ -119,24 +110,18 @@ static void get_seccomp_audit(Daemon *d, ControlCall *call) {
 }
 
 static void post_seccomp_install(Daemon *d, ControlCall *call) {
-        const json_t *body = control_call_body(call), *profile;
+        const char *profile;
         json_t *reply = NULL;
         char why[768];
         int r;
 
-        profile = json_object_get(body, "profile");
-        if (!json_is_string(profile) || json_string_value(profile)[0] != '/') {
-                control_call_reply_error(call, 400, "profile: expected the absolute path of a profile");
+        if (api_seccomp_install_parse(control_call_body(call), &profile, why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
                 return;
         }
-        if (json_object_size(body) != 1) {
-                control_call_reply_error(call, 400, "unknown field in body: only profile is accepted");
-                return;
-        }
-        log_info("Seccomp install of %s requested over the control API by uid %u pid %d",
-                 json_string_value(profile), (unsigned) control_call_uid(call),
-                 (int) control_call_pid(call));
-        r = daemon_seccomp_install(d, json_string_value(profile), &reply, why, sizeof(why));
+        log_info("Seccomp install of %s requested over the control API by uid %u pid %d", profile,
+                 (unsigned) control_call_uid(call), (int) control_call_pid(call));
+        r = daemon_seccomp_install(d, profile, &reply, why, sizeof(why));
         if (r < 0) {
                 control_call_reply_error(call, r == -ENOMEM || r == -EIO ? 500 : 400, "%s", why);
                 return;
@@ -147,34 +132,25 @@ static void post_seccomp_install(Daemon *d, ControlCall *call) {
 /* POST /v1/patch/{plan,stage,apply,rollback}: starts the job; its
  * progress and result come from GET /v1/patch/job. */
 static void post_patch(Daemon *d, ControlCall *call, PatchOp op) {
-        const json_t *body = control_call_body(call), *v;
         _cleanup_free_ char *state_dir = NULL;
         PatchRequest req;
+        ApiPatchBody body;
+        char why[512];
         unsigned id;
-        const char *key;
         int r;
 
-        json_object_foreach((json_t *) body, key, v) {
-                bool ok = (STREQ(key, "refresh") && json_is_boolean(v) && op != PATCH_OP_ROLLBACK) ||
-                          (STREQ(key, "plan") && json_is_string(v) && (op == PATCH_OP_STAGE || op == PATCH_OP_APPLY)) ||
-                          (STREQ(key, "id") && json_is_string(v) && op == PATCH_OP_ROLLBACK);
-                if (!ok) {
-                        control_call_reply_error(call, 400, "%s: not a field of a patch %s request (%s)", key,
-                                                 patch_op_to_string(op),
-                                                 op == PATCH_OP_ROLLBACK ? "id: string" :
-                                                 op == PATCH_OP_PLAN     ? "refresh: boolean" :
-                                                                           "refresh: boolean, plan: string");
-                        return;
-                }
+        if (api_patch_parse(op, control_call_body(call), &body, why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
+                return;
         }
         r = daemon_patch_request(d, op, &req, &state_dir);
         if (r < 0) {
                 control_call_reply_error(call, 500, "%s", strerror(-r));
                 return;
         }
-        req.refresh = json_is_true(json_object_get(body, "refresh"));
-        req.expected_plan = json_string_value(json_object_get(body, "plan"));
-        req.entry_id = json_string_value(json_object_get(body, "id"));
+        req.refresh = body.refresh;
+        req.expected_plan = body.plan;
+        req.entry_id = body.id;
         log_info("Patch %s requested over the control API by uid %u pid %d", patch_op_to_string(op),
                  (unsigned) control_call_uid(call), (int) control_call_pid(call));
         r = patch_jobs_start(d->patch_jobs, &req, &id);
@@ -202,37 +178,19 @@ static void post_patch_rollback(Daemon *d, ControlCall *call) {
         post_patch(d, call, PATCH_OP_ROLLBACK);
 }
 
-/* A non-negative decimal integer, all of s. */
-static bool parse_u64(const char *s, uint64_t *ret) {
-        char *end;
-
-        if (!s || !*s || *s == '-')
-                return false;
-        errno = 0;
-        *ret = strtoull(s, &end, 10);
-        return errno == 0 && *end == 0;
-}
-
-static bool parse_index(const char *s, unsigned long *ret) {
-        uint64_t v;
-
-        if (!parse_u64(s, &v) || v >= UINT32_MAX)
-                return false;
-        *ret = (unsigned long) v;
-        return true;
-}
-
 /* GET /v1/patch/job?id=N&after=K: answered once there is progress after K
  * or the job has finished. */
 static void get_patch_job(Daemon *d, ControlCall *call) {
-        unsigned long id, after = 0;
+        size_t after;
+        unsigned id;
+        char why[512];
 
-        if (!parse_index(control_call_query(call, "id"), &id) ||
-            (control_call_query(call, "after") && !parse_index(control_call_query(call, "after"), &after))) {
-                control_call_reply_error(call, 400, "expected ?id=JOB[&after=INDEX] (non-negative integers)");
+        if (api_patch_job_query_parse(control_call_query(call, "id"), control_call_query(call, "after"), &id, &after,
+                                      why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
                 return;
         }
-        patch_jobs_wait(d->patch_jobs, (unsigned) id, after, call);
+        patch_jobs_wait(d->patch_jobs, id, after, call);
 }
 
 static void get_patch_history(Daemon *d, ControlCall *call) {
@@ -259,20 +217,16 @@ static void get_patch_history(Daemon *d, ControlCall *call) {
  * first; since is realtime microseconds (hostctl parses what people type). */
 static void get_changes(Daemon *d, ControlCall *call) {
         _cleanup_(json_decrefp) json_t *records = NULL, *damaged = NULL;
-        const char *kind = control_call_query(call, "kind");
-        uint64_t since = 0, limit = 0;
+        ApiChangesQuery q;
+        char why[512];
         int r;
 
-        if ((control_call_query(call, "since") && !parse_u64(control_call_query(call, "since"), &since)) ||
-            (control_call_query(call, "limit") && !parse_u64(control_call_query(call, "limit"), &limit))) {
-                control_call_reply_error(call, 400, "expected ?since=USEC&limit=N (non-negative integers)");
+        if (api_changes_query_parse(control_call_query(call, "since"), control_call_query(call, "limit"),
+                                    control_call_query(call, "kind"), &q, why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
                 return;
         }
-        if (kind && change_kind_from_string(kind) < 0) {
-                control_call_reply_error(call, 400, "kind: \"%s\" is not a kind of change", kind);
-                return;
-        }
-        r = change_log_read(d->config->state_directory, since, kind, (size_t) limit, &records, &damaged);
+        r = change_log_read(d->config->state_directory, q.since_usec, q.kind, q.limit, &records, &damaged);
         if (r < 0) {
                 control_call_reply_error(call, 500, "cannot read the change log under %s: %s",
                                          d->config->state_directory, strerror(-r));
@@ -317,82 +271,14 @@ static void wave_request(Daemon *d, ControlCall *call, const WaveRequest *req) {
                 control_call_reply_error(call, 500, "%s", strerror(-r));
 }
 
-static bool body_keys(ControlCall *call, const char *const *allowed) {
-        const json_t *body = control_call_body(call), *v;
-        const char *key;
-
-        json_object_foreach((json_t *) body, key, v) {
-                bool ok = false;
-                for (const char *const *a = allowed; *a; a++)
-                        ok = ok || STREQ(*a, key);
-                if (!ok) {
-                        control_call_reply_error(call, 400, "unknown field in body: %s", key);
-                        return false;
-                }
-        }
-        return true;
-}
-
-static bool get_seconds(ControlCall *call, const char *key, json_int_t min, json_int_t max, uint64_t *usec) {
-        const json_t *v = json_object_get(control_call_body(call), key);
-
-        if (!v)
-                return true;
-        if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-                control_call_reply_error(call, 400, "%s: expected an integer %lld..%lld", key, (long long) min,
-                                         (long long) max);
-                return false;
-        }
-        *usec = (uint64_t) json_integer_value(v) * 1000000ULL;
-        return true;
-}
-
 static void post_wave_start(Daemon *d, ControlCall *call) {
-        static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
-                                            "canaries", "on_failure", NULL };
-        const json_t *body = control_call_body(call), *v, *c;
-        const char *canaries[33] = {};
+        const char *canaries[API_WAVE_MAX_CANARIES + 1] = {};
         WaveRequest req = { .kind = WAVE_REQUEST_START };
-        size_t i;
+        char why[512];
 
-        if (!body_keys(call, keys) || !get_seconds(call, "soak_seconds", 0, 7 * 86400, &req.start.soak_usec) ||
-            !get_seconds(call, "deadline_seconds", 1, 2 * 86400, &req.start.node_deadline_usec))
+        if (api_wave_start_parse(control_call_body(call), canaries, &req.start, why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
                 return;
-        if ((v = json_object_get(body, "max_unavailable"))) {
-                if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > WAVE_MAX_NODES) {
-                        control_call_reply_error(call, 400, "max_unavailable: expected an integer 1..%d", WAVE_MAX_NODES);
-                        return;
-                }
-                req.start.max_unavailable = (unsigned) json_integer_value(v);
-        }
-        if ((v = json_object_get(body, "on_failure"))) {
-                int f = wave_on_failure_from_string(json_string_value(v));
-                if (f < 0) {
-                        control_call_reply_error(call, 400, "on_failure: expected \"halt\" or \"continue\"");
-                        return;
-                }
-                req.start.on_failure = (WaveOnFailure) f;
-        }
-        if ((v = json_object_get(body, "label"))) {
-                if (!json_is_string(v) || !strchr(json_string_value(v), '=')) {
-                        control_call_reply_error(call, 400, "label: expected \"key=value\"");
-                        return;
-                }
-                req.start.label = json_string_value(v);
-        }
-        if ((v = json_object_get(body, "canaries"))) {
-                if (!json_is_array(v) || json_array_size(v) > 32) {
-                        control_call_reply_error(call, 400, "canaries: expected an array of at most 32 node IDs or hostnames");
-                        return;
-                }
-                json_array_foreach(v, i, c) {
-                        if (!json_is_string(c)) {
-                                control_call_reply_error(call, 400, "canaries[%zu]: expected a string", i);
-                                return;
-                        }
-                        canaries[i] = json_string_value(c);
-                }
-                req.start.canaries = canaries;
         }
         log_info("Wave start requested over the control API by uid %u pid %d", (unsigned) control_call_uid(call),
                  (int) control_call_pid(call));
@@ -402,33 +288,27 @@ static void post_wave_start(Daemon *d, ControlCall *call) {
 /* GET /v1/wave[?wait=VERSION]: with wait, answered once the Swarm's
  * version is another (a long poll for `hostctl wave watch`). */
 static void get_wave(Daemon *d, ControlCall *call) {
-        const char *wait = control_call_query(call, "wait");
-        unsigned long long v = 0;
-        char *end;
+        uint64_t version;
+        char why[512];
+        bool watch;
 
-        if (wait) {
-                errno = 0;
-                v = strtoull(wait, &end, 10);
-                if (errno || end == wait || *end || *wait == '-') {
-                        control_call_reply_error(call, 400, "wait: expected the version of the last answer");
-                        return;
-                }
+        if (api_wave_query_parse(control_call_query(call, "wait"), &watch, &version, why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
+                return;
         }
         wave_request(d, call,
-                     &(WaveRequest){ .kind = wait ? WAVE_REQUEST_WATCH : WAVE_REQUEST_READ, .known_version = v });
+                     &(WaveRequest){ .kind = watch ? WAVE_REQUEST_WATCH : WAVE_REQUEST_READ, .known_version = version });
 }
 
 static void wave_control(Daemon *d, ControlCall *call, WaveRequestKind kind) {
-        static const char *const keys[] = { "reason", NULL };
-        const json_t *reason = json_object_get(control_call_body(call), "reason");
+        const char *reason;
+        char why[512];
 
-        if (!body_keys(call, keys))
-                return;
-        if (reason && !json_is_string(reason)) {
-                control_call_reply_error(call, 400, "reason: expected a string");
+        if (api_wave_control_parse(control_call_body(call), &reason, why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 400, "%s", why);
                 return;
         }
-        wave_request(d, call, &(WaveRequest){ .kind = kind, .reason = json_string_value(reason) });
+        wave_request(d, call, &(WaveRequest){ .kind = kind, .reason = reason });
 }
 
 static void post_wave_pause(Daemon *d, ControlCall *call) {

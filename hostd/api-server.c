@@ -102,6 +102,23 @@ unsigned control_check_request(const char *method, const char *url, int64_t cont
         return 0;
 }
 
+int64_t control_parse_content_length(const char *header) {
+        int64_t v = 0;
+
+        if (!header)
+                return -1;
+        /* digits only, as libmicrohttpd reads it (not strtoll, which
+         * takes space and signs) */
+        if (!*header)
+                return INT64_MAX;
+        for (const char *p = header; *p; p++) {
+                if (*p < '0' || *p > '9' || v > (INT64_MAX - (*p - '0')) / 10)
+                        return INT64_MAX;
+                v = v * 10 + (*p - '0');
+        }
+        return v;
+}
+
 int control_parse_body(const char *data, size_t size, json_t **ret, char *buf, size_t buf_size) {
         json_error_t jerr;
         json_t *j;
@@ -337,7 +354,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
 
         if (!call) {
                 const char *length_header, *why = NULL;
-                int64_t content_length = -1;
                 struct ucred cred;
                 unsigned status;
 
@@ -352,14 +368,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
 
                 length_header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-                if (length_header) {
-                        char *end;
-                        errno = 0;
-                        long long v = strtoll(length_header, &end, 10);
-                        content_length = (errno || *end || v < 0) ? INT64_MAX : v;
-                }
                 status = control_check_request(
-                        method, url, content_length,
+                        method, url, control_parse_content_length(length_header),
                         MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                     MHD_HTTP_HEADER_CONTENT_TYPE),
                         &why);

@@ -91,6 +91,11 @@ unsigned control_check_request(const char *method, const char *url,
                                int64_t content_length, const char *content_type,
                                const char **why);
 
+/* A Content-Length header's value for control_check_request: -1 when
+ * there is none (NULL), the length when it is decimal digits only, or
+ * INT64_MAX (too large) for anything else or a length past INT64_MAX. */
+int64_t control_parse_content_length(const char *header);
+
 /* Parses a complete request body: NULL for an empty one, or a JSON object.
  * On failure returns 400's message in *why (static or in buf). */
 int control_parse_body(const char *data, size_t size, json_t **ret, char *buf,

@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "common/fileio.h"
+#include "hostd/api-requests.h"
 #include "hostd/api-server.h"
 #include "hostd/wave-fleetlock.h"
 #include "hostd/log.h"
@@ -73,6 +74,83 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
                                      a->leader, "leader_address", a->leader_address ? a->leader_address : ""));
 }
 
+int fleetlock_call_from_path(const char *path) {
+        static const char *const paths[_FLEETLOCK_CALL_MAX] = {
+                [FLEETLOCK_PRE_REBOOT] = "/v1/pre-reboot",
+                [FLEETLOCK_STEADY_STATE] = "/v1/steady-state",
+                [FLEETLOCK_POSTURE] = "/v1/posture",
+        };
+
+        for (size_t i = 0; path && i < ELEMENTSOF(paths); i++)
+                if (STREQ(path, paths[i]))
+                        return (int) i;
+        return -ENOENT;
+}
+
+int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const char *speaker, FleetLockRequest *ret,
+                                char *why, size_t why_size) {
+        const json_t *params = json_object_get(body, "client_params"), *report, *posture;
+        FleetLockRequest req = { .call = call };
+
+        if ((unsigned) call >= _FLEETLOCK_CALL_MAX) {
+                snprintf(why, why_size, "not a call of the node protocol");
+                return -EINVAL;
+        }
+        if (!json_is_string(json_object_get(params, "id")) || !json_is_string(json_object_get(params, "group"))) {
+                snprintf(why, why_size, "expected {\"client_params\": {\"id\": NODE_ID, \"group\": GROUP}}");
+                return -EINVAL;
+        }
+        req.node_id = json_string_value(json_object_get(params, "id"));
+        req.group = json_string_value(json_object_get(params, "group"));
+        if (speaker && !STREQ(req.node_id, speaker)) {
+                snprintf(why, why_size, "the client certificate is node %s's: it cannot speak for node %s", speaker,
+                         req.node_id);
+                return -EPERM;
+        }
+        posture = json_object_get(body, "posture");
+        if (posture || call == FLEETLOCK_POSTURE) {
+                if (posture_summary_validate(posture, why, why_size) < 0)
+                        return -EINVAL;
+                req.posture = posture;
+        }
+        if (call == FLEETLOCK_STEADY_STATE) {
+                report = json_object_get(body, "wave");
+                req.ok = req.healthy = true;
+                if (report) {
+                        if (!json_is_object(report) || !json_is_boolean(json_object_get(report, "ok")) ||
+                            !json_is_boolean(json_object_get(report, "healthy"))) {
+                                snprintf(why, why_size,
+                                         "wave: expected {\"ok\": bool, \"healthy\": bool, \"message\": string, "
+                                         "\"transaction\": string}");
+                                return -EINVAL;
+                        }
+                        req.ok = json_is_true(json_object_get(report, "ok"));
+                        req.healthy = json_is_true(json_object_get(report, "healthy"));
+                        req.message = json_string_value(json_object_get(report, "message"));
+                        req.transaction = json_string_value(json_object_get(report, "transaction"));
+                }
+        }
+        *ret = req;
+        return 0;
+}
+
+int fleetlock_request_parse(FleetLockCall call, const char *data, size_t size, const char *speaker,
+                            json_t **ret_body, FleetLockRequest *ret, char *why, size_t why_size) {
+        json_t *body = NULL;
+        int r;
+
+        r = control_parse_body(data, size, &body, why, why_size);
+        if (r < 0)
+                return r;
+        r = fleetlock_request_from_json(call, body, speaker, ret, why, why_size);
+        if (r < 0) {
+                json_decref(body);
+                return r;
+        }
+        *ret_body = body;
+        return 0;
+}
+
 static uint64_t hold_until(void) {
         return clock_usec(CLOCK_MONOTONIC) + FLEETLOCK_HOLD_USEC;
 }
@@ -81,8 +159,9 @@ static void on_call(ControlCall *call, void *userdata) {
         FleetLockServer *s = userdata;
         const char *method = control_call_method(call), *path = control_call_path(call), *why = NULL;
         const ControlPeerCert *cert = control_call_peer_cert(call, &why);
-        const json_t *body = control_call_body(call), *params, *report, *posture;
+        FleetLockRequest fr;
         WaveRequest req = {};
+        char bad[512];
         int r;
 
         if (!cert) {
@@ -104,10 +183,7 @@ static void on_call(ControlCall *call, void *userdata) {
                 const char *wait = control_call_query(call, "wait");
                 req.kind = WAVE_REQUEST_READ;
                 if (wait) {
-                        char *end;
-                        errno = 0;
-                        req.known_version = strtoull(wait, &end, 10);
-                        if (errno || end == wait || *end) {
+                        if (!api_parse_u64(wait, &req.known_version)) {
                                 reply_kind(call, 400, "bad_request", "wait: expected a Swarm version, got \"%.64s\"",
                                            wait);
                                 return;
@@ -117,61 +193,38 @@ static void on_call(ControlCall *call, void *userdata) {
                 }
                 goto send;
         }
-        if (!STREQ(method, "POST") ||
-            (!STREQ(path, "/v1/pre-reboot") && !STREQ(path, "/v1/steady-state") && !STREQ(path, "/v1/posture"))) {
+        if (!STREQ(method, "POST") || (r = fleetlock_call_from_path(path)) < 0) {
                 reply_kind(call, 404, "not_found", "no such endpoint: %s %s", method, path);
                 return;
         }
-        params = json_object_get(body, "client_params");
-        if (!json_is_string(json_object_get(params, "id")) || !json_is_string(json_object_get(params, "group"))) {
-                reply_kind(call, 400, "bad_request", "expected {\"client_params\": {\"id\": NODE_ID, \"group\": GROUP}}");
+        r = fleetlock_request_from_json((FleetLockCall) r, control_call_body(call), cert->common_name, &fr, bad,
+                                        sizeof(bad));
+        if (r < 0) {
+                reply_kind(call, r == -EPERM ? 403 : 400, r == -EPERM ? "wrong_node" : "bad_request", "%s", bad);
                 return;
         }
-        req.node_id = json_string_value(json_object_get(params, "id"));
-        if (!STREQ(req.node_id, cert->common_name)) {
-                reply_kind(call, 403, "wrong_node", "the client certificate is node %s's: it cannot speak for node %s",
-                           cert->common_name, req.node_id);
-                return;
-        }
+        req.node_id = fr.node_id;
         /* the node's posture summary, sent alone or with a wave call */
-        posture = json_object_get(body, "posture");
-        if (posture || STREQ(path, "/v1/posture")) {
-                char bad[160];
-
-                if (posture_summary_validate(posture, bad, sizeof(bad)) < 0) {
-                        reply_kind(call, 400, "bad_request", "%s", bad);
-                        return;
-                }
-                r = posture_board_put(s->board, req.node_id, posture, clock_usec(CLOCK_MONOTONIC));
+        if (fr.posture) {
+                r = posture_board_put(s->board, req.node_id, fr.posture, clock_usec(CLOCK_MONOTONIC));
                 if (r < 0) {
                         reply_kind(call, 500, "internal", "%s", strerror(-r));
                         return;
                 }
-                if (STREQ(path, "/v1/posture")) {
-                        control_call_reply(call, 200, json_object());
-                        return;
-                }
         }
-        if (STREQ(path, "/v1/pre-reboot")) {
+        if (fr.call == FLEETLOCK_POSTURE) {
+                control_call_reply(call, 200, json_object());
+                return;
+        }
+        if (fr.call == FLEETLOCK_PRE_REBOOT) {
                 req.kind = WAVE_REQUEST_MAY_PATCH;
                 req.hold_until_usec = hold_until();
         } else {
-                report = json_object_get(body, "wave");
                 req.kind = WAVE_REQUEST_REPORT;
-                req.ok = req.healthy = true;
-                if (report) {
-                        if (!json_is_object(report) || !json_is_boolean(json_object_get(report, "ok")) ||
-                            !json_is_boolean(json_object_get(report, "healthy"))) {
-                                reply_kind(call, 400, "bad_request",
-                                           "wave: expected {\"ok\": bool, \"healthy\": bool, \"message\": string, "
-                                           "\"transaction\": string}");
-                                return;
-                        }
-                        req.ok = json_is_true(json_object_get(report, "ok"));
-                        req.healthy = json_is_true(json_object_get(report, "healthy"));
-                        req.message = json_string_value(json_object_get(report, "message"));
-                        req.transaction = json_string_value(json_object_get(report, "transaction"));
-                }
+                req.ok = fr.ok;
+                req.healthy = fr.healthy;
+                req.message = fr.message;
+                req.transaction = fr.transaction;
                 log_info("Node %s reports steady state: %s%s%s", req.node_id, req.ok ? "patched" : "failed",
                          req.message ? ": " : "", req.message ? req.message : "");
         }
@@ -193,9 +246,10 @@ send:;
 }
 
 /* Swarm writes its node key as PEM with RFC 1421 headers ("kek-version: 0",
- * "raft-dek: ..."), which GnuTLS does not accept: drop the header lines.
- * An encrypted key (an autolocked Swarm) is refused. */
-static int pem_strip_headers(char *text, char *why, size_t why_size, const char *path) {
+ * "raft-dek: ..."), which GnuTLS does not accept. One pass over text: drops
+ * the header lines and the blank line after them when strip, else only
+ * looks for an encrypted key (an autolocked Swarm), which is refused. */
+static int pem_headers(char *text, bool strip) {
         char *out = text;
         bool inside = false;
 
@@ -209,33 +263,49 @@ static int pem_strip_headers(char *text, char *why, size_t why_size, const char 
                 else if (strncmp(line, "-----END", 8) == 0)
                         inside = false;
                 else if (inside && memchr(line, ':', len)) {
-                        if (strncmp(line, "Proc-Type:", 10) == 0 || strncmp(line, "DEK-Info:", 9) == 0) {
-                                snprintf(why, why_size, "%s: the key is encrypted (is the Swarm autolocked?)", path);
+                        if (strncmp(line, "Proc-Type:", 10) == 0 || strncmp(line, "DEK-Info:", 9) == 0)
                                 return -EKEYREJECTED;
-                        }
                         continue;
-                } else if (inside && len <= 1)
+                } else if (inside && (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n')))
                         continue; /* the blank line after headers */
-                memmove(out, line, len);
+                if (strip)
+                        memmove(out, line, len);
                 out += len;
         }
-        *out = '\0';
+        if (strip)
+                *out = '\0';
         return 0;
 }
 
+int fleetlock_pem_strip_headers(char *text, const char *path, char *why, size_t why_size) {
+        /* looked at whole first, so that a refused key is left as it is */
+        if (pem_headers(text, false) < 0) {
+                snprintf(why, why_size, "%s: the key is encrypted (is the Swarm autolocked?)", path);
+                return -EKEYREJECTED;
+        }
+        return pem_headers(text, true);
+}
+
 int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *why, size_t why_size) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
         size_t size;
         int r;
 
+        *ret = NULL;
         if (asprintf(&path, "%s/swarm/certificates/%s", dir, name) < 0)
                 return -ENOMEM;
-        r = read_file(path, 1024 * 1024, ret, &size);
+        r = read_file(path, 1024 * 1024, &text, &size);
         if (r < 0) {
                 snprintf(why, why_size, "%s: %s", path, strerror(-r));
                 return r;
         }
-        return pem_strip_headers(*ret, why, why_size, path);
+        r = fleetlock_pem_strip_headers(text, path, why, why_size);
+        if (r < 0) {
+                explicit_bzero(text, size);
+                return r;
+        }
+        *ret = TAKE_PTR(text);
+        return 0;
 }
 
 int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root, const char *cluster_id,

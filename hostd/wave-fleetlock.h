@@ -40,6 +40,8 @@
  * (401), wrong_cluster and wrong_node (403), missing_header and bad_request
  * (400), not_now (409), and coordinator errors. */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -51,11 +53,62 @@
 
 typedef struct FleetLockServer FleetLockServer;
 
+/* Removes, in place, the RFC 1421 header lines Swarm writes into its node
+ * key's PEM ("kek-version: 0", "raft-dek: ...": a line with a ':' between
+ * -----BEGIN and -----END) and the blank line after them (any line there
+ * that is only "\n" or "\r\n"), which GnuTLS refuses; every other line
+ * is kept as it is, so text only gets shorter.
+ * An encrypted key (Proc-Type: or DEK-Info:, an autolocked Swarm) is
+ * -EKEYREJECTED with why naming path, and text unchanged. */
+int fleetlock_pem_strip_headers(char *text, const char *path, char *why, size_t why_size);
+
 /* A PEM file of the node's Swarm certificates
- * (docker_root/swarm/certificates/name), with the RFC 1421 header lines
- * Swarm writes into its key removed (GnuTLS refuses them); an encrypted
- * key (an autolocked Swarm) is -EKEYREJECTED. why names the file. */
+ * (docker_root/swarm/certificates/name), with its headers stripped
+ * (fleetlock_pem_strip_headers). why names the file; *ret is NULL on
+ * failure. */
 int fleetlock_read_pem(const char *docker_root, const char *name, char **ret, char *why, size_t why_size);
+
+/* The POSTs a node makes. */
+typedef enum FleetLockCall {
+        FLEETLOCK_PRE_REBOOT,   /* POST /v1/pre-reboot */
+        FLEETLOCK_STEADY_STATE, /* POST /v1/steady-state */
+        FLEETLOCK_POSTURE,      /* POST /v1/posture */
+        _FLEETLOCK_CALL_MAX,
+} FleetLockCall;
+
+/* The FleetLockCall of a POST's path, or -ENOENT. */
+int fleetlock_call_from_path(const char *path);
+
+/* A node's POST, read from its body; strings and posture point into it. */
+typedef struct FleetLockRequest {
+        FleetLockCall call;
+        const char *node_id;               /* client_params.id */
+        const char *group;                 /* client_params.group */
+        const json_t *posture;             /* a valid summary; NULL when the body has none */
+        bool ok, healthy;                  /* steady-state: the "wave" report's, true without one */
+        const char *message, *transaction; /* steady-state: the report's strings, or NULL */
+} FleetLockRequest;
+
+/* Reads the JSON body (NULL: empty) of a node's call: {"client_params":
+ * {"id": string, "group": string}}, with "posture" (a summary,
+ * posture_summary_validate; required for FLEETLOCK_POSTURE, optional
+ * otherwise) and, for steady-state, "wave": {"ok": bool, "healthy": bool,
+ * "message", "transaction"}; other members are ignored, as FleetLock
+ * does. speaker is the node the client certificate names (NULL: not
+ * checked). Fills *ret only on success. Errors, in the order checked and
+ * answered: -EINVAL (400 bad_request) for missing client_params, -EPERM
+ * (403 wrong_node) when id is not speaker, -EINVAL for a posture the
+ * board refuses (its reason) or a malformed wave report; why says what is
+ * wrong. */
+int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const char *speaker, FleetLockRequest *ret,
+                                char *why, size_t why_size);
+
+/* The same from the body's bytes, read as the server reads them
+ * (control_parse_body): also -EINVAL for malformed JSON or a body that is
+ * not an object. On success *ret_body is the parsed body ret points into
+ * (NULL for an empty one), for the caller to json_decref. */
+int fleetlock_request_parse(FleetLockCall call, const char *data, size_t size, const char *speaker,
+                            json_t **ret_body, FleetLockRequest *ret, char *why, size_t why_size);
 
 /* Reads the certificates under docker_root/swarm/certificates. port 0
  * picks one. -ENOENT etc. with why naming the file. */

@@ -42,6 +42,17 @@ static void test_check_request(void **state _unused_) {
         assert_int_equal(control_check_request("GET", long_url, -1, NULL, &why), 0);
 }
 
+static void test_content_length(void **state _unused_) {
+        static const char *const not_lengths[] = { "", " 5", "+5", "-1", "5 ", "0x10", "9223372036854775808" };
+
+        assert_int_equal(control_parse_content_length(NULL), -1);
+        assert_int_equal(control_parse_content_length("0"), 0);
+        assert_int_equal(control_parse_content_length("57"), 57);
+        assert_true(control_parse_content_length("9223372036854775807") == INT64_MAX);
+        for (size_t i = 0; i < ELEMENTSOF(not_lengths); i++)
+                assert_true(control_parse_content_length(not_lengths[i]) == INT64_MAX);
+}
+
 static void test_parse_body(void **state _unused_) {
         json_t *j = (json_t *) 1;
         char why[256];
@@ -273,6 +284,7 @@ static void test_stale_socket_replaced(void **state _unused_) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_check_request),
+                cmocka_unit_test(test_content_length),
                 cmocka_unit_test(test_parse_body),
                 cmocka_unit_test(test_server_roundtrips),
                 cmocka_unit_test(test_stale_socket_replaced),
