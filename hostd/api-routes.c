@@ -37,24 +37,24 @@ static void post_reload(Daemon *d, ControlCall *call) {
                 return;
         }
         control_call_reply(call, 200,
-                           json_pack("{s:b, s:s, s:I}", "reloaded", 1, "config", d->config_path,
-                                     "reloads", (json_int_t) d->reloads));
+                           json_pack("{s:b, s:s, s:I}", "reloaded", 1, "config", daemon_config_path(d),
+                                     "reloads", (json_int_t) daemon_reloads(d)));
 }
 
 static void get_firewall(Daemon *d, ControlCall *call) {
         json_t *status;
         char *text;
 
-        if (!d->firewall) {
+        if (!daemon_firewall(d)) {
                 control_call_reply(call, 200, json_pack("{s:b, s:b}", "enabled", 0, "applied", 0));
                 return;
         }
-        status = firewall_manager_status(d->firewall, true);
+        status = firewall_manager_status(daemon_firewall(d), true);
         if (!status) {
                 control_call_reply_error(call, 500, "out of memory");
                 return;
         }
-        text = firewall_manager_render(d->firewall);
+        text = firewall_manager_render(daemon_firewall(d));
         json_object_set_new(status, "desired_nft", text ? json_string(text) : json_null());
         free(text);
         control_call_reply(call, 200, status);
@@ -81,8 +81,8 @@ static void post_firewall_apply(Daemon *d, ControlCall *call) {
 static void post_firewall_confirm(Daemon *d, ControlCall *call) {
         char why[256];
 
-        if (!d->firewall || firewall_manager_confirm(d->firewall, why, sizeof(why)) < 0) {
-                control_call_reply_error(call, 409, "%s", d->firewall ? why : "firewall not managed");
+        if (!daemon_firewall(d) || firewall_manager_confirm(daemon_firewall(d), why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 409, "%s", daemon_firewall(d) ? why : "firewall not managed");
                 return;
         }
         control_call_reply(call, 200, json_pack("{s:b}", "confirmed", 1));
@@ -91,9 +91,9 @@ static void post_firewall_confirm(Daemon *d, ControlCall *call) {
 static void post_firewall_rollback(Daemon *d, ControlCall *call) {
         char why[256];
 
-        if (!d->firewall ||
-            firewall_manager_rollback(d->firewall, "hostctl firewall rollback", why, sizeof(why)) < 0) {
-                control_call_reply_error(call, 409, "%s", d->firewall ? why : "firewall not managed");
+        if (!daemon_firewall(d) ||
+            firewall_manager_rollback(daemon_firewall(d), "hostctl firewall rollback", why, sizeof(why)) < 0) {
+                control_call_reply_error(call, 409, "%s", daemon_firewall(d) ? why : "firewall not managed");
                 return;
         }
         control_call_reply(call, 200, json_pack("{s:b}", "rolled_back", 1));
@@ -153,7 +153,7 @@ static void post_patch(Daemon *d, ControlCall *call, PatchOp op) {
         req.entry_id = body.id;
         log_info("Patch %s requested over the control API by uid %u pid %d", patch_op_to_string(op),
                  (unsigned) control_call_uid(call), (int) control_call_pid(call));
-        r = patch_jobs_start(d->patch_jobs, &req, &id);
+        r = patch_jobs_start(daemon_patch_jobs(d), &req, &id);
         if (r == -EBUSY) {
                 control_call_reply_error(call, 409, "another patch job is running");
                 return;
@@ -190,7 +190,7 @@ static void get_patch_job(Daemon *d, ControlCall *call) {
                 control_call_reply_error(call, 400, "%s", why);
                 return;
         }
-        patch_jobs_wait(d->patch_jobs, id, after, call);
+        patch_jobs_wait(daemon_patch_jobs(d), id, after, call);
 }
 
 static void get_patch_history(Daemon *d, ControlCall *call) {
@@ -226,10 +226,10 @@ static void get_changes(Daemon *d, ControlCall *call) {
                 control_call_reply_error(call, 400, "%s", why);
                 return;
         }
-        r = change_log_read(d->config->state_directory, q.since_usec, q.kind, q.limit, &records, &damaged);
+        r = change_log_read(daemon_config(d)->state_directory, q.since_usec, q.kind, q.limit, &records, &damaged);
         if (r < 0) {
                 control_call_reply_error(call, 500, "cannot read the change log under %s: %s",
-                                         d->config->state_directory, strerror(-r));
+                                         daemon_config(d)->state_directory, strerror(-r));
                 return;
         }
         control_call_reply(call, 200, json_pack("{sOsO}", "changes", records, "damaged", damaged));
@@ -262,11 +262,11 @@ static void on_wave_answer(const CoordinatorAnswer *a, void *userdata) {
 static void wave_request(Daemon *d, ControlCall *call, const WaveRequest *req) {
         int r;
 
-        if (!d->coordinator) {
+        if (!daemon_coordinator(d)) {
                 control_call_reply_error(call, 503, "Docker is not set up yet");
                 return;
         }
-        r = coordinator_request(d->coordinator, req, on_wave_answer, call);
+        r = coordinator_request(daemon_coordinator(d), req, on_wave_answer, call);
         if (r < 0)
                 control_call_reply_error(call, 500, "%s", strerror(-r));
 }

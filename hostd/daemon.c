@@ -5,14 +5,66 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "hostd/change-log.h"
 #include "hostd/daemon.h"
+#include "hostd/docker-client.h"
+#include "hostd/log.h"
+#include "hostd/messages.h"
+#include "hostd/posture-board.h"
 #include "hostd/posture-gather.h"
+#include "hostd/seccomp-audit.h"
+#include "hostd/seccomp-install.h"
+#include "hostd/wave-agent.h"
 #include "hostd/wave-fleetlock.h"
 #include "patching/patch.h"
-#include "hostd/log.h"
-#include "hostd/wave-agent.h"
-#include "hostd/messages.h"
-#include "hostd/seccomp-install.h"
+
+/* The daemon: one sd-event loop and what lives as long as it. */
+struct Daemon {
+        sd_event *event;
+        char *config_path;
+        char *socket_path;
+        HostdConfig *config;
+        ControlServer *control;
+        ChangeLog *changes;       /* every change hostd makes, see hostd/change-log.h */
+
+        DockerClient *docker;
+        char *docker_socket;
+        bool docker_reachable;    /* last call or the event stream succeeded */
+        bool events_connected;
+        int docker_error;         /* last failure, negative errno */
+        char docker_error_message[256];
+        DockerSwarmInfo swarm;    /* valid when swarm_known */
+        bool swarm_known;
+        bool is_leader;
+        bool info_in_flight;
+        uint64_t events_received;
+        uint64_t info_reads;      /* completed /info reads, event- or timer-driven */
+        uint64_t stream_connects;
+        sd_event_source *refresh_timer;
+        bool nodes_in_flight;
+
+        ContainerFinding *containers; /* running containers, as last assessed */
+        size_t n_containers;
+        uint64_t containers_stopped;
+        bool seccomp_restart_pending; /* installed; dockerd not restarted since */
+
+        FirewallManager *firewall; /* NULL when the firewall is disabled and
+                                    * netlink is not available */
+
+        PatchJobs *patch_jobs;
+        sd_event_source *patch_check_timer; /* plans every patching.check-hours */
+        sd_event_source *textfile_timer;    /* posture.textfile-seconds */
+        sd_event_source *report_timer;      /* posture.report-seconds */
+        PostureBoard *posture_board;        /* the nodes' summaries (managers) */
+        Coordinator *coordinator; /* with the Docker client; NULL before */
+        struct FleetLockServer *fleetlock; /* managers only */
+        struct WaveAgent *agent;  /* this node's part in waves */
+        sd_event_source *certs_watch, *certs_settle; /* Swarm certificate rotation */
+
+        uint64_t started_realtime_usec;
+        uint64_t started_monotonic_usec;
+        uint64_t reloads;
+};
 
 static void daemon_refresh(Daemon *d);
 static void check_restart_pending(Daemon *d);
@@ -1055,4 +1107,28 @@ json_t *daemon_status_json(const Daemon *d) {
                          firewall ? firewall : json_null(), "patch",
                          d->patch_jobs ? patch_jobs_status(d->patch_jobs) : json_null(), "wave_agent",
                          d->agent ? wave_agent_status(d->agent) : json_null());
+}
+
+const HostdConfig *daemon_config(const Daemon *d) {
+        return d->config;
+}
+
+const char *daemon_config_path(const Daemon *d) {
+        return d->config_path;
+}
+
+uint64_t daemon_reloads(const Daemon *d) {
+        return d->reloads;
+}
+
+FirewallManager *daemon_firewall(Daemon *d) {
+        return d->firewall;
+}
+
+PatchJobs *daemon_patch_jobs(Daemon *d) {
+        return d->patch_jobs;
+}
+
+Coordinator *daemon_coordinator(Daemon *d) {
+        return d->coordinator;
 }

@@ -9,62 +9,13 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "hostd/seccomp-audit.h"
-#include "hostd/change-log.h"
 #include "hostd/api-server.h"
 #include "hostd/wave-coordinator.h"
-#include "hostd/docker-client.h"
 #include "hostd/firewall-manager.h"
 #include "hostd/patch-jobs.h"
-#include "hostd/posture-board.h"
 #include "policy/config.h"
 
-typedef struct Daemon {
-        sd_event *event;
-        char *config_path;
-        char *socket_path;
-        HostdConfig *config;
-        ControlServer *control;
-        ChangeLog *changes;       /* every change hostd makes, see hostd/change-log.h */
-
-        DockerClient *docker;
-        char *docker_socket;
-        bool docker_reachable;    /* last call or the event stream succeeded */
-        bool events_connected;
-        int docker_error;         /* last failure, negative errno */
-        char docker_error_message[256];
-        DockerSwarmInfo swarm;    /* valid when swarm_known */
-        bool swarm_known;
-        bool is_leader;
-        bool info_in_flight;
-        uint64_t events_received;
-        uint64_t info_reads;      /* completed /info reads, event- or timer-driven */
-        uint64_t stream_connects;
-        sd_event_source *refresh_timer;
-        bool nodes_in_flight;
-
-        ContainerFinding *containers; /* running containers, as last assessed */
-        size_t n_containers;
-        uint64_t containers_stopped;
-        bool seccomp_restart_pending; /* installed; dockerd not restarted since */
-
-        FirewallManager *firewall; /* NULL when the firewall is disabled and
-                                    * netlink is not available */
-
-        PatchJobs *patch_jobs;
-        sd_event_source *patch_check_timer; /* plans every patching.check-hours */
-        sd_event_source *textfile_timer;    /* posture.textfile-seconds */
-        sd_event_source *report_timer;      /* posture.report-seconds */
-        PostureBoard *posture_board;        /* the nodes' summaries (managers) */
-        Coordinator *coordinator; /* with the Docker client; NULL before */
-        struct FleetLockServer *fleetlock; /* managers only */
-        struct WaveAgent *agent;  /* this node's part in waves */
-        sd_event_source *certs_watch, *certs_settle; /* Swarm certificate rotation */
-
-        uint64_t started_realtime_usec;
-        uint64_t started_monotonic_usec;
-        uint64_t reloads;
-} Daemon;
+typedef struct Daemon Daemon;
 
 /* Loads the configuration, opens the control socket (its calls go to api,
  * with the Daemon as userdata) and starts talking to Docker. Errors are
@@ -75,6 +26,17 @@ DEFINE_CLEANUP_FUNC(Daemon, daemon_free);
 
 /* Runs until SIGTERM/SIGINT; returns the exit code for main(). */
 int daemon_run(Daemon *d);
+
+/* What the daemon owns, for the control API's routes: the configuration
+ * in force (and its file), how often it was reloaded, and the modules that
+ * act; each NULL while not set up (the firewall when disabled, the
+ * coordinator before Docker answered). */
+const HostdConfig *daemon_config(const Daemon *d);
+const char *daemon_config_path(const Daemon *d);
+uint64_t daemon_reloads(const Daemon *d);
+FirewallManager *daemon_firewall(Daemon *d);
+PatchJobs *daemon_patch_jobs(Daemon *d);
+Coordinator *daemon_coordinator(Daemon *d);
 
 /* Re-reads the configuration. On an invalid file, keeps the running one and
  * returns -EINVAL with the reason in why. */
