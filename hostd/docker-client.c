@@ -90,27 +90,38 @@ static void request_unlink(DockerRequest *r) {
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata);
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata);
 
-/* Finds the newline-terminated event objects in the buffer and hands them
- * over; keeps a trailing partial line for the next chunk. */
-static void stream_dispatch_lines(DockerRequest *r) {
-        DockerClient *c = r->client;
+size_t docker_events_split(const char *buf, size_t size, DockerEventHandler on_event, void *userdata) {
         size_t start = 0;
 
-        for (size_t i = 0; i < r->response_size; i++) {
-                if (r->response[i] != '\n')
+        for (size_t i = 0; i < size; i++) {
+                if (buf[i] != '\n')
                         continue;
                 if (i > start) {
                         json_error_t jerr;
-                        json_t *event = json_loadb(r->response + start, i - start, 0, &jerr);
+                        json_t *event = json_loadb(buf + start, i - start, 0, &jerr);
                         /* A line that is not JSON is skipped: one bad event
                          * must not end the stream. */
-                        if (event && json_is_object(event) && c->on_event &&
-                            json_array_append(c->pending_events, event) == 0)
-                                sd_event_source_set_enabled(c->deliver, SD_EVENT_ONESHOT);
+                        if (event && json_is_object(event))
+                                on_event(event, userdata);
                         json_decref(event);
                 }
                 start = i + 1;
         }
+        return start;
+}
+
+static void stream_queue_event(const json_t *event, void *userdata) {
+        DockerClient *c = userdata;
+
+        if (c->on_event && json_array_append(c->pending_events, (json_t *) event) == 0)
+                sd_event_source_set_enabled(c->deliver, SD_EVENT_ONESHOT);
+}
+
+/* Hands over the complete event lines in the buffer; keeps a trailing
+ * partial line for the next chunk. */
+static void stream_dispatch_lines(DockerRequest *r) {
+        size_t start = docker_events_split(r->response, r->response_size, stream_queue_event, r->client);
+
         if (start > 0) {
                 memmove(r->response, r->response + start, r->response_size - start);
                 r->response_size -= start;
@@ -764,9 +775,16 @@ void docker_events_stop(DockerClient *c) {
         }
 }
 
-static void copy_string(char *dst, size_t size, const json_t *v) {
+/* A string member into a field, "" when it is not a string. A string that
+ * does not fit is refused rather than cut: a cut node ID, path or profile
+ * would name something else. */
+static bool copy_string(char *dst, size_t size, const json_t *v) {
         const char *s = json_string_value(v);
+
+        if (s && strlen(s) >= size)
+                return false;
         snprintf(dst, size, "%s", s ? s : "");
+        return true;
 }
 
 int docker_parse_info(const json_t *info, DockerSwarmInfo *ret, const char **what) {
@@ -778,16 +796,28 @@ int docker_parse_info(const json_t *info, DockerSwarmInfo *ret, const char **wha
                 *what = "response is not an object";
                 return -EPROTO;
         }
-        copy_string(out.hostname, sizeof(out.hostname), json_object_get(info, "Name"));
-        copy_string(out.server_version, sizeof(out.server_version),
-                    json_object_get(info, "ServerVersion"));
-        copy_string(out.root_dir, sizeof(out.root_dir), json_object_get(info, "DockerRootDir"));
+        if (!copy_string(out.hostname, sizeof(out.hostname), json_object_get(info, "Name"))) {
+                *what = "Name is too long";
+                return -EPROTO;
+        }
+        if (!copy_string(out.server_version, sizeof(out.server_version), json_object_get(info, "ServerVersion"))) {
+                *what = "ServerVersion is too long";
+                return -EPROTO;
+        }
+        if (!copy_string(out.root_dir, sizeof(out.root_dir), json_object_get(info, "DockerRootDir"))) {
+                *what = "DockerRootDir is too long";
+                return -EPROTO;
+        }
 
         const json_t *opt;
         size_t i;
         json_array_foreach(json_object_get(info, "SecurityOptions"), i, opt) {
                 const char *o = json_string_value(opt);
                 const char *p = o && strncmp(o, "name=seccomp", 12) == 0 ? strstr(o, ",profile=") : NULL;
+                if (p && strlen(p + 9) >= sizeof(out.seccomp_profile)) {
+                        *what = "SecurityOptions' seccomp profile is too long";
+                        return -EPROTO;
+                }
                 if (p)
                         snprintf(out.seccomp_profile, sizeof(out.seccomp_profile), "%s", p + 9);
         }
@@ -802,11 +832,22 @@ int docker_parse_info(const json_t *info, DockerSwarmInfo *ret, const char **wha
                 *what = "Swarm.LocalNodeState is missing";
                 return -EPROTO;
         }
-        snprintf(out.local_state, sizeof(out.local_state), "%s", state);
-        copy_string(out.node_id, sizeof(out.node_id), json_object_get(swarm, "NodeID"));
-        copy_string(out.node_addr, sizeof(out.node_addr), json_object_get(swarm, "NodeAddr"));
-        copy_string(out.cluster_id, sizeof(out.cluster_id),
-                    json_object_get(json_object_get(swarm, "Cluster"), "ID"));
+        if (!copy_string(out.local_state, sizeof(out.local_state), json_object_get(swarm, "LocalNodeState"))) {
+                *what = "Swarm.LocalNodeState is too long";
+                return -EPROTO;
+        }
+        if (!copy_string(out.node_id, sizeof(out.node_id), json_object_get(swarm, "NodeID"))) {
+                *what = "Swarm.NodeID is too long";
+                return -EPROTO;
+        }
+        if (!copy_string(out.node_addr, sizeof(out.node_addr), json_object_get(swarm, "NodeAddr"))) {
+                *what = "Swarm.NodeAddr is too long";
+                return -EPROTO;
+        }
+        if (!copy_string(out.cluster_id, sizeof(out.cluster_id), json_object_get(json_object_get(swarm, "Cluster"), "ID"))) {
+                *what = "Swarm.Cluster.ID is too long";
+                return -EPROTO;
+        }
 
         if (STREQ(state, "active") && out.node_id[0]) {
                 const json_t *control = json_object_get(swarm, "ControlAvailable");
@@ -867,6 +908,10 @@ static int parse_host(const char *s, Cidr *ret) {
                 return -EINVAL;
         memcpy(host, s, n);
         host[n] = 0;
+        /* a host, never a prefix: "10.0.0.0/8" as a node's address would
+         * let a whole network through the firewall as a peer */
+        if (strchr(host, '/'))
+                return -EINVAL;
         return cidr_parse(host, ret);
 }
 

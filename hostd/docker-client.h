@@ -107,6 +107,14 @@ int docker_events_start(DockerClient *client, DockerEventHandler on_event,
                         DockerStreamHandler on_state, void *userdata);
 void docker_events_stop(DockerClient *client);
 
+/* How the /events body is split into events: dockerd writes one JSON object
+ * per line. Parses each complete (newline-terminated) line of buf[0, size)
+ * and passes those that are JSON objects to on_event, in order, borrowed for
+ * the call; empty lines and lines that are not an object are skipped. Returns
+ * the number of bytes used: up to and including the last newline (0 when
+ * there is none); what follows is the start of a line still to come. */
+size_t docker_events_split(const char *buf, size_t size, DockerEventHandler on_event, void *userdata);
+
 /* What /info says about this node's place in the Swarm. */
 typedef enum SwarmRole {
         SWARM_ROLE_NONE,    /* not in a swarm (or not active) */
@@ -131,7 +139,8 @@ typedef struct DockerSwarmInfo {
 } DockerSwarmInfo;
 
 /* Parses a /info body. -EPROTO with *what naming the field when it is not
- * what the Engine API documents. */
+ * what the Engine API documents, or a string too long for its field here
+ * (refused, never cut); *ret is only written on success. */
 int docker_parse_info(const json_t *info, DockerSwarmInfo *ret, const char **what);
 
 /* From a /nodes/{id} body: whether that node is the Raft leader. */
@@ -144,7 +153,7 @@ const char *swarm_role_to_string(SwarmRole role);
 
 /* The host part of a Swarm address ("10.0.0.1:2377", "[fd00::1]:2377",
  * a bare address) as text ("10.0.0.1", "fd00::1"); -EINVAL when there is
- * no address in it. */
+ * no address in it, or a prefix ("10.0.0.0/8") instead of one. */
 int docker_address_host(const char *addr, char *buf, size_t size);
 
 /* The pid of the process serving the Docker socket (SO_PEERCRED). */
@@ -152,8 +161,9 @@ int docker_daemon_pid(const char *socket_path, pid_t *ret);
 
 /* The Swarm peers a node knows: from a /nodes body (managers), each node's
  * Status.Addr; from a /info body (workers), the RemoteManagers' addresses.
- * Unset addresses (0.0.0.0, "") are skipped, duplicates folded. Returns the
- * number of addresses in *ret (malloc'd), or -EPROTO when the body is not
- * what the Engine API documents. */
+ * Unset addresses (0.0.0.0, "") and anything but a host address (a prefix,
+ * a name) are skipped, duplicates folded. Returns the number of addresses
+ * in *ret (malloc'd), or -EPROTO when the body is not what the Engine API
+ * documents. */
 int docker_nodes_addresses(const json_t *nodes, Cidr **ret);
 int docker_info_manager_addresses(const json_t *info, Cidr **ret);

@@ -112,9 +112,12 @@ static int read_nodes(ClusterSnapshot *s, char *why, size_t why_size) {
                         return -ENOMEM;
                 json_object_foreach((json_t *) labels, key, value) {
                         char *l;
-                        if (!json_is_string(value) || asprintf(&l, "%s=%s", key, json_string_value(value)) < 0 ||
-                            !keep(s, l))
-                                return json_is_string(value) ? -ENOMEM : -EPROTO;
+                        if (!json_is_string(value)) {
+                                snprintf(why, why_size, "/nodes[%zu] (%s): label \"%s\" is not a string", i, id, key);
+                                return -EPROTO;
+                        }
+                        if (asprintf(&l, "%s=%s", key, json_string_value(value)) < 0 || !keep(s, l))
+                                return -ENOMEM;
                         list[k++] = l;
                 }
                 n->labels = (const char *const *) list;

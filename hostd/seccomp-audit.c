@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <limits.h>
 
 #include "common/macro.h"
 #include "hostd/seccomp-audit.h"
@@ -39,6 +40,20 @@ static bool security_opt_unconfined(const json_t *opts) {
         return false;
 }
 
+/* The name for people: a long one is cut, at a character boundary so
+ * that it stays UTF-8. */
+static void copy_name(char *dst, size_t size, const char *name) {
+        size_t n = strlen(name);
+
+        if (n >= size) {
+                n = size - 1;
+                while (n > 0 && ((unsigned char) name[n] & 0xc0) == 0x80)
+                        n--;
+        }
+        memcpy(dst, name, n);
+        dst[n] = 0;
+}
+
 int container_assess(const json_t *inspect, const char *proc_root, ContainerFinding *ret) {
         const json_t *state, *host_config, *pid;
         const char *id, *name;
@@ -52,10 +67,13 @@ int container_assess(const json_t *inspect, const char *proc_root, ContainerFind
         state = json_object_get(inspect, "State");
         host_config = json_object_get(inspect, "HostConfig");
         pid = json_object_get(state, "Pid");
-        if (!id || !json_is_object(state) || !json_is_object(host_config) || !json_is_integer(pid))
+        /* an ID that does not fit or a pid beyond pid_t would, cut, name
+         * another container or process */
+        if (!id || strlen(id) >= sizeof(f.id) || !json_is_object(state) || !json_is_object(host_config) ||
+            !json_is_integer(pid) || json_integer_value(pid) > INT_MAX)
                 return -EPROTO;
         snprintf(f.id, sizeof(f.id), "%s", id);
-        snprintf(f.name, sizeof(f.name), "%s", name ? (name[0] == '/' ? name + 1 : name) : "");
+        copy_name(f.name, sizeof(f.name), name ? (name[0] == '/' ? name + 1 : name) : "");
         if (!json_is_true(json_object_get(state, "Running")) || json_integer_value(pid) <= 0)
                 return -ESRCH;
         f.pid = (pid_t) json_integer_value(pid);

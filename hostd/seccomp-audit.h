@@ -30,7 +30,9 @@ int proc_seccomp_status(const char *proc_root, pid_t pid, int *mode, unsigned *f
 
 /* Judges a container from its GET /containers/{id}/json body and the
  * kernel's view of its init process. -EPROTO when the body is not what the
- * Engine API documents; -ESRCH when the container is not running. */
+ * Engine API documents (an Id longer than 64 characters or a Pid beyond
+ * pid_t included); -ESRCH when the container is not running. *ret is only
+ * written on success. */
 int container_assess(const json_t *inspect, const char *proc_root, ContainerFinding *ret);
 
 json_t *container_finding_json(const ContainerFinding *f);

@@ -85,6 +85,52 @@ static void test_info_malformed(void **state _unused_) {
         json_decref(j);
 }
 
+/* A string that does not fit its field is refused, never cut: a cut
+ * LocalNodeState, node ID or DockerRootDir would name something else. */
+static void test_info_too_long(void **state _unused_) {
+        static const struct {
+                const char *member; /* JSON with X where the long string goes */
+                const char *what;
+        } cases[] = {
+                { "{\"Name\":\"X\",\"Swarm\":{\"LocalNodeState\":\"inactive\"}}", "Name is too long" },
+                { "{\"DockerRootDir\":\"X\",\"Swarm\":{\"LocalNodeState\":\"inactive\"}}", "DockerRootDir is too long" },
+                { "{\"SecurityOptions\":[\"name=seccomp,profile=X\"],\"Swarm\":{\"LocalNodeState\":\"inactive\"}}",
+                  "SecurityOptions' seccomp profile is too long" },
+                { "{\"Swarm\":{\"LocalNodeState\":\"X\"}}", "Swarm.LocalNodeState is too long" },
+                { "{\"Swarm\":{\"LocalNodeState\":\"active\",\"NodeID\":\"X\",\"ControlAvailable\":true}}",
+                  "Swarm.NodeID is too long" },
+                { "{\"Swarm\":{\"LocalNodeState\":\"active\",\"Cluster\":{\"ID\":\"X\"}}}", "Swarm.Cluster.ID is too long" },
+        };
+        char long_string[301];
+
+        memset(long_string, 'a', sizeof(long_string) - 1);
+        long_string[sizeof(long_string) - 1] = 0;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const char *x = strchr(cases[i].member, 'X');
+                char text[512];
+                DockerSwarmInfo info, before;
+                const char *what = NULL;
+                json_t *j;
+
+                snprintf(text, sizeof(text), "%.*s%s%s", (int) (x - cases[i].member), cases[i].member, long_string, x + 1);
+                j = load(text);
+                memset(&info, 0x5a, sizeof(info));
+                before = info;
+                assert_int_equal(docker_parse_info(j, &info, &what), -EPROTO);
+                assert_string_equal(what, cases[i].what);
+                assert_memory_equal(&info, &before, sizeof(info));
+                json_decref(j);
+        }
+
+        /* a state longer than the field was cut to its first 15 characters */
+        json_t *j = load("{\"Swarm\":{\"LocalNodeState\":\"inactive-but-longer\"}}");
+        DockerSwarmInfo info;
+        const char *what = NULL;
+        assert_int_equal(docker_parse_info(j, &info, &what), -EPROTO);
+        assert_string_equal(what, "Swarm.LocalNodeState is too long");
+        json_decref(j);
+}
+
 static void test_leader_and_version(void **state _unused_) {
         json_t *leader = load("{\"ID\":\"a\",\"Version\":{\"Index\":42},"
                               "\"ManagerStatus\":{\"Leader\":true,\"Reachability\":\"reachable\"}}");
@@ -196,6 +242,61 @@ static void test_peer_addresses(void **state _unused_) {
         json_decref(no_swarm);
 }
 
+/* A prefix where a node's address goes is not a peer: "128.0.0.0/1" would
+ * have let half of IPv4 through the firewall as Swarm peers. */
+static void test_peer_prefix_refused(void **state _unused_) {
+        json_t *nodes = load("[{\"ID\":\"a\",\"Status\":{\"Addr\":\"128.0.0.0/1\"}},"
+                             "{\"ID\":\"b\",\"Status\":{\"Addr\":\"[fd00::/8]:2377\"}},"
+                             "{\"ID\":\"c\",\"Status\":{\"Addr\":\"10.77.0.0/24:2377\"}},"
+                             "{\"ID\":\"d\",\"Status\":{\"Addr\":\"10.77.0.13\"}}]");
+        json_t *info = load("{\"Swarm\":{\"RemoteManagers\":[{\"Addr\":\"[0.0.0.0/2]:2377\"},"
+                            "{\"Addr\":\"10.77.0.11:2377\"}]}}");
+        Cidr *list = NULL;
+        char buf[64];
+
+        assert_int_equal(docker_nodes_addresses(nodes, &list), 1);
+        cidr_format(&list[0], buf, sizeof(buf));
+        assert_string_equal(buf, "10.77.0.13");
+        free(list);
+        assert_int_equal(docker_info_manager_addresses(info, &list), 1);
+        cidr_format(&list[0], buf, sizeof(buf));
+        assert_string_equal(buf, "10.77.0.11");
+        free(list);
+        assert_int_equal(docker_address_host("10.0.0.0/8", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(docker_address_host("[fd00::/64]:2377", buf, sizeof(buf)), -EINVAL);
+        json_decref(nodes);
+        json_decref(info);
+}
+
+static void collect_event(const json_t *event, void *userdata) {
+        json_array_append((json_t *) userdata, (json_t *) event);
+}
+
+/* The /events body: one object a line, whatever the chunks it comes in. */
+static void test_events_split(void **state _unused_) {
+        const char body[] = "{\"Type\":\"container\",\"Action\":\"start\"}\n"
+                            "\n"
+                            "not json\n"
+                            "[1,2]\n"
+                            "{\"Type\":\"node\",\"Action\":\"update\"}\r\n"
+                            "{\"Type\":\"serv";
+        json_t *events = json_array();
+        size_t used;
+
+        used = docker_events_split(body, strlen(body), collect_event, events);
+        assert_int_equal(used, strlen(body) - strlen("{\"Type\":\"serv"));
+        assert_int_equal(json_array_size(events), 2);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(events, 0), "Action")), "start");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(events, 1), "Type")), "node");
+
+        /* a line that has not ended yet is left whole */
+        json_array_clear(events);
+        assert_int_equal(docker_events_split("{\"Type\":", 9, collect_event, events), 0);
+        assert_int_equal(docker_events_split("", 0, collect_event, events), 0);
+        assert_int_equal(json_array_size(events), 0);
+        json_decref(events);
+}
+
 static void test_address_host(void **state _unused_) {
         char buf[64];
 
@@ -214,10 +315,13 @@ int main(void) {
                 cmocka_unit_test(test_info_manager),
                 cmocka_unit_test(test_info_worker_and_inactive),
                 cmocka_unit_test(test_info_malformed),
+                cmocka_unit_test(test_info_too_long),
                 cmocka_unit_test(test_leader_and_version),
                 cmocka_unit_test(test_bad_ids_refused),
                 cmocka_unit_test(test_absent_socket_reported),
                 cmocka_unit_test(test_peer_addresses),
+                cmocka_unit_test(test_peer_prefix_refused),
+                cmocka_unit_test(test_events_split),
                 cmocka_unit_test(test_address_host),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

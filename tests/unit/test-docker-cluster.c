@@ -119,6 +119,15 @@ static void test_malformed(void **state _unused_) {
         assert_int_equal(cluster_snapshot_new(nodes, services, tasks, &s, why, sizeof(why)), -EPROTO);
         assert_non_null(strstr(why, "no ID, Spec.Role, Spec.Availability or Status.State"));
         assert_null(s);
+        /* a label that is not a string is named, not left unexplained */
+        json_object_set_new(json_object_get(json_array_get(nodes, 1), "Spec"), "Availability", json_string("active"));
+        json_object_set_new(json_object_get(json_object_get(json_array_get(nodes, 1), "Spec"), "Labels"), "zone",
+                            json_integer(1));
+        why[0] = '\0';
+        assert_int_equal(cluster_snapshot_new(nodes, services, tasks, &s, why, sizeof(why)), -EPROTO);
+        assert_non_null(strstr(why, "/nodes[1] ("));
+        assert_non_null(strstr(why, "label \"zone\" is not a string"));
+        assert_null(s);
         json_decref(nodes);
         json_decref(services);
         json_decref(tasks);

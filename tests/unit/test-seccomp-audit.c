@@ -142,6 +142,44 @@ static void test_malformed_inspect(void **state) {
         json_decref(j);
 }
 
+/* What a cut would make another container or process is refused: an Id
+ * longer than Docker's 64 characters, a Pid beyond pid_t (4294967396 was
+ * read as pid 100). A long name is cut, but at a character boundary. */
+static void test_inspect_out_of_range(void **state) {
+        const char *proc_root = *state;
+        ContainerFinding f, before;
+        json_t *j = inspect(100, true, false, NULL);
+
+        json_object_set_new(j, "Id", json_string("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"));
+        memset(&f, 0x5a, sizeof(f));
+        before = f;
+        assert_int_equal(container_assess(j, proc_root, &f), -EPROTO);
+        assert_memory_equal(&f, &before, sizeof(f));
+        json_decref(j);
+
+        j = inspect(100, true, false, NULL);
+        json_object_set_new(json_object_get(j, "State"), "Pid", json_integer(4294967396LL));
+        assert_int_equal(container_assess(j, proc_root, &f), -EPROTO);
+        assert_memory_equal(&f, &before, sizeof(f));
+        json_decref(j);
+
+        /* 130 bytes: "/" and 64 two-byte characters, then "x" */
+        char name[160] = "/";
+        for (int i = 0; i < 64; i++)
+                strcat(name, "\xc3\xa9");
+        strcat(name, "x");
+        j = inspect(100, true, false, NULL);
+        json_object_set_new(j, "Name", json_string(name));
+        assert_int_equal(container_assess(j, proc_root, &f), 0);
+        assert_int_equal(strlen(f.name), 126);
+        assert_memory_equal(f.name, name + 1, 126);
+        json_t *out = container_finding_json(&f);
+        assert_non_null(out);
+        assert_string_equal(json_string_value(json_object_get(out, "name")), f.name);
+        json_decref(out);
+        json_decref(j);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_proc_status),
@@ -150,6 +188,7 @@ int main(void) {
                 cmocka_unit_test(test_privileged_with_filter_still_flagged),
                 cmocka_unit_test(test_not_running_or_gone),
                 cmocka_unit_test(test_malformed_inspect),
+                cmocka_unit_test(test_inspect_out_of_range),
         };
         return cmocka_run_group_tests(tests, setup, scratch_dir_teardown);
 }
