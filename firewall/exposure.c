@@ -66,7 +66,7 @@ static int on_message(const struct nlmsghdr *nlh, void *data) {
         return MNL_CB_OK;
 }
 
-static int dump(struct mnl_socket *nl, Collect *c, char *why, size_t why_size) {
+static int dump(struct mnl_socket *nl, Collect *c, char *err, size_t err_size) {
         char buf[32768];
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
         struct inet_diag_req_v2 *req;
@@ -85,13 +85,13 @@ static int dump(struct mnl_socket *nl, Collect *c, char *why, size_t why_size) {
         req->idiag_states = c->l4proto == IPPROTO_TCP ? 1u << TCP_LISTEN : 1u << TCP_CLOSE;
         /* INET_DIAG_SKV6ONLY comes with every IPv6 socket, unasked */
         if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-                snprintf(why, why_size, "sock_diag request: %m");
+                snprintf(err, err_size, "sock_diag request: %m");
                 return -errno;
         }
         for (;;) {
                 ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
                 if (n < 0) {
-                        snprintf(why, why_size, "sock_diag answer: %m");
+                        snprintf(err, err_size, "sock_diag answer: %m");
                         return -errno;
                 }
                 r = mnl_cb_run(buf, (size_t) n, seq, portid, on_message, c);
@@ -99,7 +99,7 @@ static int dump(struct mnl_socket *nl, Collect *c, char *why, size_t why_size) {
                         return 0;
                 if (r < 0) {
                         r = c->error ? c->error : -errno;
-                        snprintf(why, why_size, "sock_diag: %s", strerror(-r));
+                        snprintf(err, err_size, "sock_diag: %s", strerror(-r));
                         return r;
                 }
         }
@@ -117,7 +117,7 @@ static int compare_listeners(const void *a, const void *b) {
         return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
-int exposure_listeners(Listener **ret, char *why, size_t why_size) {
+int exposure_listeners(Listener **ret, char *err, size_t err_size) {
         static const int families[] = { AF_INET, AF_INET6 };
         static const uint8_t protocols[] = { IPPROTO_TCP, IPPROTO_UDP };
         struct mnl_socket *nl;
@@ -126,19 +126,19 @@ int exposure_listeners(Listener **ret, char *why, size_t why_size) {
 
         nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
         if (!nl) {
-                snprintf(why, why_size, "cannot open a sock_diag netlink socket: %m");
+                snprintf(err, err_size, "cannot open a sock_diag netlink socket: %m");
                 return -errno;
         }
         if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
                 r = -errno;
-                snprintf(why, why_size, "cannot bind the sock_diag socket: %m");
+                snprintf(err, err_size, "cannot bind the sock_diag socket: %m");
                 goto out;
         }
         for (size_t f = 0; f < ELEMENTSOF(families) && r >= 0; f++)
                 for (size_t p = 0; p < ELEMENTSOF(protocols) && r >= 0; p++) {
                         c.family = families[f];
                         c.l4proto = protocols[p];
-                        r = dump(nl, &c, why, why_size);
+                        r = dump(nl, &c, err, err_size);
                 }
 out:
         mnl_socket_close(nl);

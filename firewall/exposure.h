@@ -23,8 +23,8 @@ typedef struct Listener {
 } Listener;
 
 /* Every listening socket, sorted by protocol and port. Returns the count
- * or a negative errno with why. */
-int exposure_listeners(Listener **ret, char *why, size_t why_size);
+ * or a negative errno with err. */
+int exposure_listeners(Listener **ret, char *err, size_t err_size);
 
 /* Bound to the loopback address (127/8, ::1): unreachable from any other
  * interface, whatever the table says. */

@@ -23,7 +23,7 @@ bool api_parse_u64(const char *s, uint64_t *ret) {
 
 /* Whether every member of body is one of allowed (NULL-terminated);
  * otherwise why names the first that is not. */
-static bool body_keys(const json_t *body, const char *const *allowed, char *why, size_t why_size) {
+static bool body_keys(const json_t *body, const char *const *allowed, char *err, size_t err_size) {
         const char *key;
         const json_t *v;
 
@@ -32,49 +32,49 @@ static bool body_keys(const json_t *body, const char *const *allowed, char *why,
                 for (const char *const *a = allowed; *a && !ok; a++)
                         ok = STREQ(*a, key);
                 if (!ok) {
-                        snprintf(why, why_size, "unknown field in body: %s", key);
+                        snprintf(err, err_size, "unknown field in body: %s", key);
                         return false;
                 }
         }
         return true;
 }
 
-int api_firewall_apply_parse(const json_t *body, unsigned *ret_seconds, char *why, size_t why_size) {
+int api_firewall_apply_parse(const json_t *body, unsigned *ret_seconds, char *err, size_t err_size) {
         const json_t *timeout = json_object_get(body, "confirm_timeout");
         json_int_t seconds = 0;
 
         if (timeout) {
                 if (!json_is_integer(timeout) || json_integer_value(timeout) < 1 ||
                     json_integer_value(timeout) > 3600) {
-                        snprintf(why, why_size, "confirm_timeout: expected an integer 1..3600");
+                        snprintf(err, err_size, "confirm_timeout: expected an integer 1..3600");
                         return -EINVAL;
                 }
                 seconds = json_integer_value(timeout);
         }
         if (json_object_size(body) > (timeout ? 1u : 0u)) {
-                snprintf(why, why_size, "unknown field in body: only confirm_timeout is accepted");
+                snprintf(err, err_size, "unknown field in body: only confirm_timeout is accepted");
                 return -EINVAL;
         }
         *ret_seconds = (unsigned) seconds;
         return 0;
 }
 
-int api_seccomp_install_parse(const json_t *body, const char **ret_profile, char *why, size_t why_size) {
+int api_seccomp_install_parse(const json_t *body, const char **ret_profile, char *err, size_t err_size) {
         const json_t *profile = json_object_get(body, "profile");
 
         if (!json_is_string(profile) || json_string_value(profile)[0] != '/') {
-                snprintf(why, why_size, "profile: expected the absolute path of a profile");
+                snprintf(err, err_size, "profile: expected the absolute path of a profile");
                 return -EINVAL;
         }
         if (json_object_size(body) != 1) {
-                snprintf(why, why_size, "unknown field in body: only profile is accepted");
+                snprintf(err, err_size, "unknown field in body: only profile is accepted");
                 return -EINVAL;
         }
         *ret_profile = json_string_value(profile);
         return 0;
 }
 
-int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *why, size_t why_size) {
+int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *err, size_t err_size) {
         /* the requests by their routes' names, POST /v1/patch/NAME: the
          * same as patch_op_to_string's, which would link the worker in */
         static const char *const names[] = {
@@ -87,7 +87,7 @@ int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *why
         const json_t *v;
 
         if ((unsigned) op >= ELEMENTSOF(names)) {
-                snprintf(why, why_size, "not a patch request");
+                snprintf(err, err_size, "not a patch request");
                 return -EINVAL;
         }
         json_object_foreach((json_t *) body, key, v) {
@@ -95,7 +95,7 @@ int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *why
                           (STREQ(key, "plan") && json_is_string(v) && (op == PATCH_OP_STAGE || op == PATCH_OP_APPLY)) ||
                           (STREQ(key, "id") && json_is_string(v) && op == PATCH_OP_ROLLBACK);
                 if (!ok) {
-                        snprintf(why, why_size, "%s: not a field of a patch %s request (%s)", key, names[op],
+                        snprintf(err, err_size, "%s: not a field of a patch %s request (%s)", key, names[op],
                                  op == PATCH_OP_ROLLBACK ? "id: string" :
                                  op == PATCH_OP_PLAN     ? "refresh: boolean" :
                                                            "refresh: boolean, plan: string");
@@ -120,12 +120,12 @@ static bool parse_index(const char *s, uint64_t *ret) {
         return true;
 }
 
-int api_patch_job_query_parse(const char *id, const char *after, unsigned *ret_id, size_t *ret_after, char *why,
-                              size_t why_size) {
+int api_patch_job_query_parse(const char *id, const char *after, unsigned *ret_id, size_t *ret_after, char *err,
+                              size_t err_size) {
         uint64_t i, a = 0;
 
         if (!parse_index(id, &i) || (after && !parse_index(after, &a))) {
-                snprintf(why, why_size, "expected ?id=JOB[&after=INDEX] (non-negative integers)");
+                snprintf(err, err_size, "expected ?id=JOB[&after=INDEX] (non-negative integers)");
                 return -EINVAL;
         }
         *ret_id = (unsigned) i;
@@ -134,15 +134,15 @@ int api_patch_job_query_parse(const char *id, const char *after, unsigned *ret_i
 }
 
 int api_changes_query_parse(const char *since, const char *limit, const char *kind, ApiChangesQuery *ret,
-                            char *why, size_t why_size) {
+                            char *err, size_t err_size) {
         uint64_t s = 0, l = 0;
 
         if ((since && !api_parse_u64(since, &s)) || (limit && !api_parse_u64(limit, &l))) {
-                snprintf(why, why_size, "expected ?since=USEC&limit=N (non-negative integers)");
+                snprintf(err, err_size, "expected ?since=USEC&limit=N (non-negative integers)");
                 return -EINVAL;
         }
         if (kind && change_kind_from_string(kind) < 0) {
-                snprintf(why, why_size, "kind: \"%s\" is not a kind of change", kind);
+                snprintf(err, err_size, "kind: \"%s\" is not a kind of change", kind);
                 return -EINVAL;
         }
         *ret = (ApiChangesQuery){ .since_usec = s, .limit = (size_t) l, .kind = kind };
@@ -152,13 +152,13 @@ int api_changes_query_parse(const char *since, const char *limit, const char *ki
 /* body's key, absent or an integer min..max, in *ret (unchanged when
  * absent) */
 static int get_integer(const json_t *body, const char *key, json_int_t min, json_int_t max, json_int_t *ret,
-                       char *why, size_t why_size) {
+                       char *err, size_t err_size) {
         const json_t *v = json_object_get(body, key);
 
         if (!v)
                 return 0;
         if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-                snprintf(why, why_size, "%s: expected an integer %lld..%lld", key, (long long) min, (long long) max);
+                snprintf(err, err_size, "%s: expected an integer %lld..%lld", key, (long long) min, (long long) max);
                 return -EINVAL;
         }
         *ret = json_integer_value(v);
@@ -166,7 +166,7 @@ static int get_integer(const json_t *body, const char *key, json_int_t min, json
 }
 
 int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_CANARIES + 1], WaveOptions *ret,
-                         char *why, size_t why_size) {
+                         char *err, size_t err_size) {
         static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
                                             "canaries", "on_failure", NULL };
         json_int_t soak = 0, deadline = 0;
@@ -174,16 +174,16 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
         const json_t *v, *c;
         size_t i;
 
-        if (!body_keys(body, keys, why, why_size))
+        if (!body_keys(body, keys, err, err_size))
                 return -EINVAL;
-        if (get_integer(body, "soak_seconds", 0, 7 * 86400, &soak, why, why_size) < 0 ||
-            get_integer(body, "deadline_seconds", 1, 2 * 86400, &deadline, why, why_size) < 0)
+        if (get_integer(body, "soak_seconds", 0, 7 * 86400, &soak, err, err_size) < 0 ||
+            get_integer(body, "deadline_seconds", 1, 2 * 86400, &deadline, err, err_size) < 0)
                 return -EINVAL;
         o.soak_usec = (uint64_t) soak * 1000000ULL;
         o.node_deadline_usec = (uint64_t) deadline * 1000000ULL;
         if ((v = json_object_get(body, "max_unavailable"))) {
                 if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > WAVE_MAX_NODES) {
-                        snprintf(why, why_size, "max_unavailable: expected an integer 1..%d", WAVE_MAX_NODES);
+                        snprintf(err, err_size, "max_unavailable: expected an integer 1..%d", WAVE_MAX_NODES);
                         return -EINVAL;
                 }
                 o.max_unavailable = (unsigned) json_integer_value(v);
@@ -191,27 +191,27 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
         if ((v = json_object_get(body, "on_failure"))) {
                 int f = wave_on_failure_from_string(json_string_value(v));
                 if (f < 0) {
-                        snprintf(why, why_size, "on_failure: expected \"halt\" or \"continue\"");
+                        snprintf(err, err_size, "on_failure: expected \"halt\" or \"continue\"");
                         return -EINVAL;
                 }
                 o.on_failure = (WaveOnFailure) f;
         }
         if ((v = json_object_get(body, "label"))) {
                 if (!json_is_string(v) || !strchr(json_string_value(v), '=')) {
-                        snprintf(why, why_size, "label: expected \"key=value\"");
+                        snprintf(err, err_size, "label: expected \"key=value\"");
                         return -EINVAL;
                 }
                 o.label = json_string_value(v);
         }
         if ((v = json_object_get(body, "canaries"))) {
                 if (!json_is_array(v) || json_array_size(v) > API_WAVE_MAX_CANARIES) {
-                        snprintf(why, why_size, "canaries: expected an array of at most %d node IDs or hostnames",
+                        snprintf(err, err_size, "canaries: expected an array of at most %d node IDs or hostnames",
                                  API_WAVE_MAX_CANARIES);
                         return -EINVAL;
                 }
                 json_array_foreach(v, i, c)
                         if (!json_is_string(c)) {
-                                snprintf(why, why_size, "canaries[%zu]: expected a string", i);
+                                snprintf(err, err_size, "canaries[%zu]: expected a string", i);
                                 return -EINVAL;
                         }
                 json_array_foreach(v, i, c)
@@ -223,25 +223,25 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
         return 0;
 }
 
-int api_wave_control_parse(const json_t *body, const char **ret_reason, char *why, size_t why_size) {
+int api_wave_control_parse(const json_t *body, const char **ret_reason, char *err, size_t err_size) {
         static const char *const keys[] = { "reason", NULL };
         const json_t *reason = json_object_get(body, "reason");
 
-        if (!body_keys(body, keys, why, why_size))
+        if (!body_keys(body, keys, err, err_size))
                 return -EINVAL;
         if (reason && !json_is_string(reason)) {
-                snprintf(why, why_size, "reason: expected a string");
+                snprintf(err, err_size, "reason: expected a string");
                 return -EINVAL;
         }
         *ret_reason = json_string_value(reason);
         return 0;
 }
 
-int api_wave_query_parse(const char *wait, bool *ret_watch, uint64_t *ret_version, char *why, size_t why_size) {
+int api_wave_query_parse(const char *wait, bool *ret_watch, uint64_t *ret_version, char *err, size_t err_size) {
         uint64_t v = 0;
 
         if (wait && !api_parse_u64(wait, &v)) {
-                snprintf(why, why_size, "wait: expected the version of the last answer");
+                snprintf(err, err_size, "wait: expected the version of the last answer");
                 return -EINVAL;
         }
         *ret_watch = wait != NULL;

@@ -6,7 +6,7 @@
  * object control_parse_body made of it (NULL for an empty body), or its
  * query values (NULL when absent), and fills its results only on success.
  * A request that is not one the route takes is -EINVAL, with the message
- * the route answers 400 with in why. Strings in the results point into the
+ * the route answers 400 with in err. Strings in the results point into the
  * body or the query values. */
 
 #include <jansson.h>
@@ -28,11 +28,11 @@ bool api_parse_u64(const char *s, uint64_t *ret);
 /* POST /v1/firewall/apply: {} or {"confirm_timeout": 1..3600}; *ret_seconds
  * is 0 without it (no rollback timer). -EINVAL for a timeout that is not an
  * integer in range or any other member. */
-int api_firewall_apply_parse(const json_t *body, unsigned *ret_seconds, char *why, size_t why_size);
+int api_firewall_apply_parse(const json_t *body, unsigned *ret_seconds, char *err, size_t err_size);
 
 /* POST /v1/seccomp/install: {"profile": "/absolute/path"} and nothing else.
  * -EINVAL for a missing or relative profile, or another member. */
-int api_seccomp_install_parse(const json_t *body, const char **ret_profile, char *why, size_t why_size);
+int api_seccomp_install_parse(const json_t *body, const char **ret_profile, char *err, size_t err_size);
 
 /* What a patch request's body asks; NULL/false when absent. */
 typedef struct ApiPatchBody {
@@ -46,12 +46,12 @@ typedef struct ApiPatchBody {
  * (stage, apply), "id": string (rollback), each optional. -EINVAL naming
  * the first member that is not one of op's or not of its type, with the
  * members op takes (or for an op that is none of these). */
-int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *why, size_t why_size);
+int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *err, size_t err_size);
 
 /* GET /v1/patch/job?id=JOB[&after=INDEX]: id required, after optional (0),
  * each below UINT32_MAX (api_parse_u64). -EINVAL otherwise. */
-int api_patch_job_query_parse(const char *id, const char *after, unsigned *ret_id, size_t *ret_after, char *why,
-                              size_t why_size);
+int api_patch_job_query_parse(const char *id, const char *after, unsigned *ret_id, size_t *ret_after, char *err,
+                              size_t err_size);
 
 /* GET /v1/changes?since=USEC&limit=N&kind=KIND, each optional: since and
  * limit 0 when absent (from the start; all), kind NULL (any). */
@@ -64,7 +64,7 @@ typedef struct ApiChangesQuery {
 /* -EINVAL for a since or limit that is not api_parse_u64's, or a kind that
  * change_kind_from_string does not know. */
 int api_changes_query_parse(const char *since, const char *limit, const char *kind, ApiChangesQuery *ret,
-                            char *why, size_t why_size);
+                            char *err, size_t err_size);
 
 /* POST /v1/wave/start: {"max_unavailable": 1..WAVE_MAX_NODES,
  * "soak_seconds": 0..7 days, "deadline_seconds": 1..2 days, "label":
@@ -74,14 +74,14 @@ int api_changes_query_parse(const char *since, const char *limit, const char *ki
  * has them, else NULL. -EINVAL naming the first member at fault: unknown,
  * out of range or of the wrong type. */
 int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_CANARIES + 1], WaveOptions *ret,
-                         char *why, size_t why_size);
+                         char *err, size_t err_size);
 
 /* POST /v1/wave/{pause,resume,abort}: {} or {"reason": string}; *ret_reason
  * NULL without one. -EINVAL for a reason that is not a string or another
  * member. */
-int api_wave_control_parse(const json_t *body, const char **ret_reason, char *why, size_t why_size);
+int api_wave_control_parse(const json_t *body, const char **ret_reason, char *err, size_t err_size);
 
 /* GET /v1/wave[?wait=VERSION]: *ret_watch says whether wait was given and
  * *ret_version is its value (0 without it). -EINVAL for a wait that is not
  * api_parse_u64's. */
-int api_wave_query_parse(const char *wait, bool *ret_watch, uint64_t *ret_version, char *why, size_t why_size);
+int api_wave_query_parse(const char *wait, bool *ret_watch, uint64_t *ret_version, char *err, size_t err_size);

@@ -303,7 +303,7 @@ static void dn_field(gnutls_x509_crt_t crt, const char *oid, char *buf, size_t s
 }
 
 /* The client's certificate, verified against the server's trust. */
-static int peer_certificate(struct MHD_Connection *connection, ControlPeerCert *ret, char *why, size_t why_size) {
+static int peer_certificate(struct MHD_Connection *connection, ControlPeerCert *ret, char *err, size_t err_size) {
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         gnutls_session_t session = info ? (gnutls_session_t) info->tls_session : NULL;
         const gnutls_datum_t *chain;
@@ -311,23 +311,23 @@ static int peer_certificate(struct MHD_Connection *connection, ControlPeerCert *
         gnutls_x509_crt_t crt;
 
         if (!session || !(chain = gnutls_certificate_get_peers(session, &n)) || n == 0) {
-                snprintf(why, why_size, "no client certificate");
+                snprintf(err, err_size, "no client certificate");
                 return -EPERM;
         }
         if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0) {
                 gnutls_datum_t text = {};
                 if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) >= 0) {
-                        snprintf(why, why_size, "the client certificate does not verify: %s", (char *) text.data);
+                        snprintf(err, err_size, "the client certificate does not verify: %s", (char *) text.data);
                         gnutls_free(text.data);
                 } else
-                        snprintf(why, why_size, "the client certificate does not verify");
+                        snprintf(err, err_size, "the client certificate does not verify");
                 return -EPERM;
         }
         if (gnutls_x509_crt_init(&crt) < 0)
                 return -ENOMEM;
         if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0) {
                 gnutls_x509_crt_deinit(crt);
-                snprintf(why, why_size, "the client certificate cannot be read");
+                snprintf(err, err_size, "the client certificate cannot be read");
                 return -EPERM;
         }
         dn_field(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, ret->organization, sizeof(ret->organization));

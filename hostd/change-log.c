@@ -316,7 +316,7 @@ void change_record(ChangeLog *log, int level, ChangeKind kind, const char *const
                 log_warning_errno(r, "Cannot append the %s record to %s", kinds[kind].name, log->path);
 }
 
-int change_record_parse(const char *line, size_t size, json_t **ret, char *why, size_t why_size) {
+int change_record_parse(const char *line, size_t size, json_t **ret, char *err, size_t err_size) {
         _cleanup_(json_decrefp) json_t *rec = NULL;
         json_t *seq, *usec, *kind, *f, *value;
         const char *key;
@@ -325,45 +325,45 @@ int change_record_parse(const char *line, size_t size, json_t **ret, char *why, 
 
         rec = json_loadb(line, size, JSON_REJECT_DUPLICATES, &error);
         if (!rec) {
-                snprintf(why, why_size, "column %d: %s", error.column, error.text);
+                snprintf(err, err_size, "column %d: %s", error.column, error.text);
                 return -EINVAL;
         }
         if (!json_is_object(rec)) {
-                snprintf(why, why_size, "not an object");
+                snprintf(err, err_size, "not an object");
                 return -EINVAL;
         }
         seq = json_object_get(rec, "seq");
         if (!json_is_integer(seq) || json_integer_value(seq) < 1) {
-                snprintf(why, why_size, ".seq: not a positive integer");
+                snprintf(err, err_size, ".seq: not a positive integer");
                 return -EINVAL;
         }
         usec = json_object_get(rec, "time_usec");
         if (!json_is_integer(usec) || json_integer_value(usec) < 0) {
-                snprintf(why, why_size, ".time_usec: not a time");
+                snprintf(err, err_size, ".time_usec: not a time");
                 return -EINVAL;
         }
         kind = json_object_get(rec, "kind");
         k = change_kind_from_string(json_string_value(kind));
         if (k < 0) {
-                snprintf(why, why_size, ".kind: not a kind of change");
+                snprintf(err, err_size, ".kind: not a kind of change");
                 return -EINVAL;
         }
         if (!STREQ_PTR(json_string_value(json_object_get(rec, "message_id")), kinds[k].message_id)) {
-                snprintf(why, why_size, ".message_id: not the one of %s", kinds[k].name);
+                snprintf(err, err_size, ".message_id: not the one of %s", kinds[k].name);
                 return -EINVAL;
         }
         if (!json_is_string(json_object_get(rec, "message")) || !json_is_string(json_object_get(rec, "priority"))) {
-                snprintf(why, why_size, ".message, .priority: not strings");
+                snprintf(err, err_size, ".message, .priority: not strings");
                 return -EINVAL;
         }
         f = json_object_get(rec, "fields");
         if (!json_is_object(f)) {
-                snprintf(why, why_size, ".fields: not an object");
+                snprintf(err, err_size, ".fields: not an object");
                 return -EINVAL;
         }
         json_object_foreach(f, key, value)
                 if (!json_is_string(value)) {
-                        snprintf(why, why_size, ".fields.%.40s: not a string", key);
+                        snprintf(err, err_size, ".fields.%.40s: not a string", key);
                         return -EINVAL;
                 }
         *ret = TAKE_PTR(rec);

@@ -70,9 +70,9 @@ DEFINE_CLEANUP_FUNC(ChangeLog, change_log_free);
 void change_record(ChangeLog *log, int level, ChangeKind kind, const char *const *fields,
                    const char *format, ...) _printf_(5, 6);
 
-/* Parses one line of the log. Returns 0 and the record, or -EINVAL with why
+/* Parses one line of the log. Returns 0 and the record, or -EINVAL with err
  * naming the member at fault. */
-int change_record_parse(const char *line, size_t size, json_t **ret, char *why, size_t why_size);
+int change_record_parse(const char *line, size_t size, json_t **ret, char *err, size_t err_size);
 
 /* Reads the records of <state_directory> at or after since_usec (realtime)
  * and of kind (NULL: any), oldest first, at most limit of the newest (0:

@@ -518,7 +518,7 @@ static int docker_start(Daemon *d) {
 }
 
 /* Creates the firewall manager when needed and hands it the policy. */
-static int daemon_firewall_start(Daemon *d, const char *reason, char *why, size_t why_size) {
+static int daemon_firewall_start(Daemon *d, const char *reason, char *err, size_t err_size) {
         int r;
 
         if (!d->firewall) {
@@ -526,44 +526,44 @@ static int daemon_firewall_start(Daemon *d, const char *reason, char *why, size_
                         return 0;
                 r = firewall_manager_new(d->event, d->changes, &d->firewall);
                 if (r < 0) {
-                        snprintf(why, why_size, "cannot open nftables netlink: %s", strerror(-r));
-                        return log_error_errno(r, "Cannot manage the firewall: %s", why);
+                        snprintf(err, err_size, "cannot open nftables netlink: %s", strerror(-r));
+                        return log_error_errno(r, "Cannot manage the firewall: %s", err);
                 }
                 /* the Swarm peers last seen, until Docker answers: a restart
                  * never closes the Swarm's ports to its peers */
                 _cleanup_free_ Cidr *saved = NULL;
                 int n = d->config->firewall.swarm_peers ? firewall_peers_load(d->config->state_directory, &saved) : 0;
                 if (n > 0)
-                        firewall_manager_set_peers(d->firewall, saved, (size_t) n, why, why_size);
+                        firewall_manager_set_peers(d->firewall, saved, (size_t) n, err, err_size);
         }
-        r = firewall_manager_set_policy(d->firewall, &d->config->firewall, reason, why, why_size);
+        r = firewall_manager_set_policy(d->firewall, &d->config->firewall, reason, err, err_size);
         if (r < 0)
-                return log_error_errno(r, "Firewall not applied: %s", why);
+                return log_error_errno(r, "Firewall not applied: %s", err);
         return 0;
 }
 
-int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why_size) {
+int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *err, size_t err_size) {
         _cleanup_(config_freep) HostdConfig *c = NULL;
         ConfigError error;
         int r;
 
         r = config_load(d->config_path, &c, &error);
         if (r < 0) {
-                located_error_format(&error, d->config_path, why, why_size);
+                located_error_format(&error, d->config_path, err, err_size);
                 return r;
         }
         if (!d->firewall) {
                 r = firewall_manager_new(d->event, d->changes, &d->firewall);
                 if (r < 0) {
-                        snprintf(why, why_size, "cannot open nftables netlink: %s", strerror(-r));
+                        snprintf(err, err_size, "cannot open nftables netlink: %s", strerror(-r));
                         return r;
                 }
         }
         if (timeout_sec > 0)
-                r = firewall_manager_apply_with_confirm(d->firewall, &c->firewall, timeout_sec, why, why_size);
+                r = firewall_manager_apply_with_confirm(d->firewall, &c->firewall, timeout_sec, err, err_size);
         else
-                r = firewall_manager_set_policy(d->firewall, &c->firewall, "hostctl firewall apply", why,
-                                                why_size);
+                r = firewall_manager_set_policy(d->firewall, &c->firewall, "hostctl firewall apply", err,
+                                                err_size);
         if (r < 0)
                 return r;
         /* the file's firewall is now the running one */
@@ -606,7 +606,7 @@ static void periodic_enable(Daemon *d) {
                         sd_event_source_set_enabled(timers[i].source, timers[i].on ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
 }
 
-int daemon_reload(Daemon *d, char *why, size_t why_size) {
+int daemon_reload(Daemon *d, char *err, size_t err_size) {
         _cleanup_(config_freep) HostdConfig *c = NULL;
         char config_field[300];
         bool docker_changed;
@@ -616,9 +616,9 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
         sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
         r = config_load(d->config_path, &c, &error);
         if (r < 0) {
-                located_error_format(&error, d->config_path, why, why_size);
+                located_error_format(&error, d->config_path, err, err_size);
                 log_struct(LOG_ERR, LOG_FIELDS("MESSAGE_ID=" MSGID_CONFIG_REJECTED),
-                           "Configuration not reloaded, keeping the running one: %s", why);
+                           "Configuration not reloaded, keeping the running one: %s", err);
                 sd_notify(0, "READY=1");
                 notify_status(d);
                 return r;
@@ -632,7 +632,7 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
         apply_log_level(d->config);
         d->reloads++;
 
-        r = daemon_firewall_start(d, "configuration reloaded", why, why_size);
+        r = daemon_firewall_start(d, "configuration reloaded", err, err_size);
         if (r < 0) {
                 sd_notify(0, "READY=1");
                 return r;
@@ -641,7 +641,7 @@ int daemon_reload(Daemon *d, char *why, size_t why_size) {
         if (docker_changed) {
                 r = docker_start(d);
                 if (r < 0) {
-                        snprintf(why, why_size, "configuration loaded but Docker client failed: %s",
+                        snprintf(err, err_size, "configuration loaded but Docker client failed: %s",
                                  strerror(-r));
                         sd_notify(0, "READY=1");
                         return r;
@@ -971,7 +971,7 @@ static void check_restart_pending(Daemon *d) {
         d->seccomp_restart_pending = r > 0;
 }
 
-int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *why, size_t why_size) {
+int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *err, size_t err_size) {
         const char *installed = d->config->seccomp_installed_profile;
         const char *daemon_json = d->config->seccomp_daemon_json;
         char source_field[600], target_field[300];
@@ -986,7 +986,7 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
                            LOG_FIELDS("MESSAGE_ID=" MSGID_SECCOMP_REFUSED, "HOSTD_SUBSYSTEM=seccomp",
                                       source_field),
                            "Seccomp profile not installed: %s", result.error);
-                snprintf(why, why_size, "%s", result.error);
+                snprintf(err, err_size, "%s", result.error);
                 return r;
         }
         if (result.profile_changed || result.daemon_json_changed) {

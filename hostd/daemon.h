@@ -39,17 +39,17 @@ PatchJobs *daemon_patch_jobs(Daemon *d);
 Coordinator *daemon_coordinator(Daemon *d);
 
 /* Re-reads the configuration. On an invalid file, keeps the running one and
- * returns -EINVAL with the reason in why. */
-int daemon_reload(Daemon *d, char *why, size_t why_size);
+ * returns -EINVAL with the reason in err. */
+int daemon_reload(Daemon *d, char *err, size_t err_size);
 
 /* Applies the configuration file's firewall now, rolling back by itself
  * after timeout_sec unless confirmed (0: no confirmation needed). */
-int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *why, size_t why_size);
+int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *err, size_t err_size);
 
 /* Installs the profile at source as dockerd's default (see
  * hostd/seccomp-install.h) and records the change. *reply gets what
- * changed; on failure why names the reason and nothing changed. */
-int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *why, size_t why_size);
+ * changed; on failure err names the reason and nothing changed. */
+int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *err, size_t err_size);
 
 /* {"containers": [...], "compliant": bool, "enforcement": "report"|"stop"} */
 json_t *daemon_seccomp_audit_json(const Daemon *d);

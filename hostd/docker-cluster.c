@@ -65,7 +65,7 @@ static const char *get_str(const json_t *o, const char *a, const char *b, const 
         return json_string_value(v);
 }
 
-static int read_nodes(ClusterSnapshot *s, char *why, size_t why_size) {
+static int read_nodes(ClusterSnapshot *s, char *err, size_t err_size) {
         const json_t *node;
         size_t i;
 
@@ -82,7 +82,7 @@ static int read_nodes(ClusterSnapshot *s, char *why, size_t why_size) {
                 json_t *value;
 
                 if (!id || !role || !availability || !state || (labels && !json_is_object(labels))) {
-                        snprintf(why, why_size, "/nodes[%zu] (%s): no ID, Spec.Role, Spec.Availability or Status.State",
+                        snprintf(err, err_size, "/nodes[%zu] (%s): no ID, Spec.Role, Spec.Availability or Status.State",
                                  i, id ? id : "?");
                         return -EPROTO;
                 }
@@ -99,7 +99,7 @@ static int read_nodes(ClusterSnapshot *s, char *why, size_t why_size) {
                 else if (STREQ(availability, "drain"))
                         n->availability = AVAILABILITY_DRAIN;
                 else {
-                        snprintf(why, why_size, "/nodes[%zu] (%s): unknown availability \"%s\"", i, id, availability);
+                        snprintf(err, err_size, "/nodes[%zu] (%s): unknown availability \"%s\"", i, id, availability);
                         return -EPROTO;
                 }
                 if (n->manager) {
@@ -113,7 +113,7 @@ static int read_nodes(ClusterSnapshot *s, char *why, size_t why_size) {
                 json_object_foreach((json_t *) labels, key, value) {
                         char *l;
                         if (!json_is_string(value)) {
-                                snprintf(why, why_size, "/nodes[%zu] (%s): label \"%s\" is not a string", i, id, key);
+                                snprintf(err, err_size, "/nodes[%zu] (%s): label \"%s\" is not a string", i, id, key);
                                 return -EPROTO;
                         }
                         if (asprintf(&l, "%s=%s", key, json_string_value(value)) < 0 || !keep(s, l))
@@ -133,7 +133,7 @@ static ClusterNode *find_node(ClusterSnapshot *s, const char *id) {
         return NULL;
 }
 
-static int read_services(ClusterSnapshot *s, char *why, size_t why_size) {
+static int read_services(ClusterSnapshot *s, char *err, size_t err_size) {
         const json_t *svc, *task;
         size_t i, k;
 
@@ -151,7 +151,7 @@ static int read_services(ClusterSnapshot *s, char *why, size_t why_size) {
                 const json_t *c;
 
                 if (!id || !name || !json_is_object(mode) || (constraints && !json_is_array(constraints))) {
-                        snprintf(why, why_size, "/services[%zu] (%s): no ID, Spec.Name or Spec.Mode", i, id ? id : "?");
+                        snprintf(err, err_size, "/services[%zu] (%s): no ID, Spec.Name or Spec.Mode", i, id ? id : "?");
                         return -EPROTO;
                 }
                 cs->name = name;
@@ -161,7 +161,7 @@ static int read_services(ClusterSnapshot *s, char *why, size_t why_size) {
                         return -ENOMEM;
                 json_array_foreach(constraints, k, c) {
                         if (!json_is_string(c)) {
-                                snprintf(why, why_size, "/services[%zu] (%s): a constraint that is not a string", i, name);
+                                snprintf(err, err_size, "/services[%zu] (%s): a constraint that is not a string", i, name);
                                 return -EPROTO;
                         }
                         list[k] = (char *) json_string_value(c);
@@ -182,8 +182,8 @@ static int read_services(ClusterSnapshot *s, char *why, size_t why_size) {
         return 0;
 }
 
-int cluster_snapshot_new(json_t *nodes, json_t *services, json_t *tasks, ClusterSnapshot **ret, char *why,
-                         size_t why_size) {
+int cluster_snapshot_new(json_t *nodes, json_t *services, json_t *tasks, ClusterSnapshot **ret, char *err,
+                         size_t err_size) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = calloc(1, sizeof(ClusterSnapshot));
         const json_t *task;
         size_t i;
@@ -192,20 +192,20 @@ int cluster_snapshot_new(json_t *nodes, json_t *services, json_t *tasks, Cluster
         if (!s)
                 return -ENOMEM;
         if (!json_is_array(nodes) || !json_is_array(services) || !json_is_array(tasks)) {
-                snprintf(why, why_size, "/nodes, /services and /tasks must each be an array");
+                snprintf(err, err_size, "/nodes, /services and /tasks must each be an array");
                 return -EPROTO;
         }
         s->nodes_json = json_incref(nodes);
         s->services_json = json_incref(services);
         s->tasks_json = json_incref(tasks);
-        if ((r = read_nodes(s, why, why_size)) < 0 || (r = read_services(s, why, why_size)) < 0)
+        if ((r = read_nodes(s, err, err_size)) < 0 || (r = read_services(s, err, err_size)) < 0)
                 return r;
         /* tasks still holding each node: what a drain waits for */
         json_array_foreach(tasks, i, task) {
                 const char *state = get_str(task, "Status", "State", NULL);
                 ClusterNode *n = find_node(s, get_str(task, "NodeID", NULL, NULL));
                 if (!state) {
-                        snprintf(why, why_size, "/tasks[%zu] (%s): no Status.State", i,
+                        snprintf(err, err_size, "/tasks[%zu] (%s): no Status.State", i,
                                  get_str(task, "ID", NULL, NULL) ? get_str(task, "ID", NULL, NULL) : "?");
                         return -EPROTO;
                 }

@@ -15,8 +15,8 @@
 typedef struct ClusterSnapshot ClusterSnapshot;
 
 /* Takes references to the three arrays (not stolen). */
-int cluster_snapshot_new(json_t *nodes, json_t *services, json_t *tasks, ClusterSnapshot **ret, char *why,
-                         size_t why_size);
+int cluster_snapshot_new(json_t *nodes, json_t *services, json_t *tasks, ClusterSnapshot **ret, char *err,
+                         size_t err_size);
 ClusterSnapshot *cluster_snapshot_free(ClusterSnapshot *s);
 DEFINE_CLEANUP_FUNC(ClusterSnapshot, cluster_snapshot_free);
 

@@ -32,7 +32,7 @@ static bool short_string(const json_t *v, size_t max) {
         return json_is_string(v) && json_string_length(v) <= max;
 }
 
-int posture_summary_validate(const json_t *s, char *why, size_t why_size) {
+int posture_summary_validate(const json_t *s, char *err, size_t err_size) {
         static const char *const known[] = { "hostname", "compliant", "pass", "fail", "warn", "not_applicable",
                                              "failing", "hostd_version", "generated_usec", "interval_seconds" };
         static const char *const counts[] = { "pass", "fail", "warn", "not_applicable" };
@@ -41,7 +41,7 @@ int posture_summary_validate(const json_t *s, char *why, size_t why_size) {
         size_t i;
 
         if (!json_is_object(s)) {
-                snprintf(why, why_size, "posture: not an object");
+                snprintf(err, err_size, "posture: not an object");
                 return -EINVAL;
         }
         json_object_foreach((json_t *) s, key, v) {
@@ -49,51 +49,51 @@ int posture_summary_validate(const json_t *s, char *why, size_t why_size) {
                 for (i = 0; i < ELEMENTSOF(known) && !found; i++)
                         found = STREQ(key, known[i]);
                 if (!found) {
-                        snprintf(why, why_size, "posture.%.40s: not a member of a posture summary", key);
+                        snprintf(err, err_size, "posture.%.40s: not a member of a posture summary", key);
                         return -EINVAL;
                 }
         }
         if (!short_string(json_object_get(s, "hostname"), 253)) {
-                snprintf(why, why_size, "posture.hostname: not a host name");
+                snprintf(err, err_size, "posture.hostname: not a host name");
                 return -EINVAL;
         }
         if (!json_is_boolean(json_object_get(s, "compliant"))) {
-                snprintf(why, why_size, "posture.compliant: not a boolean");
+                snprintf(err, err_size, "posture.compliant: not a boolean");
                 return -EINVAL;
         }
         for (i = 0; i < ELEMENTSOF(counts); i++)
                 if (!count_ok(s, counts[i])) {
-                        snprintf(why, why_size, "posture.%s: not a count of checks", counts[i]);
+                        snprintf(err, err_size, "posture.%s: not a count of checks", counts[i]);
                         return -EINVAL;
                 }
         failing = json_object_get(s, "failing");
         if (!json_is_array(failing) || json_array_size(failing) > POSTURE_SUMMARY_MAX_FAILING) {
-                snprintf(why, why_size, "posture.failing: not an array of at most %d check IDs",
+                snprintf(err, err_size, "posture.failing: not an array of at most %d check IDs",
                          POSTURE_SUMMARY_MAX_FAILING);
                 return -EINVAL;
         }
         json_array_foreach(failing, i, v)
                 if (!short_string(v, 64)) {
-                        snprintf(why, why_size, "posture.failing[%zu]: not a check ID", i);
+                        snprintf(err, err_size, "posture.failing[%zu]: not a check ID", i);
                         return -EINVAL;
                 }
         if (json_is_true(json_object_get(s, "compliant")) !=
             (json_integer_value(json_object_get(s, "fail")) == 0)) {
-                snprintf(why, why_size, "posture.compliant: disagrees with posture.fail");
+                snprintf(err, err_size, "posture.compliant: disagrees with posture.fail");
                 return -EINVAL;
         }
         if (!short_string(json_object_get(s, "hostd_version"), 64)) {
-                snprintf(why, why_size, "posture.hostd_version: not a version");
+                snprintf(err, err_size, "posture.hostd_version: not a version");
                 return -EINVAL;
         }
         v = json_object_get(s, "generated_usec");
         if (!json_is_integer(v) || json_integer_value(v) < 0) {
-                snprintf(why, why_size, "posture.generated_usec: not a time");
+                snprintf(err, err_size, "posture.generated_usec: not a time");
                 return -EINVAL;
         }
         v = json_object_get(s, "interval_seconds");
         if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 86400) {
-                snprintf(why, why_size, "posture.interval_seconds: not 1..86400");
+                snprintf(err, err_size, "posture.interval_seconds: not 1..86400");
                 return -EINVAL;
         }
         return 0;

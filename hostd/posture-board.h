@@ -31,9 +31,9 @@
 /* The summary of a report (posture_to_json's document). NULL: no memory. */
 json_t *posture_summary_new(const json_t *report, const char *hostname, unsigned interval_sec, uint64_t now_usec);
 
-/* Checks a summary received from a node: 0, or -EINVAL with why naming
+/* Checks a summary received from a node: 0, or -EINVAL with err naming
  * the member at fault. */
-int posture_summary_validate(const json_t *summary, char *why, size_t why_size);
+int posture_summary_validate(const json_t *summary, char *err, size_t err_size);
 
 typedef struct PostureBoard PostureBoard;
 

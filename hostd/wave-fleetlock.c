@@ -88,28 +88,28 @@ int fleetlock_call_from_path(const char *path) {
 }
 
 int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const char *speaker, FleetLockRequest *ret,
-                                char *why, size_t why_size) {
+                                char *err, size_t err_size) {
         const json_t *params = json_object_get(body, "client_params"), *report, *posture;
         FleetLockRequest req = { .call = call };
 
         if ((unsigned) call >= _FLEETLOCK_CALL_MAX) {
-                snprintf(why, why_size, "not a call of the node protocol");
+                snprintf(err, err_size, "not a call of the node protocol");
                 return -EINVAL;
         }
         if (!json_is_string(json_object_get(params, "id")) || !json_is_string(json_object_get(params, "group"))) {
-                snprintf(why, why_size, "expected {\"client_params\": {\"id\": NODE_ID, \"group\": GROUP}}");
+                snprintf(err, err_size, "expected {\"client_params\": {\"id\": NODE_ID, \"group\": GROUP}}");
                 return -EINVAL;
         }
         req.node_id = json_string_value(json_object_get(params, "id"));
         req.group = json_string_value(json_object_get(params, "group"));
         if (speaker && !STREQ(req.node_id, speaker)) {
-                snprintf(why, why_size, "the client certificate is node %s's: it cannot speak for node %s", speaker,
+                snprintf(err, err_size, "the client certificate is node %s's: it cannot speak for node %s", speaker,
                          req.node_id);
                 return -EPERM;
         }
         posture = json_object_get(body, "posture");
         if (posture || call == FLEETLOCK_POSTURE) {
-                if (posture_summary_validate(posture, why, why_size) < 0)
+                if (posture_summary_validate(posture, err, err_size) < 0)
                         return -EINVAL;
                 req.posture = posture;
         }
@@ -119,7 +119,7 @@ int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const ch
                 if (report) {
                         if (!json_is_object(report) || !json_is_boolean(json_object_get(report, "ok")) ||
                             !json_is_boolean(json_object_get(report, "healthy"))) {
-                                snprintf(why, why_size,
+                                snprintf(err, err_size,
                                          "wave: expected {\"ok\": bool, \"healthy\": bool, \"message\": string, "
                                          "\"transaction\": string}");
                                 return -EINVAL;
@@ -135,14 +135,14 @@ int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const ch
 }
 
 int fleetlock_request_parse(FleetLockCall call, const char *data, size_t size, const char *speaker,
-                            json_t **ret_body, FleetLockRequest *ret, char *why, size_t why_size) {
+                            json_t **ret_body, FleetLockRequest *ret, char *err, size_t err_size) {
         json_t *body = NULL;
         int r;
 
-        r = control_parse_body(data, size, &body, why, why_size);
+        r = control_parse_body(data, size, &body, err, err_size);
         if (r < 0)
                 return r;
-        r = fleetlock_request_from_json(call, body, speaker, ret, why, why_size);
+        r = fleetlock_request_from_json(call, body, speaker, ret, err, err_size);
         if (r < 0) {
                 json_decref(body);
                 return r;
@@ -277,16 +277,16 @@ static int pem_headers(char *text, bool strip) {
         return 0;
 }
 
-int fleetlock_pem_strip_headers(char *text, const char *path, char *why, size_t why_size) {
+int fleetlock_pem_strip_headers(char *text, const char *path, char *err, size_t err_size) {
         /* looked at whole first, so that a refused key is left as it is */
         if (pem_headers(text, false) < 0) {
-                snprintf(why, why_size, "%s: the key is encrypted (is the Swarm autolocked?)", path);
+                snprintf(err, err_size, "%s: the key is encrypted (is the Swarm autolocked?)", path);
                 return -EKEYREJECTED;
         }
         return pem_headers(text, true);
 }
 
-int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *why, size_t why_size) {
+int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *err, size_t err_size) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         size_t size;
         int r;
@@ -296,10 +296,10 @@ int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *why,
                 return -ENOMEM;
         r = read_file(path, 1024 * 1024, &text, &size);
         if (r < 0) {
-                snprintf(why, why_size, "%s: %s", path, strerror(-r));
+                snprintf(err, err_size, "%s: %s", path, strerror(-r));
                 return r;
         }
-        r = fleetlock_pem_strip_headers(text, path, why, why_size);
+        r = fleetlock_pem_strip_headers(text, path, err, err_size);
         if (r < 0) {
                 explicit_bzero(text, size);
                 return r;
@@ -309,8 +309,8 @@ int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *why,
 }
 
 int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root, const char *cluster_id,
-                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *why,
-                         size_t why_size) {
+                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *err,
+                         size_t err_size) {
         _cleanup_(fleetlock_server_freep) FleetLockServer *s = calloc(1, sizeof(FleetLockServer));
         _cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL;
         int r;
@@ -318,20 +318,20 @@ int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root
         if (!s)
                 return -ENOMEM;
         if (!cluster_id || !*cluster_id || strlen(cluster_id) >= sizeof(s->cluster_id)) {
-                snprintf(why, why_size, "the Swarm's cluster ID is not known");
+                snprintf(err, err_size, "the Swarm's cluster ID is not known");
                 return -EINVAL;
         }
         snprintf(s->cluster_id, sizeof(s->cluster_id), "%s", cluster_id);
         s->coordinator = coordinator;
         s->board = board;
-        if ((r = fleetlock_read_pem(docker_root, "swarm-node.crt", &cert, why, why_size)) < 0 ||
-            (r = fleetlock_read_pem(docker_root, "swarm-node.key", &key, why, why_size)) < 0 ||
-            (r = fleetlock_read_pem(docker_root, "swarm-root-ca.crt", &ca, why, why_size)) < 0)
+        if ((r = fleetlock_read_pem(docker_root, "swarm-node.crt", &cert, err, err_size)) < 0 ||
+            (r = fleetlock_read_pem(docker_root, "swarm-node.key", &key, err, err_size)) < 0 ||
+            (r = fleetlock_read_pem(docker_root, "swarm-root-ca.crt", &ca, err, err_size)) < 0)
                 return r;
         r = control_server_new_tls(event, port, &(ControlTls){ .cert_pem = cert, .key_pem = key, .trust_pem = ca },
                                    on_call, s, &s->server);
         if (r < 0) {
-                snprintf(why, why_size, "cannot serve HTTPS on port %u: %s", port, strerror(-r));
+                snprintf(err, err_size, "cannot serve HTTPS on port %u: %s", port, strerror(-r));
                 return r;
         }
         *ret = TAKE_PTR(s);

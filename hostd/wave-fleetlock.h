@@ -59,14 +59,14 @@ typedef struct FleetLockServer FleetLockServer;
  * that is only "\n" or "\r\n"), which GnuTLS refuses; every other line
  * is kept as it is, so text only gets shorter.
  * An encrypted key (Proc-Type: or DEK-Info:, an autolocked Swarm) is
- * -EKEYREJECTED with why naming path, and text unchanged. */
-int fleetlock_pem_strip_headers(char *text, const char *path, char *why, size_t why_size);
+ * -EKEYREJECTED with err naming path, and text unchanged. */
+int fleetlock_pem_strip_headers(char *text, const char *path, char *err, size_t err_size);
 
 /* A PEM file of the node's Swarm certificates
  * (docker_root/swarm/certificates/name), with its headers stripped
- * (fleetlock_pem_strip_headers). why names the file; *ret is NULL on
+ * (fleetlock_pem_strip_headers). err names the file; *ret is NULL on
  * failure. */
-int fleetlock_read_pem(const char *docker_root, const char *name, char **ret, char *why, size_t why_size);
+int fleetlock_read_pem(const char *docker_root, const char *name, char **ret, char *err, size_t err_size);
 
 /* The POSTs a node makes. */
 typedef enum FleetLockCall {
@@ -98,23 +98,23 @@ typedef struct FleetLockRequest {
  * checked). Fills *ret only on success. Errors, in the order checked and
  * answered: -EINVAL (400 bad_request) for missing client_params, -EPERM
  * (403 wrong_node) when id is not speaker, -EINVAL for a posture the
- * board refuses (its reason) or a malformed wave report; why says what is
+ * board refuses (its reason) or a malformed wave report; err says what is
  * wrong. */
 int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const char *speaker, FleetLockRequest *ret,
-                                char *why, size_t why_size);
+                                char *err, size_t err_size);
 
 /* The same from the body's bytes, read as the server reads them
  * (control_parse_body): also -EINVAL for malformed JSON or a body that is
  * not an object. On success *ret_body is the parsed body ret points into
  * (NULL for an empty one), for the caller to json_decref. */
 int fleetlock_request_parse(FleetLockCall call, const char *data, size_t size, const char *speaker,
-                            json_t **ret_body, FleetLockRequest *ret, char *why, size_t why_size);
+                            json_t **ret_body, FleetLockRequest *ret, char *err, size_t err_size);
 
 /* Reads the certificates under docker_root/swarm/certificates. port 0
- * picks one. -ENOENT etc. with why naming the file. */
+ * picks one. -ENOENT etc. with err naming the file. */
 int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root, const char *cluster_id,
-                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *why,
-                         size_t why_size);
+                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *err,
+                         size_t err_size);
 FleetLockServer *fleetlock_server_free(FleetLockServer *s);
 DEFINE_CLEANUP_FUNC(FleetLockServer, fleetlock_server_free);
 

@@ -127,15 +127,15 @@ static int by_wave_order(const void *a, const void *b) {
         return strcmp(x->hostname, y->hostname);
 }
 
-int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_t now_usec, Wave **ret, char *why,
-             size_t why_size) {
+int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_t now_usec, Wave **ret, char *err,
+             size_t err_size) {
         _cleanup_(wave_freep) Wave *w = calloc(1, sizeof(Wave));
         size_t n_canaries = 0;
 
         if (!w || !(w->nodes = calloc(MAX(c->n_nodes, (size_t) 1), sizeof(WaveNode))))
                 return -ENOMEM;
         if (!id || !*id || strlen(id) >= WAVE_ID_MAX) {
-                snprintf(why, why_size, "a wave ID of 1..%d characters is needed", WAVE_ID_MAX - 1);
+                snprintf(err, err_size, "a wave ID of 1..%d characters is needed", WAVE_ID_MAX - 1);
                 return -EINVAL;
         }
         snprintf(w->id, sizeof(w->id), "%s", id);
@@ -151,7 +151,7 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_
                 if (o->label && !has_label(cn, o->label))
                         continue;
                 if (strlen(cn->id) >= WAVE_NODE_ID_MAX || strlen(cn->hostname) >= WAVE_NODE_ID_MAX) {
-                        snprintf(why, why_size, "node %.64s: ID or hostname too long", cn->id);
+                        snprintf(err, err_size, "node %.64s: ID or hostname too long", cn->id);
                         return -EINVAL;
                 }
                 WaveNode *n = &w->nodes[w->n_nodes++];
@@ -162,7 +162,7 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_
                 n->step_since_usec = now_usec;
         }
         if (w->n_nodes == 0) {
-                snprintf(why, why_size, o->label ? "no node has the label %s" : "the cluster has no node",
+                snprintf(err, err_size, o->label ? "no node has the label %s" : "the cluster has no node",
                          o->label ? o->label : "");
                 return -EINVAL;
         }
@@ -176,7 +176,7 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_
                         bool twice = false;
                         for (size_t k = 0; k < n_canaries; k++)
                                 twice = twice || STREQ(w->nodes[k].id, *cn) || STREQ(w->nodes[k].hostname, *cn);
-                        snprintf(why, why_size, twice ? "canary %s is given twice" : "canary %s is not a node of the wave",
+                        snprintf(err, err_size, twice ? "canary %s is given twice" : "canary %s is not a node of the wave",
                                  *cn);
                         return -EINVAL;
                 }

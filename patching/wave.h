@@ -163,10 +163,10 @@ typedef struct WaveOptions {
 
 /* A new wave over the cluster's nodes: canaries first in the order given,
  * then managers last (each manager drained costs the quorum a member), the
- * rest by hostname. -EINVAL with why for a canary that is not a node of the
+ * rest by hostname. -EINVAL with err for a canary that is not a node of the
  * wave, or no node at all. */
 int wave_new(const char *id, const WaveOptions *options, const ClusterView *cluster, uint64_t now_usec,
-             Wave **ret, char *why, size_t why_size);
+             Wave **ret, char *err, size_t err_size);
 
 typedef enum WaveActionKind {
         WAVE_ACTION_DRAIN,

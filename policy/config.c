@@ -729,14 +729,14 @@ HostdConfig *config_free(HostdConfig *c) {
 }
 
 int config_docker_socket(const HostdConfig *config, const char *docker_host_env,
-                         char **ret, char *why, size_t why_size) {
+                         char **ret, char *err, size_t err_size) {
         const char *path = "/var/run/docker.sock";
 
         if (config && config->docker_socket)
                 path = config->docker_socket;
         else if (docker_host_env && *docker_host_env) {
                 if (strncmp(docker_host_env, "unix://", 7) != 0 || docker_host_env[7] != '/') {
-                        snprintf(why, why_size,
+                        snprintf(err, err_size,
                                  "DOCKER_HOST=%s: only unix:///path sockets are supported",
                                  docker_host_env);
                         return -EINVAL;

@@ -195,6 +195,6 @@ DEFINE_CLEANUP_FUNC(HostdConfig, config_free);
 
 /* The Docker socket to use: the config's, else $DOCKER_HOST (unix:// only),
  * else /var/run/docker.sock. Returns a newly allocated path, or -EINVAL with
- * a message in *why (for example a tcp:// DOCKER_HOST). */
+ * a message in err (for example a tcp:// DOCKER_HOST). */
 int config_docker_socket(const HostdConfig *config, const char *docker_host_env,
-                         char **ret, char *why, size_t why_size);
+                         char **ret, char *err, size_t err_size);

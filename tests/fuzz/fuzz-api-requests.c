@@ -82,18 +82,18 @@ static void seccomp_install(const json_t *body) {
 
 /* Whether why begins with a member of body, then ": " (or is cut short
  * within a long one). */
-static bool names_member(const char *why, size_t why_size, const json_t *body) {
+static bool names_member(const char *err, size_t err_size, const json_t *body) {
         const char *key;
         const json_t *v;
 
-        size_t len = strlen(why);
+        size_t len = strlen(err);
 
         json_object_foreach((json_t *) body, key, v) {
                 size_t n = strlen(key);
-                if (strncmp(why, key, MIN(n, len)) != 0)
+                if (strncmp(err, key, MIN(n, len)) != 0)
                         continue;
-                if (len >= n + 2 ? strncmp(why + n, ": ", 2) == 0 :
-                                   len == why_size - 1 && (len <= n || why[n] == ':'))
+                if (len >= n + 2 ? strncmp(err + n, ": ", 2) == 0 :
+                                   len == err_size - 1 && (len <= n || err[n] == ':'))
                         return true;
         }
         return false;

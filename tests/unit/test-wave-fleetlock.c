@@ -15,9 +15,9 @@
         " \"failing\": [], \"hostd_version\": \"0.1.0\", \"generated_usec\": 1, \"interval_seconds\": 60}"
 
 static int parse(FleetLockCall call, const char *text, const char *speaker, json_t **body, FleetLockRequest *req,
-                 char *why, size_t why_size) {
+                 char *err, size_t err_size) {
         *body = NULL;
-        return fleetlock_request_parse(call, text, strlen(text), speaker, body, req, why, why_size);
+        return fleetlock_request_parse(call, text, strlen(text), speaker, body, req, err, err_size);
 }
 
 static void test_call_from_path(void **state _unused_) {
