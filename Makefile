@@ -103,7 +103,9 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 .PHONY: all deps check-build demo-build check check-layering check-unit check-unit-san check-integration check-integration-san e2e-wave install \
 	uninstall bench fuzz fuzz-build demo clean tests dist deb rpm
 .DEFAULT_GOAL := all
-# keep objects that pattern chains would otherwise delete as intermediates
+# a recipe that fails leaves no target behind (a half-linked fuzzer would
+# look up to date); keep objects that pattern chains would otherwise delete
+.DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(BUILD)/hostd $(BUILD)/hostctl
@@ -218,7 +220,7 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DHOSTD_VERSION='"$(VERSION)"' -I.
 # instrumentation; each harness pulls in only the objects it uses.
 FUZZ_LIB := build/fuzz/libhostd-fuzz.a
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o) $(LIB_CXX_SRCS:%.cc=build/fuzz/obj/%.o)
-FUZZ_CXXFLAGS = -std=c++17 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer-no-link,address,undefined \
+FUZZ_CXXFLAGS = -std=c++17 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr,function \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
 
 build/fuzz/obj/%.o: %.c

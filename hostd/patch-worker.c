@@ -304,7 +304,7 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
                          entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir));
 }
 
-int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *why, size_t why_size) {
+int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *err, size_t err_size) {
         static const char *const keys[] = {
                 [PATCH_LINE_PROGRESS] = "progress", [PATCH_LINE_RESULT] = "result", [PATCH_LINE_ERROR] = "error"
         };
@@ -312,7 +312,7 @@ int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *why, s
         json_t *line = json_loads(text, 0, &jerr);
 
         if (!line) {
-                snprintf(why, why_size, "%s", jerr.text);
+                snprintf(err, err_size, "%s", jerr.text);
                 return -EBADMSG;
         }
         for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
@@ -323,7 +323,7 @@ int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *why, s
                 return 0;
         }
         json_decref(line);
-        snprintf(why, why_size, "neither progress, result nor error");
+        snprintf(err, err_size, "neither progress, result nor error");
         return -EBADMSG;
 }
 

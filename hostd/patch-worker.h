@@ -68,8 +68,8 @@ typedef struct PatchWorkerLine {
         const json_t *value; /* inside line */
 } PatchWorkerLine;
 
-/* -EBADMSG with why for a line that is not one of the three. */
-int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *why, size_t why_size);
+/* -EBADMSG with err for a line that is not one of the three. */
+int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *err, size_t err_size);
 
 /* What a worker does, in the calling process: the result object, or NULL
  * with the error in err. progress_fd receives the progress lines (-1: none). */

@@ -12,60 +12,107 @@
 /* the backup of a daemon.json that did not exist: restoring removes it */
 #define ABSENT_MARKER "# hostd: no daemon.json existed before\n"
 
-static int load(const char *path, json_t **ret, char **text, size_t *size, char *err,
-                size_t err_size) {
+static int parse(const char *name, const char *text, size_t size, json_t **ret, char *err, size_t err_size) {
         json_error_t jerr;
-        json_t *j;
-        int r;
+        json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES, &jerr);
 
-        r = read_file(path, DAEMON_JSON_MAX, text, size);
-        if (r < 0) {
-                snprintf(err, err_size, "%s: %s", path, strerror(-r));
-                return r;
-        }
-        j = json_loadb(*text, *size, JSON_REJECT_DUPLICATES, &jerr);
         if (!j) {
-                snprintf(err, err_size, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+                snprintf(err, err_size, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
                 return -EINVAL;
         }
         if (!json_is_object(j)) {
                 json_decref(j);
-                snprintf(err, err_size, "%s: expected a JSON object", path);
+                snprintf(err, err_size, "%s: expected a JSON object", name);
                 return -EINVAL;
         }
         *ret = j;
         return 0;
 }
 
+/* The profile the document names, NULL for none; -EINVAL for a value that
+ * is not a string. */
+static int profile_of(const char *name, const json_t *j, const char **ret, char *err, size_t err_size) {
+        const json_t *v = json_object_get(j, "seccomp-profile");
+
+        if (v && !json_is_string(v)) {
+                snprintf(err, err_size, "%s: \"seccomp-profile\" is not a string", name);
+                return -EINVAL;
+        }
+        *ret = v ? json_string_value(v) : NULL;
+        return 0;
+}
+
+int daemon_json_read(const char *name, const char *text, size_t size, char **ret, char *err, size_t err_size) {
+        json_t *j = NULL;
+        const char *v;
+        int r;
+
+        *ret = NULL;
+        r = parse(name, text, size, &j, err, err_size);
+        if (r >= 0)
+                r = profile_of(name, j, &v, err, err_size);
+        if (r >= 0 && v && !(*ret = strdup(v)))
+                r = -ENOMEM;
+        json_decref(j);
+        return r;
+}
+
+int daemon_json_edit(const char *name, const char *text, size_t size, const char *value, char **ret, char *err,
+                     size_t err_size) {
+        json_t *j = NULL;
+        const char *old;
+        char *out;
+        int r;
+
+        *ret = NULL;
+        if (!STREQ(value, "builtin") && !STREQ(value, "unconfined") && value[0] != '/') {
+                snprintf(err, err_size, "\"%s\": expected builtin, unconfined or an absolute path", value);
+                return -EINVAL;
+        }
+        if (text)
+                r = parse(name, text, size, &j, err, err_size);
+        else
+                r = (j = json_object()) ? 0 : -ENOMEM;
+        /* a value dockerd itself would refuse is the administrator's to fix */
+        if (r >= 0)
+                r = profile_of(name, j, &old, err, err_size);
+        if (r < 0 || (old && STREQ(old, value))) {
+                json_decref(j);
+                return r < 0 ? r : 0;
+        }
+        json_object_set_new(j, "seccomp-profile", json_string(value));
+        /* jansson keeps insertion order: every other key stays where it was */
+        out = json_dumps(j, JSON_INDENT(2));
+        json_decref(j);
+        if (!out)
+                return -ENOMEM;
+        size_t out_size = strlen(out);
+        char *terminated = realloc(out, out_size + 2);
+        if (!terminated) {
+                free(out);
+                return -ENOMEM;
+        }
+        memcpy(terminated + out_size, "\n", 2);
+        *ret = terminated;
+        return 1;
+}
+
 int daemon_json_get_seccomp(const char *path, char **ret, char *err, size_t err_size) {
         _cleanup_free_ char *text = NULL;
-        json_t *j = NULL;
-        const json_t *v;
-        size_t size;
+        size_t size = 0;
         int r;
 
         *ret = NULL;
         if (access(path, F_OK) < 0 && errno == ENOENT)
                 return 0;
-        r = load(path, &j, &text, &size, err, err_size);
-        if (r < 0)
+        r = read_file(path, DAEMON_JSON_MAX, &text, &size);
+        if (r < 0) {
+                snprintf(err, err_size, "%s: %s", path, strerror(-r));
                 return r;
-        v = json_object_get(j, "seccomp-profile");
-        if (v && !json_is_string(v)) {
-                json_decref(j);
-                snprintf(err, err_size, "%s: \"seccomp-profile\" is not a string", path);
-                return -EINVAL;
         }
-        if (v && !(*ret = strdup(json_string_value(v)))) {
-                json_decref(j);
-                return -ENOMEM;
-        }
-        json_decref(j);
-        return 0;
+        return daemon_json_read(path, text, size, ret, err, err_size);
 }
 
-/* Writes data over path keeping its mode and owner (or 0644 root for a new
- * file): a temporary file, fsync, rename. */
 static int replace_file(const char *path, const char *data, size_t size, const struct stat *st) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
@@ -106,45 +153,22 @@ int daemon_json_set_seccomp(const char *path, const char *value, char *err, size
         _cleanup_free_ char *text = NULL, *backup = NULL, *out = NULL;
         struct stat st;
         bool exists;
-        json_t *j = NULL;
-        const json_t *old;
         size_t size = 0;
         int r;
 
-        if (!STREQ(value, "builtin") && !STREQ(value, "unconfined") && value[0] != '/') {
-                snprintf(err, err_size, "\"%s\": expected builtin, unconfined or an absolute path", value);
-                return -EINVAL;
-        }
         exists = stat(path, &st) == 0;
         if (!exists && errno != ENOENT) {
                 r = negative_errno();
                 snprintf(err, err_size, "%s: %s", path, strerror(-r));
                 return r;
         }
-        if (exists) {
-                r = load(path, &j, &text, &size, err, err_size);
-                if (r < 0)
-                        return r;
-        } else if (!(j = json_object()))
-                return -ENOMEM;
-
-        old = json_object_get(j, "seccomp-profile");
-        if (old && json_is_string(old) && STREQ(json_string_value(old), value)) {
-                json_decref(j);
-                return 0;
+        if (exists && (r = read_file(path, DAEMON_JSON_MAX, &text, &size)) < 0) {
+                snprintf(err, err_size, "%s: %s", path, strerror(-r));
+                return r;
         }
-        json_object_set_new(j, "seccomp-profile", json_string(value));
-        /* jansson keeps insertion order: every other key stays where it was */
-        out = json_dumps(j, JSON_INDENT(2));
-        json_decref(j);
-        if (!out)
-                return -ENOMEM;
-        size_t out_size = strlen(out);
-        char *terminated = realloc(out, out_size + 2);
-        if (!terminated)
-                return -ENOMEM;
-        out = terminated;
-        strcat(out, "\n");
+        r = daemon_json_edit(path, exists ? text : NULL, size, value, &out, err, err_size);
+        if (r <= 0)
+                return r;
 
         if (asprintf(&backup, "%s%s", path, DAEMON_JSON_BACKUP_SUFFIX) < 0) {
                 backup = NULL;

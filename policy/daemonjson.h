@@ -24,6 +24,15 @@ int daemon_json_get_seccomp(const char *path, char **ret, char *err, size_t err_
  * A missing file is created (mode 0644). */
 int daemon_json_set_seccomp(const char *path, const char *value, char *err, size_t err_size);
 
+/* The same on a document's bytes, for what has them in memory (and the
+ * fuzzer): read gives "seccomp-profile" (*ret NULL when absent); edit gives
+ * 1 and the new document in *ret (free it), 0 when it already says value,
+ * or -EINVAL with the reason in err. name is what messages call the
+ * document; text NULL is no document yet. */
+int daemon_json_read(const char *name, const char *text, size_t size, char **ret, char *err, size_t err_size);
+int daemon_json_edit(const char *name, const char *text, size_t size, const char *value, char **ret, char *err,
+                     size_t err_size);
+
 /* Puts back the bytes saved by the first edit (or removes the file when
  * hostd created it). -ENOENT when there is nothing to restore. */
 int daemon_json_restore(const char *path, char *err, size_t err_size);

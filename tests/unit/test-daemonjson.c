@@ -123,6 +123,16 @@ static void test_bad_input_changes_nothing(void **state) {
         text = slurp(path);
         assert_string_equal(text, "{}");
         free(text);
+
+        /* a value dockerd would refuse is not overwritten either (found by
+         * fuzz-daemon-json) */
+        assert_int_equal(write_file_atomic(path, "{\"seccomp-profile\": 7}", 22, 0644), 0);
+        assert_int_equal(daemon_json_set_seccomp(path, "/p.json", err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "\"seccomp-profile\" is not a string"));
+        text = slurp(path);
+        assert_string_equal(text, "{\"seccomp-profile\": 7}");
+        free(text);
+        assert_int_equal(access(backup, F_OK), -1);
 }
 
 int main(void) {

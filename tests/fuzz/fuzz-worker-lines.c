@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* libFuzzer harness for the patch worker's report lines, which hostd reads
+ * from the worker process (patch_worker_parse_line): any line is one of
+ * progress, result or error, with a value of that kind's type, or -EBADMSG
+ * with a message; never a crash or a leak. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostd/patch-worker.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        char *text = malloc(size + 1), err[256] = "";
+        PatchWorkerLine line;
+        int r;
+
+        if (!text)
+                return 0;
+        memcpy(text, data, size);
+        text[size] = '\0';
+        r = patch_worker_parse_line(text, &line, err, sizeof(err));
+        if (r < 0) {
+                if (r != -EBADMSG || !err[0])
+                        __builtin_trap();
+        } else {
+                bool ok = line.line && line.value &&
+                          (line.kind == PATCH_LINE_ERROR ? json_is_string(line.value) : json_is_object(line.value)) &&
+                          (line.kind == PATCH_LINE_PROGRESS || line.kind == PATCH_LINE_RESULT ||
+                           line.kind == PATCH_LINE_ERROR);
+                if (!ok)
+                        __builtin_trap();
+                json_decref(line.line);
+        }
+        free(text);
+        return 0;
+}
