@@ -63,11 +63,17 @@ enum {
 #define MONITOR_BUFFER_SIZE 65536u
 
 struct NftSocket {
-        struct mnl_socket *nl;
+        struct mnl_socket *nl; /* NULL for a replay socket */
         uint32_t portid;
         uint32_t seq;
         int rcvbuf; /* as the kernel reports it (doubled) */
         int sndbuf;
+        /* a replay socket: the answers its requests get, and what is left
+         * of the one being read */
+        const uint8_t *replay;
+        size_t replay_size, replay_at;
+        uint32_t replay_seq, replay_left;
+        uint32_t replay_answer_seq; /* the recorded sequence number of the answer */
 };
 
 struct NftMonitor {
@@ -659,6 +665,94 @@ int nft_socket_open(NftSocket **ret) {
         return 0;
 }
 
+int nft_socket_replay(const void *replies, size_t size, NftSocket **ret) {
+        NftSocket *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        *s = (NftSocket){ .portid = 1, .seq = 1, .replay = replies, .replay_size = size, .replay_seq = 0 };
+        *ret = s;
+        return 0;
+}
+
+/* A whole message in the len bytes at h. mnl_nlmsg_ok() compares the
+ * length as a signed int, so it takes a length of 2^31 or more, and
+ * mnl_nlmsg_next() then walks off the buffer. */
+static bool msg_ok(const struct nlmsghdr *h, int len) {
+        return len >= (int) sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= (uint32_t) len;
+}
+
+/* Takes a 32-bit count or length from the replay; false at its end. */
+static bool replay_take(NftSocket *s, uint32_t *ret) {
+        if (s->replay_size - s->replay_at < sizeof(*ret))
+                return false;
+        memcpy(ret, s->replay + s->replay_at, sizeof(*ret));
+        s->replay_at += sizeof(*ret);
+        return true;
+}
+
+/* Skips the datagrams left of the answer being read. */
+static void replay_skip_answer(NftSocket *s) {
+        uint32_t n;
+
+        for (; s->replay_left > 0; s->replay_left--)
+                if (!replay_take(s, &n) || n > s->replay_size - s->replay_at)
+                        s->replay_at = s->replay_size;
+                else
+                        s->replay_at += n;
+}
+
+/* Finds the next answer recorded for a request of this type. */
+static void replay_find_answer(NftSocket *s, uint16_t type) {
+        uint32_t recorded;
+
+        for (;;) {
+                if (!replay_take(s, &recorded) || !replay_take(s, &s->replay_answer_seq) ||
+                    !replay_take(s, &s->replay_left)) {
+                        s->replay_left = 0;
+                        return;
+                }
+                if (recorded == type)
+                        return;
+                replay_skip_answer(s);
+        }
+}
+
+/* The next datagram of the answer to the request, its messages made the
+ * request's; a new request skips what is left of the last answer and takes
+ * the next one recorded for its type. A read starts with the table: its
+ * request starts the recording again, as a kernel whose table did not
+ * change answers a second read as the first. */
+static ssize_t replay_recv(NftSocket *s, const struct nlmsghdr *request, void *buf, size_t size) {
+        uint32_t n, seq = request->nlmsg_seq;
+        int len;
+
+        if (seq != s->replay_seq) {
+                if ((request->nlmsg_type & 0xff) == NFT_MSG_GETTABLE)
+                        s->replay_at = s->replay_left = 0;
+                else
+                        replay_skip_answer(s);
+                s->replay_seq = seq;
+                replay_find_answer(s, request->nlmsg_type);
+        }
+        if (s->replay_left == 0 || !replay_take(s, &n))
+                return -ETIMEDOUT; /* no (more) answer comes */
+        s->replay_left--;
+        if (n > s->replay_size - s->replay_at)
+                n = (uint32_t) (s->replay_size - s->replay_at);
+        if (n > size)
+                return -EMSGSIZE;
+        memcpy(buf, s->replay + s->replay_at, n);
+        s->replay_at += n;
+        len = (int) n;
+        /* a message recorded in answer to another request stays foreign */
+        for (struct nlmsghdr *h = buf; msg_ok(h, len); h = (struct nlmsghdr *) mnl_nlmsg_next(h, &len)) {
+                h->nlmsg_seq = h->nlmsg_seq == s->replay_answer_seq ? seq : seq ^ 0x80000000u;
+                h->nlmsg_pid = s->portid;
+        }
+        return n;
+}
+
 NftSocket *nft_socket_close(NftSocket *s) {
         if (!s)
                 return NULL;
@@ -1075,23 +1169,23 @@ typedef int (*ReplyHandler)(const struct nlmsghdr *nlh, void *data);
  * an interrupted dump and leaves the rest queued. -EINTR: the ruleset
  * changed during the dump. */
 static int request(NftSocket *s, struct nlmsghdr *nlh, ReplyHandler handler, void *data) {
-        int fd = mnl_socket_get_fd(s->nl), result = 0;
+        int fd = s->nl ? mnl_socket_get_fd(s->nl) : -1, result = 0;
         _cleanup_free_ char *buf = malloc(RECV_BUFFER_SIZE);
         uint32_t seq = nlh->nlmsg_seq;
         bool interrupted = false;
 
         if (!buf)
                 return -ENOMEM;
-        if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
+        if (s->nl && mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
                 return negative_errno();
         for (;;) {
-                ssize_t n = socket_recv(fd, buf, RECV_BUFFER_SIZE);
+                ssize_t n = s->nl ? socket_recv(fd, buf, RECV_BUFFER_SIZE) : replay_recv(s, nlh, buf, RECV_BUFFER_SIZE);
                 int len;
 
                 if (n < 0)
                         return (int) n;
                 len = (int) n;
-                for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf; mnl_nlmsg_ok(h, len);
+                for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf; msg_ok(h, len);
                      h = mnl_nlmsg_next(h, &len)) {
                         if (h->nlmsg_seq != seq || (h->nlmsg_pid && h->nlmsg_pid != s->portid))
                                 continue; /* a late answer to an earlier request */
@@ -1812,7 +1906,7 @@ int nft_monitor_process(NftMonitor *m, pid_t ignore_pid, NftChange *change) {
                         continue;
                 }
                 len = (int) n;
-                for (const struct nlmsghdr *h = (const struct nlmsghdr *) m->buf; mnl_nlmsg_ok(h, len);
+                for (const struct nlmsghdr *h = (const struct nlmsghdr *) m->buf; msg_ok(h, len);
                      h = mnl_nlmsg_next(h, &len)) {
                         uint16_t type = NFNL_MSG_TYPE(h->nlmsg_type);
                         char what[sizeof(m->what)];

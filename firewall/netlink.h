@@ -26,6 +26,17 @@ typedef struct NftSocket NftSocket;
 /* A NETLINK_NETFILTER socket for transactions and dumps (O_CLOEXEC). Needs
  * CAP_NET_ADMIN in the current network namespace. */
 int nft_socket_open(NftSocket **ret);
+/* A socket without a kernel, for the fuzzer and tests of the read-back:
+ * its requests get the answers in replies, as recorded from a kernel. Each
+ * answer is, in 32-bit host-order words, the netlink type of the request it
+ * answered, that request's sequence number and a count of datagrams, then
+ * each datagram as a 32-bit length and that many bytes of netlink messages.
+ * A request takes the next answer recorded for its type; a read of the
+ * table starts from the first again. The messages with the answer's
+ * sequence number are made the request's, others stay another request's. A request whose
+ * answer runs out, or that has none, gets no answer (-ETIMEDOUT). Only
+ * nft_read_table may be used on it. replies is borrowed. */
+int nft_socket_replay(const void *replies, size_t size, NftSocket **ret);
 NftSocket *nft_socket_close(NftSocket *s);
 DEFINE_CLEANUP_FUNC(NftSocket, nft_socket_close);
 

@@ -304,21 +304,41 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
                          entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir));
 }
 
+/* A progress value as the worker writes it. */
+static bool progress_ok(const json_t *v) {
+        return json_is_string(json_object_get(v, "package")) && json_is_integer(json_object_get(v, "done")) &&
+               json_is_integer(json_object_get(v, "total")) && json_is_string(json_object_get(v, "action"));
+}
+
 int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *err, size_t err_size) {
         static const char *const keys[] = {
                 [PATCH_LINE_PROGRESS] = "progress", [PATCH_LINE_RESULT] = "result", [PATCH_LINE_ERROR] = "error"
         };
         json_error_t jerr;
         json_t *line = json_loads(text, 0, &jerr);
+        const json_t *v;
 
         if (!line) {
                 snprintf(err, err_size, "%s", jerr.text);
                 return -EBADMSG;
         }
+        if (!json_is_object(line) || json_object_size(line) != 1) {
+                json_decref(line);
+                snprintf(err, err_size, "expected an object of one member: progress, result or error");
+                return -EBADMSG;
+        }
         for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                const json_t *v = json_object_get(line, keys[k]);
-                if (!v || (k == PATCH_LINE_ERROR ? !json_is_string(v) : !json_is_object(v)))
+                if (!(v = json_object_get(line, keys[k])))
                         continue;
+                if (k == PATCH_LINE_ERROR ? !json_is_string(v) :
+                    k == PATCH_LINE_PROGRESS ? !progress_ok(v) : !json_is_object(v)) {
+                        json_decref(line);
+                        snprintf(err, err_size, "%s: %s", keys[k],
+                                 k == PATCH_LINE_ERROR ? "expected a string" :
+                                 k == PATCH_LINE_PROGRESS ? "expected {package, done, total, action}" :
+                                                            "expected an object");
+                        return -EBADMSG;
+                }
                 *ret = (PatchWorkerLine){ .kind = (PatchWorkerLineKind) k, .line = line, .value = v };
                 return 0;
         }

@@ -68,7 +68,9 @@ typedef struct PatchWorkerLine {
         const json_t *value; /* inside line */
 } PatchWorkerLine;
 
-/* -EBADMSG with err for a line that is not one of the three. */
+/* -EBADMSG with err for a line that is not one of the three: an object of
+ * one member, progress with its four fields, result an object, error a
+ * string. */
 int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *err, size_t err_size);
 
 /* What a worker does, in the calling process: the result object, or NULL

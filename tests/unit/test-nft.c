@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
 #include "firewall/netlink.h"
 
 /* --- building rulesets by hand (the builders live in ruleset.c) --- */
@@ -988,8 +991,28 @@ static void loopback_up(void) {
         close(fd);
 }
 
+/* A reply whose message claims 2^32 - 2^17 bytes: libmnl's check takes it
+ * (a signed compare) and its walk leaves the buffer; hostd's own check
+ * refuses it, and the read ends without an answer (found by
+ * fuzz-nft-readback on a replay socket). */
+static void test_huge_message_length_refused(void **state _unused_) {
+        uint32_t replies[3 + 1 + 4] = {
+                (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, 7, 1, /* one answer of one datagram */
+                16,                                                    /* of one message header */
+                0xfffe0000u, 0, 7, 0,
+        };
+        NftSocket *s = NULL;
+        NftLiveTable *t = NULL;
+
+        assert_int_equal(nft_socket_replay(replies, sizeof(replies), &s), 0);
+        assert_int_equal(nft_read_table(s, NULL, &t), -ETIMEDOUT);
+        assert_null(t);
+        nft_socket_close(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_huge_message_length_refused),
                 cmocka_unit_test_setup_teardown(test_listing_is_nfts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bytecode_is_nfts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_json, setup, teardown),
