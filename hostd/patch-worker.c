@@ -189,49 +189,102 @@ static int lock_state(const char *state_dir, PatchOp op, int *ret_fd, char *err,
         return 0;
 }
 
-json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t err_size) {
-        _cleanup_(backend_closep) PackageBackend *b = NULL;
-        _cleanup_(plan_freep) Plan *plan = NULL;
-        _cleanup_(stage_report_freep) StageReport *staged = NULL;
-        _cleanup_(journal_entry_freep) JournalEntry *entry = NULL;
-        _cleanup_free_ char *state_dir = NULL, *seen_path = NULL;
-        PackageUpdate *updates = NULL;
-        PackageSet installed = {};
-        FirstSeen seen = {};
-        size_t n_updates = 0;
-        BackendKind kind;
-        _cleanup_close_ int lock_fd = -1;
-        uint64_t now;
-        int r;
+/* The state directory of the request's root, locked for its operation. */
+static int open_state(const PatchRequest *req, char **ret_state_dir, int *ret_lock_fd, char *err, size_t err_size) {
+        _cleanup_free_ char *state_dir = NULL;
 
         if (!req->root || req->root[0] != '/') {
                 snprintf(err, err_size, "root \"%s\" is not an absolute path", req->root ? req->root : "");
-                return NULL;
+                return -EINVAL;
         }
         if (req->state_dir)
                 state_dir = strdup(req->state_dir);
         else if (patch_state_dir_for_root(req->root, &state_dir) < 0)
                 state_dir = NULL;
-        if (!state_dir || asprintf(&seen_path, "%s/first-seen.json", state_dir) < 0) {
+        if (!state_dir) {
                 snprintf(err, err_size, "out of memory");
-                return NULL;
+                return -ENOMEM;
         }
-        if (lock_state(state_dir, req->op, &lock_fd, err, err_size) < 0) {
+        if (lock_state(state_dir, req->op, ret_lock_fd, err, err_size) < 0) {
                 if (!err[0])
                         snprintf(err, err_size, "out of memory");
+                return -EBUSY;
+        }
+        *ret_state_dir = TAKE_PTR(state_dir);
+        return 0;
+}
+
+/* The journal, and whether the root needs a reboot now: what a wave's node
+ * asks when it resumes after its hostd died in a transaction. */
+static json_t *run_history(const PatchRequest *req, const char *state_dir, char *err, size_t err_size) {
+        _cleanup_(backend_closep) PackageBackend *b = NULL;
+        json_t *h = history(state_dir, err, err_size);
+        BackendKind kind;
+
+        if (h && backend_detect(req->root, &kind) >= 0 && backend_open(kind, req->root, &b, err, err_size) >= 0)
+                json_object_set_new(h, "reboot", reboot_json(b, state_dir));
+        if (h)
+                err[0] = '\0'; /* no package database is no error here */
+        return h;
+}
+
+/* The plan of what the backend offers now (refreshed first when asked),
+ * under the request's policy; the first-seen record updated. */
+static int build_plan(PackageBackend *b, const PatchRequest *req, const char *state_dir, uint64_t now, Plan **ret,
+                      char *err, size_t err_size) {
+        _cleanup_free_ char *seen_path = NULL;
+        PackageUpdate *updates = NULL;
+        PackageSet installed = {};
+        FirstSeen seen = {};
+        size_t n_updates = 0;
+        int r;
+
+        if (asprintf(&seen_path, "%s/first-seen.json", state_dir) < 0) {
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
+        if (req->refresh && (r = backend_refresh(b, err, err_size)) < 0)
+                return r;
+        if (backend_installed(b, &installed) < 0 || backend_upgrades(b, &updates, &n_updates, err, err_size) < 0) {
+                if (!err[0])
+                        snprintf(err, err_size, "cannot read the installed packages");
+                package_set_done(&installed);
+                return -EIO;
+        }
+        r = check_policy_names(&req->policy, &installed, updates, n_updates, err, err_size);
+        package_set_done(&installed);
+        if (r >= 0)
+                r = first_seen_load(seen_path, &seen, err, err_size);
+        if (r < 0) {
+                package_updates_free(updates, n_updates);
+                return r;
+        }
+        r = plan_build(updates, n_updates, &req->policy, &seen, now, ret);
+        if (r >= 0 && (r = mkdir_p(state_dir, 0700)) >= 0)
+                r = first_seen_save(&seen, seen_path);
+        first_seen_done(&seen);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot plan: %s", strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t err_size) {
+        _cleanup_(backend_closep) PackageBackend *b = NULL;
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        _cleanup_(stage_report_freep) StageReport *staged = NULL;
+        _cleanup_(journal_entry_freep) JournalEntry *entry = NULL;
+        _cleanup_free_ char *state_dir = NULL;
+        _cleanup_close_ int lock_fd = -1;
+        BackendKind kind;
+        uint64_t now;
+
+        if (open_state(req, &state_dir, &lock_fd, err, err_size) < 0)
                 return NULL;
-        }
         now = clock_usec(CLOCK_REALTIME);
-        if (req->op == PATCH_OP_HISTORY) {
-                json_t *h = history(state_dir, err, err_size);
-                /* and whether the root needs a reboot now: what a wave's node
-                 * asks when it resumes after its hostd died in a transaction */
-                if (h && backend_detect(req->root, &kind) >= 0 && backend_open(kind, req->root, &b, err, err_size) >= 0)
-                        json_object_set_new(h, "reboot", reboot_json(b, state_dir));
-                if (h)
-                        err[0] = '\0'; /* no package database is no error here */
-                return h;
-        }
+        if (req->op == PATCH_OP_HISTORY)
+                return run_history(req, state_dir, err, err_size);
 
         if (backend_detect(req->root, &kind) < 0) {
                 snprintf(err, err_size, "%s has no package database (neither dpkg's nor rpm's)", req->root);
@@ -241,40 +294,14 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
                 return NULL;
 
         if (req->op == PATCH_OP_ROLLBACK) {
-                r = patch_rollback(b, state_dir, req->entry_id, now, &entry, err, err_size);
-                if (r < 0)
+                if (patch_rollback(b, state_dir, req->entry_id, now, &entry, err, err_size) < 0)
                         return NULL;
                 return json_pack("{s:o, s:o}", "entry", journal_entry_to_json(entry), "reboot",
                                  reboot_json(b, state_dir));
         }
 
-        if (req->refresh && backend_refresh(b, err, err_size) < 0)
+        if (build_plan(b, req, state_dir, now, &plan, err, err_size) < 0)
                 return NULL;
-        if (backend_installed(b, &installed) < 0 || backend_upgrades(b, &updates, &n_updates, err, err_size) < 0) {
-                if (!err[0])
-                        snprintf(err, err_size, "cannot read the installed packages");
-                package_set_done(&installed);
-                return NULL;
-        }
-        r = check_policy_names(&req->policy, &installed, updates, n_updates, err, err_size);
-        package_set_done(&installed);
-        if (r < 0) {
-                package_updates_free(updates, n_updates);
-                return NULL;
-        }
-        r = first_seen_load(seen_path, &seen, err, err_size);
-        if (r < 0) {
-                package_updates_free(updates, n_updates);
-                return NULL;
-        }
-        r = plan_build(updates, n_updates, &req->policy, &seen, now, &plan);
-        if (r >= 0 && (r = mkdir_p(state_dir, 0700)) >= 0)
-                r = first_seen_save(&seen, seen_path);
-        first_seen_done(&seen);
-        if (r < 0) {
-                snprintf(err, err_size, "cannot plan: %s", strerror(-r));
-                return NULL;
-        }
         if (req->op == PATCH_OP_PLAN)
                 return json_pack("{s:o}", "plan", patch_plan_to_json(plan));
 
@@ -297,8 +324,7 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
          * cannot be staged, the apply fetches or reports itself */
         (void) patch_stage(b, plan, state_dir, &staged, err, err_size);
         err[0] = '\0';
-        r = patch_apply(b, plan, state_dir, now, on_progress, &progress_fd, &entry, err, err_size);
-        if (r < 0)
+        if (patch_apply(b, plan, state_dir, now, on_progress, &progress_fd, &entry, err, err_size) < 0)
                 return NULL;
         return json_pack("{s:o, s:o, s:o}", "plan", patch_plan_to_json(plan), "entry",
                          entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir));
