@@ -123,12 +123,23 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
         return 0;
 }
 
+/* One call about the wave, and the wave hostd answers with. */
+static int wave_call(const char *method, const char *path, json_t *body) {
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        long status = call_hostd(method, path, body, &reply);
+
+        if (status != 200)
+                return reply_error(status, reply);
+        if (arg_json)
+                return print_json(reply);
+        print_wave(reply);
+        return 0;
+}
+
 /* start, pause, resume, abort: one POST, the wave it left */
 static int wave_control(const char *verb, json_t *body) {
-        _cleanup_(json_decrefp) json_t *reply = NULL;
         bool start = STREQ(verb, "start");
         char path[64];
-        long status;
 
         if (!start && (json_object_size(body) > (json_object_get(body, "reason") ? 1u : 0u) ||
                        (STREQ(verb, "resume") && json_object_get(body, "reason")))) {
@@ -136,13 +147,7 @@ static int wave_control(const char *verb, json_t *body) {
                 return EXIT_USAGE;
         }
         snprintf(path, sizeof(path), "/v1/wave/%s", verb);
-        status = call_hostd("POST", path, body, &reply);
-        if (status != 200)
-                return reply_error(status, reply);
-        if (arg_json)
-                return print_json(reply);
-        print_wave(reply);
-        return 0;
+        return wave_call("POST", path, body);
 }
 
 /* The wave as it changes, until it ends: 0 when it is done. */
@@ -188,9 +193,8 @@ static int wave_watch(void) {
 }
 
 int cmd_wave(int argc, char *argv[]) {
-        _cleanup_(json_decrefp) json_t *body = json_object(), *reply = NULL;
+        _cleanup_(json_decrefp) json_t *body = json_object();
         const char *verb;
-        long status;
         int r;
 
         if (argc < 2 || !body) {
@@ -209,11 +213,5 @@ int cmd_wave(int argc, char *argv[]) {
         }
         if (STREQ(verb, "watch"))
                 return wave_watch();
-        status = call_hostd("GET", "/v1/wave", NULL, &reply);
-        if (status != 200)
-                return reply_error(status, reply);
-        if (arg_json)
-                return print_json(reply);
-        print_wave(reply);
-        return 0;
+        return wave_call("GET", "/v1/wave", NULL);
 }
