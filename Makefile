@@ -19,8 +19,10 @@ BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
-UNITDIR ?= $(call pkg_variable,systemdsystemunitdir,systemd)
-TMPFILESDIR ?= $(call pkg_variable,tmpfilesdir,systemd)
+# from systemd's .pc file; without one (a build box without systemd),
+# where Debian puts them
+UNITDIR ?= $(or $(call pkg_optional_variable,systemdsystemunitdir,systemd),/lib/systemd/system)
+TMPFILESDIR ?= $(or $(call pkg_optional_variable,tmpfilesdir,systemd),/usr/lib/tmpfiles.d)
 COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 
@@ -50,7 +52,6 @@ DEB_gnutls := libgnutls28-dev
 DEB_rpm := librpm-dev
 DEB_libxml-2.0 := libxml2-dev
 DEB_cmocka := libcmocka-dev
-DEB_systemd := systemd
 
 # $(call pkg_flags,--cflags,MODULES): pkg-config's answer, or a stop naming
 # each module it cannot find and the package that has it.
@@ -60,8 +61,8 @@ pkg_name_deb = $(1)$(if $(DEB_$(1)), (Debian package $(DEB_$(1))))
 pkg_check = $(if $(call pkg_missing,$(1)),$(error pkg-config ($(PKG_CONFIG)) cannot find: \
 	$(foreach m,$(call pkg_missing,$(1)),$(call pkg_name_deb,$(m))); run `make deps` as root to install them))
 pkg_flags = $(call pkg_check,$(2))$(shell $(PKG_CONFIG) $(1) $(2))
-pkg_variable = $(call pkg_check,$(2))$(shell $(PKG_CONFIG) --variable=$(1) $(2))
-# libapt-pkg has a .pc file from apt 2.7 (Debian 13); Debian 12's has none
+pkg_optional_variable = $(if $(call pkg_have,$(2)),$(shell $(PKG_CONFIG) --variable=$(1) $(2)))
+# libapt-pkg's .pc file, where the -dev package has one
 apt_libs = $(if $(call pkg_have,apt-pkg),$(shell $(PKG_CONFIG) --libs apt-pkg),-lapt-pkg)
 # A variable set on first use and kept: pkg-config runs once per make, not
 # once per compiler call.
@@ -208,7 +209,7 @@ check: check-build
 else
 check: deps
 	@$(MAKE) --no-print-directory check-unit
-	@$(MAKE) --no-print-directory check-integration
+	@HOSTD_SANITIZED=1 $(MAKE) --no-print-directory check-integration
 endif
 
 # libFuzzer harnesses, built with clang; `make fuzz` runs each for FUZZ_RUNS

@@ -173,7 +173,7 @@ static void add_listeners(const Listener *listeners, const int *owners, int n, E
                         exposure_process_name(pid, comm, sizeof(comm));
                 listener_address(&listeners[k], addr, sizeof(addr));
                 snprintf(e->what, sizeof(e->what), "%.64s %.20s (pid %d)", addr, comm, pid);
-}
+        }
 }
 
 /* Docker's published ports (GET /containers/json). */
@@ -198,7 +198,7 @@ static void add_published(const json_t *containers, ExposedPort *ports, size_t *
                         e->loopback_only = ip && (strncmp(ip, "127.", 4) == 0 || STREQ(ip, "::1"));
                         snprintf(e->what, sizeof(e->what), "published by container %s", name ? name + (name[0] == '/') : "?");
                 }
-}
+        }
 }
 
 /* The judged posture, to whoever asked for it. */
@@ -216,22 +216,22 @@ static void deliver(Gathering *g, const PostureSources *d, Posture *p, json_t *f
                         free(text);
                 }
                 return;
-}
-json_t *doc = posture_to_json(p);
-if (g->purpose == GATHER_SUMMARY) {
-        json_t *summary = doc && d->swarm ? posture_summary_new(doc, d->swarm->hostname, d->config->posture_report_sec ?: 3600,
-                                                    clock_usec(CLOCK_REALTIME))
-                              : NULL;
-        if (summary && d->agent)
-                wave_agent_send_posture(d->agent, summary);
-        json_decref(summary);
-        json_decref(doc);
-        return;
-}
-if (doc && d->swarm)
-        json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm->hostname, "node_id",
-                                                   d->swarm->node_id));
-control_call_reply(g->call, doc ? 200 : 500, doc);
+        }
+        json_t *doc = posture_to_json(p);
+        if (g->purpose == GATHER_SUMMARY) {
+                json_t *summary = doc && d->swarm ? posture_summary_new(doc, d->swarm->hostname, d->config->posture_report_sec ?: 3600,
+                                                            clock_usec(CLOCK_REALTIME))
+                                      : NULL;
+                if (summary && d->agent)
+                        wave_agent_send_posture(d->agent, summary);
+                json_decref(summary);
+                json_decref(doc);
+                return;
+        }
+        if (doc && d->swarm)
+                json_object_set_new(doc, "node", json_pack("{s:s, s:s}", "hostname", d->swarm->hostname, "node_id",
+                                                           d->swarm->node_id));
+        control_call_reply(g->call, doc ? 200 : 500, doc);
 }
 
 static void judge(Gathering *g) {

@@ -53,6 +53,12 @@ if [ "$ran" = 0 ]; then
         echo "integration: no test matched${TESTS:+ TESTS=$TESTS}" >&2
         exit 1
 fi
+for name in ${TESTS:-}; do
+        if [ ! -f "tests/integration/$name.sh" ]; then
+                echo "integration: TESTS names $name, which is no test" >&2
+                exit 1
+        fi
+done
 if [ ${#failed[@]} -gt 0 ]; then
         echo "integration tests failed: ${failed[*]}" >&2
         exit 1

@@ -10,6 +10,11 @@
 # pkg-config modules it cannot find and their packages, and change nothing.
 # The test machine itself already has every package, which is why only a
 # root like this one can see a missing install step.
+# in a mount namespace of its own, so that no mount made here (the /dev
+# bind among them) can reach the machine's, and all go when it ends
+if [ -z "${HOSTD_FRESH_ROOT_NS:-}" ]; then
+        exec unshare --mount --propagation private env HOSTD_FRESH_ROOT_NS=1 bash "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 BASE_CACHE=${BASE_CACHE:-/var/cache/hostd-test/fresh-bookworm}
@@ -43,6 +48,7 @@ fresh_root() {
         mount -t proc proc "$root/proc"
         on_exit "umount -l '$root/proc'"
         mount --rbind /dev "$root/dev"
+        mount --make-rslave "$root/dev"
         on_exit "umount -l '$root/dev'"
         mount --bind "$TMP/archives" "$root/var/cache/apt/archives"
         on_exit "umount -l '$root/var/cache/apt/archives'"

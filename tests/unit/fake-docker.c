@@ -39,6 +39,7 @@ struct FakeDocker {
         Connection *held;
         char *drop_prefix;
         bool drop_after_effect;
+        char *race_prefix;
         /* "METHOD PATH" of every request, in order */
         char **log;
         size_t n_log;
@@ -209,8 +210,20 @@ static bool handle(Connection *c, const char *method, char *target, const char *
                 if (!f->drop_after_effect)
                         return true; /* closed by the caller, nothing done */
         }
+        bool race = f->race_prefix && strncmp(line, f->race_prefix, strlen(f->race_prefix)) == 0;
+        if (race) {
+                free(f->race_prefix);
+                f->race_prefix = NULL;
+        }
         if (query)
                 *query++ = '\0';
+        if (race) {
+                char id[128];
+                json_t *object = STREQ(target, "/swarm/update") ? f->swarm :
+                                 sscanf(target, "/nodes/%127[^/]/update", id) == 1 ? fake_docker_node(f, id) : NULL;
+                if (object)
+                        bump_version(object);
+        }
         if (f->handler && strncmp(target, "/v1/", 4) == 0) {
                 json_t *parsed = body && *body ? json_loads(body, 0, NULL) : NULL;
                 status = f->handler(f->handler_userdata, method, target, query, parsed, &answer);
@@ -375,6 +388,7 @@ FakeDocker *fake_docker_free(FakeDocker *f) {
         }
         free(f->local_node);
         free(f->drop_prefix);
+        free(f->race_prefix);
         for (size_t i = 0; i < f->n_log; i++)
                 free(f->log[i]);
         free(f->log);
@@ -466,6 +480,11 @@ void fake_docker_drop_next(FakeDocker *f, const char *prefix, bool after_effect)
         free(f->drop_prefix);
         f->drop_prefix = strdup(prefix);
         f->drop_after_effect = after_effect;
+}
+
+void fake_docker_race_next(FakeDocker *f, const char *prefix) {
+        free(f->race_prefix);
+        f->race_prefix = strdup(prefix);
 }
 
 unsigned fake_docker_count(const FakeDocker *f, const char *prefix) {

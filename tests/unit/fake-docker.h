@@ -59,5 +59,10 @@ void fake_docker_retry_held(FakeDocker *f);
  * closing the connection: before its effect, or (after_effect) once the
  * update is made, as an answer lost on the way back. */
 void fake_docker_drop_next(FakeDocker *f, const char *prefix, bool after_effect);
+/* The next update whose "METHOD PATH" starts with prefix finds its object
+ * changed by another writer just before it (its version bumped), as when
+ * another manager wrote between this one's read and its write. */
+void fake_docker_race_next(FakeDocker *f, const char *prefix);
+
 /* Requests answered (or dropped) so far whose "METHOD PATH" starts with prefix. */
 unsigned fake_docker_count(const FakeDocker *f, const char *prefix);

@@ -270,20 +270,24 @@ static void test_write_answer_lost_after_stored(void **state) {
 static void test_write_loses_race(void **state) {
         Env *env = env_new(*state);
         Answer a;
+        unsigned writes;
 
         start_wave(env);
         settle(env);
-        /* another writer bumps the Swarm's version behind the coordinator's
-         * back: its next write is refused, and it reads again and redoes it */
-        json_t *swarm = fake_docker_swarm(env->fake);
-        json_object_set_new(swarm, "Version",
-                            json_pack("{s:I}", "Index",
-                                      json_integer_value(json_object_get(json_object_get(swarm, "Version"),
-                                                                         "Index")) + 5));
+        /* another manager writes the Swarm between this coordinator's read
+         * and its write: the write is refused (update out of sequence), and
+         * the coordinator reads again and redoes it, never forces it */
+        writes = fake_docker_count(env->fake, "POST /swarm/update");
+        fake_docker_race_next(env->fake, "POST /swarm/update");
         request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
         assert_int_equal(a.error, 0);
         assert_int_equal(a.may_patch, 0);
         assert_int_equal(step_of(env, "w1"), NODE_PATCHING);
+        /* the refused write and the one redone after reading again */
+        assert_int_equal(fake_docker_count(env->fake, "POST /swarm/update"), writes + 2);
+        json_t *status = coordinator_status(env->coordinator);
+        assert_true(json_integer_value(json_object_get(status, "conflicts")) >= 1);
+        json_decref(status);
         env_free(env);
 }
 
