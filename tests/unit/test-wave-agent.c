@@ -6,8 +6,9 @@
  * agent replaced at every step, as a restart or the reboot does, resuming
  * from its on-disk record (STATE/wave-node.json) and the wave the manager
  * serves; a restart in the middle of the apply, read back from the patch
- * journal; a question whose answer is lost; a report answered twice; and a
- * manager that disappears. */
+ * journal, while its question waits, and while it reports; a node left
+ * unhealthy by its patches, rolled back and checked again; a question whose
+ * answer is lost; a report answered twice; and a manager that is gone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +51,8 @@ typedef struct Env {
         size_t n_ops;
         Job job;
         bool hold_apply;        /* the apply never ends (hostd dies in it) */
+        unsigned health;        /* what the daemon sees; after patching until rolled back */
+        bool unhealthy_after_apply;
         json_t *history;        /* what PATCH_OP_HISTORY answers */
 } Env;
 
@@ -110,8 +113,10 @@ static int on_manager(void *userdata, const char *method, const char *path, cons
 
 /* ---- what the daemon gives the agent ---------------------------------- */
 
-static unsigned on_health(void *userdata _unused_, const char *node_id) {
-        return STREQ(node_id, "w1") ? NODE_HEALTH_ALL : NODE_HEALTH_ALL & ~NODE_HEALTH_NODE;
+static unsigned on_health(void *userdata, const char *node_id) {
+        Env *env = userdata;
+
+        return STREQ(node_id, "w1") ? env->health : env->health & ~NODE_HEALTH_NODE;
 }
 
 static int on_job_done(sd_event_source *s _unused_, void *userdata) {
@@ -124,7 +129,14 @@ static int on_job_done(sd_event_source *s _unused_, void *userdata) {
         case PATCH_OP_STAGE:
                 result = json_pack("{s:{s:s}, s:{s:b}}", "plan", "id", "plan-1", "stage", "complete", true);
                 break;
+        case PATCH_OP_ROLLBACK:
+                /* back on the old versions: the firewall is in place again */
+                env->health = NODE_HEALTH_ALL;
+                result = json_pack("{s:{s:s, s:s}}", "entry", "id", "tx-1-rollback", "state", "rolled-back");
+                break;
         case PATCH_OP_APPLY:
+                if (env->unhealthy_after_apply)
+                        env->health = NODE_HEALTH_ALL & ~NODE_HEALTH_FIREWALL;
                 result = json_pack("{s:{s:s, s:s, s:s}, s:{s:b, s:s}}", "entry", "id", "tx-1", "state", "applied",
                                    "message", "upgraded 1 package", "reboot", "required", true, "reasons",
                                    "linux-image-amd64");
@@ -258,7 +270,7 @@ static Env *env_new(const char *dir) {
         assert_int_equal(write_file_atomic(env->boot_file, "boot-1\n", 7, 0644), 0);
         /* the reboot command: a new boot ID, as a reboot gives */
         assert_true(asprintf(&conf,
-                             "{\"state-directory\": \"%s\", \"wave\": {\"boot-id-file\": \"%s\", "
+                             "{\"state-directory\": \"%s\", \"wave\": {\"health-timeout-seconds\": 1, \"boot-id-file\": \"%s\", "
                              "\"reboot-command\": [\"/bin/sh\", \"-c\", \"echo boot-2 > %s; touch %s\"]}}",
                              env->dir, env->boot_file, env->boot_file, env->reboot_flag) > 0);
         snprintf(path, sizeof(path), "%s/hostd.json", env->dir);
@@ -285,6 +297,7 @@ static Env *env_new(const char *dir) {
                               "10.0.0.1:2377", "NodeID", "m2", "Addr", "10.0.0.2:2377");
         env->version = 1;
         env->grant = true;
+        env->health = NODE_HEALTH_ALL;
         env->history = json_pack("{s:[]}", "entries");
         agent_start(env);
         return env;
@@ -498,6 +511,76 @@ static void test_other_wave_and_foreign_node(void **state) {
         env_free(env);
 }
 
+static void test_restart_while_waiting(void **state) {
+        Env *env = env_new(*state);
+
+        env->grant = false;
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_WAITING);
+        settle(env);
+        assert_int_equal(env->asked, 1); /* "not yet" */
+        /* hostd restarts while its turn has not come: it asks again, from
+         * the record, and goes on once granted */
+        agent_restart(env);
+        settle(env);
+        assert_true(record_is(env, AGENT_WAITING));
+        assert_int_equal(env->asked, 2);
+        env->grant = true;
+        set_step(env, "draining");
+        run_until_step(env, AGENT_REBOOTING);
+        assert_int_equal(env->n_ops, 2);
+        assert_int_equal(env->ops[0], PATCH_OP_STAGE);
+        assert_int_equal(env->ops[1], PATCH_OP_APPLY);
+        env_free(env);
+}
+
+static void test_restart_while_reporting(void **state) {
+        Env *env = env_new(*state);
+
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_REBOOTING);
+        wait_rebooted(env);
+        /* the first report never gets through: hostd stops with the record
+         * at reporting, and the next one reports from it */
+        fake_docker_drop_next(env->fake, "POST /v1/steady-state", false);
+        agent_restart(env);
+        run_until_step(env, AGENT_REPORTING);
+        agent_restart(env);
+        run_until_step(env, AGENT_IDLE);
+        assert_int_equal(env->reports, 1);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(env->report, "wave"), "transaction")),
+                            "tx-1");
+        env_free(env);
+}
+
+static void test_unhealthy_after_patching_rolls_back(void **state) {
+        Env *env = env_new(*state);
+
+        env->unhealthy_after_apply = true;
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_REBOOTING);
+        wait_rebooted(env);
+        agent_restart(env);
+        /* after the reboot the firewall is not in place: the transaction is
+         * rolled back, checked again, and the failure reported */
+        run_until_step(env, AGENT_IDLE);
+        assert_int_equal(env->ops[env->n_ops - 1], PATCH_OP_ROLLBACK);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_false(json_is_true(json_object_get(w, "ok")));
+        assert_true(json_is_true(json_object_get(w, "healthy")));
+        assert_non_null(strstr(json_string_value(json_object_get(w, "message")), "firewall"));
+        env_free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_step),
@@ -508,6 +591,9 @@ int main(void) {
                 cmocka_unit_test(test_not_yet),
                 cmocka_unit_test(test_manager_disappears),
                 cmocka_unit_test(test_other_wave_and_foreign_node),
+                cmocka_unit_test(test_restart_while_waiting),
+                cmocka_unit_test(test_restart_while_reporting),
+                cmocka_unit_test(test_unhealthy_after_patching_rolls_back),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }
