@@ -75,18 +75,11 @@ int api_seccomp_install_parse(const json_t *body, const char **ret_profile, char
 }
 
 int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *err, size_t err_size) {
-        /* the requests by their routes' names, POST /v1/patch/NAME: the
-         * same as patch_op_to_string's, which would link the worker in */
-        static const char *const names[] = {
-                [PATCH_OP_PLAN] = "plan",
-                [PATCH_OP_STAGE] = "stage",
-                [PATCH_OP_APPLY] = "apply",
-                [PATCH_OP_ROLLBACK] = "rollback",
-        };
         const char *key;
         const json_t *v;
 
-        if ((unsigned) op >= ELEMENTSOF(names)) {
+        /* POST /v1/patch/NAME takes these; history is a GET */
+        if ((unsigned) op > PATCH_OP_ROLLBACK) {
                 snprintf(err, err_size, "not a patch request");
                 return -EINVAL;
         }
@@ -95,7 +88,7 @@ int api_patch_parse(PatchOp op, const json_t *body, ApiPatchBody *ret, char *err
                           (STREQ(key, "plan") && json_is_string(v) && (op == PATCH_OP_STAGE || op == PATCH_OP_APPLY)) ||
                           (STREQ(key, "id") && json_is_string(v) && op == PATCH_OP_ROLLBACK);
                 if (!ok) {
-                        snprintf(err, err_size, "%s: not a field of a patch %s request (%s)", key, names[op],
+                        snprintf(err, err_size, "%s: not a field of a patch %s request (%s)", key, patch_op_to_string(op),
                                  op == PATCH_OP_ROLLBACK ? "id: string" :
                                  op == PATCH_OP_PLAN     ? "refresh: boolean" :
                                                            "refresh: boolean, plan: string");
