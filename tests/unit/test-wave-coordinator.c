@@ -5,8 +5,9 @@
  * after every step (a restart, or another manager's hostd taking over),
  * resuming from the stored wave; a drain whose answer is lost, a wave write
  * whose answer is lost after Swarm stored it, a write that loses a race, a
- * report sent twice, a deadline passed while the coordinator was away, and
- * a leader that steps down mid-wave. */
+ * report sent twice, a deadline passed while the coordinator was away, a
+ * leader that steps down mid-wave, and a new coordinator while a drained
+ * node's tasks still run and after an activation whose answer was lost. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -374,6 +375,56 @@ static void test_leader_steps_down(void **state) {
         env_free(env);
 }
 
+static void test_restart_while_draining(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+
+        fake_docker_set_tasks_linger(env->fake, true);
+        start_wave(env);
+        settle(env);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "drain");
+        /* a new coordinator while w1's tasks still run: it waits for them,
+         * drains nothing else, and lets w1 patch once they are gone */
+        coordinator_restart(env, true);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        assert_int_equal(a.may_patch, -EAGAIN);
+        assert_int_equal(step_of(env, "w1"), NODE_DRAINING);
+        assert_string_equal(fake_docker_availability(env->fake, "w2"), "active");
+        fake_docker_stop_tasks(env->fake, "w1");
+        coordinator_restart(env, true);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        assert_int_equal(a.may_patch, 0);
+        assert_int_equal(step_of(env, "w1"), NODE_PATCHING);
+        env_free(env);
+}
+
+static void test_restart_after_activation_unanswered(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+
+        start_wave(env);
+        settle(env);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        /* the activation is made, but its answer is lost, and the
+         * coordinator goes away with it */
+        fake_docker_drop_next(env->fake, "POST /nodes/w1/update", true);
+        request(env,
+                &(WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = "w1", .ok = true, .healthy = true,
+                                .message = "patched" },
+                &a);
+        settle(env);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "active");
+        assert_int_equal(step_of(env, "w1"), NODE_ACTIVATING);
+        coordinator_restart(env, true);
+        coordinator_kick(env->coordinator);
+        settle(env);
+        /* the next one finds it active: done, and the wave goes on to w2 */
+        assert_int_equal(step_of(env, "w1"), NODE_DONE);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "active");
+        assert_string_equal(fake_docker_availability(env->fake, "w2"), "drain");
+        env_free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_step),
@@ -384,6 +435,8 @@ int main(void) {
                 cmocka_unit_test(test_report_twice),
                 cmocka_unit_test(test_deadline_passed_while_away),
                 cmocka_unit_test(test_leader_steps_down),
+                cmocka_unit_test(test_restart_while_draining),
+                cmocka_unit_test(test_restart_after_activation_unanswered),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }
