@@ -327,6 +327,17 @@ static void task_died(Env *env) {
         json_decref(event);
 }
 
+/* A wave names the node, drains it and grants its turn: staged, applied,
+ * and rebooted (the reboot command has run). */
+static void until_rebooted(Env *env) {
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_REBOOTING);
+        wait_rebooted(env);
+}
+
 /* The node's turn, with the agent replaced after each step when asked. */
 static void whole_turn(Env *env, bool restart_at_every_step) {
         /* a wave names the node: it stages */
@@ -484,12 +495,7 @@ static void test_manager_disappears(void **state) {
          * watches and asks the other one */
         env->first_manager_gone = true;
         agent_restart(env);
-        set_step(env, "pending");
-        run_until_step(env, AGENT_STAGED);
-        set_step(env, "draining");
-        task_died(env);
-        run_until_step(env, AGENT_REBOOTING);
-        wait_rebooted(env);
+        until_rebooted(env);
         agent_restart(env);
         run_until_step(env, AGENT_IDLE);
         assert_int_equal(env->reports, 1);
@@ -540,12 +546,7 @@ static void test_restart_while_waiting(void **state) {
 static void test_restart_while_reporting(void **state) {
         Env *env = env_new(*state);
 
-        set_step(env, "pending");
-        run_until_step(env, AGENT_STAGED);
-        set_step(env, "draining");
-        task_died(env);
-        run_until_step(env, AGENT_REBOOTING);
-        wait_rebooted(env);
+        until_rebooted(env);
         /* the first report never gets through: hostd stops with the record
          * at reporting, and the next one reports from it */
         fake_docker_drop_next(env->fake, "POST /v1/steady-state", false);
@@ -563,12 +564,7 @@ static void test_unhealthy_after_patching_rolls_back(void **state) {
         Env *env = env_new(*state);
 
         env->unhealthy_after_apply = true;
-        set_step(env, "pending");
-        run_until_step(env, AGENT_STAGED);
-        set_step(env, "draining");
-        task_died(env);
-        run_until_step(env, AGENT_REBOOTING);
-        wait_rebooted(env);
+        until_rebooted(env);
         agent_restart(env);
         /* after the reboot the firewall is not in place: the transaction is
          * rolled back, checked again, and the failure reported */
