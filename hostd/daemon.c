@@ -8,6 +8,7 @@
 #include "hostd/change-log.h"
 #include "hostd/daemon.h"
 #include "hostd/docker-client.h"
+#include "hostd/event-clock.h"
 #include "hostd/log.h"
 #include "hostd/messages.h"
 #include "hostd/posture-board.h"
@@ -56,6 +57,7 @@ struct Daemon {
         sd_event_source *textfile_timer;    /* posture.textfile-seconds */
         sd_event_source *report_timer;      /* posture.report-seconds */
         PostureBoard *posture_board;        /* the nodes' summaries (managers) */
+        EventClock *clock;        /* the waves' time (the system's) */
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
         struct WaveAgent *agent;  /* this node's part in waves */
@@ -496,7 +498,7 @@ static int docker_start(Daemon *d) {
                               &d->docker);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the Docker client");
-        r = coordinator_new(d->event, d->docker, d->changes, &d->coordinator);
+        r = coordinator_new(d->event, d->clock, d->docker, d->changes, &d->coordinator);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the wave coordinator");
         r = docker_events_start(d->docker, on_docker_event, on_docker_stream, d);
@@ -836,6 +838,9 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
         r = sd_event_set_watchdog(d->event, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot enable the watchdog");
+        r = event_clock_new(d->event, &d->clock);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the waves' clock");
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
@@ -886,6 +891,7 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
         if (r < 0)
                 return r;
         r = wave_agent_new(&(WaveAgentHost){ .event = d->event,
+                                             .clock = d->clock,
                                              .config = (const HostdConfig *const *) &d->config,
                                              .docker = &d->docker,
                                              .changes = d->changes,
@@ -932,6 +938,7 @@ Daemon *daemon_free(Daemon *d) {
         docker_client_free(d->docker);
         config_free(d->config);
         change_log_free(d->changes);
+        event_clock_free(d->clock);
         sd_event_unref(d->event);
         free(d->docker_socket);
         free(d->config_path);

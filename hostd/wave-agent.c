@@ -7,7 +7,6 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "common/fileio.h"
 #include "common/text.h"
 #include "hostd/wave-fleetlock.h"
@@ -68,7 +67,7 @@ struct WaveAgent {
         uint64_t known_version;
         bool watch_in_flight;
         bool watch_wait;           /* the next watch long-polls */
-        sd_event_source *watch_retry;
+        EventClockTimer *watch_retry;
         uint64_t watch_backoff_usec;
 
         /* this node's Swarm task containers */
@@ -79,7 +78,8 @@ struct WaveAgent {
 
         Busy busy;
         bool asked_since_change;   /* pre-reboot refused: wait for news */
-        sd_event_source *defer, *retry_timer;
+        sd_event_source *defer;
+        EventClockTimer *retry_timer;
         uint64_t retry_backoff_usec;
 
         /* verification */
@@ -117,7 +117,7 @@ static int record_step(WaveAgent *a, WaveNodeStep step) {
         int r;
 
         a->rec.step = step;
-        a->rec.updated_usec = clock_usec(CLOCK_REALTIME);
+        a->rec.updated_usec = event_clock_now(a->host.clock, CLOCK_REALTIME);
         r = wave_node_record_save(a->record_path, &a->rec);
         if (r < 0)
                 log_error_errno(r, "Cannot write %s: %m", a->record_path);
@@ -128,22 +128,14 @@ static int record_step(WaveAgent *a, WaveNodeStep step) {
 }
 
 static void retry_in(WaveAgent *a, uint64_t usec) {
-        uint64_t now;
-
-        sd_event_now(a->host.event, CLOCK_MONOTONIC, &now);
-        sd_event_source_set_time(a->retry_timer, now + usec);
-        sd_event_source_set_enabled(a->retry_timer, SD_EVENT_ONESHOT);
+        event_clock_timer_set(a->retry_timer, event_clock_now(a->host.clock, CLOCK_MONOTONIC) + usec);
         a->busy = BUSY_RETRY;
 }
 
 /* Looks again then, or sooner when something happens (verification: its
  * checks mostly follow events, which kick the agent). */
 static void wake_in(WaveAgent *a, uint64_t usec) {
-        uint64_t now;
-
-        sd_event_now(a->host.event, CLOCK_MONOTONIC, &now);
-        sd_event_source_set_time(a->retry_timer, now + usec);
-        sd_event_source_set_enabled(a->retry_timer, SD_EVENT_ONESHOT);
+        event_clock_timer_set(a->retry_timer, event_clock_now(a->host.clock, CLOCK_MONOTONIC) + usec);
 }
 
 /* A failure that may pass (a manager away, another patch job running). */
@@ -153,13 +145,12 @@ static void retry_later(WaveAgent *a) {
         retry_in(a, a->retry_backoff_usec);
 }
 
-static int on_retry(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+static void on_retry(void *userdata) {
         WaveAgent *a = userdata;
 
         if (a->busy == BUSY_RETRY)
                 a->busy = BUSY_NONE;
         schedule(a);
-        return 0;
 }
 
 /* ---- the wave as the coordinator tells it ---------------------------- */
@@ -256,12 +247,11 @@ static void next_manager(WaveAgent *a) {
         a->peer_leader = false;
 }
 
-static int on_watch_retry(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+static void on_watch_retry(void *userdata) {
         WaveAgent *a = userdata;
 
         a->watch_wait = false;
         watch(a, false);
-        return 0;
 }
 
 static void on_watch(const DockerReply *reply, void *userdata) {
@@ -271,8 +261,6 @@ static void on_watch(const DockerReply *reply, void *userdata) {
 
         a->watch_in_flight = false;
         if (reply->error) {
-                uint64_t now;
-
                 log_debug("Wave: manager %s: %s", a->managers[a->target], reply->message);
                 next_manager(a);
                 a->watch_wait = false;
@@ -285,9 +273,8 @@ static void on_watch(const DockerReply *reply, void *userdata) {
                 a->failures = 0;
                 a->watch_backoff_usec = a->watch_backoff_usec == 0 ? RETRY_MIN_USEC
                                                                    : MIN(a->watch_backoff_usec * 2, RETRY_MAX_USEC);
-                sd_event_now(a->host.event, CLOCK_MONOTONIC, &now);
-                sd_event_source_set_time(a->watch_retry, now + a->watch_backoff_usec);
-                sd_event_source_set_enabled(a->watch_retry, SD_EVENT_ONESHOT);
+                event_clock_timer_set(a->watch_retry,
+                                      event_clock_now(a->host.clock, CLOCK_MONOTONIC) + a->watch_backoff_usec);
                 return;
         }
         a->failures = 0;
@@ -359,7 +346,7 @@ static void on_tasks(const DockerReply *reply, void *userdata) {
                 a->local_tasks = (int) json_array_size(reply->json);
         if (before > 0 && a->local_tasks == 0)
                 a->last_task_stopped_usec = a->last_task_event_usec ? a->last_task_event_usec
-                                                                    : clock_usec(CLOCK_REALTIME);
+                                                                    : event_clock_now(a->host.clock, CLOCK_REALTIME);
         if (a->tasks_again) {
                 a->tasks_again = false;
                 count_tasks(a);
@@ -597,7 +584,7 @@ static void run_health_command(WaveAgent *a) {
 }
 
 static void verify(WaveAgent *a) {
-        uint64_t now = clock_usec(CLOCK_MONOTONIC);
+        uint64_t now = event_clock_now(a->host.clock, CLOCK_MONOTONIC);
         char failed[WAVE_MESSAGE_MAX];
         unsigned required = a->rec.baseline | NODE_HEALTH_DOCKER | NODE_HEALTH_NODE;
 
@@ -697,7 +684,7 @@ static void on_grant(const DockerReply *reply, void *userdata) {
                 schedule(a);
                 return;
         }
-        a->granted_usec = clock_usec(CLOCK_REALTIME);
+        a->granted_usec = event_clock_now(a->host.clock, CLOCK_REALTIME);
         if (a->last_task_stopped_usec && a->granted_usec >= a->last_task_stopped_usec)
                 log_struct(LOG_INFO, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_NODE_STEP),
                            "Wave %s: allowed to patch %.0f ms after this node's last task stopped", a->rec.wave,
@@ -865,7 +852,7 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
         if (a->record_damaged || !config(a)->wave.agent || !a->node_id[0] ||
             config(a)->coordination_port == 0)
                 return 0;
-        if (!sd_event_source_get_enabled(a->watch_retry, NULL))
+        if (!event_clock_timer_armed(a->watch_retry))
                 watch(a, a->watch_wait);
         if (a->busy != BUSY_NONE)
                 return 0;
@@ -990,13 +977,10 @@ int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
         } else if (a->rec.step != AGENT_IDLE)
                 log_notice("Wave %s: resuming this node at step %s", a->rec.wave, wave_node_step_to_string(a->rec.step));
         if ((r = sd_event_add_defer(host->event, &a->defer, on_defer, a)) < 0 ||
-            (r = sd_event_add_time(host->event, &a->retry_timer, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_retry, a)) < 0 ||
-            (r = sd_event_add_time(host->event, &a->watch_retry, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_watch_retry, a)) <
-                    0)
+            (r = event_clock_timer_new(host->clock, 1000, on_retry, a, &a->retry_timer)) < 0 ||
+            (r = event_clock_timer_new(host->clock, 1000, on_watch_retry, a, &a->watch_retry)) < 0)
                 return r;
         sd_event_source_set_enabled(a->defer, SD_EVENT_OFF);
-        sd_event_source_set_enabled(a->retry_timer, SD_EVENT_OFF);
-        sd_event_source_set_enabled(a->watch_retry, SD_EVENT_OFF);
         *ret = TAKE_PTR(a);
         return 0;
 }
@@ -1012,8 +996,8 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
         docker_cancel(*a->host.docker, a);
         sd_event_source_disable_unref(a->health_io);
         sd_event_source_disable_unref(a->defer);
-        sd_event_source_disable_unref(a->retry_timer);
-        sd_event_source_disable_unref(a->watch_retry);
+        event_clock_timer_free(a->retry_timer);
+        event_clock_timer_free(a->watch_retry);
         docker_client_free(a->watch_conn.client);
         docker_client_free(a->call_conn.client);
         for (size_t i = 0; i < MAX_MANAGERS; i++)

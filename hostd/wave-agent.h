@@ -33,6 +33,7 @@
 #include "common/macro.h"
 #include "hostd/change-log.h"
 #include "hostd/docker-client.h"
+#include "hostd/event-clock.h"
 #include "hostd/patch-jobs.h"
 #include "hostd/patch-worker.h"
 #include "patching/wave-node.h"
@@ -45,6 +46,7 @@ typedef struct WaveAgent WaveAgent;
  * what only the daemon knows, with userdata. */
 typedef struct WaveAgentHost {
         sd_event *event;
+        EventClock *clock;                /* the time of steps and retries */
         const HostdConfig *const *config;
         DockerClient *const *docker;
         ChangeLog *changes;               /* may be NULL */

@@ -42,8 +42,10 @@ struct Coordinator {
         Wave *wave;
         WaveAction actions[WAVE_MAX_NODES];
         size_t n_actions, next_action;
-        sd_event_source *defer, *timer;
-        sd_event_source *recheck;  /* held questions and bounded watches */
+        EventClock *clock;
+        sd_event_source *defer;
+        EventClockTimer *timer;
+        EventClockTimer *recheck;  /* held questions and bounded watches */
         uint64_t recheck_backoff_usec;
         char blocked[WAVE_MESSAGE_MAX], last_error[WAVE_MESSAGE_MAX];
         uint64_t cycles, writes, conflicts;
@@ -74,9 +76,8 @@ static bool node_draining(const Wave *w, const char *node_id) {
 
 /* Held questions are asked again soon; bounded watches at their limit. */
 static void arm_recheck(Coordinator *c, bool questions_held, uint64_t watch_limit) {
-        uint64_t now, due = watch_limit;
+        uint64_t now = event_clock_now(c->clock, CLOCK_MONOTONIC), due = watch_limit;
 
-        sd_event_now(c->event, CLOCK_MONOTONIC, &now);
         if (questions_held) {
                 c->recheck_backoff_usec = c->recheck_backoff_usec == 0 ?
                                                   RECHECK_MIN_USEC :
@@ -85,19 +86,17 @@ static void arm_recheck(Coordinator *c, bool questions_held, uint64_t watch_limi
         } else
                 c->recheck_backoff_usec = 0;
         if (due == UINT64_MAX) {
-                sd_event_source_set_enabled(c->recheck, SD_EVENT_OFF);
+                event_clock_timer_off(c->recheck);
                 return;
         }
-        sd_event_source_set_time(c->recheck, MAX(due, now));
-        sd_event_source_set_enabled(c->recheck, SD_EVENT_ONESHOT);
+        event_clock_timer_set(c->recheck, MAX(due, now));
 }
 
 static void answer_all(Coordinator *c, Request **list, int error, const char *message) {
         json_t *wave = c->wave ? wave_to_json_value(c->wave) : NULL;
         bool questions_held = false;
-        uint64_t now, watch_limit = UINT64_MAX;
+        uint64_t now = event_clock_now(c->clock, CLOCK_MONOTONIC), watch_limit = UINT64_MAX;
 
-        sd_event_now(c->event, CLOCK_MONOTONIC, &now);
         while (*list) {
                 Request *r = *list;
                 bool hold = false;
@@ -199,7 +198,7 @@ static void cycle_restart(Coordinator *c) {
 }
 
 static void set_timer(Coordinator *c) {
-        uint64_t due = UINT64_MAX, now = clock_usec(CLOCK_REALTIME);
+        uint64_t due = UINT64_MAX, now = event_clock_now(c->clock, CLOCK_REALTIME);
 
         if (!c->leader || !c->wave || c->wave->finished_usec)
                 return;
@@ -221,12 +220,8 @@ static void set_timer(Coordinator *c) {
          * event for a manager's reachability, so look again soon. */
         if (due == UINT64_MAX || due <= now)
                 due = now + (c->blocked[0] && wave_held(c->wave) == 0 ? 250000 : 1000000);
-        uint64_t mono;
-        sd_event_now(c->event, CLOCK_MONOTONIC, &mono);
-        if (c->timer) {
-                sd_event_source_set_time(c->timer, mono + (due - now));
-                sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
-        }
+        if (c->timer)
+                event_clock_timer_set(c->timer, event_clock_now(c->clock, CLOCK_MONOTONIC) + (due - now));
 }
 
 /* ---- actions: drain or activate, one after another ------------------- */
@@ -424,7 +419,7 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
 static void serve(Coordinator *c) {
         const json_t *labels = json_object_get(json_object_get(c->swarm, "Spec"), "Labels");
         const char *stored = json_string_value(json_object_get(labels, WAVE_LABEL));
-        uint64_t now = clock_usec(CLOCK_REALTIME);
+        uint64_t now = event_clock_now(c->clock, CLOCK_REALTIME);
         bool changed = false;
         char why[WAVE_MESSAGE_MAX], where[512];
         LocatedError e = {};
@@ -585,37 +580,35 @@ static void schedule_cycle(Coordinator *c) {
         sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
 }
 
-static int on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+static void on_timer(void *userdata) {
         coordinator_kick(userdata);
-        return 0;
 }
 
-static int on_recheck(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+static void on_recheck(void *userdata) {
         schedule_cycle(userdata);
-        return 0;
 }
 
-int coordinator_new(sd_event *event, DockerClient *docker, ChangeLog *changes, Coordinator **ret) {
+int coordinator_new(sd_event *event, EventClock *clock, DockerClient *docker, ChangeLog *changes,
+                    Coordinator **ret) {
         _cleanup_(coordinator_freep) Coordinator *c = calloc(1, sizeof(Coordinator));
         int r;
 
         if (!c)
                 return -ENOMEM;
         c->event = sd_event_ref(event);
+        c->clock = clock;
         c->docker = docker;
         c->changes = changes;
         r = sd_event_add_defer(event, &c->defer, on_defer, c);
         if (r < 0)
                 return r;
         sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
-        r = sd_event_add_time(event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 100000, on_timer, c);
+        r = event_clock_timer_new(clock, 100000, on_timer, c, &c->timer);
         if (r < 0)
                 return r;
-        sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
-        r = sd_event_add_time(event, &c->recheck, CLOCK_MONOTONIC, UINT64_MAX, 1000, on_recheck, c);
+        r = event_clock_timer_new(clock, 1000, on_recheck, c, &c->recheck);
         if (r < 0)
                 return r;
-        sd_event_source_set_enabled(c->recheck, SD_EVENT_OFF);
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -628,8 +621,8 @@ Coordinator *coordinator_free(Coordinator *c) {
         answer_all(c, &c->watchers, -ECANCELED, "hostd is shutting down");
         cycle_reset(c);
         sd_event_source_disable_unref(c->defer);
-        sd_event_source_disable_unref(c->timer);
-        sd_event_source_disable_unref(c->recheck);
+        event_clock_timer_free(c->timer);
+        event_clock_timer_free(c->recheck);
         sd_event_unref(c->event);
         free(c);
         return NULL;
@@ -643,8 +636,8 @@ void coordinator_set_leader(Coordinator *c, bool leader) {
                 c->leadership_moved = true;
         if ((leader && !was) || c->leadership_moved)
                 schedule_cycle(c);
-        if (!leader)
-                sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        if (!leader && c->timer)
+                event_clock_timer_off(c->timer);
 }
 
 void coordinator_kick(Coordinator *c) {

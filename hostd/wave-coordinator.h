@@ -26,14 +26,17 @@
 #include "common/macro.h"
 #include "hostd/change-log.h"
 #include "hostd/docker-client.h"
+#include "hostd/event-clock.h"
 #include "patching/wave.h"
 
 #define WAVE_LABEL "io.hostd.wave"
 
 typedef struct Coordinator Coordinator;
 
-/* changes (may be NULL) gets the wave's starts and node moves. */
-int coordinator_new(sd_event *event, DockerClient *docker, ChangeLog *changes, Coordinator **ret);
+/* clock is the time of deadlines, soak and held questions; changes (may
+ * be NULL) gets the wave's starts and node moves. */
+int coordinator_new(sd_event *event, EventClock *clock, DockerClient *docker, ChangeLog *changes,
+                    Coordinator **ret);
 /* Answers queued requests with -ECANCELED. */
 Coordinator *coordinator_free(Coordinator *c);
 DEFINE_CLEANUP_FUNC(Coordinator, coordinator_free);
@@ -84,8 +87,8 @@ typedef struct WaveRequest {
         bool ok, healthy;         /* REPORT */
         const char *message, *transaction; /* REPORT */
         uint64_t known_version;   /* WATCH */
-        /* WATCH: answered at the latest then (CLOCK_MONOTONIC; 0: no
-         * limit). MAY_PATCH: a node that is draining is answered once its
+        /* WATCH: answered at the latest then (the clock's CLOCK_MONOTONIC;
+         * 0: no limit). MAY_PATCH: a node that is draining is answered once its
          * tasks have stopped, or "not yet" then: its tasks' states reach
          * the Raft store with no event to tell us, so the cluster is read
          * again after 50 ms, then every 100 ms (four reads of ~5 ms), while such a question

@@ -9,9 +9,10 @@
 # the time limit, or a fuzzer that exits non-zero for any other reason. The
 # findings are kept in build/fuzz/findings/NAME/. Prints each fuzzer's executions.
 set -u
+runs=
 case ${1:-} in
 --seconds) limit="-max_total_time=$2" ;;
---runs) limit="-runs=$2" ;;
+--runs) limit="-runs=$2" runs=$2 ;;
 *)
         echo "usage: run.sh --seconds N | --runs N FUZZER..." >&2
         exit 2
@@ -47,7 +48,12 @@ for bin in "$@"; do
         persec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
         rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
         result=ok
-        if [ "$rc" != 0 ] || [ -n "$(ls -A "$findings")" ] ||
+        # A fuzzer that stops early (an input it will not go on after, a
+        # failure in its own start) has not done the work asked of it.
+        if [ -n "$runs" ] && [ "${execs:-0}" -lt "$runs" ]; then
+                result="FAILED (stopped after ${execs:-0} of $runs)"
+                failed="$failed $name"
+        elif [ "$rc" != 0 ] || [ -n "$(ls -A "$findings")" ] ||
                 grep -qE '^(==[0-9]+==ERROR|SUMMARY: )|runtime error:' "$log"; then
                 result="FAILED (exit $rc)"
                 failed="$failed $name"

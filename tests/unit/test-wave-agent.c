@@ -8,7 +8,10 @@
  * serves; a restart in the middle of the apply, read back from the patch
  * journal, while its question waits, and while it reports; a node left
  * unhealthy by its patches, rolled back and checked again; a question whose
- * answer is lost; a report answered twice; and a manager that is gone. */
+ * answer is lost; a report answered twice; and a manager that is gone.
+ * Time is the test's (event-clock.h): every manager gone, the watch backs
+ * off from 0.5 s to 10 s and starts over once one answers; a node unhealthy
+ * after its patches is rolled back at the default 300 s, not before. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/fileio.h"
+#include "hostd/event-clock.h"
 #include "hostd/wave-agent.h"
 #include "tests/unit/fake-docker.h"
 #include "tests/unit/scratch-dir.h"
@@ -33,6 +37,7 @@ typedef struct Job {
 typedef struct Env {
         char dir[256], socket[300], record[300], boot_file[300], reboot_flag[300];
         sd_event *event;
+        EventClock *clock;
         FakeDocker *fake;
         DockerClient *docker;
         HostdConfig *config;
@@ -45,7 +50,9 @@ typedef struct Env {
         bool grant;             /* answer pre-reboot with yes */
         unsigned asked, reports, report_conflicts;
         json_t *report;
-        bool first_manager_gone;
+        bool first_manager_gone, all_managers_gone;
+        uint64_t opened_usec[64];  /* when each client to a manager was opened */
+        size_t n_opened, opened_wanted;
         /* patch jobs */
         PatchOp ops[32];
         size_t n_ops;
@@ -173,7 +180,9 @@ static int on_open_peer(void *userdata, const char *address, DockerClient **ret)
         Env *env = userdata;
         char gone[320];
 
-        if (env->first_manager_gone && STREQ(address, "10.0.0.1")) {
+        if (env->n_opened < ELEMENTSOF(env->opened_usec))
+                env->opened_usec[env->n_opened++] = event_clock_now(env->clock, CLOCK_MONOTONIC);
+        if (env->all_managers_gone || (env->first_manager_gone && STREQ(address, "10.0.0.1"))) {
                 snprintf(gone, sizeof(gone), "%s/gone.sock", env->dir);
                 return docker_client_new(env->event, gone, 5, ret);
         }
@@ -227,9 +236,23 @@ static void settle(Env *env) {
                 idle = sd_event_run(env->event, 20 * 1000) == 0 ? idle + 1 : 0;
 }
 
+/* Moves the test's clock on in steps of step_usec, running the loop
+ * between, until cond(env) holds (fails after limit_usec of clock time). */
+static void advance_until(Env *env, bool (*cond)(Env *env), uint64_t step_usec, uint64_t limit_usec) {
+        uint64_t start = event_clock_now(env->clock, CLOCK_MONOTONIC);
+
+        while (!cond(env)) {
+                assert_true(event_clock_now(env->clock, CLOCK_MONOTONIC) - start < limit_usec);
+                event_clock_advance(env->clock, step_usec);
+                for (int idle = 0; idle < 2;)
+                        idle = sd_event_run(env->event, 5 * 1000) == 0 ? idle + 1 : 0;
+        }
+}
+
 static void agent_start(Env *env) {
         WaveAgentHost host = {
                 .event = env->event,
+                .clock = env->clock,
                 .config = (const HostdConfig *const *) &env->config,
                 .docker = &env->docker,
                 .control_socket = env->socket,
@@ -278,6 +301,7 @@ static Env *env_new(const char *dir) {
         assert_int_equal(config_load(path, &env->config, &error), 0);
 
         assert_int_equal(sd_event_new(&env->event), 0);
+        assert_int_equal(event_clock_new(env->event, &env->clock), 0);
         assert_int_equal(fake_docker_new(env->event, env->socket, &env->fake), 0);
         fake_docker_add_node(env->fake, "m1", "manager-1", true, true, "10.0.0.1");
         fake_docker_add_node(env->fake, "m2", "manager-2", true, false, "10.0.0.2");
@@ -308,6 +332,7 @@ static void env_free(Env *env) {
         env->job.defer = sd_event_source_disable_unref(env->job.defer);
         env->docker = docker_client_free(env->docker);
         env->fake = fake_docker_free(env->fake);
+        event_clock_free(env->clock);
         sd_event_unref(env->event);
         config_free(env->config);
         json_decref(env->info);
@@ -577,6 +602,92 @@ static void test_unhealthy_after_patching_rolls_back(void **state) {
         env_free(env);
 }
 
+static bool opened_enough(Env *env) {
+        return env->n_opened >= env->opened_wanted;
+}
+
+static bool is_staged(Env *env) {
+        return record_is(env, AGENT_STAGED);
+}
+
+static void test_managers_gone_backoff(void **state) {
+        /* each round asks both managers, then waits: 0.5 s, doubling to 10 s */
+        static const uint64_t waits_ms[] = { 500, 1000, 2000, 4000, 8000, 10000, 10000 };
+        Env *env = env_new(*state);
+
+        env->all_managers_gone = true;
+        env->n_opened = 0;
+        agent_restart(env);
+        settle(env);
+        assert_int_equal(env->n_opened, 2);
+        for (size_t i = 0; i < ELEMENTSOF(waits_ms); i++) {
+                uint64_t last = env->opened_usec[env->n_opened - 1], wait = waits_ms[i] * 1000;
+
+                /* nothing until the wait is nearly over */
+                size_t before = env->n_opened;
+                event_clock_advance(env->clock, wait - 250 * 1000);
+                settle(env);
+                assert_int_equal(env->n_opened, before);
+                env->opened_wanted = env->n_opened + 2;
+                advance_until(env, opened_enough, 50 * 1000, 20 * 1000000ULL);
+                uint64_t gap = env->opened_usec[env->n_opened - 2] - last;
+                /* never sooner; later only by the test's steps and the loop */
+                assert_true(gap >= wait);
+                assert_true(gap < wait + 400 * 1000);
+                /* the round's second manager at once */
+                assert_true(env->opened_usec[env->n_opened - 1] - env->opened_usec[env->n_opened - 2] < 300 * 1000);
+        }
+        /* a manager answers again: the wave is read and followed */
+        env->all_managers_gone = false;
+        set_step(env, "pending");
+        advance_until(env, is_staged, 250 * 1000, 20 * 1000000ULL);
+        /* and the next outage starts from the shortest wait again: the
+         * manager watched goes (its next answer lost), the other is gone */
+        env->all_managers_gone = true;
+        fake_docker_drop_next(env->fake, "GET /v1/wave", false);
+        size_t before = env->n_opened;
+        env->version++;
+        fake_docker_retry_held(env->fake);
+        settle(env);
+        assert_int_equal(env->n_opened, before + 1);
+        uint64_t last = env->opened_usec[env->n_opened - 1];
+        env->opened_wanted = env->n_opened + 1;
+        advance_until(env, opened_enough, 50 * 1000, 20 * 1000000ULL);
+        assert_true(env->opened_usec[env->n_opened - 1] - last >= 500 * 1000);
+        assert_true(env->opened_usec[env->n_opened - 1] - last < 500 * 1000 + 400 * 1000);
+        env_free(env);
+}
+
+static bool rolled_back(Env *env) {
+        return env->n_ops > 0 && env->ops[env->n_ops - 1] == PATCH_OP_ROLLBACK;
+}
+
+static void test_unhealthy_until_the_default_timeout(void **state) {
+        Env *env = env_new(*state);
+
+        env->config->wave.health_timeout_sec = 300; /* the default */
+        env->unhealthy_after_apply = true;
+        until_rebooted(env);
+        agent_restart(env);
+        run_until_step(env, AGENT_VERIFYING);
+        uint64_t start = event_clock_now(env->clock, CLOCK_MONOTONIC);
+        /* the firewall may yet come: it is checked every second, and the
+         * patches stay for the whole health timeout */
+        for (int i = 0; i < 29; i++) {
+                event_clock_advance(env->clock, 10 * 1000000ULL);
+                settle(env);
+                assert_false(rolled_back(env));
+                assert_true(record_is(env, AGENT_VERIFYING));
+        }
+        advance_until(env, rolled_back, 1000000ULL, 20 * 1000000ULL);
+        assert_true(event_clock_now(env->clock, CLOCK_MONOTONIC) - start >= 300 * 1000000ULL);
+        run_until_step(env, AGENT_IDLE);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_false(json_is_true(json_object_get(w, "ok")));
+        assert_non_null(strstr(json_string_value(json_object_get(w, "message")), "firewall"));
+        env_free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_step),
@@ -590,6 +701,8 @@ int main(void) {
                 cmocka_unit_test(test_restart_while_waiting),
                 cmocka_unit_test(test_restart_while_reporting),
                 cmocka_unit_test(test_unhealthy_after_patching_rolls_back),
+                cmocka_unit_test(test_managers_gone_backoff),
+                cmocka_unit_test(test_unhealthy_until_the_default_timeout),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }

@@ -7,7 +7,10 @@
  * whose answer is lost after Swarm stored it, a write that loses a race, a
  * report sent twice, a deadline passed while the coordinator was away, a
  * leader that steps down mid-wave, and a new coordinator while a drained
- * node's tasks still run and after an activation whose answer was lost. */
+ * node's tasks still run and after an activation whose answer was lost.
+ * Time is the test's (event-clock.h): a node whose tasks never stop fails
+ * at its one-hour deadline, not before, with the coordinator running; and
+ * the wave waits out its soak after the canary before the next node. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "hostd/event-clock.h"
 #include "hostd/wave-coordinator.h"
 #include "tests/unit/fake-docker.h"
 #include "tests/unit/scratch-dir.h"
@@ -29,6 +33,7 @@ static const char *const NODES[][3] = {
 
 typedef struct Env {
         sd_event *event;
+        EventClock *clock;
         FakeDocker *fake;
         DockerClient *docker;
         Coordinator *coordinator;
@@ -72,7 +77,7 @@ static void settle(Env *env) {
 }
 
 static void coordinator_start(Env *env, bool leader) {
-        assert_int_equal(coordinator_new(env->event, env->docker, NULL, &env->coordinator), 0);
+        assert_int_equal(coordinator_new(env->event, env->clock, env->docker, NULL, &env->coordinator), 0);
         coordinator_set_leader(env->coordinator, leader);
         settle(env);
 }
@@ -88,6 +93,7 @@ static Env *env_new(const char *dir) {
 
         assert_non_null(env);
         assert_int_equal(sd_event_new(&env->event), 0);
+        assert_int_equal(event_clock_new(env->event, &env->clock), 0);
         snprintf(env->socket, sizeof(env->socket), "%s/docker.sock", dir);
         assert_int_equal(fake_docker_new(env->event, env->socket, &env->fake), 0);
         for (size_t i = 0; i < N_NODES; i++) {
@@ -106,6 +112,7 @@ static void env_free(Env *env) {
         env->coordinator = coordinator_free(env->coordinator);
         env->docker = docker_client_free(env->docker);
         env->fake = fake_docker_free(env->fake);
+        event_clock_free(env->clock);
         sd_event_unref(env->event);
         free(env);
 }
@@ -140,12 +147,29 @@ static NodeStep step_of(Env *env, const char *id) {
         return node_of(w, id)->step;
 }
 
-static void start_wave(Env *env) {
+static void start_wave_with(Env *env, const WaveOptions *options) {
         Answer a;
 
-        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_START, .start = { .max_unavailable = 1 } }, &a);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_START, .start = *options }, &a);
         assert_int_equal(a.error, 0);
         assert_non_null(fake_docker_wave_label(env->fake));
+}
+
+static void start_wave(Env *env) {
+        start_wave_with(env, &(WaveOptions){ .max_unavailable = 1 });
+}
+
+/* Moves the test's clock on in steps of step_usec, running the loop
+ * between, until node id's availability is want (fails after limit_usec). */
+static void advance_until_availability(Env *env, const char *id, const char *want, uint64_t step_usec,
+                                       uint64_t limit_usec) {
+        uint64_t start = event_clock_now(env->clock, CLOCK_MONOTONIC);
+
+        while (!STREQ(fake_docker_availability(env->fake, id), want)) {
+                assert_true(event_clock_now(env->clock, CLOCK_MONOTONIC) - start < limit_usec);
+                event_clock_advance(env->clock, step_usec);
+                settle(env);
+        }
 }
 
 /* What a node's agent does for its turn: asks until it may patch, then
@@ -425,6 +449,61 @@ static void test_restart_after_activation_unanswered(void **state) {
         env_free(env);
 }
 
+#define MINUTE_USEC (60 * 1000000ULL)
+
+static void test_deadline_passes_while_draining(void **state) {
+        Env *env = env_new(*state);
+        _cleanup_(wave_freep) Wave *w = NULL;
+
+        /* w1's tasks never stop: it stays draining, and nothing else moves,
+         * until its step is an hour old; then it fails and the wave halts */
+        fake_docker_set_tasks_linger(env->fake, true);
+        start_wave(env);
+        settle(env);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "drain");
+        uint64_t start = event_clock_now(env->clock, CLOCK_REALTIME);
+        /* 55 minutes, then to ten seconds short of the hour */
+        for (int i = 0; i < 12; i++) {
+                event_clock_advance(env->clock, i < 11 ? 5 * MINUTE_USEC : 5 * MINUTE_USEC - 10000000ULL);
+                settle(env);
+                assert_int_equal(step_of(env, "w1"), NODE_DRAINING);
+                assert_string_equal(fake_docker_availability(env->fake, "w2"), "active");
+        }
+        while (step_of(env, "w1") == NODE_DRAINING) {
+                assert_true(event_clock_now(env->clock, CLOCK_REALTIME) - start < 70 * MINUTE_USEC);
+                event_clock_advance(env->clock, 1000000ULL);
+                settle(env);
+        }
+        assert_true(event_clock_now(env->clock, CLOCK_REALTIME) - start >= 60 * MINUTE_USEC);
+        w = stored(env);
+        assert_int_equal(node_of(w, "w1")->step, NODE_FAILED);
+        assert_int_equal(w->status, WAVE_HALTED);
+        assert_string_equal(fake_docker_availability(env->fake, "w2"), "active");
+        env_free(env);
+}
+
+static void test_soak_after_canary(void **state) {
+        static const char *const canaries[] = { "w2", NULL };
+        Env *env = env_new(*state);
+
+        /* w2 goes first; the next node waits 30 minutes after it */
+        start_wave_with(env, &(WaveOptions){ .max_unavailable = 1, .soak_usec = 30 * MINUTE_USEC,
+                                             .canaries = canaries });
+        settle(env);
+        node_turn(env, "w2", false);
+        uint64_t done = event_clock_now(env->clock, CLOCK_REALTIME);
+        for (int i = 0; i < 6; i++) {
+                event_clock_advance(env->clock, i < 5 ? 5 * MINUTE_USEC : 5 * MINUTE_USEC - 10000000ULL);
+                settle(env);
+                for (size_t k = 0; k < N_NODES; k++)
+                        assert_string_equal(fake_docker_availability(env->fake, NODES[k][0]), "active");
+        }
+        advance_until_availability(env, "w1", "drain", 1000000ULL, 10 * MINUTE_USEC);
+        assert_true(event_clock_now(env->clock, CLOCK_REALTIME) - done >= 30 * MINUTE_USEC);
+        node_turn(env, "w1", false);
+        env_free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_step),
@@ -437,6 +516,8 @@ int main(void) {
                 cmocka_unit_test(test_leader_steps_down),
                 cmocka_unit_test(test_restart_while_draining),
                 cmocka_unit_test(test_restart_after_activation_unanswered),
+                cmocka_unit_test(test_deadline_passes_while_draining),
+                cmocka_unit_test(test_soak_after_canary),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }
