@@ -155,87 +155,98 @@ static uint64_t hold_until(void) {
         return clock_usec(CLOCK_MONOTONIC) + FLEETLOCK_HOLD_USEC;
 }
 
-static void on_call(ControlCall *call, void *userdata) {
-        FleetLockServer *s = userdata;
-        const char *method = control_call_method(call), *path = control_call_path(call), *why = NULL;
+/* The caller is a node of this Swarm speaking the protocol; else replied. */
+static const ControlPeerCert *authenticate(FleetLockServer *s, ControlCall *call) {
+        const char *why = NULL, *header;
         const ControlPeerCert *cert = control_call_peer_cert(call, &why);
-        FleetLockRequest fr;
-        WaveRequest req = {};
-        char bad[512];
-        int r;
 
         if (!cert) {
                 reply_kind(call, 401, "client_certificate",
                            "a client certificate issued by this Swarm's CA is required: %s", why ? why : "none");
-                return;
+                return NULL;
         }
         if (!STREQ(cert->organization, s->cluster_id)) {
                 reply_kind(call, 403, "wrong_cluster", "the client certificate is of Swarm %s, not of this one (%s)",
                            cert->organization, s->cluster_id);
-                return;
+                return NULL;
         }
-        const char *header = control_call_header(call, "fleet-lock-protocol");
+        header = control_call_header(call, "fleet-lock-protocol");
         if (!header || !STREQ(header, "true")) {
                 reply_kind(call, 400, "missing_header", "the header \"fleet-lock-protocol: true\" is required");
-                return;
+                return NULL;
         }
-        if (STREQ(method, "GET") && STREQ(path, "/v1/wave")) {
-                const char *wait = control_call_query(call, "wait");
-                req.kind = WAVE_REQUEST_READ;
-                if (wait) {
-                        if (!api_parse_u64(wait, &req.known_version)) {
-                                reply_kind(call, 400, "bad_request", "wait: expected a Swarm version, got \"%.64s\"",
-                                           wait);
-                                return;
-                        }
-                        req.kind = WAVE_REQUEST_WATCH;
-                        req.hold_until_usec = hold_until();
-                }
-                goto send;
+        return cert;
+}
+
+/* GET /v1/wave[?wait=VERSION]: a read, or a watch. false: replied. */
+static bool wave_read_request(ControlCall *call, WaveRequest *req) {
+        const char *wait = control_call_query(call, "wait");
+
+        *req = (WaveRequest){ .kind = WAVE_REQUEST_READ };
+        if (!wait)
+                return true;
+        if (!api_parse_u64(wait, &req->known_version)) {
+                reply_kind(call, 400, "bad_request", "wait: expected a Swarm version, got \"%.64s\"", wait);
+                return false;
         }
+        req->kind = WAVE_REQUEST_WATCH;
+        req->hold_until_usec = hold_until();
+        return true;
+}
+
+/* A node's POST: its posture kept, and its question or report in req
+ * (pointing into fr). false: answered already (posture alone, or an
+ * error). */
+static bool node_request(FleetLockServer *s, ControlCall *call, const char *speaker, FleetLockRequest *fr,
+                         WaveRequest *req) {
+        const char *method = control_call_method(call), *path = control_call_path(call);
+        char bad[512];
+        int r;
+
         if (!STREQ(method, "POST") || (r = fleetlock_call_from_path(path)) < 0) {
                 reply_kind(call, 404, "not_found", "no such endpoint: %s %s", method, path);
-                return;
+                return false;
         }
-        r = fleetlock_request_from_json((FleetLockCall) r, control_call_body(call), cert->common_name, &fr, bad,
-                                        sizeof(bad));
+        r = fleetlock_request_from_json((FleetLockCall) r, control_call_body(call), speaker, fr, bad, sizeof(bad));
         if (r < 0) {
                 reply_kind(call, r == -EPERM ? 403 : 400, r == -EPERM ? "wrong_node" : "bad_request", "%s", bad);
-                return;
+                return false;
         }
-        req.node_id = fr.node_id;
         /* the node's posture summary, sent alone or with a wave call */
-        if (fr.posture) {
-                r = posture_board_put(s->board, req.node_id, fr.posture, clock_usec(CLOCK_MONOTONIC));
+        if (fr->posture) {
+                r = posture_board_put(s->board, fr->node_id, fr->posture, clock_usec(CLOCK_MONOTONIC));
                 if (r < 0) {
                         reply_kind(call, 500, "internal", "%s", strerror(-r));
-                        return;
+                        return false;
                 }
         }
-        if (fr.call == FLEETLOCK_POSTURE) {
+        if (fr->call == FLEETLOCK_POSTURE) {
                 control_call_reply(call, 200, json_object());
-                return;
+                return false;
         }
-        if (fr.call == FLEETLOCK_PRE_REBOOT) {
-                req.kind = WAVE_REQUEST_MAY_PATCH;
-                req.hold_until_usec = hold_until();
-        } else {
-                req.kind = WAVE_REQUEST_REPORT;
-                req.ok = fr.ok;
-                req.healthy = fr.healthy;
-                req.message = fr.message;
-                req.transaction = fr.transaction;
-                log_info("Node %s reports steady state: %s%s%s", req.node_id, req.ok ? "patched" : "failed",
-                         req.message ? ": " : "", req.message ? req.message : "");
+        if (fr->call == FLEETLOCK_PRE_REBOOT) {
+                *req = (WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = fr->node_id,
+                                      .hold_until_usec = hold_until() };
+                return true;
         }
-send:;
+        *req = (WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = fr->node_id, .ok = fr->ok,
+                              .healthy = fr->healthy, .message = fr->message, .transaction = fr->transaction };
+        log_info("Node %s reports steady state: %s%s%s", req->node_id, req->ok ? "patched" : "failed",
+                 req->message ? ": " : "", req->message ? req->message : "");
+        return true;
+}
+
+/* Hands req to the coordinator; its answer replies to call. */
+static void forward(FleetLockServer *s, ControlCall *call, const WaveRequest *req) {
         Pending *p = calloc(1, sizeof(Pending));
+        int r;
+
         if (!p) {
                 reply_kind(call, 500, "internal", "out of memory");
                 return;
         }
         *p = (Pending){ .server = s, .call = call };
-        r = coordinator_request(s->coordinator, &req, on_answer, p);
+        r = coordinator_request(s->coordinator, req, on_answer, p);
         if (r < 0) {
                 free(p);
                 reply_kind(call, 500, "internal", "%s", strerror(-r));
@@ -243,6 +254,23 @@ send:;
         }
         p->next = s->pending;
         s->pending = p;
+}
+
+static void on_call(ControlCall *call, void *userdata) {
+        FleetLockServer *s = userdata;
+        const ControlPeerCert *cert = authenticate(s, call);
+        FleetLockRequest fr;
+        WaveRequest req;
+
+        if (!cert)
+                return;
+        if (STREQ(control_call_method(call), "GET") && STREQ(control_call_path(call), "/v1/wave")) {
+                if (wave_read_request(call, &req))
+                        forward(s, call, &req);
+                return;
+        }
+        if (node_request(s, call, cert->common_name, &fr, &req))
+                forward(s, call, &req);
 }
 
 /* Swarm writes its node key as PEM with RFC 1421 headers ("kek-version: 0",
