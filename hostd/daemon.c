@@ -526,7 +526,7 @@ static int daemon_firewall_start(Daemon *d, const char *reason, char *err, size_
         if (!d->firewall) {
                 if (!d->config->firewall.enabled)
                         return 0;
-                r = firewall_manager_new(d->event, d->changes, &d->firewall);
+                r = firewall_manager_new(d->event, d->changes, d->config->state_directory, &d->firewall);
                 if (r < 0) {
                         snprintf(err, err_size, "cannot open nftables netlink: %s", strerror(-r));
                         return log_error_errno(r, "Cannot manage the firewall: %s", err);
@@ -555,7 +555,7 @@ int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *err, size_t err
                 return r;
         }
         if (!d->firewall) {
-                r = firewall_manager_new(d->event, d->changes, &d->firewall);
+                r = firewall_manager_new(d->event, d->changes, d->config->state_directory, &d->firewall);
                 if (r < 0) {
                         snprintf(err, err_size, "cannot open nftables netlink: %s", strerror(-r));
                         return r;
@@ -564,8 +564,7 @@ int daemon_firewall_apply(Daemon *d, unsigned timeout_sec, char *err, size_t err
         if (timeout_sec > 0)
                 r = firewall_manager_apply_with_confirm(d->firewall, &c->firewall, timeout_sec, err, err_size);
         else
-                r = firewall_manager_set_policy(d->firewall, &c->firewall, "hostctl firewall apply", err,
-                                                err_size);
+                r = firewall_manager_apply(d->firewall, &c->firewall, "hostctl firewall apply", err, err_size);
         if (r < 0)
                 return r;
         /* the file's firewall is now the running one */

@@ -7,11 +7,14 @@
 #include "firewall/build.h"
 #include "firewall/netlink.h"
 #include "hostd/firewall-manager.h"
+#include "hostd/firewall-store.h"
 #include "hostd/log.h"
 
 struct FirewallManager {
         sd_event *event;
         ChangeLog *changes; /* not owned */
+        FirewallStore *store; /* what survives a restart; NULL: nothing does */
+        bool held;            /* the file's policy is held back (store) */
         NftSocket *nft;
         NftMonitor *monitor;
         sd_event_source *monitor_source;
@@ -326,8 +329,10 @@ static int on_verify(sd_event_source *s _unused_, void *userdata) {
         return 0;
 }
 
-int firewall_manager_new(sd_event *event, ChangeLog *changes, FirewallManager **ret) {
+int firewall_manager_new(sd_event *event, ChangeLog *changes, const char *state_directory,
+                         FirewallManager **ret) {
         _cleanup_(firewall_manager_freep) FirewallManager *m = NULL;
+        char why[512];
         int r;
 
         m = calloc(1, sizeof(*m));
@@ -335,6 +340,14 @@ int firewall_manager_new(sd_event *event, ChangeLog *changes, FirewallManager **
                 return -ENOMEM;
         m->event = sd_event_ref(event);
         m->changes = changes;
+        if (state_directory) {
+                r = firewall_store_open(state_directory, &m->store, why, sizeof(why));
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        log_error("The firewall's saved state is damaged and is replaced at the next change: %s",
+                                  why);
+        }
         r = nft_socket_open(&m->nft);
         if (r < 0)
                 return r;
@@ -365,6 +378,7 @@ FirewallManager *firewall_manager_free(FirewallManager *m) {
         nft_socket_close(m->nft);
         ruleset_free(m->applied);
         ruleset_free(m->previous);
+        firewall_store_free(m->store);
         free(m->policy_cidrs);
         free(m->previous_policy_cidrs);
         free(m->peers);
@@ -373,15 +387,88 @@ FirewallManager *firewall_manager_free(FirewallManager *m) {
         return NULL;
 }
 
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void store_write(int r) {
+        if (r < 0)
+                log_error_errno(r, "Cannot write the firewall's state (%s): a restart may not know it: %m",
+                                FIREWALL_STATE_FILE);
+}
+
+/* An apply left waiting by an earlier hostd (killed, restarted, or the
+ * node's power lost inside the window): nobody confirmed it, so the table
+ * of before is put back (by the caller, which applies "good" now) and the
+ * policy held back. */
+static void recover_pending(FirewallManager *m) {
+        uint64_t deadline;
+
+        if (!m->store || pending(m) || !firewall_store_pending(m->store, &deadline))
+                return;
+        store_write(firewall_store_roll_back(m->store, "hostd restarted inside the confirmation window",
+                                                realtime_usec()));
+        record(m, LOG_WARNING, CHANGE_FIREWALL_ROLLBACK, NULL, "hostd restarted inside the confirmation window",
+               "Firewall apply left unconfirmed by an earlier hostd (window until %llu): rolled back to the "
+               "last good policy, which is kept until the held policy is applied again",
+               (unsigned long long) (deadline / 1000000));
+}
+
 int firewall_manager_set_policy(FirewallManager *m, const FirewallPolicy *policy, const char *why,
                                 char *err, size_t err_size) {
-        int r = copy_policy(m, policy);
+        const FirewallPolicy *chosen = policy;
+        FirewallPolicy none = { .enabled = false };
+        bool held = false;
+        int r;
 
+        if (pending(m)) {
+                /* a pending confirmation decides; do not stack applies */
+                return copy_policy(m, policy);
+        }
+        recover_pending(m);
+        if (m->store) {
+                chosen = firewall_store_choose(m->store, policy, &held);
+                if (held && !chosen)
+                        chosen = &none; /* no table was in force before it */
+                if (held && !m->held)
+                        log_warning("The firewall policy of the configuration was rolled back for want of a "
+                                    "confirmation; the last good policy stays in force until `hostctl firewall "
+                                    "apply` applies it again");
+        }
+        r = copy_policy(m, chosen);
         if (r < 0)
                 return r;
-        if (pending(m))
-                return 0; /* a pending confirmation decides; do not stack applies */
-        return sync_table(m, why, err, err_size);
+        r = sync_table(m, why, err, err_size);
+        if (r < 0)
+                return r;
+        m->held = held;
+        if (m->store && !held)
+                store_write(firewall_store_set_good(m->store, policy, true));
+        return 0;
+}
+
+int firewall_manager_apply(FirewallManager *m, const FirewallPolicy *policy, const char *why, char *err,
+                           size_t err_size) {
+        int r;
+
+        if (pending(m)) {
+                snprintf(err, err_size, "an apply is already waiting for confirmation");
+                return -EBUSY;
+        }
+        recover_pending(m);
+        r = copy_policy(m, policy);
+        if (r < 0)
+                return r;
+        r = sync_table(m, why, err, err_size);
+        if (r < 0)
+                return r;
+        m->held = false;
+        if (m->store)
+                store_write(firewall_store_set_good(m->store, policy, true));
+        return 0;
 }
 
 static int compare_cidrs(const void *a, const void *b) {
@@ -435,6 +522,18 @@ int firewall_manager_apply_with_confirm(FirewallManager *m, const FirewallPolicy
                 snprintf(err, err_size, "an apply is already waiting for confirmation");
                 return -EBUSY;
         }
+        recover_pending(m);
+        /* on disk before in the kernel: a hostd that dies inside the window
+         * is rolled back by the next one */
+        if (m->store) {
+                r = firewall_store_begin_pending(m->store, policy,
+                                                 realtime_usec() + (uint64_t) timeout_sec * 1000000ULL);
+                if (r < 0) {
+                        snprintf(err, err_size, "cannot record the pending apply in %s: %s", FIREWALL_STATE_FILE,
+                                 strerror(-r));
+                        return r;
+                }
+        }
         kept = TAKE_PTR(m->applied);
         was_absent = !kept;
         m->previous_policy = m->policy;
@@ -447,8 +546,11 @@ int firewall_manager_apply_with_confirm(FirewallManager *m, const FirewallPolicy
                 ruleset_free(m->applied);
                 m->applied = kept;
                 restore_previous_policy(m);
+                if (m->store)
+                        store_write(firewall_store_cancel_pending(m->store));
                 return r;
         }
+        m->held = false;
         m->previous = kept;
         m->previous_was_absent = was_absent;
 
@@ -473,6 +575,14 @@ int firewall_manager_confirm(FirewallManager *m, char *err, size_t err_size) {
                 snprintf(err, err_size, "no apply is waiting for confirmation");
                 return -ENOENT;
         }
+        if (m->store) {
+                int r = firewall_store_confirm(m->store);
+                if (r < 0) {
+                        snprintf(err, err_size, "cannot record the confirmation in %s: %s", FIREWALL_STATE_FILE,
+                                 strerror(-r));
+                        return r;
+                }
+        }
         m->previous = ruleset_free(m->previous);
         m->previous_was_absent = false;
         free(TAKE_PTR(m->previous_policy_cidrs));
@@ -490,6 +600,11 @@ int firewall_manager_rollback(FirewallManager *m, const char *why, char *err, si
                 snprintf(err, err_size, "no apply is waiting for confirmation");
                 return -ENOENT;
         }
+        /* held on disk first: a crash from here on comes back to the
+         * previous table too */
+        if (m->store)
+                store_write(firewall_store_roll_back(m->store, why, realtime_usec()));
+        m->held = true;
         previous = TAKE_PTR(m->previous);
         m->previous_was_absent = false;
         m->confirm_timer = sd_event_source_disable_unref(m->confirm_timer);
@@ -522,9 +637,17 @@ json_t *firewall_manager_status(FirewallManager *m, bool with_live) {
                                                           ? (m->confirm_deadline_usec - now) / 1000000
                                                           : 0));
         }
-        j = json_pack("{s:b, s:b, s:s, s:o, s:I, s:f, s:f, s:s?, s:I}", "enabled",
+        json_t *held_json = json_null();
+        const char *reason = NULL;
+        uint64_t since = 0;
+        if (m->held && m->store && firewall_store_held(m->store, &reason, &since))
+                held_json = json_pack("{s:s, s:I, s:s}", "reason", reason, "since", (json_int_t) (since / 1000000),
+                                      "message",
+                                      "the configuration's firewall policy is not in force: it was rolled back; "
+                                      "the last good policy is, until `hostctl firewall apply` applies it again");
+        j = json_pack("{s:b, s:b, s:s, s:o, s:o, s:I, s:f, s:f, s:s?, s:I}", "enabled",
                       m->have_policy && m->policy.enabled, "applied", m->applied != NULL, "digest",
-                      digest, "pending_confirm", pending_json, "repairs", (json_int_t) m->repairs,
+                      digest, "pending_confirm", pending_json, "held", held_json, "repairs", (json_int_t) m->repairs,
                       "last_repair_ms", (double) m->last_repair_usec / 1000.0, "last_apply_ms",
                       (double) m->last_apply_usec / 1000.0, "last_error",
                       m->last_error[0] ? m->last_error : NULL, "peers", (json_int_t) m->n_peers);
@@ -618,17 +741,11 @@ int firewall_peers_load(const char *state_directory, Cidr **ret) {
         return (int) n;
 }
 
-int firewall_apply_once(const FirewallPolicy *policy, const Cidr *peers, size_t n, char *err,
-                        size_t err_size) {
-        _cleanup_(nft_socket_closep) NftSocket *nft = NULL;
+static int apply_once(NftSocket *nft, const FirewallPolicy *policy, const Cidr *peers, size_t n, char *err,
+                      size_t err_size) {
         _cleanup_(ruleset_freep) Ruleset *ruleset = NULL;
         int r;
 
-        r = nft_socket_open(&nft);
-        if (r < 0) {
-                snprintf(err, err_size, "cannot open nftables netlink: %s", strerror(-r));
-                return r;
-        }
         if (!policy->enabled)
                 return nft_delete_table(nft, err, err_size);
         r = firewall_build(policy, peers, n, &ruleset);
@@ -637,4 +754,106 @@ int firewall_apply_once(const FirewallPolicy *policy, const Cidr *peers, size_t 
                 return r;
         }
         return nft_apply(nft, ruleset, err, err_size);
+}
+
+static void boot_record(ChangeLog *changes, int level, ChangeKind kind, const char *reason, const char *format,
+                        ...) _printf_(5, 6);
+
+static void boot_record(ChangeLog *changes, int level, ChangeKind kind, const char *reason, const char *format,
+                        ...) {
+        char message[1024], field[300];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        snprintf(field, sizeof(field), "HOSTD_REASON=%s", reason);
+        change_record(changes, level, kind, LOG_FIELDS(field, "HOSTD_SUBSYSTEM=firewall"), "%s", message);
+}
+
+int firewall_boot_apply(const FirewallPolicy *file, const char *file_error, const char *state_directory,
+                        ChangeLog *changes, char *err, size_t err_size) {
+        _cleanup_(nft_socket_closep) NftSocket *nft = NULL;
+        _cleanup_(firewall_store_freep) FirewallStore *store = NULL;
+        _cleanup_(config_freep) HostdConfig *defaults = NULL;
+        _cleanup_free_ Cidr *peers = NULL;
+        const FirewallPolicy *chosen, *fallback;
+        FirewallPolicy none = { .enabled = false };
+        char why[512], failure[512];
+        ConfigError error;
+        bool held = false;
+        int r, n;
+
+        r = nft_socket_open(&nft);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot open nftables netlink: %s", strerror(-r));
+                boot_record(changes, LOG_CRIT, CHANGE_FIREWALL_FAILED, "boot", "Firewall not applied at boot: %s",
+                            err);
+                return r;
+        }
+        r = firewall_store_open(state_directory, &store, why, sizeof(why));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_error("The firewall's saved state is damaged: %s", why);
+        n = firewall_peers_load(state_directory, &peers);
+        if (n < 0)
+                n = 0;
+        /* an apply nobody confirmed before the node went down */
+        if (firewall_store_pending(store, NULL)) {
+                if (firewall_store_roll_back(store, "the node restarted inside the confirmation window",
+                                             realtime_usec()) < 0)
+                        log_error("Cannot write the firewall's state under %s", state_directory);
+                boot_record(changes, LOG_WARNING, CHANGE_FIREWALL_ROLLBACK, "boot",
+                            "Firewall apply left unconfirmed when the node went down: rolled back to the last good "
+                            "policy");
+        }
+        /* the last good policy, else the built-in one: never no table */
+        if (config_parse("{}", 2, &defaults, &error) < 0)
+                return -ENOMEM;
+        fallback = firewall_store_good(store) ?: &defaults->firewall;
+
+        if (!file) {
+                snprintf(failure, sizeof(failure), "%s", file_error ? file_error : "no configuration");
+                goto fall_back;
+        }
+        chosen = firewall_store_choose(store, file, &held);
+        if (held && !chosen)
+                chosen = &none;
+        r = apply_once(nft, chosen, peers, (size_t) n, failure, sizeof(failure));
+        if (r < 0)
+                goto fall_back;
+        if (held) {
+                const char *reason = NULL;
+                (void) firewall_store_held(store, &reason, NULL);
+                boot_record(changes, LOG_WARNING, CHANGE_FIREWALL_APPLY, "boot",
+                            "Firewall: the configuration's policy is held back (rolled back: %s); the last good "
+                            "policy applied (%d saved Swarm peers)",
+                            reason ?: "unconfirmed", n);
+                return 0;
+        }
+        if (firewall_store_set_good(store, file, true) < 0)
+                log_error("Cannot write the firewall's state under %s", state_directory);
+        if (file->enabled)
+                boot_record(changes, LOG_NOTICE, CHANGE_FIREWALL_APPLY, "oneshot",
+                            "Firewall applied once (%d saved Swarm peers)", n);
+        else
+                boot_record(changes, LOG_NOTICE, CHANGE_FIREWALL_REMOVE, "oneshot",
+                            "Firewall disabled by policy: hostd's table removed");
+        return 0;
+
+fall_back:
+        /* fail closed: the configured policy cannot be put in force */
+        r = apply_once(nft, fallback, peers, (size_t) n, why, sizeof(why));
+        if (r < 0) {
+                snprintf(err, err_size, "%s; and the %s policy could not be applied either: %s", failure,
+                         firewall_store_good(store) ? "last good" : "built-in", why);
+                boot_record(changes, LOG_CRIT, CHANGE_FIREWALL_FAILED, "boot", "Firewall not applied at boot: %s",
+                            err);
+                return r;
+        }
+        snprintf(err, err_size, "%s; the %s policy applied instead", failure,
+                 firewall_store_good(store) ? "last good" : "built-in default");
+        boot_record(changes, LOG_CRIT, CHANGE_FIREWALL_FAILED, "boot", "Firewall: %s", err);
+        return -EINVAL;
 }

@@ -98,39 +98,33 @@ static int parse_argv(int argc, char *argv[]) {
 
 /* Applies the firewall from the configuration and the Swarm peers saved by
  * the last run, then exits: the node is protected from boot, before Docker
- * and the daemon are up. */
+ * and the daemon are up. A configuration that cannot be read leaves the
+ * last good policy in force, from the state directory systemd gives
+ * ($STATE_DIRECTORY) or the default one, and exits non-zero. */
 static int run_oneshot(void) {
         _cleanup_(config_freep) HostdConfig *config = NULL;
-        _cleanup_free_ Cidr *peers = NULL;
         _cleanup_(change_log_freep) ChangeLog *changes = NULL;
+        const char *state_directory;
         ConfigError error;
-        char message[512];
-        int r, n;
+        char invalid[700] = "", message[600], result[1400];
+        int r;
 
         r = config_load(arg_config, &config, &error);
         if (r < 0) {
                 located_error_format(&error, arg_config, message, sizeof(message));
-                log_error("Invalid configuration, nothing applied: %s", message);
-                return r;
+                snprintf(invalid, sizeof(invalid), "invalid configuration: %s", message);
         }
-        n = firewall_peers_load(config->state_directory, &peers);
-        if (n < 0)
-                n = 0;
-        r = firewall_apply_once(&config->firewall, peers, (size_t) n, message, sizeof(message));
+        state_directory = config ? config->state_directory : getenv("STATE_DIRECTORY") ?: "/var/lib/hostd";
+        /* systemd's $STATE_DIRECTORY may list several, separated by ':' */
+        _cleanup_free_ char *first = strndup(state_directory, strcspn(state_directory, ":"));
+        if (!first)
+                return -ENOMEM;
+        r = change_log_open(first, &changes);
         if (r < 0)
-                return log_error_errno(r, "Firewall not applied: %s", message);
-        r = change_log_open(config->state_directory, &changes);
-        if (r < 0)
-                log_warning_errno(r, "Cannot open the change log under %s", config->state_directory);
-        if (config->firewall.enabled)
-                change_record(changes, LOG_NOTICE, CHANGE_FIREWALL_APPLY,
-                              LOG_FIELDS("HOSTD_REASON=oneshot", "HOSTD_SUBSYSTEM=firewall"),
-                              "Firewall applied once (%d saved Swarm peers)", n);
-        else
-                change_record(changes, LOG_NOTICE, CHANGE_FIREWALL_REMOVE,
-                              LOG_FIELDS("HOSTD_REASON=oneshot", "HOSTD_SUBSYSTEM=firewall"),
-                              "Firewall disabled by policy: hostd's table removed");
-        return 0;
+                log_warning_errno(r, "Cannot open the change log under %s", first);
+        /* every outcome is logged and recorded there */
+        return firewall_boot_apply(config ? &config->firewall : NULL, invalid, first, changes, result,
+                                   sizeof(result));
 }
 
 int main(int argc, char *argv[]) {

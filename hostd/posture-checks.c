@@ -23,6 +23,9 @@ const char *check_status_to_string(CheckStatus s) {
 static const struct {
         const char *id, *title, *cis, *remediation;
 } definitions[] = {
+        { "firewall.policy", "the configuration's firewall policy is the one in force",
+          NULL, "confirm it with `hostctl firewall apply --confirm-timeout S` then `hostctl firewall confirm`, "
+                "or fix the policy" },
         { "firewall.table", "hostd's firewall table is in the kernel",
           NULL, "set firewall.enabled and run hostd, or `hostctl firewall apply`" },
         { "firewall.matches", "the live table is the desired one",
@@ -112,11 +115,23 @@ static const char *reached_on(const FirewallFacts *f, const ExposedPort *e) {
 }
 
 void posture_check_firewall(Posture *p, const FirewallFacts *f) {
+        Check *policy = add(p, "firewall.policy");
         Check *table = add(p, "firewall.table");
         Check *match = add(p, "firewall.matches");
         Check *drop = add(p, "firewall.default-drop");
         Check *exposed = add(p, "firewall.exposed");
         size_t reachable = 0;
+
+        if (f->held)
+                say(policy, CHECK_FAIL,
+                    "the configuration's policy is not in force: rolled back (%s); the last good one is, until "
+                    "`hostctl firewall apply` applies it again",
+                    f->held);
+        else if (f->pending)
+                say(policy, CHECK_WARN, "an apply waits for confirmation: rolled back in %ld s unless confirmed",
+                    f->pending_seconds);
+        else
+                say(policy, CHECK_PASS, "the configuration's policy is in force");
 
         if (!f->enabled)
                 say(table, CHECK_FAIL, "firewall.enabled is false: hostd keeps no table");

@@ -66,9 +66,14 @@ typedef struct FirewallFacts {
         size_t n_allowed_tcp;
         const ExposedPort *ports;
         size_t n_ports;
+        const char *held;        /* why the configuration's policy is not in
+                                  * force (rolled back), NULL when it is */
+        bool pending;            /* an apply awaits confirmation, */
+        long pending_seconds;    /* for this many seconds more */
 } FirewallFacts;
 
-/* firewall.table, firewall.matches, firewall.default-drop,
+/* firewall.policy (the configuration's policy is the one in force),
+ * firewall.table, firewall.matches, firewall.default-drop,
  * firewall.exposed: which ports a new connection from outside reaches (on
  * any public interface, by the table's own verdict), all of them expected
  * to be firewall.public-tcp-ports. */

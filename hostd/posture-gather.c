@@ -295,6 +295,11 @@ static void judge(Gathering *g) {
                                           .n_allowed_tcp = fp->n_public_tcp_ports,
                                           .ports = ports,
                                           .n_ports = n_ports,
+                                          .held = json_string_value(json_object_get(
+                                                  json_object_get(fw, "held"), "reason")),
+                                          .pending = json_is_object(json_object_get(fw, "pending_confirm")),
+                                          .pending_seconds = (long) json_integer_value(json_object_get(
+                                                  json_object_get(fw, "pending_confirm"), "seconds_left")),
                                   });
 
         for (size_t k = 0; k < d->n_containers; k++)

@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "common/fileio.h"
+#include "common/cidr.h"
 #include "policy/config.h"
 #include "common/json.h"
 
@@ -748,4 +749,110 @@ int config_docker_socket(const HostdConfig *config, const char *docker_host_env,
                 return -ENOMEM;
         *ret = copy;
         return 0;
+}
+
+static json_t *ports_to_json(const uint16_t *ports, size_t n) {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < n; i++)
+                if (json_array_append_new(a, json_integer(ports[i])) < 0)
+                        return json_decref(a), NULL;
+        return a;
+}
+
+static json_t *cidrs_to_json(const Cidr *cidrs, size_t n) {
+        json_t *a = json_array();
+        char text[64];
+
+        for (size_t i = 0; a && i < n; i++) {
+                cidr_format(&cidrs[i], text, sizeof(text));
+                if (json_array_append_new(a, json_string(text)) < 0)
+                        return json_decref(a), NULL;
+        }
+        return a;
+}
+
+json_t *firewall_policy_to_json(const FirewallPolicy *p) {
+        json_t *interfaces = json_array();
+
+        for (size_t i = 0; interfaces && i < p->n_trusted_interfaces; i++)
+                if (json_array_append_new(interfaces, json_string(p->trusted_interfaces[i])) < 0)
+                        return json_decref(interfaces), NULL;
+        return json_pack("{s:b, s:o*, s:o*, s:o*, s:b, s:o*, s:o*, s:o*, s:i, s:b, s:i}", "enabled", p->enabled,
+                         "public-tcp-ports", ports_to_json(p->public_tcp_ports, p->n_public_tcp_ports),
+                         "trusted-interfaces", interfaces, "peers", cidrs_to_json(p->peers, p->n_peers),
+                         "swarm-peers", p->swarm_peers, "peer-tcp-ports",
+                         ports_to_json(p->peer_tcp_ports, p->n_peer_tcp_ports), "peer-udp-ports",
+                         ports_to_json(p->peer_udp_ports, p->n_peer_udp_ports), "management-sources",
+                         cidrs_to_json(p->management_sources, p->n_management_sources), "ssh-port",
+                         (int) p->ssh_port, "log-drops", p->log_drops, "icmp-echo-per-second",
+                         (int) p->icmp_echo_per_second);
+}
+
+int firewall_policy_from_value(const JsonValue *object, FirewallPolicy *ret, ConfigError *error) {
+        FirewallPolicy f;
+        int r;
+
+        firewall_defaults(&f);
+        r = parse_firewall(object, &f, error);
+        if (r < 0) {
+                firewall_policy_done(&f);
+                return r;
+        }
+        *ret = f;
+        return 0;
+}
+
+static int cidrs_copy(const Cidr *from, size_t n, Cidr **ret) {
+        *ret = NULL;
+        if (n == 0)
+                return 0;
+        *ret = malloc(n * sizeof(Cidr));
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, from, n * sizeof(Cidr));
+        return 0;
+}
+
+int firewall_policy_copy(const FirewallPolicy *p, FirewallPolicy *ret) {
+        FirewallPolicy f = *p;
+
+        if (cidrs_copy(p->peers, p->n_peers, &f.peers) < 0)
+                return -ENOMEM;
+        if (cidrs_copy(p->management_sources, p->n_management_sources, &f.management_sources) < 0) {
+                free(f.peers);
+                return -ENOMEM;
+        }
+        *ret = f;
+        return 0;
+}
+
+void firewall_policy_done(FirewallPolicy *p) {
+        if (!p)
+                return;
+        free(p->peers);
+        free(p->management_sources);
+        p->peers = p->management_sources = NULL;
+        p->n_peers = p->n_management_sources = 0;
+}
+
+static bool same_memory(const void *a, const void *b, size_t size) {
+        return size == 0 || memcmp(a, b, size) == 0;
+}
+
+bool firewall_policy_equal(const FirewallPolicy *a, const FirewallPolicy *b) {
+        if (a->enabled != b->enabled || a->swarm_peers != b->swarm_peers || a->ssh_port != b->ssh_port ||
+            a->log_drops != b->log_drops || a->icmp_echo_per_second != b->icmp_echo_per_second ||
+            a->n_public_tcp_ports != b->n_public_tcp_ports || a->n_peer_tcp_ports != b->n_peer_tcp_ports ||
+            a->n_peer_udp_ports != b->n_peer_udp_ports || a->n_trusted_interfaces != b->n_trusted_interfaces ||
+            a->n_peers != b->n_peers || a->n_management_sources != b->n_management_sources)
+                return false;
+        for (size_t i = 0; i < a->n_trusted_interfaces; i++)
+                if (!STREQ(a->trusted_interfaces[i], b->trusted_interfaces[i]))
+                        return false;
+        return same_memory(a->public_tcp_ports, b->public_tcp_ports, a->n_public_tcp_ports * sizeof(uint16_t)) &&
+               same_memory(a->peer_tcp_ports, b->peer_tcp_ports, a->n_peer_tcp_ports * sizeof(uint16_t)) &&
+               same_memory(a->peer_udp_ports, b->peer_udp_ports, a->n_peer_udp_ports * sizeof(uint16_t)) &&
+               same_memory(a->peers, b->peers, a->n_peers * sizeof(Cidr)) &&
+               same_memory(a->management_sources, b->management_sources, a->n_management_sources * sizeof(Cidr));
 }

@@ -98,6 +98,7 @@
  * the root has or is offered: checked when a plan is made.
  */
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -192,6 +193,18 @@ int config_load(const char *filename, HostdConfig **ret, ConfigError *error);
 
 HostdConfig *config_free(HostdConfig *config);
 DEFINE_CLEANUP_FUNC(HostdConfig, config_free);
+
+/* The firewall policy alone, in the "firewall" section's schema with every
+ * member present: what hostd saves of the policy in force, to apply it
+ * again at boot when the file cannot be (hostd/firewall-store.h). */
+json_t *firewall_policy_to_json(const FirewallPolicy *p);
+/* Reads it back from a parsed document: -EINVAL (with error at the member)
+ * or -ENOMEM; *ret owns its lists. */
+int firewall_policy_from_value(const JsonValue *object, FirewallPolicy *ret, ConfigError *error);
+int firewall_policy_copy(const FirewallPolicy *p, FirewallPolicy *ret);
+/* Frees the lists a parse or copy allocated. */
+void firewall_policy_done(FirewallPolicy *p);
+bool firewall_policy_equal(const FirewallPolicy *a, const FirewallPolicy *b);
 
 /* The Docker socket to use: the config's, else $DOCKER_HOST (unix:// only),
  * else /var/run/docker.sock. Returns a newly allocated path, or -EINVAL with

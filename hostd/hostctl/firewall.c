@@ -61,7 +61,7 @@ static int cmd_firewall_render(int argc, char *argv[]) {
 
 static int cmd_firewall_show(void) {
         _cleanup_(json_decrefp) json_t *reply = NULL;
-        const json_t *live, *rules, *rule, *pending;
+        const json_t *live, *rules, *rule, *pending, *held;
         long status;
         size_t i;
 
@@ -71,6 +71,9 @@ static int cmd_firewall_show(void) {
         if (arg_json)
                 return print_json(reply);
 
+        held = json_object_get(reply, "held");
+        if (json_is_object(held))
+                printf("%-12s %s (rolled back: %s)\n", "HELD", str(held, "message"), str(held, "reason"));
         if (!json_is_true(json_object_get(reply, "enabled"))) {
                 printf("%-12s disabled by policy\n", "firewall");
                 return 0;

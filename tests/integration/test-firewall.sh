@@ -43,7 +43,7 @@ table_without_counters() {
 # host listeners: SSH and HTTP (never to be reachable from outside) and an
 # echo service used to show established connections survive a re-apply
 for port in 22 80 8443; do
-        in_node socat TCP6-LISTEN:$port,ipv6only=0,fork,reuseaddr EXEC:/bin/cat &
+        nsenter --net="$NODE1_NETNS" socat TCP6-LISTEN:$port,ipv6only=0,fork,reuseaddr EXEC:/bin/cat &
         on_exit "kill $! 2>/dev/null"
 done
 # containers published by Docker itself: 8080 (must be closed) and 443 (open)

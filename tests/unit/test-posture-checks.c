@@ -41,6 +41,7 @@ static void test_firewall_judged_by_the_table(void **state _unused_) {
         f.allowed_tcp = c->firewall.public_tcp_ports;
         f.n_allowed_tcp = c->firewall.n_public_tcp_ports;
         posture_check_firewall(&p, &f);
+        assert_int_equal(get(&p, "firewall.policy")->status, CHECK_PASS);
         assert_int_equal(get(&p, "firewall.table")->status, CHECK_PASS);
         assert_int_equal(get(&p, "firewall.default-drop")->status, CHECK_PASS);
         /* with the table, only 443 gets through: pass */
@@ -58,6 +59,22 @@ static void test_firewall_judged_by_the_table(void **state _unused_) {
         assert_non_null(strstr(ev, "tcp/8080 REACHABLE from outside on eth0: 0.0.0.0 python3 (pid 11)"));
         assert_non_null(strstr(ev, "udp/4789 REACHABLE"));
         assert_null(strstr(ev, "5432"));
+        assert_int_equal(posture_exit_code(&p), 1);
+
+        /* an apply waits for its confirmation: warn; one rolled back and held: fail, naming why */
+        p = (Posture){};
+        f.exists = true;
+        f.pending = true;
+        f.pending_seconds = 42;
+        posture_check_firewall(&p, &f);
+        assert_int_equal(get(&p, "firewall.policy")->status, CHECK_WARN);
+        assert_non_null(strstr(get(&p, "firewall.policy")->evidence, "42 s"));
+        p = (Posture){};
+        f.pending = false;
+        f.held = "not confirmed within 30 s";
+        posture_check_firewall(&p, &f);
+        assert_int_equal(get(&p, "firewall.policy")->status, CHECK_FAIL);
+        assert_non_null(strstr(get(&p, "firewall.policy")->evidence, "not confirmed within 30 s"));
         assert_int_equal(posture_exit_code(&p), 1);
         ruleset_free(table);
         config_free(c);
