@@ -15,6 +15,7 @@
 #include "hostd/posture-gather.h"
 #include "hostd/seccomp-audit.h"
 #include "hostd/seccomp-install.h"
+#include "hostd/swarm-peers.h"
 #include "hostd/wave-agent.h"
 #include "hostd/wave-fleetlock.h"
 #include "patching/patch.h"
@@ -57,6 +58,12 @@ struct Daemon {
         sd_event_source *textfile_timer;    /* posture.textfile-seconds */
         sd_event_source *report_timer;      /* posture.report-seconds */
         PostureBoard *posture_board;        /* the nodes' summaries (managers) */
+        SwarmPeers *swarm_peers;  /* managers: the peer set made from the nodes */
+        Cidr *received_peers;     /* workers: the set a manager sent last */
+        size_t n_received_peers;
+        Cidr *manager_peers;      /* workers: /info's managers */
+        size_t n_manager_peers;
+        char addresses_error[256]; /* why this node's own addresses are not known */
         EventClock *clock;        /* the waves' time (the system's) */
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
@@ -142,39 +149,100 @@ static void on_leader_reply(const DockerReply *reply, void *userdata) {
         notify_status(d);
 }
 
-static void update_peers(Daemon *d, Cidr *peers, int n) {
+static void update_peers(Daemon *d, const Cidr *peers, size_t n) {
         char err[256];
 
-        if (n < 0) {
-                log_warning("Unexpected Swarm node list from dockerd");
+        if (!d->firewall || !d->config->firewall.swarm_peers)
                 return;
-        }
-        if (!d->firewall)
-                return;
-        if (firewall_manager_set_peers(d->firewall, peers, (size_t) n, err, sizeof(err)) < 0) {
+        if (firewall_manager_set_peers(d->firewall, peers, n, err, sizeof(err)) < 0) {
                 log_error("Cannot update the firewall's Swarm peers: %s", err);
                 return;
         }
-        if (n > 0 && firewall_peers_save(d->config->state_directory, peers, (size_t) n) < 0)
+        if (n > 0 && firewall_peers_save(d->config->state_directory, peers, n) < 0)
                 log_warning("Cannot save the Swarm peers under %s", d->config->state_directory);
+}
+
+/* A manager's firewall admits the set it makes itself. */
+static void apply_manager_peers(Daemon *d) {
+        size_t n;
+        const Cidr *list = swarm_peers_list(d->swarm_peers, &n);
+
+        update_peers(d, list, n);
+}
+
+/* A worker's: the set a manager sent, and the managers /info names (which
+ * it always needs, to hear from them at all). */
+static void apply_worker_peers(Daemon *d) {
+        size_t n = d->n_received_peers + d->n_manager_peers;
+        _cleanup_free_ Cidr *list = calloc(MAX(n, 1u), sizeof(Cidr));
+
+        if (!list) {
+                log_error("Out of memory");
+                return;
+        }
+        memcpy(list, d->received_peers, d->n_received_peers * sizeof(Cidr));
+        memcpy(list + d->n_received_peers, d->manager_peers, d->n_manager_peers * sizeof(Cidr));
+        update_peers(d, list, n);
+}
+
+/* A node's report, or the node list, changed a manager's set: its own
+ * firewall, and every node watching it, take the new one. */
+static void manager_peers_changed(void *userdata) {
+        Daemon *d = userdata;
+
+        apply_manager_peers(d);
+        if (d->coordinator)
+                coordinator_peers_changed(d->coordinator);
 }
 
 static void on_nodes_reply(const DockerReply *reply, void *userdata) {
         Daemon *d = userdata;
-        _cleanup_free_ Cidr *peers = NULL;
-        int n;
+        int r;
 
         d->nodes_in_flight = false;
         if (reply->error) {
                 log_debug("Cannot list Swarm nodes: %s", reply->message);
                 return;
         }
-        n = docker_nodes_addresses(reply->json, &peers);
-        update_peers(d, peers, n);
+        r = swarm_peers_set_nodes(d->swarm_peers, reply->json);
+        if (r == -ENOMEM)
+                log_error("Out of memory");
+        else if (r < 0)
+                log_warning("Unexpected Swarm node list from dockerd: the peer set is unchanged");
+        else if (r > 0)
+                manager_peers_changed(d);
+        else
+                apply_manager_peers(d);
+}
+
+/* A manager's answer carried its peer set: a worker's firewall takes it,
+ * once it is known to be a list of addresses. */
+static void agent_peers(void *userdata, const json_t *peers, const char *manager) {
+        Daemon *d = userdata;
+        _cleanup_free_ Cidr *list = NULL;
+        char err[256];
+        size_t n;
+        int r;
+
+        if (!d->swarm_known || d->swarm.role != SWARM_ROLE_WORKER)
+                return; /* a manager makes its own */
+        r = swarm_peers_parse(peers, &list, &n, err, sizeof(err));
+        if (r < 0) {
+                log_error("Swarm peers from manager %s refused, the firewall's peers unchanged: %s", manager,
+                          r == -ENOMEM ? strerror(-r) : err);
+                return;
+        }
+        if (n == d->n_received_peers && memcmp(list, d->received_peers, n * sizeof(Cidr)) == 0)
+                return;
+        log_info("Swarm peers from manager %s: %zu addresses", manager, n);
+        free(d->received_peers);
+        d->received_peers = TAKE_PTR(list);
+        d->n_received_peers = n;
+        apply_worker_peers(d);
 }
 
 static void refresh_peers(Daemon *d, const json_t *info) {
-        _cleanup_free_ Cidr *peers = NULL;
+        _cleanup_free_ Cidr *managers = NULL;
         int n;
 
         if (!d->firewall || !d->config->firewall.swarm_peers)
@@ -186,12 +254,52 @@ static void refresh_peers(Daemon *d, const json_t *info) {
                 return;
         }
         if (d->swarm.role == SWARM_ROLE_WORKER) {
-                /* a worker only knows the managers */
-                n = docker_info_manager_addresses(info, &peers);
-                update_peers(d, peers, n);
+                /* a worker knows the managers; the rest comes from them */
+                n = docker_info_manager_addresses(info, &managers);
+                if (n < 0) {
+                        log_warning("Unexpected Swarm managers in /info from dockerd");
+                        return;
+                }
+                if ((size_t) n == d->n_manager_peers && memcmp(managers, d->manager_peers, (size_t) n * sizeof(Cidr)) == 0)
+                        return;
+                free(d->manager_peers);
+                d->manager_peers = TAKE_PTR(managers);
+                d->n_manager_peers = (size_t) n;
+                if (d->received_peers)
+                        apply_worker_peers(d);
+                else {
+                        /* until a manager answers: the peers saved last, and the managers */
+                        _cleanup_free_ Cidr *saved = NULL;
+                        int k = firewall_peers_load(d->config->state_directory, &saved);
+                        if (k > 0) {
+                                d->received_peers = TAKE_PTR(saved);
+                                d->n_received_peers = (size_t) k;
+                        }
+                        apply_worker_peers(d);
+                }
         }
         /* not in a swarm: keep the last known peers rather than cutting a
          * node off while its dockerd restarts */
+}
+
+/* This node's own addresses, for the managers' peer sets. */
+static void report_addresses(Daemon *d) {
+        _cleanup_(json_decrefp) json_t *list = NULL;
+        char err[256] = "";
+        int r;
+
+        if (!d->agent || d->swarm.role == SWARM_ROLE_NONE)
+                return;
+        r = swarm_local_addresses(d->swarm.root_dir, d->swarm.node_addr, &list, err, sizeof(err));
+        if (r < 0) {
+                if (!STREQ(err, d->addresses_error))
+                        log_warning("Cannot tell the managers this node's data-path address: %s",
+                                    r == -ENOMEM ? strerror(-r) : err);
+                snprintf(d->addresses_error, sizeof(d->addresses_error), "%s", err);
+                return;
+        }
+        d->addresses_error[0] = '\0';
+        wave_agent_set_addresses(d->agent, list);
 }
 
 static void fleetlock_sync(Daemon *d);
@@ -257,8 +365,11 @@ static void fleetlock_sync(Daemon *d) {
                 return;
         certs_watch(d);
         r = fleetlock_server_new(d->event, (uint16_t) d->config->coordination_port, d->swarm.root_dir,
-                                 d->swarm.cluster_id, d->coordinator, d->posture_board, &d->fleetlock, why,
-                                 sizeof(why));
+                                 d->swarm.cluster_id,
+                                 &(FleetLockParts){ .coordinator = d->coordinator, .board = d->posture_board,
+                                                    .peers = d->swarm_peers, .peers_changed = manager_peers_changed,
+                                                    .userdata = d },
+                                 &d->fleetlock, why, sizeof(why));
         if (r < 0) {
                 log_error("Cannot serve the wave node protocol: %s", why);
                 return;
@@ -296,6 +407,7 @@ static void on_info_reply(const DockerReply *reply, void *userdata) {
         fleetlock_sync(d);
         if (d->agent)
                 wave_agent_swarm_changed(d->agent, reply->json, &d->swarm);
+        report_addresses(d);
 
         if (info.role != SWARM_ROLE_MANAGER) {
                 set_leader(d, false);
@@ -879,6 +991,9 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
         r = posture_board_new(&d->posture_board);
         if (r < 0)
                 return log_error_errno(r, "Out of memory");
+        r = swarm_peers_new(&d->swarm_peers);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory");
 
         /* The firewall before Docker: a node is never left open while its
          * Swarm peers are still being learned. */
@@ -898,6 +1013,7 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
                                              .health = agent_health,
                                              .start_patch = agent_start_patch,
                                              .posture_report = agent_posture_report,
+                                             .peers = agent_peers,
                                              .userdata = d },
                            &d->agent);
         if (r < 0)
@@ -929,6 +1045,9 @@ Daemon *daemon_free(Daemon *d) {
         d->coordinator = coordinator_free(d->coordinator);
         d->fleetlock = fleetlock_server_free(d->fleetlock);
         d->posture_board = posture_board_free(d->posture_board);
+        d->swarm_peers = swarm_peers_free(d->swarm_peers);
+        free(d->received_peers);
+        free(d->manager_peers);
         certs_unwatch(d);
         d->control = control_server_free(d->control);
         firewall_manager_free(d->firewall);

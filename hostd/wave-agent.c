@@ -59,6 +59,7 @@ struct WaveAgent {
         PeerConn watch_conn, call_conn;
         PostureSend posture_sends[MAX_MANAGERS];
         json_t *posture;           /* the last summary, also sent with wave calls */
+        json_t *addresses;         /* this node's own, sent with every POST */
         char *key_copy;            /* the node key without PEM headers */
         char node_id[64], root_dir[256];
 
@@ -235,11 +236,12 @@ static int peer_open(WaveAgent *a, PeerConn *conn) {
 /* The body every node-protocol POST starts from: who speaks, and the
  * node's posture summary when there is one yet. */
 static json_t *call_body(const WaveAgent *a) {
-        return json_pack("{s:{s:s, s:s}, s:O*}", "client_params", "id", a->node_id, "group", config(a)->wave.group,
-                         "posture", a->posture);
+        return json_pack("{s:{s:s, s:s}, s:O*, s:O*}", "client_params", "id", a->node_id, "group",
+                         config(a)->wave.group, "posture", a->posture, "addresses", a->addresses);
 }
 
 static void watch(WaveAgent *a, bool wait);
+static void send_to_managers(WaveAgent *a);
 
 static void next_manager(WaveAgent *a) {
         if (a->n_managers > 0)
@@ -281,6 +283,11 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         a->watch_backoff_usec = 0;
         wave = json_object_get(reply->json, "wave");
         leader = json_is_true(json_object_get(reply->json, "leader"));
+        if (json_object_get(reply->json, "peers") && a->host.peers)
+                a->host.peers(a->host.userdata, json_object_get(reply->json, "peers"), a->managers[a->target]);
+        /* a manager that started since: it gets this node's addresses again */
+        if (a->addresses && json_is_false(json_object_get(reply->json, "reported")))
+                send_to_managers(a);
         json_decref(a->wave);
         a->wave = json_is_object(wave) ? json_incref((json_t *) wave) : NULL;
         a->known_version = (uint64_t) json_integer_value(json_object_get(reply->json, "version"));
@@ -1003,6 +1010,7 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
         for (size_t i = 0; i < MAX_MANAGERS; i++)
                 docker_client_free(a->posture_sends[i].conn.client);
         json_decref(a->posture);
+        json_decref(a->addresses);
         sd_bus_flush_close_unref(a->bus);
         json_decref(a->wave);
         free(a->record_path);
@@ -1020,16 +1028,29 @@ static void on_posture_sent(const DockerReply *reply, void *userdata) {
 }
 
 void wave_agent_send_posture(WaveAgent *a, const json_t *summary) {
-        _cleanup_(json_decrefp) json_t *body = NULL;
-
         json_decref(a->posture);
         a->posture = json_incref((json_t *) summary);
-        if (!a->node_id[0])
+        send_to_managers(a);
+}
+
+void wave_agent_set_addresses(WaveAgent *a, const json_t *addresses) {
+        if (json_equal(a->addresses, addresses))
+                return;
+        json_decref(a->addresses);
+        a->addresses = json_incref((json_t *) addresses);
+        send_to_managers(a);
+}
+
+/* The posture summary and addresses, to every manager: each keeps the
+ * whole cluster's view, and makes its peer set. */
+static void send_to_managers(WaveAgent *a) {
+        _cleanup_(json_decrefp) json_t *body = NULL;
+
+        if (!a->node_id[0] || (!a->posture && !a->addresses))
                 return;
         body = call_body(a);
         if (!body)
                 return;
-        /* to every manager: each keeps the whole cluster's view */
         for (size_t i = 0; i < a->n_managers; i++) {
                 PostureSend *p = &a->posture_sends[i];
 

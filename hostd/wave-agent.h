@@ -8,7 +8,9 @@
  * crash or reboot at any step resumes there.
  *
  *   watch   GET /v1/wave?wait=VERSION on the leader's hostd (found by
- *           asking the managers /info lists; "leader" in the answer)
+ *           asking the managers /info lists; "leader" in the answer);
+ *           its answers also carry the Swarm's peer set, handed to the
+ *           daemon for the firewall
  *   staged  when a wave names this node: plan and stage its patches
  *           (a worker process, hostd/patch-jobs.h)
  *   waiting once the coordinator drained it and the node's own Swarm task
@@ -65,6 +67,9 @@ typedef struct WaveAgentHost {
         int (*open_peer)(void *userdata, const char *address, DockerClient **ret);
         /* the managers are known anew: send them this node's posture */
         void (*posture_report)(void *userdata);
+        /* a manager's answer carried the Swarm's peer set ("peers", not
+         * checked yet: hostd/swarm-peers.h) */
+        void (*peers)(void *userdata, const json_t *peers, const char *manager);
         void *userdata;
 } WaveAgentHost;
 
@@ -88,6 +93,11 @@ void wave_agent_docker_replaced(WaveAgent *a);
 /* Sends this node's posture summary (hostd/posture-board.h) to every
  * manager, and keeps it for the wave calls. */
 void wave_agent_send_posture(WaveAgent *a, const json_t *summary);
+
+/* This node's own addresses (swarm_local_addresses), sent with every
+ * POST to the managers for the Swarm's peer set; sent to every manager now
+ * when they changed, and again to one whose answer says it has none. */
+void wave_agent_set_addresses(WaveAgent *a, const json_t *addresses);
 
 /* Something the health checks look at changed. */
 void wave_agent_kick(WaveAgent *a);

@@ -53,6 +53,7 @@ struct Coordinator {
         char stored_id[WAVE_ID_MAX];          /* the wave as read this cycle */
         NodeStep stored_steps[WAVE_MAX_NODES];
         bool leadership_moved; /* watchers see it now (nodes ask the leader) */
+        bool peers_moved;      /* watchers see it now (their firewalls) */
         char leader_address[64]; /* the Raft leader's, from /nodes */
 };
 
@@ -102,7 +103,7 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                 bool hold = false;
 
                 if (!error && r->req.kind == WAVE_REQUEST_WATCH && r->req.known_version == c->swarm_version &&
-                    !c->wrote && !c->leadership_moved &&
+                    !c->wrote && !c->leadership_moved && !c->peers_moved &&
                     (r->req.hold_until_usec == 0 || r->req.hold_until_usec > now)) {
                         /* nothing new yet: keep watching */
                         hold = true;
@@ -174,6 +175,7 @@ static void cycle_end(Coordinator *c, int error, const char *message) {
         }
         answer_all(c, &c->inflight, error, message);
         c->leadership_moved = false;
+        c->peers_moved = false;
         cycle_reset(c);
         c->running = false;
         if (c->again || c->queue) {
@@ -643,6 +645,13 @@ void coordinator_set_leader(Coordinator *c, bool leader) {
 void coordinator_kick(Coordinator *c) {
         if (c->leader || c->watchers)
                 schedule_cycle(c);
+}
+
+void coordinator_peers_changed(Coordinator *c) {
+        if (!c->watchers && !c->inflight)
+                return;
+        c->peers_moved = true;
+        schedule_cycle(c);
 }
 
 static char *dup_or_null(const char *s, bool *failed) {

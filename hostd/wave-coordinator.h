@@ -49,6 +49,11 @@ void coordinator_set_leader(Coordinator *c, bool leader);
  * while one runs make one more). */
 void coordinator_kick(Coordinator *c);
 
+/* The Swarm's peer set changed (hostd/swarm-peers.h): the watchers are
+ * answered now, so that every node's firewall admits a new node, and drops
+ * one gone, without waiting for the hold to end. */
+void coordinator_peers_changed(Coordinator *c);
+
 /* The answer to a request: error 0 or negative errno with message; wave is
  * the stored wave after the cycle (NULL when there is none), valid during
  * the call; for WAVE_REQUEST_MAY_PATCH, may_patch is wave_node_may_patch's

@@ -13,13 +13,13 @@
 typedef struct Pending {
         FleetLockServer *server;
         ControlCall *call;
+        char speaker[128]; /* the client certificate's node */
         struct Pending *next;
 } Pending;
 
 struct FleetLockServer {
         ControlServer *server;
-        Coordinator *coordinator;
-        PostureBoard *board;      /* not owned */
+        FleetLockParts parts;     /* not owned */
         char cluster_id[128];
         Pending *pending; /* forgotten by the coordinator when the server goes */
 };
@@ -48,6 +48,8 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
         Pending *p = userdata;
         ControlCall *call = p->call;
         const char *path = control_call_path(call);
+        SwarmPeers *peers = p->server->parts.peers;
+        bool reported = peers && swarm_peers_has_report(peers, p->speaker);
 
         for (Pending **l = &p->server->pending; *l; l = &(*l)->next)
                 if (*l == p) {
@@ -69,9 +71,11 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
                 return;
         }
         control_call_reply(call, 200,
-                           json_pack("{s:O?, s:s, s:I, s:b, s:s}", "wave", a->wave ? a->wave : json_null(), "blocked",
-                                     a->blocked ? a->blocked : "", "version", (json_int_t) a->version, "leader",
-                                     a->leader, "leader_address", a->leader_address ? a->leader_address : ""));
+                           json_pack("{s:O?, s:s, s:I, s:b, s:s, s:o, s:b}", "wave", a->wave ? a->wave : json_null(),
+                                     "blocked", a->blocked ? a->blocked : "", "version", (json_int_t) a->version,
+                                     "leader", a->leader, "leader_address", a->leader_address ? a->leader_address : "",
+                                     "peers", peers ? swarm_peers_to_json(peers) : json_array(), "reported",
+                                     reported));
 }
 
 int fleetlock_call_from_path(const char *path) {
@@ -107,8 +111,12 @@ int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const ch
                          req.node_id);
                 return -EPERM;
         }
+        req.addresses = json_object_get(body, "addresses");
+        if (req.addresses && swarm_peers_check_report(req.addresses, err, err_size) < 0)
+                return -EINVAL;
         posture = json_object_get(body, "posture");
-        if (posture || call == FLEETLOCK_POSTURE) {
+        /* /v1/posture says something: a summary, or addresses alone */
+        if (posture || (call == FLEETLOCK_POSTURE && !req.addresses)) {
                 if (posture_summary_validate(posture, err, err_size) < 0)
                         return -EINVAL;
                 req.posture = posture;
@@ -214,10 +222,24 @@ static bool node_request(FleetLockServer *s, ControlCall *call, const char *spea
         }
         /* the node's posture summary, sent alone or with a wave call */
         if (fr->posture) {
-                r = posture_board_put(s->board, fr->node_id, fr->posture, clock_usec(CLOCK_MONOTONIC));
+                r = posture_board_put(s->parts.board, fr->node_id, fr->posture, clock_usec(CLOCK_MONOTONIC));
                 if (r < 0) {
                         reply_kind(call, 500, "internal", "%s", strerror(-r));
                         return false;
+                }
+        }
+        /* the node's own addresses, for every node's firewall */
+        if (fr->addresses && s->parts.peers) {
+                r = swarm_peers_put_report(s->parts.peers, fr->node_id, fr->addresses, bad, sizeof(bad));
+                if (r < 0) {
+                        reply_kind(call, r == -ENOMEM ? 500 : 400, r == -ENOMEM ? "internal" : "bad_request", "%s",
+                                   r == -ENOMEM ? strerror(-r) : bad);
+                        return false;
+                }
+                if (r > 0) {
+                        log_info("Node %s reported its addresses: the Swarm's peer set changed", fr->node_id);
+                        if (s->parts.peers_changed)
+                                s->parts.peers_changed(s->parts.userdata);
                 }
         }
         if (fr->call == FLEETLOCK_POSTURE) {
@@ -237,7 +259,7 @@ static bool node_request(FleetLockServer *s, ControlCall *call, const char *spea
 }
 
 /* Hands req to the coordinator; its answer replies to call. */
-static void forward(FleetLockServer *s, ControlCall *call, const WaveRequest *req) {
+static void forward(FleetLockServer *s, ControlCall *call, const char *speaker, const WaveRequest *req) {
         Pending *p = calloc(1, sizeof(Pending));
         int r;
 
@@ -246,7 +268,8 @@ static void forward(FleetLockServer *s, ControlCall *call, const WaveRequest *re
                 return;
         }
         *p = (Pending){ .server = s, .call = call };
-        r = coordinator_request(s->coordinator, req, on_answer, p);
+        snprintf(p->speaker, sizeof(p->speaker), "%s", speaker ? speaker : "");
+        r = coordinator_request(s->parts.coordinator, req, on_answer, p);
         if (r < 0) {
                 free(p);
                 reply_kind(call, 500, "internal", "%s", strerror(-r));
@@ -266,11 +289,11 @@ static void on_call(ControlCall *call, void *userdata) {
                 return;
         if (STREQ(control_call_method(call), "GET") && STREQ(control_call_path(call), "/v1/wave")) {
                 if (wave_read_request(call, &req))
-                        forward(s, call, &req);
+                        forward(s, call, cert->common_name, &req);
                 return;
         }
         if (node_request(s, call, cert->common_name, &fr, &req))
-                forward(s, call, &req);
+                forward(s, call, cert->common_name, &req);
 }
 
 /* Swarm writes its node key as PEM with RFC 1421 headers ("kek-version: 0",
@@ -337,8 +360,7 @@ int fleetlock_read_pem(const char *dir, const char *name, char **ret, char *err,
 }
 
 int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root, const char *cluster_id,
-                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *err,
-                         size_t err_size) {
+                         const FleetLockParts *parts, FleetLockServer **ret, char *err, size_t err_size) {
         _cleanup_(fleetlock_server_freep) FleetLockServer *s = calloc(1, sizeof(FleetLockServer));
         _cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL;
         int r;
@@ -350,8 +372,7 @@ int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root
                 return -EINVAL;
         }
         snprintf(s->cluster_id, sizeof(s->cluster_id), "%s", cluster_id);
-        s->coordinator = coordinator;
-        s->board = board;
+        s->parts = *parts;
         if ((r = fleetlock_read_pem(docker_root, "swarm-node.crt", &cert, err, err_size)) < 0 ||
             (r = fleetlock_read_pem(docker_root, "swarm-node.key", &key, err, err_size)) < 0 ||
             (r = fleetlock_read_pem(docker_root, "swarm-root-ca.crt", &ca, err, err_size)) < 0)
@@ -373,7 +394,7 @@ FleetLockServer *fleetlock_server_free(FleetLockServer *s) {
         while (s->pending) {
                 Pending *p = s->pending;
                 s->pending = p->next;
-                coordinator_cancel(s->coordinator, p);
+                coordinator_cancel(s->parts.coordinator, p);
                 free(p);
         }
         control_server_free(s->server);

@@ -24,14 +24,20 @@
  *                          {"client_params": ..., "posture": {...}}
  *                          (hostd/posture-board.h), kept for the cluster
  *                          view; pre-reboot and steady-state may carry
- *                          "posture" too
+ *                          "posture" too. Any POST may carry "addresses":
+ *                          the node's own (advertise, data path), for the
+ *                          Swarm's peer set
  *   GET  /v1/wave          (extension) the wave, {"wave", "blocked",
  *                          "version", "leader", "leader_address" (the
- *                          Raft leader's, as this manager sees it)}; with
+ *                          Raft leader's, as this manager sees it),
+ *                          "peers" (the Swarm's peers, hostd/swarm-peers.h),
+ *                          "reported" (whether this manager holds the
+ *                          asking node's report of its addresses)}; with
  *                          ?wait=VERSION
  *                          answered once the Swarm's version is another
  *                          (the wave may have changed), or after
- *                          FLEETLOCK_HOLD_USEC with the same one
+ *                          FLEETLOCK_HOLD_USEC with the same one, or at
+ *                          once when the peer set changed
  * pre-reboot from a node that is draining is answered once its tasks have
  * stopped (or "not yet" after FLEETLOCK_HOLD_USEC). "leader" says whether
  * this manager's hostd is the coordinator: nodes ask the leader, whose
@@ -48,6 +54,7 @@
 #include "common/macro.h"
 #include "hostd/wave-coordinator.h"
 #include "hostd/posture-board.h"
+#include "hostd/swarm-peers.h"
 
 #define FLEETLOCK_HOLD_USEC (25 * 1000000ULL)
 
@@ -87,12 +94,14 @@ typedef struct FleetLockRequest {
         const json_t *posture;             /* a valid summary; NULL when the body has none */
         bool ok, healthy;                  /* steady-state: the "wave" report's, true without one */
         const char *message, *transaction; /* steady-state: the report's strings, or NULL */
+        const json_t *addresses;           /* the node's own addresses, checked; NULL: none sent */
 } FleetLockRequest;
 
 /* Reads the JSON body (NULL: empty) of a node's call: {"client_params":
  * {"id": string, "group": string}}, with "posture" (a summary,
- * posture_summary_validate; required for FLEETLOCK_POSTURE, optional
- * otherwise) and, for steady-state, "wave": {"ok": bool, "healthy": bool,
+ * posture_summary_validate; required for FLEETLOCK_POSTURE unless
+ * "addresses" is there, optional otherwise), "addresses"
+ * (swarm_peers_check_report) and, for steady-state, "wave": {"ok": bool, "healthy": bool,
  * "message", "transaction"}; other members are ignored, as FleetLock
  * does. speaker is the node the client certificate names (NULL: not
  * checked). Fills *ret only on success. Errors, in the order checked and
@@ -110,11 +119,20 @@ int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const ch
 int fleetlock_request_parse(FleetLockCall call, const char *data, size_t size, const char *speaker,
                             json_t **ret_body, FleetLockRequest *ret, char *err, size_t err_size);
 
+/* What the server answers from and writes to, owned by the caller. */
+typedef struct FleetLockParts {
+        Coordinator *coordinator;
+        PostureBoard *board;
+        SwarmPeers *peers;
+        /* a node's report changed the peer set */
+        void (*peers_changed)(void *userdata);
+        void *userdata;
+} FleetLockParts;
+
 /* Reads the certificates under docker_root/swarm/certificates. port 0
- * picks one. -ENOENT etc. with err naming the file. */
+ * picks one. -ENOENT etc. with err naming the file. parts is copied. */
 int fleetlock_server_new(sd_event *event, uint16_t port, const char *docker_root, const char *cluster_id,
-                         Coordinator *coordinator, PostureBoard *board, FleetLockServer **ret, char *err,
-                         size_t err_size);
+                         const FleetLockParts *parts, FleetLockServer **ret, char *err, size_t err_size);
 FleetLockServer *fleetlock_server_free(FleetLockServer *s);
 DEFINE_CLEANUP_FUNC(FleetLockServer, fleetlock_server_free);
 

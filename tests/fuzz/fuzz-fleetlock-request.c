@@ -26,6 +26,8 @@ static json_t *body_of(const FleetLockRequest *req, bool with_report) {
 
         if (b && req->posture)
                 json_object_set_new(b, "posture", json_deep_copy(req->posture));
+        if (b && req->addresses)
+                json_object_set_new(b, "addresses", json_deep_copy(req->addresses));
         if (b && with_report) {
                 json_t *w = json_pack("{s:b, s:b}", "ok", req->ok, "healthy", req->healthy);
                 if (w && req->message)
@@ -40,6 +42,7 @@ static json_t *body_of(const FleetLockRequest *req, bool with_report) {
 static bool same_request(const FleetLockRequest *a, const FleetLockRequest *b) {
         return a->call == b->call && STREQ(a->node_id, b->node_id) && STREQ(a->group, b->group) &&
                !a->posture == !b->posture && (!a->posture || json_equal(a->posture, b->posture)) &&
+               !a->addresses == !b->addresses && (!a->addresses || json_equal(a->addresses, b->addresses)) &&
                a->ok == b->ok && a->healthy == b->healthy && STREQ_PTR(a->message, b->message) &&
                STREQ_PTR(a->transaction, b->transaction);
 }
@@ -97,7 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (req.call != call || req.node_id != member_string(params, "id") ||
             req.group != member_string(params, "group") || !req.node_id || !req.group ||
             (speaker && !STREQ(req.node_id, speaker)) || req.posture != json_object_get(body, "posture") ||
-            (call == FLEETLOCK_POSTURE && !req.posture) ||
+            (call == FLEETLOCK_POSTURE && !req.posture && !req.addresses) ||
+            req.addresses != json_object_get(body, "addresses") ||
+            (req.addresses && swarm_peers_check_report(req.addresses, bad, sizeof(bad)) < 0) ||
             (req.posture && posture_summary_validate(req.posture, bad, sizeof(bad)) < 0))
                 __builtin_trap();
         if (call != FLEETLOCK_STEADY_STATE && (req.ok || req.healthy || req.message || req.transaction))
