@@ -60,7 +60,7 @@ int firewall_build(const FirewallPolicy *p, const Cidr *live, size_t n_live, Rul
          * MLDv2 report */
         static const uint16_t icmp6[] = { 1, 2, 3, 4, 130, 131, 132, 133, 134, 135, 136, 143 };
         _cleanup_(ruleset_freep) Ruleset *r = NULL;
-        RuleSet *peers4, *peers6, *mgmt4, *mgmt6;
+        RuleSet *peers4, *peers6, *mgmt4, *mgmt6, *join4, *join6;
         int e;
 
         if ((e = ruleset_new(&r)) < 0)
@@ -77,15 +77,20 @@ int firewall_build(const FirewallPolicy *p, const Cidr *live, size_t n_live, Rul
         if ((e = ruleset_add_set(r, "peers4", SET_KEY_IPV4, NULL)) < 0 ||
             (e = ruleset_add_set(r, "peers6", SET_KEY_IPV6, NULL)) < 0 ||
             (e = ruleset_add_set(r, "management4", SET_KEY_IPV4, NULL)) < 0 ||
-            (e = ruleset_add_set(r, "management6", SET_KEY_IPV6, NULL)) < 0)
+            (e = ruleset_add_set(r, "management6", SET_KEY_IPV6, NULL)) < 0 ||
+            (e = ruleset_add_set(r, "join4", SET_KEY_IPV4, NULL)) < 0 ||
+            (e = ruleset_add_set(r, "join6", SET_KEY_IPV6, NULL)) < 0)
                 return e;
         peers4 = (RuleSet *) ruleset_find_set(r, "peers4");
         peers6 = (RuleSet *) ruleset_find_set(r, "peers6");
         mgmt4 = (RuleSet *) ruleset_find_set(r, "management4");
         mgmt6 = (RuleSet *) ruleset_find_set(r, "management6");
+        join4 = (RuleSet *) ruleset_find_set(r, "join4");
+        join6 = (RuleSet *) ruleset_find_set(r, "join6");
         if ((e = add_cidrs(peers4, peers6, p->peers, p->n_peers)) < 0 ||
             (p->swarm_peers && (e = add_cidrs(peers4, peers6, live, n_live)) < 0) ||
-            (e = add_cidrs(mgmt4, mgmt6, p->management_sources, p->n_management_sources)) < 0)
+            (e = add_cidrs(mgmt4, mgmt6, p->management_sources, p->n_management_sources)) < 0 ||
+            (e = add_cidrs(join4, join6, p->join_sources, p->n_join_sources)) < 0)
                 return e;
 
         for (size_t i = 0; i < p->n_trusted_interfaces; i++) {
@@ -156,6 +161,17 @@ int firewall_build(const FirewallPolicy *p, const Cidr *live, size_t n_live, Rul
                              l4proto(IPPROTO_ESP))) < 0)
                         return e;
         }
+        /* a node that is not in the Swarm yet reaches a manager to join;
+         * once it is, the peer sets admit the rest */
+        static const struct {
+                const char *id, *set;
+                uint8_t nfproto;
+        } join[] = { { "join-v4", "join4", NFPROTO_V4 }, { "join-v6", "join6", NFPROTO_V6 } };
+        for (size_t i = 0; i < ELEMENTSOF(join); i++)
+                if ((e = ADD(r, join[i].id, VERDICT_ACCEPT, nfproto(join[i].nfproto),
+                             in_set(MATCH_SADDR_IN_SET, join[i].set), l4proto(IPPROTO_TCP),
+                             ((Match){ .kind = MATCH_DPORT, .port = FIREWALL_JOIN_PORT }))) < 0)
+                        return e;
         static const struct {
                 const char *id, *set;
                 uint8_t nfproto;

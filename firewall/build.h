@@ -19,6 +19,8 @@
  *   peer-tcp-v4/v6   from @peers4/@peers6 to @peer_tcp accept (2377, 7946)
  *   peer-udp-v4/v6   from peers to @peer_udp accept (7946, 4789)
  *   peer-esp-v4/v6   ESP (encrypted overlays) from peers accept
+ *   join-v4/v6       from @join4/@join6 ("join-sources") to 2377 accept: a
+ *                    node joins before any peer set can name it
  *   ssh-v4/v6        from @management4/@management6 to the SSH port accept
  *   log-drop         log what is about to be dropped, 5/s at most
  *   drop             drop
@@ -28,6 +30,9 @@
 
 #include "firewall/ruleset.h"
 #include "policy/config.h"
+
+/* The port a joining node reaches a manager on (Swarm's, fixed). */
+#define FIREWALL_JOIN_PORT 2377
 
 int firewall_build(const FirewallPolicy *policy, const Cidr *live_peers, size_t n_live_peers,
                    Ruleset **ret);

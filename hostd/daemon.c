@@ -181,7 +181,14 @@ static void apply_worker_peers(Daemon *d) {
                 return;
         }
         memcpy(list, d->received_peers, d->n_received_peers * sizeof(Cidr));
-        memcpy(list + d->n_received_peers, d->manager_peers, d->n_manager_peers * sizeof(Cidr));
+        n = d->n_received_peers;
+        for (size_t i = 0; i < d->n_manager_peers; i++) {
+                bool known = false;
+                for (size_t j = 0; j < d->n_received_peers && !known; j++)
+                        known = memcmp(&d->manager_peers[i], &d->received_peers[j], sizeof(Cidr)) == 0;
+                if (!known)
+                        list[n++] = d->manager_peers[i];
+        }
         update_peers(d, list, n);
 }
 

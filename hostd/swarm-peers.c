@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -262,6 +264,20 @@ bool swarm_peers_has_report(const SwarmPeers *p, const char *node_id) {
 const Cidr *swarm_peers_list(const SwarmPeers *p, size_t *ret_n) {
         *ret_n = p->n_set;
         return p->set;
+}
+
+uint64_t swarm_peers_digest(const SwarmPeers *p) {
+        uint64_t h = 14695981039346656037ULL;
+
+        for (size_t i = 0; i < p->n_set; i++) {
+                const uint8_t *b = (const uint8_t *) &p->set[i];
+                /* family and address: the prefix is always the host's */
+                uint8_t family = (uint8_t) p->set[i].family;
+                h = (h ^ family) * 1099511628211ULL;
+                for (size_t k = 0; k < sizeof(p->set[i].address); k++)
+                        h = (h ^ b[offsetof(Cidr, address) + k]) * 1099511628211ULL;
+        }
+        return h & INT64_MAX;
 }
 
 json_t *swarm_peers_to_json(const SwarmPeers *p) {

@@ -60,6 +60,11 @@ bool swarm_peers_has_report(const SwarmPeers *p, const char *node_id);
  * the next change. */
 const Cidr *swarm_peers_list(const SwarmPeers *p, size_t *ret_n);
 
+/* A digest of the set (FNV-1a of its addresses, 63 bits): a node watching
+ * a manager sends the digest of the set it has, and a manager whose set
+ * differs answers at once. */
+uint64_t swarm_peers_digest(const SwarmPeers *p);
+
 /* ["10.0.0.1", "fd00::1", ...]: the set as the node protocol sends it. */
 json_t *swarm_peers_to_json(const SwarmPeers *p);
 

@@ -31,8 +31,11 @@ typedef struct PeerConn {
 
 /* The posture summary's way to one manager; one request at a time. */
 typedef struct PostureSend {
+        struct WaveAgent *agent;
         PeerConn conn;
         bool in_flight;
+        bool failed;       /* sent again by send_retry */
+        bool stale;        /* changed while in flight: sent again after */
 } PostureSend;
 
 /* What the agent is waiting for; at most one at a time. */
@@ -58,8 +61,12 @@ struct WaveAgent {
         bool peer_leader;
         PeerConn watch_conn, call_conn;
         PostureSend posture_sends[MAX_MANAGERS];
+        EventClockTimer *send_retry; /* a manager that did not take them gets them again */
+        uint64_t send_backoff_usec;
         json_t *posture;           /* the last summary, also sent with wave calls */
         json_t *addresses;         /* this node's own, sent with every POST */
+        uint64_t peers_digest;     /* of the peer set last answered */
+        bool peers_known;
         char *key_copy;            /* the node key without PEM headers */
         char node_id[64], root_dir[256];
 
@@ -242,6 +249,8 @@ static json_t *call_body(const WaveAgent *a) {
 
 static void watch(WaveAgent *a, bool wait);
 static void send_to_managers(WaveAgent *a);
+static void on_send_retry(void *userdata);
+static void arm_send_retry(WaveAgent *a);
 
 static void next_manager(WaveAgent *a) {
         if (a->n_managers > 0)
@@ -283,8 +292,11 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         a->watch_backoff_usec = 0;
         wave = json_object_get(reply->json, "wave");
         leader = json_is_true(json_object_get(reply->json, "leader"));
-        if (json_object_get(reply->json, "peers") && a->host.peers)
+        if (json_object_get(reply->json, "peers") && a->host.peers) {
                 a->host.peers(a->host.userdata, json_object_get(reply->json, "peers"), a->managers[a->target]);
+                a->peers_known = json_is_integer(json_object_get(reply->json, "peers_digest"));
+                a->peers_digest = (uint64_t) json_integer_value(json_object_get(reply->json, "peers_digest"));
+        }
         /* a manager that started since: it gets this node's addresses again */
         if (a->addresses && json_is_false(json_object_get(reply->json, "reported")))
                 send_to_managers(a);
@@ -317,7 +329,7 @@ static void on_watch(const DockerReply *reply, void *userdata) {
 }
 
 static void watch(WaveAgent *a, bool wait) {
-        char path[64];
+        char path[128];
         int r;
 
         if (a->watch_in_flight)
@@ -327,7 +339,10 @@ static void watch(WaveAgent *a, bool wait) {
                 log_debug_errno(r, "Wave: no manager to ask: %s", a->message);
                 return; /* the next /info (managers known, certificates there) starts it */
         }
-        if (wait)
+        if (wait && a->peers_known)
+                snprintf(path, sizeof(path), "/v1/wave?wait=%" PRIu64 "&peers=%" PRIu64, a->known_version,
+                         a->peers_digest);
+        else if (wait)
                 snprintf(path, sizeof(path), "/v1/wave?wait=%" PRIu64, a->known_version);
         else
                 snprintf(path, sizeof(path), "/v1/wave");
@@ -985,7 +1000,8 @@ int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
                 log_notice("Wave %s: resuming this node at step %s", a->rec.wave, wave_node_step_to_string(a->rec.step));
         if ((r = sd_event_add_defer(host->event, &a->defer, on_defer, a)) < 0 ||
             (r = event_clock_timer_new(host->clock, 1000, on_retry, a, &a->retry_timer)) < 0 ||
-            (r = event_clock_timer_new(host->clock, 1000, on_watch_retry, a, &a->watch_retry)) < 0)
+            (r = event_clock_timer_new(host->clock, 1000, on_watch_retry, a, &a->watch_retry)) < 0 ||
+            (r = event_clock_timer_new(host->clock, 1000, on_send_retry, a, &a->send_retry)) < 0)
                 return r;
         sd_event_source_set_enabled(a->defer, SD_EVENT_OFF);
         *ret = TAKE_PTR(a);
@@ -1005,6 +1021,7 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
         sd_event_source_disable_unref(a->defer);
         event_clock_timer_free(a->retry_timer);
         event_clock_timer_free(a->watch_retry);
+        event_clock_timer_free(a->send_retry);
         docker_client_free(a->watch_conn.client);
         docker_client_free(a->call_conn.client);
         for (size_t i = 0; i < MAX_MANAGERS; i++)
@@ -1021,10 +1038,30 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
 
 static void on_posture_sent(const DockerReply *reply, void *userdata) {
         PostureSend *p = userdata;
+        WaveAgent *a = p->agent;
 
         p->in_flight = false;
-        if (reply->error)
-                log_debug("Posture summary not taken by manager %s: %s", p->conn.address, reply->message);
+        p->failed = reply->error != 0 || p->stale;
+        if (!reply->error) {
+                a->send_backoff_usec = 0;
+                if (p->stale) {
+                        /* from the loop: a client is never reused in its own callback */
+                        p->stale = false;
+                        event_clock_timer_set(a->send_retry, event_clock_now(a->host.clock, CLOCK_MONOTONIC));
+                }
+                return;
+        }
+        /* a manager whose hostd is not serving yet (they all start at
+         * once) or restarting: its peer set needs this node's addresses */
+        log_debug("Posture summary and addresses not taken by manager %s: %s", p->conn.address, reply->message);
+        arm_send_retry(a);
+}
+
+static void arm_send_retry(WaveAgent *a) {
+        if (event_clock_timer_armed(a->send_retry))
+                return;
+        a->send_backoff_usec = a->send_backoff_usec == 0 ? RETRY_MIN_USEC : MIN(a->send_backoff_usec * 2, RETRY_MAX_USEC);
+        event_clock_timer_set(a->send_retry, event_clock_now(a->host.clock, CLOCK_MONOTONIC) + a->send_backoff_usec);
 }
 
 void wave_agent_send_posture(WaveAgent *a, const json_t *summary) {
@@ -1043,7 +1080,7 @@ void wave_agent_set_addresses(WaveAgent *a, const json_t *addresses) {
 
 /* The posture summary and addresses, to every manager: each keeps the
  * whole cluster's view, and makes its peer set. */
-static void send_to_managers(WaveAgent *a) {
+static void send_to(WaveAgent *a, bool only_failed) {
         _cleanup_(json_decrefp) json_t *body = NULL;
 
         if (!a->node_id[0] || (!a->posture && !a->addresses))
@@ -1054,11 +1091,29 @@ static void send_to_managers(WaveAgent *a) {
         for (size_t i = 0; i < a->n_managers; i++) {
                 PostureSend *p = &a->posture_sends[i];
 
-                if (p->in_flight || peer_open_to(a, &p->conn, a->managers[i]) < 0)
+                p->agent = a;
+                if (p->in_flight) {
+                        p->stale = p->stale || !only_failed;
                         continue;
+                }
+                if (only_failed && !p->failed)
+                        continue;
+                if (peer_open_to(a, &p->conn, a->managers[i]) < 0) {
+                        p->failed = true;
+                        arm_send_retry(a);
+                        continue;
+                }
                 if (docker_call(p->conn.client, "POST", "/v1/posture", body, on_posture_sent, p) >= 0)
                         p->in_flight = true;
         }
+}
+
+static void send_to_managers(WaveAgent *a) {
+        send_to(a, false);
+}
+
+static void on_send_retry(void *userdata) {
+        send_to(userdata, true);
 }
 
 void wave_agent_swarm_changed(WaveAgent *a, const json_t *info, const DockerSwarmInfo *swarm) {

@@ -71,11 +71,11 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
                 return;
         }
         control_call_reply(call, 200,
-                           json_pack("{s:O?, s:s, s:I, s:b, s:s, s:o, s:b}", "wave", a->wave ? a->wave : json_null(),
+                           json_pack("{s:O?, s:s, s:I, s:b, s:s, s:o, s:b, s:I}", "wave", a->wave ? a->wave : json_null(),
                                      "blocked", a->blocked ? a->blocked : "", "version", (json_int_t) a->version,
                                      "leader", a->leader, "leader_address", a->leader_address ? a->leader_address : "",
                                      "peers", peers ? swarm_peers_to_json(peers) : json_array(), "reported",
-                                     reported));
+                                     reported, "peers_digest", (json_int_t) (peers ? swarm_peers_digest(peers) : 0)));
 }
 
 int fleetlock_call_from_path(const char *path) {
@@ -187,8 +187,9 @@ static const ControlPeerCert *authenticate(FleetLockServer *s, ControlCall *call
 }
 
 /* GET /v1/wave[?wait=VERSION]: a read, or a watch. false: replied. */
-static bool wave_read_request(ControlCall *call, WaveRequest *req) {
-        const char *wait = control_call_query(call, "wait");
+static bool wave_read_request(FleetLockServer *s, ControlCall *call, WaveRequest *req) {
+        const char *wait = control_call_query(call, "wait"), *peers = control_call_query(call, "peers");
+        uint64_t digest;
 
         *req = (WaveRequest){ .kind = WAVE_REQUEST_READ };
         if (!wait)
@@ -197,6 +198,13 @@ static bool wave_read_request(ControlCall *call, WaveRequest *req) {
                 reply_kind(call, 400, "bad_request", "wait: expected a Swarm version, got \"%.64s\"", wait);
                 return false;
         }
+        if (peers && !api_parse_u64(peers, &digest)) {
+                reply_kind(call, 400, "bad_request", "peers: expected a peer set digest, got \"%.64s\"", peers);
+                return false;
+        }
+        /* the node's peer set is not this manager's: it gets it now */
+        if (peers && s->parts.peers && digest != swarm_peers_digest(s->parts.peers))
+                return true;
         req->kind = WAVE_REQUEST_WATCH;
         req->hold_until_usec = hold_until();
         return true;
@@ -288,7 +296,7 @@ static void on_call(ControlCall *call, void *userdata) {
         if (!cert)
                 return;
         if (STREQ(control_call_method(call), "GET") && STREQ(control_call_path(call), "/v1/wave")) {
-                if (wave_read_request(call, &req))
+                if (wave_read_request(s, call, &req))
                         forward(s, call, cert->common_name, &req);
                 return;
         }

@@ -32,12 +32,15 @@
  *                          Raft leader's, as this manager sees it),
  *                          "peers" (the Swarm's peers, hostd/swarm-peers.h),
  *                          "reported" (whether this manager holds the
- *                          asking node's report of its addresses)}; with
+ *                          asking node's report of its addresses),
+ *                          "peers_digest" (swarm_peers_digest)}; with
  *                          ?wait=VERSION
  *                          answered once the Swarm's version is another
  *                          (the wave may have changed), or after
  *                          FLEETLOCK_HOLD_USEC with the same one, or at
- *                          once when the peer set changed
+ *                          once when the peer set changed; with
+ *                          &peers=DIGEST, at once when this manager's set
+ *                          is not that one
  * pre-reboot from a node that is draining is answered once its tasks have
  * stopped (or "not yet" after FLEETLOCK_HOLD_USEC). "leader" says whether
  * this manager's hostd is the coordinator: nodes ask the leader, whose

@@ -226,7 +226,7 @@ static int get_interface_list(const JsonValue *v, const char *path, FirewallPoli
 static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *error) {
         static const char *const keys[] = {
                 "enabled", "public-tcp-ports", "trusted-interfaces", "peers", "swarm-peers",
-                "peer-tcp-ports", "peer-udp-ports", "management-sources", "ssh-port",
+                "peer-tcp-ports", "peer-udp-ports", "management-sources", "join-sources", "ssh-port",
                 "log-drops", "icmp-echo-per-second", NULL
         };
         const JsonValue *v;
@@ -259,6 +259,9 @@ static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *er
         if ((v = jv_object_get(o, "management-sources")) &&
             (r = get_cidr_list(v, "firewall.management-sources", &f->management_sources,
                                &f->n_management_sources, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "join-sources")) &&
+            (r = get_cidr_list(v, "firewall.join-sources", &f->join_sources, &f->n_join_sources, error)) < 0)
                 return r;
         if ((v = jv_object_get(o, "swarm-peers")) &&
             (r = get_bool(v, "firewall.swarm-peers", &f->swarm_peers, error)) < 0)
@@ -714,6 +717,7 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->state_directory);
         free(c->firewall.peers);
         free(c->firewall.management_sources);
+        free(c->firewall.join_sources);
         free(c->seccomp_installed_profile);
         free(c->seccomp_daemon_json);
         free(c->patching.root);
@@ -778,13 +782,14 @@ json_t *firewall_policy_to_json(const FirewallPolicy *p) {
         for (size_t i = 0; interfaces && i < p->n_trusted_interfaces; i++)
                 if (json_array_append_new(interfaces, json_string(p->trusted_interfaces[i])) < 0)
                         return json_decref(interfaces), NULL;
-        return json_pack("{s:b, s:o*, s:o*, s:o*, s:b, s:o*, s:o*, s:o*, s:i, s:b, s:i}", "enabled", p->enabled,
+        return json_pack("{s:b, s:o*, s:o*, s:o*, s:b, s:o*, s:o*, s:o*, s:o*, s:i, s:b, s:i}", "enabled", p->enabled,
                          "public-tcp-ports", ports_to_json(p->public_tcp_ports, p->n_public_tcp_ports),
                          "trusted-interfaces", interfaces, "peers", cidrs_to_json(p->peers, p->n_peers),
                          "swarm-peers", p->swarm_peers, "peer-tcp-ports",
                          ports_to_json(p->peer_tcp_ports, p->n_peer_tcp_ports), "peer-udp-ports",
                          ports_to_json(p->peer_udp_ports, p->n_peer_udp_ports), "management-sources",
-                         cidrs_to_json(p->management_sources, p->n_management_sources), "ssh-port",
+                         cidrs_to_json(p->management_sources, p->n_management_sources), "join-sources",
+                         cidrs_to_json(p->join_sources, p->n_join_sources), "ssh-port",
                          (int) p->ssh_port, "log-drops", p->log_drops, "icmp-echo-per-second",
                          (int) p->icmp_echo_per_second);
 }
@@ -823,6 +828,11 @@ int firewall_policy_copy(const FirewallPolicy *p, FirewallPolicy *ret) {
                 free(f.peers);
                 return -ENOMEM;
         }
+        if (cidrs_copy(p->join_sources, p->n_join_sources, &f.join_sources) < 0) {
+                free(f.peers);
+                free(f.management_sources);
+                return -ENOMEM;
+        }
         *ret = f;
         return 0;
 }
@@ -832,8 +842,9 @@ void firewall_policy_done(FirewallPolicy *p) {
                 return;
         free(p->peers);
         free(p->management_sources);
-        p->peers = p->management_sources = NULL;
-        p->n_peers = p->n_management_sources = 0;
+        free(p->join_sources);
+        p->peers = p->management_sources = p->join_sources = NULL;
+        p->n_peers = p->n_management_sources = p->n_join_sources = 0;
 }
 
 static bool same_memory(const void *a, const void *b, size_t size) {
@@ -845,7 +856,8 @@ bool firewall_policy_equal(const FirewallPolicy *a, const FirewallPolicy *b) {
             a->log_drops != b->log_drops || a->icmp_echo_per_second != b->icmp_echo_per_second ||
             a->n_public_tcp_ports != b->n_public_tcp_ports || a->n_peer_tcp_ports != b->n_peer_tcp_ports ||
             a->n_peer_udp_ports != b->n_peer_udp_ports || a->n_trusted_interfaces != b->n_trusted_interfaces ||
-            a->n_peers != b->n_peers || a->n_management_sources != b->n_management_sources)
+            a->n_peers != b->n_peers || a->n_management_sources != b->n_management_sources ||
+            a->n_join_sources != b->n_join_sources)
                 return false;
         for (size_t i = 0; i < a->n_trusted_interfaces; i++)
                 if (!STREQ(a->trusted_interfaces[i], b->trusted_interfaces[i]))
@@ -854,5 +866,6 @@ bool firewall_policy_equal(const FirewallPolicy *a, const FirewallPolicy *b) {
                same_memory(a->peer_tcp_ports, b->peer_tcp_ports, a->n_peer_tcp_ports * sizeof(uint16_t)) &&
                same_memory(a->peer_udp_ports, b->peer_udp_ports, a->n_peer_udp_ports * sizeof(uint16_t)) &&
                same_memory(a->peers, b->peers, a->n_peers * sizeof(Cidr)) &&
-               same_memory(a->management_sources, b->management_sources, a->n_management_sources * sizeof(Cidr));
+               same_memory(a->management_sources, b->management_sources, a->n_management_sources * sizeof(Cidr)) &&
+               same_memory(a->join_sources, b->join_sources, a->n_join_sources * sizeof(Cidr));
 }

@@ -34,6 +34,9 @@
  *     "peer-tcp-ports": [2377, 7946],    open to peers only
  *     "peer-udp-ports": [7946, 4789],    open to peers only (ESP too)
  *     "management-sources": [],          CIDRs that may reach SSH
+ *     "join-sources": [],                CIDRs that may reach the managers'
+ *                                        port 2377 before they are Swarm
+ *                                        nodes: where new nodes join from
  *     "ssh-port": 22,
  *     "log-drops": true,                 log dropped packets, 5/s at most
  *     "icmp-echo-per-second": 10         0 refuses pings
@@ -130,6 +133,8 @@ typedef struct FirewallPolicy {
         bool swarm_peers;
         Cidr *management_sources;
         size_t n_management_sources;
+        Cidr *join_sources;
+        size_t n_join_sources;
         uint16_t ssh_port;
         bool log_drops;
         unsigned icmp_echo_per_second;

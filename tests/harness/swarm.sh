@@ -24,6 +24,9 @@
 #   HOSTD_SWARM_PREFIX   name prefix for namespaces/hostnames/cgroups (default "hostd-")
 #   HOSTD_SWARM_DIR      state directory (default /var/lib/hostd-test/swarm)
 #   HOSTD_SWARM_TIMEOUT  seconds for each bounded wait (default 90)
+#   HOSTD_SWARM_DATA_PATH=1  every node also gets 10.78.0.(10+i)/24 and uses it
+#                        as its --data-path-addr (VXLAN), apart from the
+#                        advertise address
 
 set -euo pipefail
 set +m
@@ -78,6 +81,9 @@ node_dir() { echo "$STATE/node$1"; }
 node_sock() { echo "$STATE/node$1/docker.sock"; }
 node_addr() { echo "$NET4.$((10 + $1))"; }
 node_addr6() { echo "$NET6:$((10 + $1))"; }
+node_data_addr() { echo "10.78.0.$((10 + $1))"; }
+# the swarm init/join option for node I's data path, when asked for
+data_path_opt() { if [[ ${DATA_PATH:-0} == 1 ]]; then echo "--data-path-addr=$(node_data_addr "$1")"; fi; }
 node_cgparent() { echo "/${PREFIX}n$1"; }
 
 dk() {
@@ -439,6 +445,7 @@ write_env() {
 			printf 'NODE%d_HOST=%q\n' "$i" "unix://$(node_sock "$i")"
 			printf 'NODE%d_ADDR=%q\n' "$i" "$(node_addr "$i")"
 			printf 'NODE%d_ADDR6=%q\n' "$i" "$(node_addr6 "$i")"
+			if [[ ${DATA_PATH:-0} == 1 ]]; then printf 'NODE%d_DATA_ADDR=%q\n' "$i" "$(node_data_addr "$i")"; fi
 			printf 'NODE%d_ROLE=%q\n' "$i" "$(node_role "$i")"
 			printf 'NODE%d_DATA_ROOT=%q\n' "$i" "$(node_dir "$i")/data"
 			printf 'NODE%d_EXEC_ROOT=%q\n' "$i" "$(node_dir "$i")/exec"
@@ -476,6 +483,7 @@ setup_network() {
 	ip -n "$BR_NS" link set br0 up
 	for ((i = 1; i <= N_NODES; i++)); do
 		add_port "$(node_name "$i")" "n$i" "$(node_addr "$i")" "$(node_addr6 "$i")"
+		if [[ ${DATA_PATH:-0} == 1 ]]; then ip -n "$(node_name "$i")" addr add "$(node_data_addr "$i")/24" dev eth0; fi
 	done
 	add_port "$OUT_NS" out "$NET4.$OUTSIDE_HOST" "$NET6:$OUTSIDE_HOST"
 }
@@ -507,7 +515,8 @@ cmd_up() {
 	[[ -d $(dirname "$STATE") ]] || created_parent=1
 	mkdir -p "$STATE"
 	printf 'prefix=%s\ncreated_parent=%s\n' "$PREFIX" "$created_parent" >"$STATE/$MARKER"
-	printf 'N_MANAGERS=%d\nN_WORKERS=%d\n' "$nm" "$nw" >"$STATE/config"
+	DATA_PATH=${HOSTD_SWARM_DATA_PATH:-0}
+	printf 'N_MANAGERS=%d\nN_WORKERS=%d\nDATA_PATH=%s\n' "$nm" "$nw" "$DATA_PATH" >"$STATE/config"
 	N_MANAGERS=$nm N_WORKERS=$nw N_NODES=$((nm + nw))
 
 	log "up: creating namespaces and bridge"
@@ -547,7 +556,7 @@ cmd_up() {
 	done
 
 	log "up: swarm init on node 1 ($(node_addr 1))"
-	timeout "$TIMEOUT" "$DOCKER" -H "unix://$(node_sock 1)" swarm init --advertise-addr "$(node_addr 1)" >/dev/null ||
+	timeout "$TIMEOUT" "$DOCKER" -H "unix://$(node_sock 1)" swarm init --advertise-addr "$(node_addr 1)" $(data_path_opt 1) >/dev/null ||
 		fail_node 1 "docker swarm init failed"
 	wait_node_ready 1
 	tok_m=$(dk 1 swarm join-token -q manager)
@@ -557,7 +566,7 @@ cmd_up() {
 	for ((i = 2; i <= N_MANAGERS; i++)); do
 		log "up: node $i joins as manager"
 		timeout "$TIMEOUT" "$DOCKER" -H "unix://$(node_sock "$i")" swarm join --token "$tok_m" \
-			--advertise-addr "$(node_addr "$i")" "$(node_addr 1):2377" >/dev/null ||
+			--advertise-addr "$(node_addr "$i")" $(data_path_opt "$i") "$(node_addr 1):2377" >/dev/null ||
 			fail_node "$i" "docker swarm join (manager) failed"
 		wait_node_ready "$i"
 	done
@@ -566,7 +575,7 @@ cmd_up() {
 	for ((i = N_MANAGERS + 1; i <= N_NODES; i++)); do
 		log "up: node $i joins as worker"
 		timeout "$TIMEOUT" "$DOCKER" -H "unix://$(node_sock "$i")" swarm join --token "$tok_w" \
-			--advertise-addr "$(node_addr "$i")" "$(node_addr 1):2377" >/dev/null &
+			--advertise-addr "$(node_addr "$i")" $(data_path_opt "$i") "$(node_addr 1):2377" >/dev/null &
 		pids+=($!)
 	done
 	for ((i = N_MANAGERS + 1; i <= N_NODES; i++)); do

@@ -1,0 +1,208 @@
+#!/bin/bash
+# hostd's firewall on every node of a real Swarm of 3 managers and 3
+# workers (dockerd in network namespaces), each node with a data-path
+# address (--data-path-addr) apart from its advertise address. Workers
+# cannot list the Swarm's nodes: the managers hand them the peer set.
+#   - every node's peer sets hold every node's advertise and data-path
+#     address; every node reaches every other's Swarm ports (2377 on
+#     managers, 7946 tcp; 7946 and 4789 udp counted on the receiver's
+#     peer rule)
+#   - an overlay service with tasks on two workers exchanges real traffic
+#     over VXLAN between their data-path addresses
+#   - an outside host reaches 443 (a host-mode published port) on every
+#     node and nothing else
+#   - a node that leaves (and is removed) is dropped from every node's
+#     sets, and admitted everywhere again when it joins; both timed.
+# Swarm's ingress routing mesh needs IPVS, which this kernel lacks: the
+# test publishes in host mode and tests the overlay directly.
+. "$(dirname "$0")/lib.sh"
+need_built
+SWARM="$HOSTD_SRC/tests/harness/swarm.sh"
+export HOSTD_SWARM_PREFIX="${HOSTD_SWARM_PREFIX:-hostd-sf}"
+export HOSTD_SWARM_DIR="${HOSTD_SWARM_DIR:-/var/lib/hostd-test/swarm-sftest}"
+export HOSTD_SWARM_DATA_PATH=1
+
+on_exit "'$SWARM' down >/dev/null 2>&1"
+"$SWARM" down >/dev/null 2>&1 || true
+"$SWARM" up 3 3
+eval "$("$SWARM" env)"
+N=6
+ok "swarm of 3 managers and 3 workers up, each with a data-path address"
+
+ns_of() { local v="NODE$1_NETNS"; echo "${!v}"; }
+addr_of() { local v="NODE$1_ADDR"; echo "${!v}"; }
+data_of() { local v="NODE$1_DATA_ADDR"; echo "${!v}"; }
+sock_of() { local v="NODE$1_SOCK"; echo "${!v}"; }
+docker_on() { local i=$1; shift; "$DOCKER" -H "unix://$(sock_of "$i")" "$@"; }
+from_node() { local i=$1; shift; nsenter --net="$(ns_of "$i")" "$@"; }
+from_outside() { nsenter --net="$OUTSIDE_NETNS" "$@"; }
+tcp_probe() { # NETNS ADDR PORT -> open | refused | filtered
+        local rc=0
+        nsenter --net="$1" timeout 2 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null || rc=$?
+        case $rc in
+        0) echo open ;;
+        124) echo filtered ;;
+        *) echo refused ;;
+        esac
+}
+# the set is an interval set (peers may be prefixes): nft shows runs of
+# addresses as ranges, so ask the kernel about the one address
+has_peer() { from_node "$1" nft get element inet hostd peers4 "{ $2 }" >/dev/null 2>&1; }
+counter() { # NODE RULE_ID -> packets of that rule of hostd's table
+        "$HOSTCTL" --socket "$TMP/h$1.sock" --json firewall show |
+                jq -r --arg id "$2" '.live.rules[] | select(.id == $id) | .packets'
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# --- hostd with its firewall on every node (no SSH from outside) ---
+# the managers admit node 6's address to 2377 before it is a node: where
+# a new node joins from (firewall.join-sources)
+for ((i = 1; i <= N; i++)); do
+        join=""
+        [ "$i" -le 3 ] && join=", \"join-sources\": [\"$(addr_of 6)/32\"]"
+        cat >"$TMP/hostd$i.json" <<EOF
+{
+  "state-directory": "$TMP/state$i",
+  "swarm": {"refresh-seconds": 2},
+  "firewall": {"public-tcp-ports": [443]$join}
+}
+EOF
+        DOCKER_HOST="unix://$(sock_of "$i")" start_hostd "n$i" "$(ns_of "$i")" \
+                --config "$TMP/hostd$i.json" --socket "$TMP/h$i.sock"
+done
+t0=$(now_ms)
+# every node: every node's advertise and data-path address
+all_peers_everywhere() {
+        local i j
+        for ((i = 1; i <= N; i++)); do
+                for ((j = 1; j <= N; j++)); do
+                        has_peer "$i" "$(addr_of "$j")" && has_peer "$i" "$(data_of "$j")" || return 1
+                done
+        done
+}
+wait_until 60 "every node's peer set holds every node's advertise and data-path address" all_peers_everywhere
+converge_ms=$(($(now_ms) - t0))
+ok "every node (workers too) admits all 6 nodes' advertise and data-path addresses (${converge_ms} ms from hostd's start)"
+for ((i = 4; i <= N; i++)); do
+        grep -q "Swarm peers from manager" "$TMP/n$i.log" || fail "worker $i did not take its peers from a manager"
+done
+ok "the workers' sets came from the managers"
+
+# --- the Swarm's ports between every pair of nodes ---
+for ((i = 1; i <= N; i++)); do
+        for ((j = 1; j <= N; j++)); do
+                [ "$i" = "$j" ] && continue
+                [ "$(tcp_probe "$(ns_of "$i")" "$(addr_of "$j")" 7946)" = open ] ||
+                        fail "7946/tcp from node $i to node $j is not open"
+                if [ "$j" -le 3 ]; then
+                        [ "$(tcp_probe "$(ns_of "$i")" "$(addr_of "$j")" 2377)" = open ] ||
+                                fail "2377 from node $i to manager $j is not open"
+                fi
+        done
+done
+ok "7946/tcp open between every pair of nodes, 2377 from every node to every manager"
+# UDP has no handshake: one datagram from every other node's own address,
+# counted by the receiver's peer rule
+for ((j = 1; j <= N; j++)); do
+        before=$(counter "$j" peer-udp-v4)
+        for ((i = 1; i <= N; i++)); do
+                [ "$i" = "$j" ] && continue
+                from_node "$i" socat -u - "UDP:$(addr_of "$j"):7946,bind=$(addr_of "$i")" <<<probe
+                from_node "$i" socat -u - "UDP:$(data_of "$j"):4789,bind=$(data_of "$i")" <<<probe
+        done
+        after=$(counter "$j" peer-udp-v4)
+        [ $((after - before)) -ge $((2 * (N - 1))) ] ||
+                fail "node $j's peer UDP rule counted $((after - before)) of $((2 * (N - 1))) probes"
+done
+ok "7946/udp (advertise) and 4789/udp (data path) from every other node admitted on every node"
+docker_on 1 node ls --format '{{.Hostname}} {{.Status}}' | grep -v ' Ready$' && fail "a node is not Ready"
+ok "every node Ready with the firewall on every node"
+
+# --- an overlay service with tasks on two workers ---
+docker_on 1 network create -d overlay --attachable sfovl >/dev/null
+"$SWARM" service-create ovweb 2 --network sfovl --endpoint-mode dnsrr --replicas-max-per-node 1 \
+        --constraint node.role==worker --constraint "node.hostname!=$(docker_on 6 info --format '{{.Name}}')" \
+        --hostname '{{.Node.Hostname}}' \
+        -- sh -c 'mkdir -p /www && echo "overlay hello from $(hostname)" >/www/index.html && exec httpd -f -p 80 -h /www'
+task5=$(docker_on 5 ps -q --filter label=com.docker.swarm.service.name=ovweb)
+ip5=$(docker_on 5 inspect --format '{{(index .NetworkSettings.Networks "sfovl").IPAddress}}' "$task5")
+[ -n "$ip5" ] || fail "no overlay address for the task on node 5"
+out=$(timeout 60 "$DOCKER" -H "unix://$(sock_of 4)" run --rm --network sfovl "$SWARM_IMAGE" \
+        sh -c "wget -q -O - http://$ip5/") || fail "the task on node 5 did not answer node 4 over the overlay"
+expect_contains "$out" "overlay hello from $(docker_on 5 info --format '{{.Name}}')" \
+        "node 4 reaches the overlay task on node 5 (VXLAN between the workers' data-path addresses)"
+vx5=$(counter 5 peer-udp-v4)
+[ "$vx5" -gt 0 ] || fail "node 5's peer UDP rule counted nothing"
+
+# --- 443 published in host mode on every node; nothing else from outside ---
+docker_on 1 service create --detach --quiet --no-resolve-image --name web443 --mode global \
+        --publish mode=host,target=80,published=443 "$SWARM_IMAGE" \
+        sh -c 'mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+for ((i = 1; i <= N; i++)); do
+        wait_until 60 "443 answers on node $i" bash -c \
+                "nsenter --net='$OUTSIDE_NETNS' timeout 2 bash -c 'exec 3<>/dev/tcp/$(addr_of "$i")/443'"
+done
+ok "443 (published in host mode) reaches every node from outside"
+# the outsider on the data-path network too, as on a flat network
+from_outside ip route add 10.78.0.0/24 dev eth0 2>/dev/null || true
+for ((i = 1; i <= N; i++)); do
+        for port in 22 2377 7946 9443; do
+                [ "$(tcp_probe "$OUTSIDE_NETNS" "$(addr_of "$i")" $port)" = filtered ] ||
+                        fail "port $port of node $i is reachable from outside"
+        done
+        [ "$(tcp_probe "$OUTSIDE_NETNS" "$(data_of "$i")" 7946)" = filtered ] ||
+                fail "7946 on node $i's data-path address is reachable from outside"
+done
+ok "from outside, 22, 2377, 7946 and 9443 closed on every node"
+
+# --- a node leaves and is removed: dropped everywhere ---
+id6=$(docker_on 6 info --format '{{.Swarm.NodeID}}')
+t0=$(now_ms)
+docker_on 6 swarm leave >/dev/null
+wait_until 60 "node 6 down" bash -c "'$DOCKER' -H 'unix://$(sock_of 1)' node inspect $id6 --format '{{.Status.State}}' | grep -qx down"
+docker_on 1 node rm "$id6" >/dev/null
+t_rm=$(now_ms)
+dropped_everywhere() {
+        local i
+        for ((i = 1; i <= 5; i++)); do
+                has_peer "$i" "$(addr_of 6)" && return 1
+                has_peer "$i" "$(data_of 6)" && return 1
+        done
+        return 0
+}
+wait_until 60 "node 6 dropped from every node's peer set" dropped_everywhere
+leave_ms=$(($(now_ms) - t_rm))
+ok "node 6 removed: dropped from every other node's peer set ${leave_ms} ms after docker node rm"
+[ "$(tcp_probe "$(ns_of 6)" "$(addr_of 4)" 7946)" = filtered ] || fail "the removed node still reaches worker 4"
+[ "$(tcp_probe "$(ns_of 6)" "$(addr_of 2)" 7946)" = filtered ] || fail "the removed node still reaches manager 2's 7946"
+[ "$(tcp_probe "$(ns_of 6)" "$(addr_of 2)" 2377)" = open ] || fail "the removed node cannot reach 2377 to join again"
+ok "the removed node no longer reaches 7946 on a worker or a manager; 2377 on managers only as a join source"
+
+# --- it joins again: admitted everywhere ---
+token=$(docker_on 1 swarm join-token -q worker)
+t0=$(now_ms)
+docker_on 6 swarm join --token "$token" --advertise-addr "$(addr_of 6)" --data-path-addr "$(data_of 6)" \
+        "$(addr_of 1):2377" >/dev/null
+t_join=$(now_ms)
+admitted_everywhere() {
+        local i
+        for ((i = 1; i <= N; i++)); do
+                has_peer "$i" "$(addr_of 6)" && has_peer "$i" "$(data_of 6)" || return 1
+        done
+}
+wait_until 60 "node 6 admitted again on every node" admitted_everywhere
+join_ms=$(($(now_ms) - t_join))
+ok "node 6 joined: admitted on every node ${join_ms} ms after docker swarm join returned"
+[ "$(tcp_probe "$(ns_of 6)" "$(addr_of 4)" 7946)" = open ] || fail "the joined node does not reach worker 4"
+ok "the joined node reaches a worker's 7946"
+
+# --- what each worker saved for boot ---
+for ((i = 4; i <= 5; i++)); do
+        for ((j = 1; j <= N; j++)); do
+                grep -qx "$(data_of "$j")" "$TMP/state$i/swarm-peers" ||
+                        fail "worker $i did not save node $j's data-path address for boot"
+        done
+done
+ok "the workers saved the whole set for boot (STATE/swarm-peers)"
+echo "swarm-firewall: converge ${converge_ms} ms, leave ${leave_ms} ms, join ${join_ms} ms"
+echo "test-swarm-firewall: $CHECKS checks passed"
