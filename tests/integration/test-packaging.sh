@@ -127,6 +127,55 @@ inside systemctl poweroff >/dev/null 2>&1 || true
 wait_until 60 "the container powers off" bash -c "! kill -0 $nspawn 2>/dev/null"
 ok "the container shuts down cleanly"
 
+# --- boot again with a broken hostd.json and nftables.service enabled ---
+# (whose "flush ruleset" would remove hostd's table if it ran after it).
+# The node must come up with hostd's last good table: an outsider's
+# connection to 22 is dropped. The container's network namespace is wired
+# to an outside one made here.
+printf '{"firewall": {"enabled": tru' >"$ROOT/etc/hostd/hostd.json"
+chroot "$ROOT" systemctl enable nftables.service >/dev/null 2>&1
+[ -L "$ROOT/etc/systemd/system/sysinit.target.wants/nftables.service" ] || fail "nftables.service not enabled"
+NS=hostd-pkg
+for n in node out; do
+        ip netns delete "$NS-$n" 2>/dev/null || true
+        ip netns add "$NS-$n"
+        on_exit "ip netns delete '$NS-$n' 2>/dev/null"
+done
+ip -n "$NS-node" link add eth0 type veth peer name eth0 netns "$NS-out"
+ip -n "$NS-node" addr add 10.79.0.1/24 dev eth0
+ip -n "$NS-out" addr add 10.79.0.2/24 dev eth0
+for n in node out; do ip -n "$NS-$n" link set eth0 up; ip -n "$NS-$n" link set lo up; done
+systemd-nspawn --boot --register=no --keep-unit --network-namespace-path="/var/run/netns/$NS-node" --capability=CAP_NET_ADMIN \
+        --console=passive -D "$ROOT" >"$TMP/boot2.log" 2>&1 &
+nspawn=$!
+on_exit "kill -TERM $nspawn 2>/dev/null; wait $nspawn 2>/dev/null"
+wait_until 30 "the container's init" bash -c "[ -n \"\$(pgrep -P $nspawn)\" ]"
+CPID=$(init_pid)
+wait_until 60 "systemd inside reaches its default target" \
+        bash -c "nsenter -t $CPID -m -u -i -n -p -- systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded'"
+if [ "$(inside systemctl is-active nftables)" != active ]; then
+        inside journalctl -b -u nftables --no-pager >&2 || true
+        fail "nftables.service did not run at boot"
+fi
+ok "nftables.service ran at boot"
+expect_eq "$(inside systemctl show -p ExecMainStatus --value hostd-firewall)" 1 \
+        "hostd-firewall.service exits 1 on a broken hostd.json"
+inside nft list table inet hostd >/dev/null 2>&1 || fail "no hostd table after boot: the node is open"
+ok "hostd's table is in force after nftables.service ran"
+inside journalctl -b -u hostd-firewall --no-pager >"$TMP/journal2.txt"
+grep -q "the last good policy applied instead" "$TMP/journal2.txt" || fail "no record of the last good policy"
+ok "the journal says the last good policy was applied instead"
+for port in 22 443; do
+        nsenter --net="/var/run/netns/$NS-node" socat TCP-LISTEN:$port,fork,reuseaddr EXEC:/bin/cat &
+        on_exit "kill $! 2>/dev/null"
+done
+wait_until 5 "the listeners" bash -c "nsenter --net=/var/run/netns/$NS-node ss -ltn | grep -q ':22 '"
+probe() { if nsenter --net="/var/run/netns/$NS-out" timeout 2 bash -c "exec 3<>/dev/tcp/10.79.0.1/$1" 2>/dev/null; then echo open; else echo closed; fi; }
+expect_eq "$(probe 22)" closed "an outside connection to 22 fails after boot"
+expect_eq "$(probe 443)" open "443 is open: the table is hostd's, not a dead network"
+inside systemctl poweroff >/dev/null 2>&1 || true
+wait_until 60 "the container powers off" bash -c "! kill -0 $nspawn 2>/dev/null"
+
 # --- the .rpm ---
 make -C "$HOSTD_SRC" --no-print-directory rpm >"$TMP/rpm.log" 2>&1 || { tail -30 "$TMP/rpm.log" >&2; fail "make rpm failed"; }
 rpm=$(ls "$HOSTD_SRC"/build/hostd-*.rpm | grep -v src.rpm | head -1)
