@@ -143,12 +143,17 @@ $(BUILD)/tests/%-client: $(BUILD)/obj/tests/integration/%-client.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-BENCH_SRCS := tests/bench/seccomp-compile.c
-BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+BENCH_SRCS := tests/bench/seccomp-compile.c tests/bench/connect-rate.c
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%) $(BUILD)/bench/nft-inprocess
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# libnftables is the benchmark's peer only: hostd itself never links it
+$(BUILD)/bench/nft-inprocess: tests/bench/nft-inprocess.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $$(pkg-config --cflags --libs libnftables)
 
 tests: all $(UNIT_BINS) $(ITEST_BINS)
 

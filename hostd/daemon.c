@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "common/fileio.h"
 #include "hostd/change-log.h"
 #include "hostd/daemon.h"
 #include "hostd/docker-client.h"
@@ -192,11 +193,52 @@ static void apply_worker_peers(Daemon *d) {
         update_peers(d, list, n);
 }
 
+/* The nodes' reports, kept across a restart of this manager's hostd. */
+static void save_reports(Daemon *d) {
+        _cleanup_(json_decrefp) json_t *reports = swarm_peers_reports_to_json(d->swarm_peers);
+        _cleanup_free_ char *text = reports ? json_dumps(reports, JSON_COMPACT) : NULL, *path = NULL;
+
+        if (!text || asprintf(&path, "%s/%s", d->config->state_directory, SWARM_REPORTS_FILE) < 0) {
+                log_error("Out of memory");
+                return;
+        }
+        if (write_file_atomic(path, text, strlen(text), 0600) < 0)
+                log_warning("Cannot save the nodes' addresses to %s", path);
+}
+
+static void load_reports(Daemon *d) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_(json_decrefp) json_t *reports = NULL;
+        json_error_t jerr;
+        char err[256];
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "%s/%s", d->config->state_directory, SWARM_REPORTS_FILE) < 0)
+                return;
+        r = read_file(path, 16 * 1024 * 1024, &text, &size);
+        if (r == -ENOENT)
+                return;
+        if (r < 0) {
+                log_warning("Cannot read %s: %s", path, strerror(-r));
+                return;
+        }
+        reports = json_loadb(text, size, 0, &jerr);
+        if (!reports) {
+                log_warning("%s:%d:%d: %s: the nodes' addresses are learned again", path, jerr.line, jerr.column,
+                            jerr.text);
+                return;
+        }
+        if (swarm_peers_reports_from_json(d->swarm_peers, reports, err, sizeof(err)) < 0)
+                log_warning("%s: %s: the nodes' addresses are learned again", path, err);
+}
+
 /* A node's report, or the node list, changed a manager's set: its own
  * firewall, and every node watching it, take the new one. */
 static void manager_peers_changed(void *userdata) {
         Daemon *d = userdata;
 
+        save_reports(d);
         apply_manager_peers(d);
         if (d->coordinator)
                 coordinator_peers_changed(d->coordinator);
@@ -239,7 +281,21 @@ static void agent_peers(void *userdata, const json_t *peers, const char *manager
                           r == -ENOMEM ? strerror(-r) : err);
                 return;
         }
-        if (n == d->n_received_peers && memcmp(list, d->received_peers, n * sizeof(Cidr)) == 0)
+        /* a set without this node is not this Swarm's, or not whole yet */
+        char self[64];
+        Cidr own;
+        if (docker_address_host(d->swarm.node_addr, self, sizeof(self)) == 0 && cidr_parse(self, &own) == 0) {
+                bool found = false;
+                for (size_t i = 0; i < n && !found; i++)
+                        found = list[i].family == own.family &&
+                                memcmp(list[i].address, own.address, sizeof(own.address)) == 0;
+                if (!found) {
+                        log_error("Swarm peers from manager %s refused, the firewall's peers unchanged: "
+                                  "they do not name this node's address %s", manager, self);
+                        return;
+                }
+        }
+        if (n == d->n_received_peers && (n == 0 || memcmp(list, d->received_peers, n * sizeof(Cidr)) == 0))
                 return;
         log_info("Swarm peers from manager %s: %zu addresses", manager, n);
         free(d->received_peers);
@@ -252,14 +308,15 @@ static void refresh_peers(Daemon *d, const json_t *info) {
         _cleanup_free_ Cidr *managers = NULL;
         int n;
 
-        if (!d->firewall || !d->config->firewall.swarm_peers)
-                return;
         if (d->swarm.role == SWARM_ROLE_MANAGER) {
-                /* a manager sees every node */
+                /* a manager sees every node, and makes the set for the
+                 * workers whatever its own firewall does */
                 if (!d->nodes_in_flight && docker_list_nodes(d->docker, on_nodes_reply, d) >= 0)
                         d->nodes_in_flight = true;
                 return;
         }
+        if (!d->firewall || !d->config->firewall.swarm_peers)
+                return;
         if (d->swarm.role == SWARM_ROLE_WORKER) {
                 /* a worker knows the managers; the rest comes from them */
                 n = docker_info_manager_addresses(info, &managers);
@@ -267,7 +324,8 @@ static void refresh_peers(Daemon *d, const json_t *info) {
                         log_warning("Unexpected Swarm managers in /info from dockerd");
                         return;
                 }
-                if ((size_t) n == d->n_manager_peers && memcmp(managers, d->manager_peers, (size_t) n * sizeof(Cidr)) == 0)
+                if ((size_t) n == d->n_manager_peers &&
+                    (n == 0 || memcmp(managers, d->manager_peers, (size_t) n * sizeof(Cidr)) == 0))
                         return;
                 free(d->manager_peers);
                 d->manager_peers = TAKE_PTR(managers);
@@ -1001,6 +1059,7 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
         r = swarm_peers_new(&d->swarm_peers);
         if (r < 0)
                 return log_error_errno(r, "Out of memory");
+        load_reports(d);
 
         /* The firewall before Docker: a node is never left open while its
          * Swarm peers are still being learned. */

@@ -22,7 +22,7 @@ struct FirewallManager {
         sd_event_source *verify; /* checks the table after a missed window */
 
         FirewallPolicy policy; /* peers/management_sources are not owned: see copy_policy */
-        Cidr *policy_cidrs;    /* owned storage for policy.peers + management_sources */
+        Cidr *policy_cidrs;    /* owned storage for policy.peers, management_sources, join_sources */
         bool have_policy;
         Cidr *peers;           /* live Swarm peers */
         size_t n_peers;
@@ -76,7 +76,7 @@ static void record(FirewallManager *m, int level, ChangeKind kind, const char *f
 /* The policy's CIDR lists point into memory the config owns; keep a copy so
  * a reload can free the old config. */
 static int copy_policy(FirewallManager *m, const FirewallPolicy *p) {
-        size_t n = p->n_peers + p->n_management_sources;
+        size_t n = p->n_peers + p->n_management_sources + p->n_join_sources;
         Cidr *cidrs = calloc(MAX(n, 1u), sizeof(Cidr));
 
         if (!cidrs)
@@ -86,11 +86,15 @@ static int copy_policy(FirewallManager *m, const FirewallPolicy *p) {
         if (p->n_management_sources > 0)
                 memcpy(cidrs + p->n_peers, p->management_sources,
                        p->n_management_sources * sizeof(Cidr));
+        if (p->n_join_sources > 0)
+                memcpy(cidrs + p->n_peers + p->n_management_sources, p->join_sources,
+                       p->n_join_sources * sizeof(Cidr));
         free(m->policy_cidrs);
         m->policy_cidrs = cidrs;
         m->policy = *p;
         m->policy.peers = cidrs;
         m->policy.management_sources = cidrs + p->n_peers;
+        m->policy.join_sources = cidrs + p->n_peers + p->n_management_sources;
         m->have_policy = true;
         return 0;
 }

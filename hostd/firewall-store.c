@@ -27,17 +27,6 @@ static void stored_clear(StoredPolicy *p) {
         *p = (StoredPolicy){};
 }
 
-static int stored_set(StoredPolicy *p, const FirewallPolicy *from) {
-        FirewallPolicy copy;
-        int r = firewall_policy_copy(from, &copy);
-
-        if (r < 0)
-                return r;
-        stored_clear(p);
-        *p = (StoredPolicy){ .present = true, .policy = copy };
-        return 0;
-}
-
 static void store_clear(FirewallStore *s) {
         stored_clear(&s->good);
         stored_clear(&s->pending);
@@ -231,49 +220,111 @@ const FirewallPolicy *firewall_store_held(const FirewallStore *s, const char **r
         return &s->held.policy;
 }
 
+/* Each transition is made in memory, saved, and undone when the save
+ * fails: what the store says is always what is on disk. */
+
 int firewall_store_set_good(FirewallStore *s, const FirewallPolicy *p, bool clear_held) {
-        int r = stored_set(&s->good, p);
+        StoredPolicy old_good = s->good, old_held = s->held;
+        FirewallPolicy copy;
+        int r = firewall_policy_copy(p, &copy);
 
         if (r < 0)
                 return r;
+        s->good = (StoredPolicy){ .present = true, .policy = copy };
         if (clear_held)
-                stored_clear(&s->held);
-        return save(s);
+                s->held = (StoredPolicy){};
+        r = save(s);
+        if (r < 0) {
+                stored_clear(&s->good);
+                s->good = old_good;
+                s->held = old_held;
+                return r;
+        }
+        stored_clear(&old_good);
+        if (clear_held)
+                stored_clear(&old_held);
+        return 0;
 }
 
 int firewall_store_begin_pending(FirewallStore *s, const FirewallPolicy *p, uint64_t deadline_usec) {
-        int r = stored_set(&s->pending, p);
+        StoredPolicy old_pending = s->pending, old_held = s->held;
+        uint64_t old_deadline = s->pending_deadline_usec;
+        FirewallPolicy copy;
+        int r = firewall_policy_copy(p, &copy);
 
         if (r < 0)
                 return r;
+        s->pending = (StoredPolicy){ .present = true, .policy = copy };
         s->pending_deadline_usec = deadline_usec;
-        stored_clear(&s->held);
-        return save(s);
+        s->held = (StoredPolicy){};
+        r = save(s);
+        if (r < 0) {
+                stored_clear(&s->pending);
+                s->pending = old_pending;
+                s->pending_deadline_usec = old_deadline;
+                s->held = old_held;
+                return r;
+        }
+        stored_clear(&old_pending);
+        stored_clear(&old_held);
+        return 0;
 }
 
 int firewall_store_cancel_pending(FirewallStore *s) {
-        stored_clear(&s->pending);
-        return save(s);
+        StoredPolicy old_pending = s->pending;
+        int r;
+
+        s->pending = (StoredPolicy){};
+        r = save(s);
+        if (r < 0) {
+                s->pending = old_pending;
+                return r;
+        }
+        stored_clear(&old_pending);
+        return 0;
 }
 
 int firewall_store_confirm(FirewallStore *s) {
+        StoredPolicy old_good = s->good;
+        int r;
+
         if (!s->pending.present)
                 return -ENOENT;
-        stored_clear(&s->good);
         s->good = s->pending;
         s->pending = (StoredPolicy){};
-        return save(s);
+        r = save(s);
+        if (r < 0) {
+                s->pending = s->good;
+                s->good = old_good;
+                return r;
+        }
+        stored_clear(&old_good);
+        return 0;
 }
 
 int firewall_store_roll_back(FirewallStore *s, const char *reason, uint64_t now_usec) {
+        StoredPolicy old_held = s->held;
+        uint64_t old_since = s->held_since_usec;
+        char old_reason[sizeof(s->held_reason)];
+        int r;
+
         if (!s->pending.present)
                 return -ENOENT;
-        stored_clear(&s->held);
+        memcpy(old_reason, s->held_reason, sizeof(old_reason));
         s->held = s->pending;
         s->pending = (StoredPolicy){};
         snprintf(s->held_reason, sizeof(s->held_reason), "%s", reason);
         s->held_since_usec = now_usec;
-        return save(s);
+        r = save(s);
+        if (r < 0) {
+                s->pending = s->held;
+                s->held = old_held;
+                s->held_since_usec = old_since;
+                memcpy(s->held_reason, old_reason, sizeof(old_reason));
+                return r;
+        }
+        stored_clear(&old_held);
+        return 0;
 }
 
 const FirewallPolicy *firewall_store_choose(const FirewallStore *s, const FirewallPolicy *file, bool *ret_held) {

@@ -30,6 +30,7 @@ struct SwarmPeers {
         size_t n_nodes;
         Cidr *set;         /* swarm_peers_list */
         size_t n_set;
+        bool known;        /* a node list was read */
 };
 
 static void node_entry_done(NodeEntry *e) {
@@ -186,7 +187,12 @@ int swarm_peers_set_nodes(SwarmPeers *p, const json_t *nodes) {
                         node_entry_done(&p->nodes[i]);
         }
         p->n_nodes = k;
+        p->known = true;
         return rebuild(p);
+}
+
+bool swarm_peers_known(const SwarmPeers *p) {
+        return p->known;
 }
 
 /* Reads an array of host addresses into list (room for max); -EINVAL with
@@ -254,6 +260,52 @@ int swarm_peers_put_report(SwarmPeers *p, const char *node_id, const json_t *add
         memcpy(e->reported, list, n * sizeof(Cidr));
         e->n_reported = n;
         return rebuild(p);
+}
+
+json_t *swarm_peers_reports_to_json(const SwarmPeers *p) {
+        json_t *all = json_object();
+        char text[64];
+
+        for (size_t i = 0; all && i < p->n_nodes; i++) {
+                const NodeEntry *e = &p->nodes[i];
+                json_t *list;
+
+                if (!e->has_report)
+                        continue;
+                list = json_array();
+                for (size_t k = 0; list && k < e->n_reported; k++) {
+                        cidr_format(&e->reported[k], text, sizeof(text));
+                        if (json_array_append_new(list, json_string(text)) < 0)
+                                json_decref(TAKE_PTR(list));
+                }
+                if (!list || json_object_set_new(all, e->id, list) < 0) {
+                        json_decref(all);
+                        return NULL;
+                }
+        }
+        return all;
+}
+
+int swarm_peers_reports_from_json(SwarmPeers *p, const json_t *reports, char *err, size_t err_size) {
+        const char *id;
+        const json_t *list;
+        char why[200];
+
+        if (!json_is_object(reports)) {
+                snprintf(err, err_size, "expected an object of node IDs");
+                return -EINVAL;
+        }
+        json_object_foreach((json_t *) reports, id, list)
+                if (swarm_peers_check_report(list, why, sizeof(why)) < 0) {
+                        snprintf(err, err_size, "node %.64s: %s", id, why);
+                        return -EINVAL;
+                }
+        json_object_foreach((json_t *) reports, id, list) {
+                int r = swarm_peers_put_report(p, id, list, why, sizeof(why));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 bool swarm_peers_has_report(const SwarmPeers *p, const char *node_id) {

@@ -53,6 +53,19 @@ int swarm_peers_check_report(const json_t *addresses, char *err, size_t err_size
 int swarm_peers_put_report(SwarmPeers *p, const char *node_id, const json_t *addresses, char *err,
                            size_t err_size);
 
+/* Whether a node list was read: before, the set is not the Swarm's and is
+ * not handed out. */
+bool swarm_peers_known(const SwarmPeers *p);
+
+/* The reports, {"NODE_ID": ["10.0.0.1", ...], ...}, which a manager saves
+ * (SWARM_REPORTS_FILE) so that a restart does not take every node's
+ * data-path address out of its set until each reports again. */
+#define SWARM_REPORTS_FILE "swarm-reports.json"
+json_t *swarm_peers_reports_to_json(const SwarmPeers *p);
+/* Takes the reports of such an object (each checked as a report; -EINVAL
+ * with err naming the node, nothing taken). */
+int swarm_peers_reports_from_json(SwarmPeers *p, const json_t *reports, char *err, size_t err_size);
+
 /* Whether node_id reported its addresses since it was last listed. */
 bool swarm_peers_has_report(const SwarmPeers *p, const char *node_id);
 

@@ -292,7 +292,9 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         a->watch_backoff_usec = 0;
         wave = json_object_get(reply->json, "wave");
         leader = json_is_true(json_object_get(reply->json, "leader"));
-        if (json_object_get(reply->json, "peers") && a->host.peers) {
+        /* the leader's set only: managers' views differ while a report
+         * travels, and a worker looking for the leader asks several */
+        if (leader && json_object_get(reply->json, "peers") && a->host.peers) {
                 a->host.peers(a->host.userdata, json_object_get(reply->json, "peers"), a->managers[a->target]);
                 a->peers_known = json_is_integer(json_object_get(reply->json, "peers_digest"));
                 a->peers_digest = (uint64_t) json_integer_value(json_object_get(reply->json, "peers_digest"));
@@ -1105,6 +1107,10 @@ static void send_to(WaveAgent *a, bool only_failed) {
                 }
                 if (docker_call(p->conn.client, "POST", "/v1/posture", body, on_posture_sent, p) >= 0)
                         p->in_flight = true;
+                else {
+                        p->failed = true;
+                        arm_send_retry(a);
+                }
         }
 }
 

@@ -23,6 +23,7 @@ typedef struct Request {
         char error_message[WAVE_MESSAGE_MAX];
         uint64_t held_since_usec; /* MAY_PATCH: first held (CLOCK_MONOTONIC) */
         unsigned rereads;         /* cycles it was held through */
+        uint64_t peers_generation; /* the peer set's, when it came in */
         struct Request *next;
 } Request;
 
@@ -53,7 +54,8 @@ struct Coordinator {
         char stored_id[WAVE_ID_MAX];          /* the wave as read this cycle */
         NodeStep stored_steps[WAVE_MAX_NODES];
         bool leadership_moved; /* watchers see it now (nodes ask the leader) */
-        bool peers_moved;      /* watchers see it now (their firewalls) */
+        uint64_t peers_generation; /* counts peer set changes: a watch that
+                                    * came in before the last one is answered */
         char leader_address[64]; /* the Raft leader's, from /nodes */
 };
 
@@ -103,7 +105,7 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                 bool hold = false;
 
                 if (!error && r->req.kind == WAVE_REQUEST_WATCH && r->req.known_version == c->swarm_version &&
-                    !c->wrote && !c->leadership_moved && !c->peers_moved &&
+                    !c->wrote && !c->leadership_moved && r->peers_generation == c->peers_generation &&
                     (r->req.hold_until_usec == 0 || r->req.hold_until_usec > now)) {
                         /* nothing new yet: keep watching */
                         hold = true;
@@ -175,7 +177,6 @@ static void cycle_end(Coordinator *c, int error, const char *message) {
         }
         answer_all(c, &c->inflight, error, message);
         c->leadership_moved = false;
-        c->peers_moved = false;
         cycle_reset(c);
         c->running = false;
         if (c->again || c->queue) {
@@ -648,10 +649,9 @@ void coordinator_kick(Coordinator *c) {
 }
 
 void coordinator_peers_changed(Coordinator *c) {
-        if (!c->watchers && !c->inflight)
-                return;
-        c->peers_moved = true;
-        schedule_cycle(c);
+        c->peers_generation++;
+        if (c->watchers || c->inflight || c->queue)
+                schedule_cycle(c);
 }
 
 static char *dup_or_null(const char *s, bool *failed) {
@@ -672,6 +672,7 @@ int coordinator_request(Coordinator *c, const WaveRequest *req, CoordinatorDone 
         r->req = *req;
         r->done = done;
         r->userdata = userdata;
+        r->peers_generation = c->peers_generation;
         r->reason = dup_or_null(req->reason, &failed);
         r->node_id = dup_or_null(req->node_id, &failed);
         r->message = dup_or_null(req->message, &failed);

@@ -71,10 +71,11 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
                 return;
         }
         control_call_reply(call, 200,
-                           json_pack("{s:O?, s:s, s:I, s:b, s:s, s:o, s:b, s:I}", "wave", a->wave ? a->wave : json_null(),
+                           json_pack("{s:O?, s:s, s:I, s:b, s:s, s:o*, s:b, s:I}", "wave", a->wave ? a->wave : json_null(),
                                      "blocked", a->blocked ? a->blocked : "", "version", (json_int_t) a->version,
                                      "leader", a->leader, "leader_address", a->leader_address ? a->leader_address : "",
-                                     "peers", peers ? swarm_peers_to_json(peers) : json_array(), "reported",
+                                     "peers", peers && swarm_peers_known(peers) ? swarm_peers_to_json(peers) : NULL,
+                                     "reported",
                                      reported, "peers_digest", (json_int_t) (peers ? swarm_peers_digest(peers) : 0)));
 }
 
@@ -203,7 +204,7 @@ static bool wave_read_request(FleetLockServer *s, ControlCall *call, WaveRequest
                 return false;
         }
         /* the node's peer set is not this manager's: it gets it now */
-        if (peers && s->parts.peers && digest != swarm_peers_digest(s->parts.peers))
+        if (peers && s->parts.peers && swarm_peers_known(s->parts.peers) && digest != swarm_peers_digest(s->parts.peers))
                 return true;
         req->kind = WAVE_REQUEST_WATCH;
         req->hold_until_usec = hold_until();

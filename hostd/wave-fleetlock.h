@@ -30,7 +30,9 @@
  *   GET  /v1/wave          (extension) the wave, {"wave", "blocked",
  *                          "version", "leader", "leader_address" (the
  *                          Raft leader's, as this manager sees it),
- *                          "peers" (the Swarm's peers, hostd/swarm-peers.h),
+ *                          "peers" (the Swarm's peers, hostd/swarm-peers.h;
+ *                          left out until this manager has read the node
+ *                          list),
  *                          "reported" (whether this manager holds the
  *                          asking node's report of its addresses),
  *                          "peers_digest" (swarm_peers_digest)}; with

@@ -15,10 +15,11 @@ libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev systemd"
 # createrepo-c build the package repositories of the patching tests;
 # python3-jsonschema validates the posture report against its schema;
 # debhelper and lintian build and check the .deb, systemd-container boots
-# it (systemd-nspawn) in the packaging test.
+# it (systemd-nspawn) in the packaging test; libnftables-dev is the peer of
+# the firewall benchmark (nft_run_cmd_from_buffer in-process).
 TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
 procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin dpkg-dev rpm createrepo-c
-debootstrap time python3-jsonschema debhelper lintian systemd-container"
+debootstrap time python3-jsonschema debhelper lintian systemd-container libnftables-dev"
 
 missing=""
 for p in $BUILD $TEST; do

@@ -5,7 +5,11 @@
 #     `nft -f` loading the same table as text, and against iptables-restore
 #     with one rule per peer (the ufw-style approach), each into a fresh
 #     network namespace;
-#  2. TCP throughput (iperf3) through the table with 10 and with 10,000 peers.
+#     and hostd's in-daemon apply against libnftables' in-process
+#     nft_run_cmd_from_buffer of the same table;
+#  2. TCP throughput (iperf3) through the table with 10 and with 10,000 peers,
+#     and new connections per second from a peer address to a peer port (a
+#     SYN judged by the peer set each time), with 10 and with 10,000 peers.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD="${BUILD:-build}"
@@ -43,6 +47,13 @@ peer_config() {
 }
 peer_config "$PEERS" "$TMP/peers.json"
 peer_config 10 "$TMP/peers10.json"
+# the same, with the benchmark's client (10.88.0.2) a peer: its SYNs to 2377
+# are looked up in the set (it sits in the middle of the 10,000)
+for n in 10 "$PEERS"; do
+        sed 's/"peers": \["10.64.0.0"/"peers": ["10.88.0.2", "10.64.0.0"/' "$TMP/peers$([ "$n" = 10 ] && echo 10).json" \
+                >"$TMP/client-peer$n.json"
+        grep -q '"10.88.0.2"' "$TMP/client-peer$n.json" || { echo "bench: no client peer in the config" >&2; exit 1; }
+done
 "$BUILD/hostctl" firewall render --config "$TMP/peers.json" >"$TMP/peers.nft"
 n_elements=$(grep -o '10\.6[4-9]\.[0-9]*\.[0-9]*' "$TMP/peers.nft" | wc -l)
 [ "$n_elements" -ge "$PEERS" ] || { echo "bench: expected $PEERS peers in the rendered table, got $n_elements" >&2; exit 1; }
@@ -99,6 +110,7 @@ for round in $(seq 1 "$ROUNDS"); do
         "$BUILD/hostctl" --socket "$TMP/hostd.sock" --json firewall show | jq '.last_apply_ms' >>"$TMP/inproc.ms"
         wall_ms "$NS_PEER" nft -f "$TMP/peers-replace.nft" >>"$TMP/nft.ms"
         wall_ms "$NS_PEER" iptables-restore "$TMP/peers.iptables" >>"$TMP/ipt.ms"
+        nsenter --net="/var/run/netns/$NS_PEER" "$BUILD/bench/nft-inprocess" "$TMP/peers-replace.nft" 1 >>"$TMP/libnft.ms"
 done
 kill "$hostd_pid"
 wait "$hostd_pid" 2>/dev/null || true
@@ -108,7 +120,7 @@ done
 ip netns delete "$NS_HOSTD"
 ip netns delete "$NS_PEER"
 hc=$(median <"$TMP/hostctl.ms"); inproc=$(median <"$TMP/inproc.ms"); n=$(median <"$TMP/nft.ms")
-i=$(median <"$TMP/ipt.ms"); o=$(median <"$TMP/oneshot.ms")
+i=$(median <"$TMP/ipt.ms"); o=$(median <"$TMP/oneshot.ms"); lib=$(median <"$TMP/libnft.ms")
 
 # --- throughput through the table: 10 vs PEERS peers ---
 ip netns add "$NS_SERVER"
@@ -128,12 +140,28 @@ for _ in $(seq 1 "$ROUNDS"); do
         throughput "$TMP/peers.json" >>"$TMP/tpN"
 done
 t10=$(median <"$TMP/tp10"); tN=$(median <"$TMP/tpN")
+# new connections from a peer address to a peer port
+nsenter --net="/var/run/netns/$NS_SERVER" "$BUILD/bench/connect-rate" server 10.88.0.1 2377 &
+rate_pid=$!
+sleep 0.3
+conn_rate() { # CONFIG -> connections/s
+        nsenter --net="/var/run/netns/$NS_SERVER" "$BUILD/hostd" --oneshot --log-target=stderr --config "$1" 2>/dev/null
+        nsenter --net="/var/run/netns/$NS_CLIENT" "$BUILD/bench/connect-rate" client 10.88.0.1 2377 3
+}
+for _ in $(seq 1 "$ROUNDS"); do
+        conn_rate "$TMP/client-peer10.json" >>"$TMP/cr10"
+        conn_rate "$TMP/client-peer$PEERS.json" >>"$TMP/crN"
+done
+kill "$rate_pid" 2>/dev/null || true
+c10=$(median <"$TMP/cr10"); cN=$(median <"$TMP/crN")
 
 printf '\n%-62s %9s %9s %8s\n' "apply $PEERS peers, ms (median of $ROUNDS; ratio = peer / hostd)" "hostd" "peer" "ratio"
 printf '%-62s %9s %9s %8s\n' "in-daemon apply (build + one netlink batch) vs nft -f" "$inproc" "$n" "$(ratio "$n" "$inproc")x"
 printf '%-62s %9s %9s %8s\n' "hostctl firewall apply (CLI, config re-read) vs nft -f" "$hc" "$n" "$(ratio "$n" "$hc")x"
 printf '%-62s %9s %9s %8s\n' "hostctl firewall apply vs iptables-restore (rule per peer)" "$hc" "$i" "$(ratio "$i" "$hc")x"
 printf '%-62s %9s %9s %8s\n' "hostd --oneshot (new process, all of hostd's libraries) vs nft -f" "$o" "$n" "$(ratio "$n" "$o")x"
+printf '%-62s %9s %9s %8s\n' "in-daemon apply vs libnftables in-process (nft_run_cmd_from_buffer)" "$inproc" "$lib" "$(ratio "$lib" "$inproc")x"
 printf '\n%-58s %10s %10s %8s\n' "TCP throughput through the table, Mbit/s (median of $ROUNDS)" "$PEERS" "10" "ratio"
 printf '%-58s %10s %10s %8s\n' "iperf3, 4 s, client namespace -> hostd-protected namespace" "$tN" "$t10" "$(ratio "$tN" "$t10")"
+printf '%-58s %10s %10s %8s\n' "new connections/s from a peer to 2377 (set lookup per SYN)" "$cN" "$c10" "$(ratio "$cN" "$c10")"
 echo "(process wall times include starting the process: about 20-40 ms on this machine for any binary)"

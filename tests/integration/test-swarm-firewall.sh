@@ -84,7 +84,11 @@ wait_until 60 "every node's peer set holds every node's advertise and data-path 
 converge_ms=$(($(now_ms) - t0))
 ok "every node (workers too) admits all 6 nodes' advertise and data-path addresses (${converge_ms} ms from hostd's start)"
 for ((i = 4; i <= N; i++)); do
-        grep -q "Swarm peers from manager" "$TMP/n$i.log" || fail "worker $i did not take its peers from a manager"
+        grep -qE "Swarm peers from manager [0-9.]+: [0-9]+ addresses" "$TMP/n$i.log" ||
+                fail "worker $i did not take its peers from a manager"
+        if grep -q "Swarm peers from manager .* refused" "$TMP/n$i.log"; then
+                fail "worker $i refused a manager's peers: $(grep -m1 refused "$TMP/n$i.log")"
+        fi
 done
 ok "the workers' sets came from the managers"
 

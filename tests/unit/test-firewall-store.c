@@ -142,6 +142,47 @@ static void test_confirm_and_cancel(void **state) {
         firewall_store_free(s);
 }
 
+/* a transition whose write fails changes nothing, in memory or on disk:
+ * the pending apply is still pending, so a rollback still holds it */
+static void test_failed_write_changes_nothing(void **state) {
+        _cleanup_(config_freep) HostdConfig *a = policy("{}");
+        _cleanup_(config_freep) HostdConfig *b = policy("{\"public-tcp-ports\": [443, 8443]}");
+        char dir[256], path[512], blocker[600];
+        FirewallStore *s;
+
+        fresh_dir(state, dir, sizeof(dir), "failed-write");
+        s = reopen(dir);
+        assert_int_equal(firewall_store_set_good(s, &a->firewall, true), 0);
+        assert_int_equal(firewall_store_begin_pending(s, &b->firewall, 5), 0);
+        /* a non-empty directory where the file goes: rename() onto it fails */
+        snprintf(path, sizeof(path), "%s/%s", dir, FIREWALL_STATE_FILE);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(blocker, sizeof(blocker), "%s/x", path);
+        assert_int_equal(write_file_atomic(blocker, "x", 1, 0600), 0);
+
+        assert_true(firewall_store_confirm(s) < 0);
+        assert_true(firewall_policy_equal(firewall_store_pending(s, NULL), &b->firewall));
+        assert_true(firewall_policy_equal(firewall_store_good(s), &a->firewall));
+        assert_true(firewall_store_roll_back(s, "unconfirmed", 7) < 0);
+        assert_non_null(firewall_store_pending(s, NULL));
+        assert_null(firewall_store_held(s, NULL, NULL));
+        assert_true(firewall_store_cancel_pending(s) < 0);
+        assert_non_null(firewall_store_pending(s, NULL));
+        assert_true(firewall_store_set_good(s, &b->firewall, true) < 0);
+        assert_true(firewall_policy_equal(firewall_store_good(s), &a->firewall));
+
+        /* the disk back: the same rollback now holds the pending policy */
+        assert_int_equal(unlink(blocker), 0);
+        assert_int_equal(rmdir(path), 0);
+        assert_int_equal(firewall_store_roll_back(s, "unconfirmed", 7), 0);
+        firewall_store_free(s);
+        s = reopen(dir);
+        assert_true(firewall_policy_equal(firewall_store_held(s, NULL, NULL), &b->firewall));
+        assert_true(firewall_policy_equal(firewall_store_good(s), &a->firewall));
+        firewall_store_free(s);
+}
+
 /* a damaged file: the error names file, line and member; the store is
  * empty, and its first change replaces the file */
 static void test_damaged(void **state) {
@@ -224,6 +265,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_then_good),
                 cmocka_unit_test(test_pending_rolled_back_and_held),
                 cmocka_unit_test(test_confirm_and_cancel),
+                cmocka_unit_test(test_failed_write_changes_nothing),
                 cmocka_unit_test(test_damaged),
                 cmocka_unit_test(test_text_round_trip),
         };

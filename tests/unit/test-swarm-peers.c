@@ -209,6 +209,38 @@ static void test_bad_report_changes_nothing(void **state) {
         json_decref(many);
 }
 
+/* a manager's saved reports read back into a new set, as after its restart */
+static void test_reports_saved_and_loaded(void **state) {
+        (void) state;
+        _cleanup_(swarm_peers_freep) SwarmPeers *p = NULL, *q = NULL;
+        json_t *nodes = parse(THREE_NODES), *report = parse("[\"10.1.0.2\"]"), *saved, *bad;
+        char err[256] = "";
+
+        assert_int_equal(swarm_peers_new(&p), 0);
+        assert_int_equal(swarm_peers_set_nodes(p, nodes), 1);
+        assert_int_equal(swarm_peers_put_report(p, "w1", report, err, sizeof(err)), 1);
+        saved = swarm_peers_reports_to_json(p);
+        char *text = json_dumps(saved, JSON_COMPACT);
+        assert_string_equal(text, "{\"w1\":[\"10.1.0.2\"]}");
+        free(text);
+
+        assert_int_equal(swarm_peers_new(&q), 0);
+        assert_false(swarm_peers_known(q));
+        assert_int_equal(swarm_peers_reports_from_json(q, saved, err, sizeof(err)), 0);
+        assert_int_equal(swarm_peers_set_nodes(q, nodes), 1);
+        assert_true(swarm_peers_known(q));
+        expect_set(q, "10.0.0.1 10.0.0.2 10.1.0.2 fd00::3");
+
+        bad = parse("{\"w2\": [\"10.0.0.0/8\"]}");
+        assert_int_equal(swarm_peers_reports_from_json(q, bad, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "node w2: addresses[0]: \"10.0.0.0/8\" is not an IPv4 or IPv6 address");
+        expect_set(q, "10.0.0.1 10.0.0.2 10.1.0.2 fd00::3");
+        json_decref(bad);
+        json_decref(saved);
+        json_decref(nodes);
+        json_decref(report);
+}
+
 static void test_local_addresses(void **state) {
         const char *dir = *state;
         char path[512], err[512] = "";
@@ -264,6 +296,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_list),
                 cmocka_unit_test(test_oversized_list_refused),
                 cmocka_unit_test(test_bad_report_changes_nothing),
+                cmocka_unit_test(test_reports_saved_and_loaded),
                 cmocka_unit_test_setup_teardown(test_local_addresses, scratch_dir_setup, scratch_dir_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
