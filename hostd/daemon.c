@@ -65,6 +65,7 @@ struct Daemon {
         Cidr *manager_peers;      /* workers: /info's managers */
         size_t n_manager_peers;
         char addresses_error[256]; /* why this node's own addresses are not known */
+        char peers_refused[256];   /* why a manager's set was last refused: said once */
         EventClock *clock;        /* the waves' time (the system's) */
         Coordinator *coordinator; /* with the Docker client; NULL before */
         struct FleetLockServer *fleetlock; /* managers only */
@@ -264,6 +265,17 @@ static void on_nodes_reply(const DockerReply *reply, void *userdata) {
                 apply_manager_peers(d);
 }
 
+/* Said once per reason: a manager answers every watch with its set. */
+static void peers_refused(Daemon *d, const char *manager, const char *why) {
+        char key[sizeof(d->peers_refused)];
+
+        snprintf(key, sizeof(key), "%s %s", manager, why);
+        if (STREQ(key, d->peers_refused))
+                return;
+        snprintf(d->peers_refused, sizeof(d->peers_refused), "%s", key);
+        log_error("Swarm peers from manager %s refused, the firewall's peers unchanged: %s", manager, why);
+}
+
 /* A manager's answer carried its peer set: a worker's firewall takes it,
  * once it is known to be a list of addresses. */
 static void agent_peers(void *userdata, const json_t *peers, const char *manager) {
@@ -277,8 +289,7 @@ static void agent_peers(void *userdata, const json_t *peers, const char *manager
                 return; /* a manager makes its own */
         r = swarm_peers_parse(peers, &list, &n, err, sizeof(err));
         if (r < 0) {
-                log_error("Swarm peers from manager %s refused, the firewall's peers unchanged: %s", manager,
-                          r == -ENOMEM ? strerror(-r) : err);
+                peers_refused(d, manager, r == -ENOMEM ? strerror(-r) : err);
                 return;
         }
         /* a set without this node is not this Swarm's, or not whole yet */
@@ -290,11 +301,12 @@ static void agent_peers(void *userdata, const json_t *peers, const char *manager
                         found = list[i].family == own.family &&
                                 memcmp(list[i].address, own.address, sizeof(own.address)) == 0;
                 if (!found) {
-                        log_error("Swarm peers from manager %s refused, the firewall's peers unchanged: "
-                                  "they do not name this node's address %s", manager, self);
+                        snprintf(err, sizeof(err), "they do not name this node's address %s", self);
+                        peers_refused(d, manager, err);
                         return;
                 }
         }
+        d->peers_refused[0] = '\0';
         if (n == d->n_received_peers && (n == 0 || memcmp(list, d->received_peers, n * sizeof(Cidr)) == 0))
                 return;
         log_info("Swarm peers from manager %s: %zu addresses", manager, n);

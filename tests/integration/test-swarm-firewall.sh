@@ -208,5 +208,43 @@ for ((i = 4; i <= 5; i++)); do
         done
 done
 ok "the workers saved the whole set for boot (STATE/swarm-peers)"
+# --- a manager that hands out a bad list: refused, nothing changes ---
+# node 1's hostd gives way to a server with node 1's own Swarm certificate
+# (so the workers trust it) that answers every watch with the list given
+kill -TERM "$HOSTD_PID_n1"
+wait "$HOSTD_PID_n1" 2>/dev/null || true
+certs="$NODE1_DATA_ROOT/swarm/certificates"
+sed '/^[A-Za-z-]*: /d; /^$/d' "$certs/swarm-node.key" >"$TMP/m1.key"
+fake_manager() { # PEERS_JSON: serve it on node 1's 9443 until the next call
+        if [ -n "${FAKE_PID:-}" ]; then
+                kill "$FAKE_PID" 2>/dev/null || true
+                wait "$FAKE_PID" 2>/dev/null || true
+        fi
+        local body
+        body="{\"wave\": null, \"blocked\": \"\", \"version\": 1, \"leader\": true, \"leader_address\": \"$(addr_of 1)\", \"peers\": $1, \"reported\": true, \"peers_digest\": 1}"
+        printf 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+                "${#body}" "$body" >"$TMP/fake.http"
+        from_node 1 socat "OPENSSL-LISTEN:9443,reuseaddr,fork,cert=$certs/swarm-node.crt,key=$TMP/m1.key,cafile=$certs/swarm-root-ca.crt,verify=0" \
+                SYSTEM:"sleep 0.05; cat $TMP/fake.http" 2>/dev/null &
+        FAKE_PID=$!
+        on_exit "kill $FAKE_PID 2>/dev/null"
+        wait_until 10 "the fake manager listens" bash -c "nsenter --net='$(ns_of 1)' ss -ltn | grep -q ':9443 '"
+}
+set4_before=$(from_node 4 nft list set inet hostd peers4 | md5sum)
+fake_manager "[\"$(addr_of 4)\", \"10.0.0.0/8\"]"
+wait_until 60 "worker 4 refuses the list with a prefix" \
+        grep -q "Swarm peers from manager $(addr_of 1) refused, the firewall's peers unchanged: peers\[1\]: \"10.0.0.0/8\" is not an IPv4 or IPv6 address" "$TMP/n4.log"
+expect_eq "$(from_node 4 nft list set inet hostd peers4 | md5sum)" "$set4_before" "a list with a prefix in it is refused, named in the log, and changes nothing"
+python3 -c "import json; print(json.dumps(['10.%d.%d.%d' % (64 + i // 65536, i // 256 % 256, i % 256) for i in range(65537)]))" >"$TMP/big.json"
+fake_manager "$(cat "$TMP/big.json")"
+wait_until 60 "worker 4 refuses the oversized list" \
+        grep -q "refused, the firewall's peers unchanged: peers: 65537 addresses, more than the 65536 allowed" "$TMP/n4.log"
+expect_eq "$(from_node 4 nft list set inet hostd peers4 | md5sum)" "$set4_before" "an oversized list is refused and changes nothing"
+fake_manager "[\"$(addr_of 1)\", \"$(addr_of 2)\"]"
+wait_until 60 "worker 4 refuses a list without itself" \
+        grep -q "they do not name this node's address $(addr_of 4)" "$TMP/n4.log"
+expect_eq "$(from_node 4 nft list set inet hostd peers4 | md5sum)" "$set4_before" "a list without the node itself is refused and changes nothing"
+[ "$(tcp_probe "$(ns_of 5)" "$(addr_of 4)" 7946)" = open ] || fail "worker 5 lost worker 4's 7946"
+ok "and worker 5 still reaches worker 4's 7946"
 echo "swarm-firewall: converge ${converge_ms} ms, leave ${leave_ms} ms, join ${join_ms} ms"
 echo "test-swarm-firewall: $CHECKS checks passed"
