@@ -167,14 +167,15 @@ static int get_cidr_list(const JsonValue *v, const char *path, Cidr **cidrs, siz
         for (size_t i = 0; i < v->array.count; i++) {
                 const JsonValue *item = v->array.items[i];
 
-                snprintf(p, sizeof(p), "%s[%zu]", path, i);
                 if (item->type != JV_STRING) {
                         free(list);
+                        snprintf(p, sizeof(p), "%s[%zu]", path, i);
                         return located_error_at(error, item, p, "expected a string, got %s",
                                            jv_type_name(item->type));
                 }
                 if (cidr_parse(item->string.chars, &list[i]) < 0) {
                         free(list);
+                        snprintf(p, sizeof(p), "%s[%zu]", path, i);
                         return located_error_at(error, item, p,
                                            "\"%s\" is not an IPv4/IPv6 address or prefix "
                                            "(host bits must be zero)", item->string.chars);
