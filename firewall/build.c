@@ -161,25 +161,23 @@ int firewall_build(const FirewallPolicy *p, const Cidr *live, size_t n_live, Rul
                              l4proto(IPPROTO_ESP))) < 0)
                         return e;
         }
-        /* a node that is not in the Swarm yet reaches a manager to join;
-         * once it is, the peer sets admit the rest */
-        static const struct {
+        /* one TCP port from a set of sources: joining the Swarm (a node
+         * that is not in it yet reaches a manager; once it is, the peer
+         * sets admit the rest) and SSH */
+        const struct {
                 const char *id, *set;
                 uint8_t nfproto;
-        } join[] = { { "join-v4", "join4", NFPROTO_V4 }, { "join-v6", "join6", NFPROTO_V6 } };
-        for (size_t i = 0; i < ELEMENTSOF(join); i++)
-                if ((e = ADD(r, join[i].id, VERDICT_ACCEPT, nfproto(join[i].nfproto),
-                             in_set(MATCH_SADDR_IN_SET, join[i].set), l4proto(IPPROTO_TCP),
-                             ((Match){ .kind = MATCH_DPORT, .port = FIREWALL_JOIN_PORT }))) < 0)
-                        return e;
-        static const struct {
-                const char *id, *set;
-                uint8_t nfproto;
-        } ssh[] = { { "ssh-v4", "management4", NFPROTO_V4 }, { "ssh-v6", "management6", NFPROTO_V6 } };
-        for (size_t i = 0; i < ELEMENTSOF(ssh); i++)
-                if ((e = ADD(r, ssh[i].id, VERDICT_ACCEPT, nfproto(ssh[i].nfproto),
-                             in_set(MATCH_SADDR_IN_SET, ssh[i].set), l4proto(IPPROTO_TCP),
-                             ((Match){ .kind = MATCH_DPORT, .port = p->ssh_port }))) < 0)
+                uint16_t port;
+        } from_sources[] = {
+                { "join-v4", "join4", NFPROTO_V4, FIREWALL_JOIN_PORT },
+                { "join-v6", "join6", NFPROTO_V6, FIREWALL_JOIN_PORT },
+                { "ssh-v4", "management4", NFPROTO_V4, p->ssh_port },
+                { "ssh-v6", "management6", NFPROTO_V6, p->ssh_port },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(from_sources); i++)
+                if ((e = ADD(r, from_sources[i].id, VERDICT_ACCEPT, nfproto(from_sources[i].nfproto),
+                             in_set(MATCH_SADDR_IN_SET, from_sources[i].set), l4proto(IPPROTO_TCP),
+                             ((Match){ .kind = MATCH_DPORT, .port = from_sources[i].port }))) < 0)
                         return e;
 
         if (p->log_drops) {

@@ -215,9 +215,16 @@ static void test_policy_options(void **state _unused_) {
         char *t = render("{\"firewall\": {\"public-tcp-ports\": [443, 8443], \"swarm-peers\": false,"
                          " \"peers\": [\"10.1.0.0/16\"], \"management-sources\": [\"192.0.2.0/24\"],"
                          " \"ssh-port\": 2222, \"log-drops\": false, \"icmp-echo-per-second\": 0,"
-                         " \"trusted-interfaces\": [\"lo\"]}}",
+                         " \"trusted-interfaces\": [\"lo\"], \"join-sources\": [\"198.51.100.0/24\", \"2001:db8::/64\"]}}",
                          NULL, 0, NULL);
         Cidr live;
+
+        /* where new nodes join from: 2377 only, before SSH */
+        assert_non_null(strstr(t, "elements = { 198.51.100.0/24 }"));
+        assert_non_null(strstr(t, "elements = { 2001:db8::/64 }"));
+        assert_non_null(strstr(t, "ip saddr @join4 meta l4proto tcp th dport 2377 counter accept comment \"join-v4\""));
+        assert_non_null(strstr(t, "ip6 saddr @join6 meta l4proto tcp th dport 2377 counter accept comment \"join-v6\""));
+        assert_true(strstr(t, "\"join-v6\"") < strstr(t, "\"ssh-v4\""));
 
         assert_non_null(strstr(t, "elements = { 443,\n\t\t\t     8443 }"));
         assert_non_null(strstr(t, "elements = { 10.1.0.0/16 }"));
