@@ -1141,23 +1141,31 @@ int nft_delete_table(NftSocket *s, char *err, size_t err_size) {
         return batch_run(s, &b, err, err_size);
 }
 
-int nft_replace_set(NftSocket *s, const RuleSet *set, char *err, size_t err_size) {
+int nft_replace_sets(NftSocket *s, const RuleSet *const *sets, size_t n, char *err, size_t err_size) {
         _cleanup_(batch_done) Batch b = {};
         int r;
 
-        if (!name_ok(set->name, sizeof(set->name))) {
-                format_error(err, err_size, EINVAL, "set");
-                return -EINVAL;
-        }
-        /* a delete without elements flushes the set */
-        if ((r = batch_init(&b, s)) < 0 ||
-            (r = batch_set_header(&b, NFT_MSG_DELSETELEM, 0, set, 0)) < 0 ||
-            (r = batch_end_msg(&b)) < 0 ||
-            (r = batch_add_elements(&b, set, 0)) < 0) {
-                format_error(err, err_size, r, "set '%s'", set->name);
+        for (size_t i = 0; i < n; i++)
+                if (!name_ok(sets[i]->name, sizeof(sets[i]->name))) {
+                        format_error(err, err_size, EINVAL, "set");
+                        return -EINVAL;
+                }
+        if ((r = batch_init(&b, s)) < 0) {
+                format_error(err, err_size, r, "batch");
                 return r;
         }
+        for (size_t i = 0; i < n; i++)
+                /* a delete without elements flushes the set */
+                if ((r = batch_set_header(&b, NFT_MSG_DELSETELEM, 0, sets[i], 0)) < 0 ||
+                    (r = batch_end_msg(&b)) < 0 || (r = batch_add_elements(&b, sets[i], 0)) < 0) {
+                        format_error(err, err_size, r, "set '%s'", sets[i]->name);
+                        return r;
+                }
         return batch_run(s, &b, err, err_size);
+}
+
+int nft_replace_set(NftSocket *s, const RuleSet *set, char *err, size_t err_size) {
+        return nft_replace_sets(s, &set, 1, err, err_size);
 }
 
 /* --- reading the table back --- */

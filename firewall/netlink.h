@@ -78,10 +78,11 @@ int nft_read_table(NftSocket *s, const Ruleset *desired, NftLiveTable **ret);
 NftLiveTable *nft_live_table_free(NftLiveTable *t);
 DEFINE_CLEANUP_FUNC(NftLiveTable, nft_live_table_free);
 
-/* Replaces the elements of one address set in place (one transaction:
- * flush the set, add the new elements), for peer changes between full
- * applies. */
+/* Replaces the elements of one set in place (one transaction: flush the
+ * set, add the new elements), for peer changes between full applies. */
 int nft_replace_set(NftSocket *s, const RuleSet *set, char *err, size_t err_size);
+/* The same for n sets in one transaction: all of them change, or none. */
+int nft_replace_sets(NftSocket *s, const RuleSet *const *sets, size_t n, char *err, size_t err_size);
 
 /* The kernel's ruleset generation: it grows by one with every committed
  * transaction, whoever commits it. */

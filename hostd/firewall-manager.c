@@ -110,9 +110,9 @@ static void set_error(FirewallManager *m, char *err, size_t err_size, const char
 }
 
 typedef enum KernelOp {
-        OP_APPLY,       /* the whole table */
-        OP_DELETE,      /* remove hostd's table */
-        OP_REPLACE_SET, /* one set's elements */
+        OP_APPLY,        /* the whole table */
+        OP_DELETE,       /* remove hostd's table */
+        OP_REPLACE_SETS, /* some sets' elements, in one transaction */
 } KernelOp;
 
 /* Runs one transaction with the monitor out of the event group: with no
@@ -120,8 +120,8 @@ typedef enum KernelOp {
  * applies of large peer sets several times faster. If the generation moved
  * by more than our own commit, someone else committed while we were not
  * listening: the table is then verified from the loop. */
-static int kernel_op(FirewallManager *m, KernelOp op, const Ruleset *ruleset, const RuleSet *set,
-                     char *err, size_t err_size) {
+static int kernel_op(FirewallManager *m, KernelOp op, const Ruleset *ruleset, const RuleSet *const *sets,
+                     size_t n_sets, char *err, size_t err_size) {
         uint32_t before = 0, after = 0;
         bool have_generation, paused;
         int r;
@@ -136,7 +136,7 @@ static int kernel_op(FirewallManager *m, KernelOp op, const Ruleset *ruleset, co
                 r = nft_delete_table(m->nft, err, err_size);
                 break;
         default:
-                r = nft_replace_set(m->nft, set, err, err_size);
+                r = nft_replace_sets(m->nft, sets, n_sets, err, err_size);
                 break;
         }
         if (paused)
@@ -155,7 +155,7 @@ static int install(FirewallManager *m, Ruleset *ruleset, char *err, size_t err_s
         char why[256] = "";
         int r;
 
-        r = kernel_op(m, ruleset ? OP_APPLY : OP_DELETE, ruleset, NULL, why, sizeof(why));
+        r = kernel_op(m, ruleset ? OP_APPLY : OP_DELETE, ruleset, NULL, 0, why, sizeof(why));
         if (r < 0) {
                 char text[300];
                 snprintf(text, sizeof(text), "%s", why[0] ? why : strerror(-r));
@@ -169,18 +169,23 @@ static int install(FirewallManager *m, Ruleset *ruleset, char *err, size_t err_s
         return 0;
 }
 
-/* Only the peer sets differ: replace them in place. */
 static bool same_ranges(const RuleSet *x, const RuleSet *y) {
         return x->n_ranges == y->n_ranges &&
                (x->n_ranges == 0 || memcmp(x->ranges, y->ranges, x->n_ranges * sizeof(SetRange)) == 0);
 }
 
-static bool only_peers_differ(const Ruleset *a, const Ruleset *b) {
+/* The same rules and sets, only some sets' elements differ (rules name
+ * their sets, so a new port list or peer set changes no rule): those sets
+ * are replaced in place, in one transaction, and the 10,000 elements of a
+ * peer set that did not change are not written again. *only_peers says
+ * whether the peer sets alone changed. */
+static bool only_elements_differ(const Ruleset *a, const Ruleset *b, bool *only_peers) {
         if (!a || !b || a->n_rules != b->n_rules || a->n_sets != b->n_sets)
                 return false;
         for (size_t i = 0; i < a->n_rules; i++)
                 if (memcmp(&a->rules[i], &b->rules[i], sizeof(Rule)) != 0)
                         return false;
+        *only_peers = true;
         for (size_t i = 0; i < a->n_sets; i++) {
                 const RuleSet *x = &a->sets[i], *y = &b->sets[i];
                 bool peer_set = STREQ(x->name, "peers4") || STREQ(x->name, "peers6");
@@ -188,7 +193,7 @@ static bool only_peers_differ(const Ruleset *a, const Ruleset *b) {
                 if (!STREQ(x->name, y->name) || x->key != y->key)
                         return false;
                 if (!peer_set && !same_ranges(x, y))
-                        return false;
+                        *only_peers = false;
         }
         return true;
 }
@@ -233,24 +238,39 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                 return 0;
         }
 
-        if (only_peers_differ(m->applied, desired)) {
-                for (size_t i = 0; i < desired->n_sets; i++) {
-                        const RuleSet *s = &desired->sets[i];
-                        const RuleSet *old = ruleset_find_set(m->applied, s->name);
-                        char e[256] = "";
+        bool only_peers;
+        if (only_elements_differ(m->applied, desired, &only_peers)) {
+                _cleanup_free_ const RuleSet **changed = calloc(MAX(desired->n_sets, 1u), sizeof(RuleSet *));
+                size_t n_changed = 0;
+                char e[256] = "";
 
-                        if (same_ranges(old, s))
-                                continue;
-                        r = kernel_op(m, OP_REPLACE_SET, NULL, s, e, sizeof(e));
-                        if (r < 0) {
-                                set_error(m, err, err_size, e[0] ? e : strerror(-r));
-                                return r;
-                        }
+                if (!changed)
+                        return -ENOMEM;
+
+                for (size_t i = 0; i < desired->n_sets; i++)
+                        if (!same_ranges(&m->applied->sets[i], &desired->sets[i]))
+                                changed[n_changed++] = &desired->sets[i];
+                r = kernel_op(m, OP_REPLACE_SETS, NULL, changed, n_changed, e, sizeof(e));
+                if (r < 0) {
+                        set_error(m, err, err_size, e[0] ? e : strerror(-r));
+                        if (!only_peers)
+                                record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "apply", why,
+                                       "Firewall apply failed, previous table kept: %s", m->last_error);
+                        return r;
                 }
                 ruleset_free(m->applied);
                 m->applied = TAKE_PTR(desired);
-                record(m, LOG_INFO, CHANGE_FIREWALL_PEERS, NULL, why,
-                              "Firewall peer sets updated: %zu live Swarm peers", m->n_peers);
+                m->last_error[0] = 0;
+                if (only_peers) {
+                        record(m, LOG_INFO, CHANGE_FIREWALL_PEERS, NULL, why,
+                               "Firewall peer sets updated: %zu live Swarm peers", m->n_peers);
+                        return 0;
+                }
+                m->last_apply_usec = now_usec() - start;
+                record(m, LOG_NOTICE, CHANGE_FIREWALL_APPLY, NULL, why,
+                       "Firewall applied in %.1f ms: %zu of %zu sets replaced in place, %zu rules, %zu live Swarm peers",
+                       (double) m->last_apply_usec / 1000.0, n_changed, m->applied->n_sets, m->applied->n_rules,
+                       m->n_peers);
                 return 0;
         }
 
@@ -286,7 +306,7 @@ static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t rev
 
         /* from the loop's wake-up for the event to the table restored */
         sd_event_now(m->event, CLOCK_MONOTONIC, &start);
-        r = kernel_op(m, OP_APPLY, m->applied, NULL, err, sizeof(err));
+        r = kernel_op(m, OP_APPLY, m->applied, NULL, 0, err, sizeof(err));
         end = now_usec();
         if (r < 0) {
                 record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "repair", change.what,
@@ -320,7 +340,7 @@ static int on_verify(sd_event_source *s _unused_, void *userdata) {
         }
         if (live->matches_desired)
                 return 0;
-        r = kernel_op(m, OP_APPLY, m->applied, NULL, err, sizeof(err));
+        r = kernel_op(m, OP_APPLY, m->applied, NULL, 0, err, sizeof(err));
         if (r < 0) {
                 record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "repair", live->difference,
                               "hostd's table differs (%s) and could not be restored: %s",

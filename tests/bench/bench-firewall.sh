@@ -86,6 +86,10 @@ ip netns add "$NS_PEER"
 nsenter --net="/var/run/netns/$NS_HOSTD" ip link set lo up
 nsenter --net="/var/run/netns/$NS_PEER" ip link set lo up
 sed 's/\[443, 5201\]/[443, 5201, 5202]/' "$TMP/peers.json" >"$TMP/peers-b.json"
+# a rule change (the SSH port): the whole table is written again
+sed 's/"swarm-peers": false, /"swarm-peers": false, "ssh-port": 2222, /' "$TMP/peers.json" >"$TMP/peers-c.json"
+# nft's own way to make the port change alone: the set replaced in place
+printf 'flush set inet hostd public_tcp\nadd element inet hostd public_tcp { 443, 5201, 5202 }\n' >"$TMP/ports-b.nft"
 cp "$TMP/peers.json" "$TMP/hostd.json"
 (echo "table inet hostd"; echo "delete table inet hostd"; cat "$TMP/peers.nft") >"$TMP/peers-replace.nft"
 nsenter --net="/var/run/netns/$NS_HOSTD" "$BUILD/hostd" --log-target=stderr --config "$TMP/hostd.json" \
@@ -105,12 +109,20 @@ wall_ms() { # NAMESPACE COMMAND...: wall time in that namespace
         echo $(((t1 - t0) / 1000000))
 }
 for round in $(seq 1 "$ROUNDS"); do
-        if [ $((round % 2)) = 1 ]; then cp "$TMP/peers-b.json" "$TMP/hostd.json"; else cp "$TMP/peers.json" "$TMP/hostd.json"; fi
+        # a rule change: the whole table, in the daemon and by nft
+        if [ $((round % 2)) = 1 ]; then cp "$TMP/peers-c.json" "$TMP/hostd.json"; else cp "$TMP/peers.json" "$TMP/hostd.json"; fi
         wall_ms "$NS_HOSTD" "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >>"$TMP/hostctl.ms"
         "$BUILD/hostctl" --socket "$TMP/hostd.sock" --json firewall show | jq '.last_apply_ms' >>"$TMP/inproc.ms"
         wall_ms "$NS_PEER" nft -f "$TMP/peers-replace.nft" >>"$TMP/nft.ms"
         wall_ms "$NS_PEER" iptables-restore "$TMP/peers.iptables" >>"$TMP/ipt.ms"
         nsenter --net="/var/run/netns/$NS_PEER" "$BUILD/bench/nft-inprocess" "$TMP/peers-replace.nft" 1 >>"$TMP/libnft.ms"
+        # a port list change: hostd replaces that set in place; nft -f of
+        # the whole table, and nft -f of the same in-place replace
+        cp "$TMP/peers.json" "$TMP/hostd.json"
+        "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >/dev/null
+        cp "$TMP/peers-b.json" "$TMP/hostd.json"
+        wall_ms "$NS_HOSTD" "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >>"$TMP/hostctl-ports.ms"
+        wall_ms "$NS_PEER" nft -f "$TMP/ports-b.nft" >>"$TMP/nft-ports.ms"
 done
 kill "$hostd_pid"
 wait "$hostd_pid" 2>/dev/null || true
@@ -121,6 +133,7 @@ ip netns delete "$NS_HOSTD"
 ip netns delete "$NS_PEER"
 hc=$(median <"$TMP/hostctl.ms"); inproc=$(median <"$TMP/inproc.ms"); n=$(median <"$TMP/nft.ms")
 i=$(median <"$TMP/ipt.ms"); o=$(median <"$TMP/oneshot.ms"); lib=$(median <"$TMP/libnft.ms")
+hp=$(median <"$TMP/hostctl-ports.ms"); np=$(median <"$TMP/nft-ports.ms")
 
 # --- throughput through the table: 10 vs PEERS peers ---
 ip netns add "$NS_SERVER"
@@ -157,7 +170,9 @@ c10=$(median <"$TMP/cr10"); cN=$(median <"$TMP/crN")
 
 printf '\n%-62s %9s %9s %8s\n' "apply $PEERS peers, ms (median of $ROUNDS; ratio = peer / hostd)" "hostd" "peer" "ratio"
 printf '%-62s %9s %9s %8s\n' "in-daemon apply (build + one netlink batch) vs nft -f" "$inproc" "$n" "$(ratio "$n" "$inproc")x"
-printf '%-62s %9s %9s %8s\n' "hostctl firewall apply (CLI, config re-read) vs nft -f" "$hc" "$n" "$(ratio "$n" "$hc")x"
+printf '%-62s %9s %9s %8s\n' "hostctl firewall apply, a rule changed (whole table) vs nft -f" "$hc" "$n" "$(ratio "$n" "$hc")x"
+printf '%-62s %9s %9s %8s\n' "hostctl firewall apply, a port list changed vs nft -f (table)" "$hp" "$n" "$(ratio "$n" "$hp")x"
+printf '%-62s %9s %9s %8s\n' "the same vs nft -f of that set replaced in place" "$hp" "$np" "$(ratio "$np" "$hp")x"
 printf '%-62s %9s %9s %8s\n' "hostctl firewall apply vs iptables-restore (rule per peer)" "$hc" "$i" "$(ratio "$i" "$hc")x"
 printf '%-62s %9s %9s %8s\n' "hostd --oneshot (new process, all of hostd's libraries) vs nft -f" "$o" "$n" "$(ratio "$n" "$o")x"
 printf '%-62s %9s %9s %8s\n' "in-daemon apply vs libnftables in-process (nft_run_cmd_from_buffer)" "$inproc" "$lib" "$(ratio "$lib" "$inproc")x"
