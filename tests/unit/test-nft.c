@@ -820,8 +820,32 @@ static void test_replace_set(void **state) {
         assert_true(t->matches_desired);
         nft_live_table_free(t);
 
+        /* two sets in one transaction */
+        find_set(r, "public_tcp")->n_ranges = 0;
+        add_value(find_set(r, "public_tcp"), 443);
+        peers4 = find_set(r, "peers4");
+        add_range(peers4, "203.0.113.9", "203.0.113.9");
+        const RuleSet *both[] = { find_set(r, "public_tcp"), find_set(r, "peers4") };
+        assert_int_equal(nft_replace_sets(*state, both, 2, err, sizeof(err)), 0);
+        j = json_listing();
+        assert_json(json_object_get(json_find(j, "set", "name", "public_tcp"), "elem"), "[443]");
+        assert_json(json_object_get(json_find(j, "set", "name", "peers4"), "elem"), "[\"203.0.113.9\"]");
+        json_decref(j);
+        t = read_table(*state, r);
+        assert_true(t->matches_desired);
+        nft_live_table_free(t);
+
+        /* all or nothing: a set that is not there leaves the other as it was */
         missing = add_set(r, "nope", SET_KEY_IPV4);
         add_range(missing, "192.0.2.1", "192.0.2.1");
+        find_set(r, "public_tcp")->n_ranges = 0;
+        add_value(find_set(r, "public_tcp"), 8443);
+        const RuleSet *with_missing[] = { find_set(r, "public_tcp"), missing };
+        assert_int_equal(nft_replace_sets(*state, with_missing, 2, err, sizeof(err)), -ENOENT);
+        assert_string_equal(err, "set 'nope': No such file or directory");
+        j = json_listing();
+        assert_json(json_object_get(json_find(j, "set", "name", "public_tcp"), "elem"), "[443]");
+        json_decref(j);
         assert_int_equal(nft_replace_set(*state, missing, err, sizeof(err)), -ENOENT);
         assert_string_equal(err, "set 'nope': No such file or directory");
 }
