@@ -101,7 +101,7 @@ ITEST_BINS := $(ITEST_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all deps check-build demo-build check check-layering check-unit check-unit-san check-integration check-integration-san e2e-wave install \
+.PHONY: all deps check-build demo-build check fuzz-replies check-layering check-unit check-unit-san check-integration check-integration-san e2e-wave install \
 	uninstall bench fuzz fuzz-build demo clean tests dist deb rpm
 .DEFAULT_GOAL := all
 # a recipe that fails leaves no target behind (a half-linked fuzzer would
@@ -245,6 +245,17 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
+
+# The kernel replies fuzz-nft-readback starts from, recorded again (after a
+# change of the table hostd builds), in a network namespace of its own.
+$(BUILD)/tests/nft-record: $(BUILD)/obj/tests/fuzz/nft-record.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz-replies: $(BUILD)/tests/nft-record
+	@ip netns add hostd-nft-record
+	@nsenter --net=/var/run/netns/hostd-nft-record $(BUILD)/tests/nft-record tests/fuzz/nft-replies; \
+		rc=$$?; ip netns delete hostd-nft-record; exit $$rc
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build

@@ -74,6 +74,8 @@ struct NftSocket {
         size_t replay_size, replay_at;
         uint32_t replay_seq, replay_left;
         uint32_t replay_answer_seq; /* the recorded sequence number of the answer */
+        NftRecorder record;
+        void *record_userdata;
 };
 
 struct NftMonitor {
@@ -753,6 +755,11 @@ static ssize_t replay_recv(NftSocket *s, const struct nlmsghdr *request, void *b
         return n;
 }
 
+void nft_socket_record(NftSocket *s, NftRecorder record, void *userdata) {
+        s->record = record;
+        s->record_userdata = userdata;
+}
+
 NftSocket *nft_socket_close(NftSocket *s) {
         if (!s)
                 return NULL;
@@ -1192,6 +1199,8 @@ static int request(NftSocket *s, struct nlmsghdr *nlh, ReplyHandler handler, voi
 
                 if (n < 0)
                         return (int) n;
+                if (s->record && s->nl)
+                        s->record(buf, (size_t) n, s->record_userdata);
                 len = (int) n;
                 for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf; msg_ok(h, len);
                      h = mnl_nlmsg_next(h, &len)) {

@@ -37,6 +37,11 @@ int nft_socket_open(NftSocket **ret);
  * answer runs out, or that has none, gets no answer (-ETIMEDOUT). Only
  * nft_read_table may be used on it. replies is borrowed. */
 int nft_socket_replay(const void *replies, size_t size, NftSocket **ret);
+/* Hands every datagram a read of the table receives (nft_read_table) to
+ * record, as the kernel sent it: how the replies a replay socket answers
+ * with are made (tests/fuzz/nft-record.c). NULL stops. */
+typedef void (*NftRecorder)(const void *datagram, size_t size, void *userdata);
+void nft_socket_record(NftSocket *s, NftRecorder record, void *userdata);
 NftSocket *nft_socket_close(NftSocket *s);
 DEFINE_CLEANUP_FUNC(NftSocket, nft_socket_close);
 

@@ -3,7 +3,8 @@
  * replies (nft_read_table on a replay socket, firewall/netlink.h), compared
  * with the table a firewall-enabled configuration builds.
  *
- * The replies are real ones, recorded from a kernel (tests/fuzz/nft-replies:
+ * The replies are real ones, recorded from a kernel (tests/fuzz/nft-replies,
+ * recorded again by `make fuzz-replies` when the table hostd builds changes:
  * the table as applied, absent, and with a peer set grown behind hostd's
  * back; each datagram a 32-bit length and its bytes), and the input is a program of edits on their messages: drop,
  * duplicate, swap, mark a dump interrupted, turn into an error or a done
