@@ -244,34 +244,34 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                 size_t n_changed = 0;
                 char e[256] = "";
 
-                if (!changed)
-                        return -ENOMEM;
-
-                for (size_t i = 0; i < desired->n_sets; i++)
-                        if (!same_ranges(&m->applied->sets[i], &desired->sets[i]))
-                                changed[n_changed++] = &desired->sets[i];
-                r = kernel_op(m, OP_REPLACE_SETS, NULL, changed, n_changed, e, sizeof(e));
-                if (r < 0) {
-                        set_error(m, err, err_size, e[0] ? e : strerror(-r));
-                        if (!only_peers)
-                                record(m, LOG_ERR, CHANGE_FIREWALL_FAILED, "apply", why,
-                                       "Firewall apply failed, previous table kept: %s", m->last_error);
-                        return r;
+                r = -ENOMEM;
+                if (changed) {
+                        for (size_t i = 0; i < desired->n_sets; i++)
+                                if (!same_ranges(&m->applied->sets[i], &desired->sets[i]))
+                                        changed[n_changed++] = &desired->sets[i];
+                        r = kernel_op(m, OP_REPLACE_SETS, NULL, changed, n_changed, e, sizeof(e));
                 }
-                ruleset_free(m->applied);
-                m->applied = TAKE_PTR(desired);
-                m->last_error[0] = 0;
-                if (only_peers) {
-                        record(m, LOG_INFO, CHANGE_FIREWALL_PEERS, NULL, why,
-                               "Firewall peer sets updated: %zu live Swarm peers", m->n_peers);
+                if (r >= 0) {
+                        ruleset_free(m->applied);
+                        m->applied = TAKE_PTR(desired);
+                        m->last_error[0] = 0;
+                        if (only_peers) {
+                                record(m, LOG_INFO, CHANGE_FIREWALL_PEERS, NULL, why,
+                                       "Firewall peer sets updated: %zu live Swarm peers", m->n_peers);
+                                return 0;
+                        }
+                        m->last_apply_usec = now_usec() - start;
+                        record(m, LOG_NOTICE, CHANGE_FIREWALL_APPLY, NULL, why,
+                               "Firewall applied in %.1f ms: %zu of %zu sets replaced in place, %zu rules, %zu "
+                               "live Swarm peers",
+                               (double) m->last_apply_usec / 1000.0, n_changed, m->applied->n_sets,
+                               m->applied->n_rules, m->n_peers);
                         return 0;
                 }
-                m->last_apply_usec = now_usec() - start;
-                record(m, LOG_NOTICE, CHANGE_FIREWALL_APPLY, NULL, why,
-                       "Firewall applied in %.1f ms: %zu of %zu sets replaced in place, %zu rules, %zu live Swarm peers",
-                       (double) m->last_apply_usec / 1000.0, n_changed, m->applied->n_sets, m->applied->n_rules,
-                       m->n_peers);
-                return 0;
+                /* the live table is not the one last applied (a set gone,
+                 * say): write it whole, as any other change */
+                log_info("Firewall sets not replaced in place (%s): writing the whole table",
+                         e[0] ? e : strerror(-r));
         }
 
         r = install(m, TAKE_PTR(desired), err, err_size);
