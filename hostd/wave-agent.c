@@ -295,7 +295,7 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         /* the leader's set only: managers' views differ while a report
          * travels, and a worker looking for the leader asks several */
         if (leader && json_object_get(reply->json, "peers") && a->host.peers) {
-                a->host.peers(a->host.userdata, json_object_get(reply->json, "peers"), a->managers[a->target]);
+                a->host.peers(a->host.userdata, json_object_get(reply->json, "peers"), a->watch_conn.address);
                 a->peers_known = json_is_integer(json_object_get(reply->json, "peers_digest"));
                 a->peers_digest = (uint64_t) json_integer_value(json_object_get(reply->json, "peers_digest"));
         }
