@@ -973,7 +973,6 @@ static int read_boot_id(const char *path, char *buf, size_t size) {
 
 int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
         _cleanup_(wave_agent_freep) WaveAgent *a = calloc(1, sizeof(WaveAgent));
-        _cleanup_free_ char *runtime = NULL;
         LocatedError e = {};
         char where[600];
         int r;
@@ -982,11 +981,11 @@ int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
                 return -ENOMEM;
         a->host = *host;
         a->local_tasks = -1;
-        runtime = strdup(host->control_socket);
-        if (!runtime || asprintf(&a->record_path, "%s/wave-node.json", config(a)->state_directory) < 0)
+        if (asprintf(&a->record_path, "%s/wave-node.json", config(a)->state_directory) < 0)
                 return -ENOMEM;
-        *strrchr(runtime, '/') = '\0';
-        if (asprintf(&a->key_copy, "%s/swarm-node.key", runtime[0] ? runtime : "/") < 0)
+        /* named after the socket: two hostds sharing a runtime directory
+         * (tests) never overwrite each other's copy */
+        if (asprintf(&a->key_copy, "%s.node-key", host->control_socket) < 0)
                 return -ENOMEM;
         r = read_boot_id(config(a)->wave.boot_id_file, a->boot_id, sizeof(a->boot_id));
         if (r < 0)

@@ -52,7 +52,7 @@ typedef struct WaveAgentHost {
         const HostdConfig *const *config;
         DockerClient *const *docker;
         ChangeLog *changes;               /* may be NULL */
-        const char *control_socket;       /* the key copy goes beside it */
+        const char *control_socket;       /* the key copy is SOCKET.node-key */
         /* NODE_HEALTH_* in force now; NODE_HEALTH_NODE only when the daemon
          * knows the node as an active Swarm member with ID node_id */
         unsigned (*health)(void *userdata, const char *node_id);
