@@ -342,9 +342,7 @@ static void refresh_peers(Daemon *d, const json_t *info) {
                 free(d->manager_peers);
                 d->manager_peers = TAKE_PTR(managers);
                 d->n_manager_peers = (size_t) n;
-                if (d->received_peers)
-                        apply_worker_peers(d);
-                else {
+                if (!d->received_peers) {
                         /* until a manager answers: the peers saved last, and the managers */
                         _cleanup_free_ Cidr *saved = NULL;
                         int k = firewall_peers_load(d->config->state_directory, &saved);
@@ -352,8 +350,8 @@ static void refresh_peers(Daemon *d, const json_t *info) {
                                 d->received_peers = TAKE_PTR(saved);
                                 d->n_received_peers = (size_t) k;
                         }
-                        apply_worker_peers(d);
                 }
+                apply_worker_peers(d);
         }
         /* not in a swarm: keep the last known peers rather than cutting a
          * node off while its dockerd restarts */

@@ -105,6 +105,15 @@ static int read_policy(const JsonValue *v, const char *path, StoredPolicy *ret, 
         return 0;
 }
 
+/* v's "policy" member, which must be there, named path in errors */
+static int read_member_policy(const JsonValue *v, const char *path, StoredPolicy *ret, LocatedError *e) {
+        const JsonValue *policy = jv_object_get(v, "policy");
+
+        if (!policy || policy->type != JV_OBJECT)
+                return located_error_at(e, v, path, "expected a firewall policy");
+        return read_policy(policy, path, ret, e);
+}
+
 static int parse(FirewallStore *s, const char *text, size_t size, LocatedError *e) {
         _cleanup_(jv_freep) JsonValue *root = NULL;
         const JsonValue *v;
@@ -129,9 +138,7 @@ static int parse(FirewallStore *s, const char *text, size_t size, LocatedError *
                         return located_error_at(e, v, "pending", "expected an object or null");
                 if ((r = get_time(v, "deadline", "pending.deadline", &s->pending_deadline_usec, e)) < 0)
                         return r;
-                if (!jv_object_get(v, "policy") || jv_object_get(v, "policy")->type != JV_OBJECT)
-                        return located_error_at(e, v, "pending.policy", "expected a firewall policy");
-                if ((r = read_policy(jv_object_get(v, "policy"), "pending.policy", &s->pending, e)) < 0)
+                if ((r = read_member_policy(v, "pending.policy", &s->pending, e)) < 0)
                         return r;
         }
         v = jv_object_get(root, "held");
@@ -147,9 +154,7 @@ static int parse(FirewallStore *s, const char *text, size_t size, LocatedError *
                 memcpy(s->held_reason, reason->string.chars, reason->string.length + 1);
                 if ((r = get_time(v, "since", "held.since", &s->held_since_usec, e)) < 0)
                         return r;
-                if (!jv_object_get(v, "policy") || jv_object_get(v, "policy")->type != JV_OBJECT)
-                        return located_error_at(e, v, "held.policy", "expected a firewall policy");
-                if ((r = read_policy(jv_object_get(v, "policy"), "held.policy", &s->held, e)) < 0)
+                if ((r = read_member_policy(v, "held.policy", &s->held, e)) < 0)
                         return r;
         }
         return 0;

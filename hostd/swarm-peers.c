@@ -347,14 +347,11 @@ json_t *swarm_peers_to_json(const SwarmPeers *p) {
 }
 
 int swarm_peers_parse(const json_t *list, Cidr **ret, size_t *ret_n, char *err, size_t err_size) {
-        _cleanup_free_ Cidr *peers = NULL;
-        size_t n;
+        /* read_addresses refuses a list over the bound before it writes */
+        size_t n = json_is_array(list) ? MIN(json_array_size(list), (size_t) SWARM_PEERS_MAX) : 0;
+        _cleanup_free_ Cidr *peers = calloc(MAX(n, 1u), sizeof(Cidr));
         int r;
 
-        r = read_addresses(list, "peers", SWARM_PEERS_MAX, NULL, &n, err, err_size);
-        if (r < 0)
-                return r;
-        peers = calloc(MAX(n, 1u), sizeof(Cidr));
         if (!peers)
                 return -ENOMEM;
         r = read_addresses(list, "peers", SWARM_PEERS_MAX, peers, &n, err, err_size);
