@@ -980,11 +980,13 @@ static int batch_add_chain(Batch *b) {
         return batch_end_msg(b);
 }
 
-static int batch_add_rule(Batch *b, const Ruleset *ruleset, const Rule *rule) {
+/* in_batch: the rule's sets are created in the same batch (looked up by
+ * their batch id); else they are the live table's, looked up by name */
+static int batch_add_rule(Batch *b, const Ruleset *ruleset, const Rule *rule, bool in_batch) {
         _cleanup_(nftnl_rule_freep) struct nftnl_rule *nr = NULL;
         int r;
 
-        if ((r = rule_build(ruleset, rule, true, &nr)) < 0 ||
+        if ((r = rule_build(ruleset, rule, in_batch, &nr)) < 0 ||
             (r = batch_begin_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "rule", rule->id)) < 0)
                 return r;
         nftnl_rule_nlmsg_build_payload(b->nlh, nr);
@@ -1126,7 +1128,7 @@ int nft_apply(NftSocket *s, const Ruleset *ruleset, char *err, size_t err_size) 
                 return r;
         }
         for (size_t i = 0; i < ruleset->n_rules; i++)
-                if ((r = batch_add_rule(&b, ruleset, &ruleset->rules[i])) < 0) {
+                if ((r = batch_add_rule(&b, ruleset, &ruleset->rules[i], true)) < 0) {
                         format_error(err, err_size, r, "rule '%.*s'", (int) sizeof(ruleset->rules[i].id),
                                      ruleset->rules[i].id);
                         return r;
@@ -1148,7 +1150,26 @@ int nft_delete_table(NftSocket *s, char *err, size_t err_size) {
         return batch_run(s, &b, err, err_size);
 }
 
-int nft_replace_sets(NftSocket *s, const RuleSet *const *sets, size_t n, char *err, size_t err_size) {
+/* A delete of rules naming only the table and chain removes every rule
+ * of the chain (nft's "flush chain"). */
+static int batch_flush_chain(Batch *b) {
+        _cleanup_(nftnl_rule_freep) struct nftnl_rule *nr = nftnl_rule_alloc();
+        int r;
+
+        if (!nr)
+                return -ENOMEM;
+        if (nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, RULESET_TABLE) < 0 ||
+            nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, RULESET_CHAIN) < 0)
+                return -ENOMEM;
+        nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+        if ((r = batch_begin_msg(b, NFT_MSG_DELRULE, 0, "chain", RULESET_CHAIN)) < 0)
+                return r;
+        nftnl_rule_nlmsg_build_payload(b->nlh, nr);
+        return batch_end_msg(b);
+}
+
+int nft_update(NftSocket *s, const Ruleset *rules, const RuleSet *const *sets, size_t n, char *err,
+               size_t err_size) {
         _cleanup_(batch_done) Batch b = {};
         int r;
 
@@ -1157,6 +1178,10 @@ int nft_replace_sets(NftSocket *s, const RuleSet *const *sets, size_t n, char *e
                         format_error(err, err_size, EINVAL, "set");
                         return -EINVAL;
                 }
+        if (rules && !rules->sealed) {
+                format_error(err, err_size, EINVAL, "ruleset not sealed");
+                return -EINVAL;
+        }
         if ((r = batch_init(&b, s)) < 0) {
                 format_error(err, err_size, r, "batch");
                 return r;
@@ -1168,11 +1193,23 @@ int nft_replace_sets(NftSocket *s, const RuleSet *const *sets, size_t n, char *e
                         format_error(err, err_size, r, "set '%s'", sets[i]->name);
                         return r;
                 }
+        if (rules) {
+                if ((r = batch_flush_chain(&b)) < 0) {
+                        format_error(err, err_size, r, "chain '%s'", RULESET_CHAIN);
+                        return r;
+                }
+                for (size_t i = 0; i < rules->n_rules; i++)
+                        if ((r = batch_add_rule(&b, rules, &rules->rules[i], false)) < 0) {
+                                format_error(err, err_size, r, "rule '%.*s'", (int) sizeof(rules->rules[i].id),
+                                             rules->rules[i].id);
+                                return r;
+                        }
+        }
         return batch_run(s, &b, err, err_size);
 }
 
 int nft_replace_set(NftSocket *s, const RuleSet *set, char *err, size_t err_size) {
-        return nft_replace_sets(s, &set, 1, err, err_size);
+        return nft_update(s, NULL, &set, 1, err, err_size);
 }
 
 /* --- reading the table back --- */

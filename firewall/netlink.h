@@ -83,11 +83,17 @@ int nft_read_table(NftSocket *s, const Ruleset *desired, NftLiveTable **ret);
 NftLiveTable *nft_live_table_free(NftLiveTable *t);
 DEFINE_CLEANUP_FUNC(NftLiveTable, nft_live_table_free);
 
-/* Replaces the elements of one set in place (one transaction: flush the
- * set, add the new elements), for peer changes between full applies. */
+/* Changes the live table in place, in one transaction, for a change that
+ * keeps its sets (names and keys) and its chain: the n sets' elements are
+ * replaced (flush the set, add the new elements), and when rules is not
+ * NULL the chain's rules are replaced by rules' (flush the chain, add them;
+ * they look their sets up by name). All of it changes, or none; a table
+ * without one of the sets or the chain is refused (-ENOENT), so the caller
+ * can write the whole table instead. */
+int nft_update(NftSocket *s, const Ruleset *rules, const RuleSet *const *sets, size_t n, char *err,
+               size_t err_size);
+/* nft_update of one set's elements alone. */
 int nft_replace_set(NftSocket *s, const RuleSet *set, char *err, size_t err_size);
-/* The same for n sets in one transaction: all of them change, or none. */
-int nft_replace_sets(NftSocket *s, const RuleSet *const *sets, size_t n, char *err, size_t err_size);
 
 /* The kernel's ruleset generation: it grows by one with every committed
  * transaction, whoever commits it. */

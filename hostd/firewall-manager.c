@@ -112,7 +112,7 @@ static void set_error(FirewallManager *m, char *err, size_t err_size, const char
 typedef enum KernelOp {
         OP_APPLY,        /* the whole table */
         OP_DELETE,       /* remove hostd's table */
-        OP_REPLACE_SETS, /* some sets' elements, in one transaction */
+        OP_UPDATE,       /* in place: some sets' elements, and maybe the rules */
 } KernelOp;
 
 /* Runs one transaction with the monitor out of the event group: with no
@@ -136,7 +136,7 @@ static int kernel_op(FirewallManager *m, KernelOp op, const Ruleset *ruleset, co
                 r = nft_delete_table(m->nft, err, err_size);
                 break;
         default:
-                r = nft_replace_sets(m->nft, sets, n_sets, err, err_size);
+                r = nft_update(m->nft, ruleset, sets, n_sets, err, err_size);
                 break;
         }
         if (paused)
@@ -174,18 +174,19 @@ static bool same_ranges(const RuleSet *x, const RuleSet *y) {
                (x->n_ranges == 0 || memcmp(x->ranges, y->ranges, x->n_ranges * sizeof(SetRange)) == 0);
 }
 
-/* The same rules and sets, only some sets' elements differ (rules name
- * their sets, so a new port list or peer set changes no rule): those sets
- * are replaced in place, in one transaction, and the 10,000 elements of a
- * peer set that did not change are not written again. *only_peers says
- * whether the peer sets alone changed. */
-static bool only_elements_differ(const Ruleset *a, const Ruleset *b, bool *only_peers) {
-        if (!a || !b || a->n_rules != b->n_rules || a->n_sets != b->n_sets)
+/* The same sets (names and keys) and so the same chain: the change can be
+ * made in place, in one transaction. Only the sets whose elements differ
+ * are written, so the 10,000 elements of a peer set that did not change are
+ * not sent again, and the rules only when one of them changed (rules name
+ * their sets, so a new port list or peer set changes no rule). *rules_differ
+ * says whether they did, *only_peers whether the peer sets alone changed. */
+static bool same_shape(const Ruleset *a, const Ruleset *b, bool *rules_differ, bool *only_peers) {
+        if (!a || !b || a->n_sets != b->n_sets)
                 return false;
-        for (size_t i = 0; i < a->n_rules; i++)
-                if (memcmp(&a->rules[i], &b->rules[i], sizeof(Rule)) != 0)
-                        return false;
-        *only_peers = true;
+        *rules_differ = a->n_rules != b->n_rules;
+        for (size_t i = 0; !*rules_differ && i < a->n_rules; i++)
+                *rules_differ = memcmp(&a->rules[i], &b->rules[i], sizeof(Rule)) != 0;
+        *only_peers = !*rules_differ;
         for (size_t i = 0; i < a->n_sets; i++) {
                 const RuleSet *x = &a->sets[i], *y = &b->sets[i];
                 bool peer_set = STREQ(x->name, "peers4") || STREQ(x->name, "peers6");
@@ -238,8 +239,8 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                 return 0;
         }
 
-        bool only_peers;
-        if (only_elements_differ(m->applied, desired, &only_peers)) {
+        bool rules_differ, only_peers;
+        if (same_shape(m->applied, desired, &rules_differ, &only_peers)) {
                 _cleanup_free_ const RuleSet **changed = calloc(MAX(desired->n_sets, 1u), sizeof(RuleSet *));
                 size_t n_changed = 0;
                 char e[256] = "";
@@ -249,7 +250,8 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                         for (size_t i = 0; i < desired->n_sets; i++)
                                 if (!same_ranges(&m->applied->sets[i], &desired->sets[i]))
                                         changed[n_changed++] = &desired->sets[i];
-                        r = kernel_op(m, OP_REPLACE_SETS, NULL, changed, n_changed, e, sizeof(e));
+                        r = kernel_op(m, OP_UPDATE, rules_differ ? desired : NULL, changed, n_changed, e,
+                                      sizeof(e));
                 }
                 if (r >= 0) {
                         ruleset_free(m->applied);
@@ -262,15 +264,16 @@ static int sync_table(FirewallManager *m, const char *why, char *err, size_t err
                         }
                         m->last_apply_usec = now_usec() - start;
                         record(m, LOG_NOTICE, CHANGE_FIREWALL_APPLY, NULL, why,
-                               "Firewall applied in %.1f ms: %zu of %zu sets replaced in place, %zu rules, %zu "
-                               "live Swarm peers",
+                               "Firewall applied in %.1f ms, in place: %zu of %zu sets%s, %zu rules, %zu live "
+                               "Swarm peers",
                                (double) m->last_apply_usec / 1000.0, n_changed, m->applied->n_sets,
-                               m->applied->n_rules, m->n_peers);
+                               rules_differ ? " and the rules replaced" : " replaced", m->applied->n_rules,
+                               m->n_peers);
                         return 0;
                 }
-                /* the live table is not the one last applied (a set gone,
-                 * say): write it whole, as any other change */
-                log_info("Firewall sets not replaced in place (%s): writing the whole table",
+                /* the live table is not the one last applied (a set or the
+                 * chain gone, say): write it whole, as any other change */
+                log_info("Firewall not changed in place (%s): writing the whole table",
                          e[0] ? e : strerror(-r));
         }
 

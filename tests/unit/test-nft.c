@@ -826,7 +826,7 @@ static void test_replace_set(void **state) {
         peers4 = find_set(r, "peers4");
         add_range(peers4, "203.0.113.9", "203.0.113.9");
         const RuleSet *both[] = { find_set(r, "public_tcp"), find_set(r, "peers4") };
-        assert_int_equal(nft_replace_sets(*state, both, 2, err, sizeof(err)), 0);
+        assert_int_equal(nft_update(*state, NULL, both, 2, err, sizeof(err)), 0);
         j = json_listing();
         assert_json(json_object_get(json_find(j, "set", "name", "public_tcp"), "elem"), "[443]");
         assert_json(json_object_get(json_find(j, "set", "name", "peers4"), "elem"), "[\"203.0.113.9\"]");
@@ -841,13 +841,65 @@ static void test_replace_set(void **state) {
         find_set(r, "public_tcp")->n_ranges = 0;
         add_value(find_set(r, "public_tcp"), 8443);
         const RuleSet *with_missing[] = { find_set(r, "public_tcp"), missing };
-        assert_int_equal(nft_replace_sets(*state, with_missing, 2, err, sizeof(err)), -ENOENT);
+        assert_int_equal(nft_update(*state, NULL, with_missing, 2, err, sizeof(err)), -ENOENT);
         assert_string_equal(err, "set 'nope': No such file or directory");
         j = json_listing();
         assert_json(json_object_get(json_find(j, "set", "name", "public_tcp"), "elem"), "[443]");
         json_decref(j);
         assert_int_equal(nft_replace_set(*state, missing, err, sizeof(err)), -ENOENT);
         assert_string_equal(err, "set 'nope': No such file or directory");
+}
+
+/* A rule change that keeps the sets: the chain's rules replaced in place,
+ * with a set's elements, in one transaction; nothing else touched. */
+static void test_update_rules(void **state) {
+        _cleanup_(free_rulesetp) Ruleset *r = full_ruleset();
+        char err[256] = "";
+        NftLiveTable *t;
+        char *listing;
+        Rule *ssh;
+
+        nft("add table inet other");
+        apply_ok(*state, r);
+        ssh = (Rule *) ruleset_find_rule(r, "ssh-v4");
+        assert_non_null(ssh);
+        ssh->matches[3].port = 2222;
+        r->n_rules--; /* "drop" goes */
+        find_set(r, "public_tcp")->n_ranges = 0;
+        add_value(find_set(r, "public_tcp"), 8443);
+        const RuleSet *ports[] = { find_set(r, "public_tcp") };
+        assert_int_equal(nft_update(*state, r, ports, 1, err, sizeof(err)), 0);
+        t = read_table(*state, r);
+        assert_true(t->matches_desired);
+        assert_int_equal(t->n_rules, r->n_rules);
+        nft_live_table_free(t);
+        listing = run(true, "nft list table inet hostd");
+        assert_non_null(strstr(listing, "tcp dport 2222"));
+        assert_null(strstr(listing, "tcp dport 22 "));
+        assert_non_null(strstr(listing, "elements = { 8443 }"));
+        free(listing);
+        free(run(true, "nft list table inet other"));
+
+        /* all or nothing: a rule naming a set the table lacks is refused,
+         * and neither the rules nor the set change */
+        Rule *bad = add_rule(r, "bad", VERDICT_DROP);
+        add_match(bad, nfproto(NFPROTO_IPV4));
+        add_match(bad, in_set(MATCH_SADDR_IN_SET, "nope"));
+        find_set(r, "public_tcp")->n_ranges = 0;
+        add_value(find_set(r, "public_tcp"), 9443);
+        assert_true(nft_update(*state, r, ports, 1, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "rule 'bad'"));
+        r->n_rules--;
+        find_set(r, "public_tcp")->n_ranges = 0;
+        add_value(find_set(r, "public_tcp"), 8443);
+        t = read_table(*state, r);
+        assert_true(t->matches_desired);
+        nft_live_table_free(t);
+
+        /* no chain to flush: refused, so the caller writes the whole table */
+        nft("delete chain inet hostd prerouting");
+        assert_int_equal(nft_update(*state, r, NULL, 0, err, sizeof(err)), -ENOENT);
+        assert_non_null(strstr(err, "chain 'prerouting'"));
 }
 
 static void test_monitor(void **state) {
@@ -1046,6 +1098,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_read_counters, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_read_detects_changes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_replace_set, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_monitor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_monitor_events_lost, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_large_sets, setup, teardown),
