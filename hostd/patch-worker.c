@@ -13,15 +13,6 @@
 #include "hostd/patch-worker.h"
 #include "patching/patch.h"
 
-static const char *const op_names[] = {
-        [PATCH_OP_PLAN] = "plan",         [PATCH_OP_STAGE] = "stage",     [PATCH_OP_APPLY] = "apply",
-        [PATCH_OP_ROLLBACK] = "rollback", [PATCH_OP_HISTORY] = "history",
-};
-
-const char *patch_op_to_string(PatchOp op) {
-        return op < _PATCH_OP_MAX ? op_names[op] : "?";
-}
-
 json_t *patch_plan_to_json(const Plan *plan) {
         json_t *items = json_array();
 
@@ -40,31 +31,10 @@ json_t *patch_plan_to_json(const Plan *plan) {
                          "security", (json_int_t) plan->n_security, "packages", items);
 }
 
-static void write_line(int fd, json_t *j) {
-        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
-        size_t n, done = 0;
-
-        json_decref(j);
-        if (fd < 0 || !text)
-                return;
-        n = strlen(text);
-        text[n++] = '\n'; /* replaces the terminator: written by length */
-        while (done < n) {
-                /* a reader gone (hostd killed) must not end the transaction:
-                 * no SIGPIPE, which the package scripts keep as default */
-                ssize_t w = send(fd, text + done, n - done, MSG_NOSIGNAL);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return;
-                done += w;
-        }
-}
-
 static void on_progress(void *userdata, const char *package, unsigned done, unsigned total, const char *action) {
         int fd = *(int *) userdata;
 
-        write_line(fd, json_pack("{s:{s:s, s:i, s:i, s:s}}", "progress", "package", package, "done", done, "total",
+        patch_report_write(fd, json_pack("{s:{s:s, s:i, s:i, s:s}}", "progress", "package", package, "done", done, "total",
                                  total, "action", action));
 }
 
@@ -330,47 +300,15 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
                          entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir));
 }
 
-/* A progress value as the worker writes it. */
-static bool progress_ok(const json_t *v) {
-        return json_is_string(json_object_get(v, "package")) && json_is_integer(json_object_get(v, "done")) &&
-               json_is_integer(json_object_get(v, "total")) && json_is_string(json_object_get(v, "action"));
-}
+int patch_worker_run(const PatchRequest *req, int report_fd) {
+        char err[4096] = "";
+        json_t *result = patch_run(req, report_fd, err, sizeof(err));
 
-int patch_worker_parse_line(const char *text, PatchWorkerLine *ret, char *err, size_t err_size) {
-        static const char *const keys[] = {
-                [PATCH_LINE_PROGRESS] = "progress", [PATCH_LINE_RESULT] = "result", [PATCH_LINE_ERROR] = "error"
-        };
-        json_error_t jerr;
-        json_t *line = json_loads(text, 0, &jerr);
-        const json_t *v;
-
-        if (!line) {
-                snprintf(err, err_size, "%s", jerr.text);
-                return -EBADMSG;
-        }
-        if (!json_is_object(line) || json_object_size(line) != 1) {
-                json_decref(line);
-                snprintf(err, err_size, "expected an object of one member: progress, result or error");
-                return -EBADMSG;
-        }
-        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                if (!(v = json_object_get(line, keys[k])))
-                        continue;
-                if (k == PATCH_LINE_ERROR ? !json_is_string(v) :
-                    k == PATCH_LINE_PROGRESS ? !progress_ok(v) : !json_is_object(v)) {
-                        json_decref(line);
-                        snprintf(err, err_size, "%s: %s", keys[k],
-                                 k == PATCH_LINE_ERROR ? "expected a string" :
-                                 k == PATCH_LINE_PROGRESS ? "expected {package, done, total, action}" :
-                                                            "expected an object");
-                        return -EBADMSG;
-                }
-                *ret = (PatchWorkerLine){ .kind = (PatchWorkerLineKind) k, .line = line, .value = v };
-                return 0;
-        }
-        json_decref(line);
-        snprintf(err, err_size, "neither progress, result nor error");
-        return -EBADMSG;
+        if (result)
+                patch_report_write(report_fd, json_pack("{s:o}", "result", result));
+        else
+                patch_report_write(report_fd, json_pack("{s:s}", "error", err[0] ? err : "failed"));
+        return result ? 0 : 1;
 }
 
 int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
@@ -388,9 +326,7 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
                 return r;
         }
         if (pid == 0) {
-                char err[4096] = "";
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                json_t *result;
 
                 /* nothing of the daemon's but the report socket: a worker that
                  * outlives a killed hostd must not hold its control socket or
@@ -412,12 +348,7 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
                         dup2(null, STDOUT_FILENO);
                 }
                 setenv("DEBIAN_FRONTEND", "noninteractive", 1);
-                result = patch_run(req, fds[1], err, sizeof(err));
-                if (result)
-                        write_line(fds[1], json_pack("{s:o}", "result", result));
-                else
-                        write_line(fds[1], json_pack("{s:s}", "error", err[0] ? err : "failed"));
-                _exit(result ? 0 : 1);
+                _exit(patch_worker_run(req, fds[1]));
         }
         close(fds[1]);
         *ret_pid = pid;

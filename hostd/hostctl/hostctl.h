@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hostd/patch-protocol.h"
+
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
@@ -44,6 +46,18 @@ void format_duration(json_int_t s, char *buf, size_t size);
 const char *str(const json_t *o, const char *key);
 /* "90", "90s", "30m", "12h", "3d" into microseconds */
 int parse_duration(const char *s, uint64_t *ret);
+
+/* The patch verb's request and the lists it points into. */
+typedef struct PatchArgs {
+        PatchRequest req;
+        const char *allow[33], *deny[33], *held[33];
+        size_t n_allow, n_deny, n_held;
+} PatchArgs;
+
+/* The request from the verb's arguments: ARGV[1] is the operation (plan,
+ * stage, apply, rollback, history). 0, or the exit code of a usage error
+ * (said). */
+int patch_args_parse(int argc, char *argv[], PatchArgs *a);
 
 /* the verbs: ARGV[0] is the verb; an exit code */
 int cmd_status(int argc, char *argv[]);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostctl: the global options, and the verb that runs (hostctl.h). */
 
-#include <curl/curl.h>
 #include <getopt.h>
 
 #include "hostd/api-server.h"
@@ -88,7 +87,7 @@ int main(int argc, char *argv[]) {
                 { "posture", cmd_posture },
                 { "changes", cmd_changes },
         };
-        int c, r = EXIT_USAGE;
+        int c;
 
         setlinebuf(stdout); /* keep tables and errors in order on a terminal or a pipe */
         /* "+" stops at the command, whose own arguments may look like options */
@@ -133,10 +132,7 @@ int main(int argc, char *argv[]) {
 
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (STREQ(argv[optind], commands[i].name)) {
-                        curl_global_init(CURL_GLOBAL_NOTHING);
-                        r = commands[i].run(argc - optind, argv + optind);
-                        curl_global_cleanup();
-                        return r;
+                        return commands[i].run(argc - optind, argv + optind);
                 }
         fprintf(stderr, "hostctl: unknown command '%s' (see hostctl --help)\n", argv[optind]);
         return EXIT_USAGE;

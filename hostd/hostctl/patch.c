@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hostctl patch plan | stage | apply | rollback | history. */
 
-#include <getopt.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "common/clock.h"
-#include "hostd/api-server.h"
 #include "hostd/hostctl/hostctl.h"
-#include "hostd/patch-worker.h"
+#include "patching/journal.h"
 
 static void print_plan(const json_t *plan) {
         size_t i, n_packages = json_array_size(json_object_get(plan, "packages"));
@@ -206,119 +208,73 @@ static int patch_via_hostd(const PatchRequest *req, json_t **ret) {
         return EXIT_FAILED;
 }
 
-/* The request and the lists it points into. */
-typedef struct PatchArgs {
-        PatchRequest req;
-        const char *allow[33], *deny[33], *held[33];
-        size_t n_allow, n_deny, n_held;
-} PatchArgs;
+/* The path of hostd-patch-worker: next to hostctl when it is there (a
+ * build tree), else where the packages install it. */
+static void worker_program(char *buf, size_t size) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        char *slash;
 
-static const char patch_usage[] =
-        "hostctl: usage: hostctl patch plan|stage|apply|rollback|history --root DIR [OPTIONS]\n"
-        "  --refresh --security-only --allow GLOB --deny GLOB --hold NAME --min-age DURATION\n"
-        "  --plan ID (stage, apply) --id TRANSACTION (rollback) --state-dir DIR\n"
-        "without --root: through hostd, with its configured root and policy\n";
-
-/* argv[1] is the operation; 0, or the exit code of a usage error (said). */
-static int parse_patch_args(int argc, char *argv[], PatchArgs *a) {
-        enum {
-                ARG_ROOT = 0x100, ARG_STATE_DIR, ARG_REFRESH, ARG_SECURITY_ONLY, ARG_ALLOW, ARG_DENY, ARG_HOLD,
-                ARG_MIN_AGE, ARG_PLAN, ARG_ID,
-        };
-        static const struct option options[] = {
-                { "root", required_argument, NULL, ARG_ROOT },
-                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
-                { "refresh", no_argument, NULL, ARG_REFRESH },
-                { "security-only", no_argument, NULL, ARG_SECURITY_ONLY },
-                { "allow", required_argument, NULL, ARG_ALLOW },
-                { "deny", required_argument, NULL, ARG_DENY },
-                { "hold", required_argument, NULL, ARG_HOLD },
-                { "min-age", required_argument, NULL, ARG_MIN_AGE },
-                { "plan", required_argument, NULL, ARG_PLAN },
-                { "id", required_argument, NULL, ARG_ID },
-                {},
-        };
-        PatchRequest *req = &a->req;
-        int c;
-
-        *req = (PatchRequest){ .policy = { .allow = a->allow, .deny = a->deny, .held = a->held } };
-        if (argc < 2) {
-                fputs(patch_usage, stderr);
-                return EXIT_USAGE;
-        }
-        for (req->op = 0; req->op < _PATCH_OP_MAX; req->op++)
-                if (STREQ(argv[1], patch_op_to_string(req->op)))
-                        break;
-        if (req->op == _PATCH_OP_MAX) {
-                fputs(patch_usage, stderr);
-                return EXIT_USAGE;
-        }
-        argc--;
-        argv++;
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
-                switch (c) {
-                case ARG_ROOT:
-                        req->root = optarg;
-                        break;
-                case ARG_STATE_DIR:
-                        req->state_dir = optarg;
-                        break;
-                case ARG_REFRESH:
-                        req->refresh = true;
-                        break;
-                case ARG_SECURITY_ONLY:
-                        req->policy.security_only = true;
-                        break;
-                case ARG_MIN_AGE:
-                        if (parse_duration(optarg, &req->policy.min_age_usec) < 0) {
-                                fprintf(stderr, "hostctl: --min-age \"%s\": expected a duration such as 90s, 30m, 12h or 3d\n",
-                                        optarg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case ARG_PLAN:
-                        req->expected_plan = optarg;
-                        break;
-                case ARG_ID:
-                        req->entry_id = optarg;
-                        break;
-                case ARG_ALLOW:
-                case ARG_DENY:
-                case ARG_HOLD: {
-                        const char **list = c == ARG_ALLOW ? a->allow : c == ARG_DENY ? a->deny : a->held;
-                        size_t *n = c == ARG_ALLOW ? &a->n_allow : c == ARG_DENY ? &a->n_deny : &a->n_held;
-                        if (*n >= 32) {
-                                fprintf(stderr, "hostctl: at most 32 of each of --allow, --deny, --hold\n");
-                                return EXIT_USAGE;
-                        }
-                        list[(*n)++] = optarg;
-                        break;
+        if (n > 0) {
+                self[n] = 0;
+                slash = strrchr(self, '/');
+                if (slash && (size_t) (slash - self) + sizeof("/hostd-patch-worker") <= size) {
+                        memcpy(buf, self, (size_t) (slash - self));
+                        strcpy(buf + (slash - self), "/hostd-patch-worker");
+                        if (access(buf, X_OK) == 0)
+                                return;
                 }
-                default:
-                        return EXIT_USAGE;
+        }
+        snprintf(buf, size, "%s/hostd-patch-worker", HOSTD_LIBEXECDIR);
+}
+
+/* Starts hostd-patch-worker on the same arguments, its report on fd 3: the
+ * package managers' libraries are loaded only by the operations that use
+ * them, and hostctl's other verbs start without them. */
+static int start_worker(char *argv[], pid_t *ret_pid, int *ret_fd) {
+        char program[PATH_MAX];
+        int fds[2];
+        pid_t pid;
+
+        worker_program(program, sizeof(program));
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+                /* fd 3, open across the exec; stdin and stdout away from
+                 * the terminal and from hostctl's own output */
+                if (dup2(fds[1], 3) < 0)
+                        _exit(127);
+                close_range(4, ~0U, 0);
+                if (null >= 0) {
+                        dup2(null, STDIN_FILENO);
+                        dup2(null, STDOUT_FILENO);
                 }
-        if (optind != argc) {
-                fputs(patch_usage, stderr);
-                return EXIT_USAGE;
+                argv[0] = (char *) "hostd-patch-worker";
+                execv(program, argv);
+                fprintf(stderr, "hostctl: cannot run %s: %m\n", program);
+                _exit(127);
         }
-        /* through hostd, which patches its configured root with its
-         * configured policy */
-        if (!req->root && (req->state_dir || a->n_allow || a->n_deny || a->n_held || req->policy.security_only ||
-                           req->policy.min_age_usec)) {
-                fprintf(stderr, "hostctl: policy options and --state-dir need --root; hostd uses the "
-                                "\"patching\" section of its configuration\n");
-                return EXIT_USAGE;
-        }
+        close(fds[1]);
+        *ret_pid = pid;
+        *ret_fd = fds[0];
         return 0;
 }
 
-/* The operation's result: through hostd without --root, else here (in a
- * worker process but for the history). 0 or an exit code (said). */
-static int run_patch(const PatchRequest *req, json_t **ret) {
+/* The operation's result: through hostd without --root, else from a
+ * worker process. 0 or an exit code (said). */
+static int run_patch(const PatchRequest *req, char *argv[], json_t **ret) {
         char err[4096] = "";
-        pid_t pid;
-        int fd, r;
+        pid_t pid = 0;
+        int fd = -1, r;
 
         if (!req->root) {
                 r = patch_via_hostd(req, ret);
@@ -328,16 +284,12 @@ static int run_patch(const PatchRequest *req, json_t **ret) {
                 }
                 return r;
         }
-        if (req->op == PATCH_OP_HISTORY)
-                *ret = patch_run(req, -1, err, sizeof(err));
-        else {
-                r = patch_worker_start(req, &pid, &fd);
-                if (r < 0) {
-                        fprintf(stderr, "hostctl: cannot start the patch worker: %s\n", strerror(-r));
-                        return EXIT_FAILED;
-                }
-                *ret = read_worker(fd, pid, !arg_json, err, sizeof(err));
+        r = start_worker(argv, &pid, &fd);
+        if (r < 0) {
+                fprintf(stderr, "hostctl: cannot start the patch worker: %s\n", strerror(-r));
+                return EXIT_FAILED;
         }
+        *ret = read_worker(fd, pid, !arg_json, err, sizeof(err));
         if (!*ret) {
                 fprintf(stderr, "hostctl: %s: %s\n", req->root, err);
                 return EXIT_FAILED;
@@ -386,10 +338,10 @@ int cmd_patch(int argc, char *argv[]) {
         PatchArgs args = {};
         int r;
 
-        r = parse_patch_args(argc, argv, &args);
+        r = patch_args_parse(argc, argv, &args);
         if (r != 0)
                 return r;
-        r = run_patch(&args.req, &result);
+        r = run_patch(&args.req, argv, &result);
         if (r != 0)
                 return r;
         if (arg_json && args.req.op == PATCH_OP_PLAN)

@@ -24,7 +24,7 @@ if grep -q '^E: ' "$TMP/lintian.txt"; then
 fi
 ok "lintian: no errors ($(grep -c '^W: ' "$TMP/lintian.txt" || true) warnings)"
 contents=$(dpkg-deb -c "$deb")
-for f in ./usr/sbin/hostd ./usr/bin/hostctl ./lib/systemd/system/hostd.service ./lib/systemd/system/hostd-firewall.service \
+for f in ./usr/sbin/hostd ./usr/bin/hostctl ./usr/lib/hostd/hostd-patch-worker ./lib/systemd/system/hostd.service ./lib/systemd/system/hostd-firewall.service \
         ./etc/hostd/hostd.json ./usr/share/hostd/seccomp/hostd-hardened.json ./usr/lib/tmpfiles.d/hostd.conf \
         ./usr/share/man/man8/hostd.8.gz ./usr/share/man/man8/hostctl.8.gz ./usr/share/man/man5/hostd.json.5.gz \
         ./usr/share/bash-completion/completions/hostctl; do
@@ -81,6 +81,9 @@ ok "the packaged configuration applies no firewall (no surprise lockout)"
 status=$(inside hostctl --json status)
 expect_eq "$(jq -r .version <<<"$status")" "$(dpkg-deb -f "$deb" Version | sed 's/-.*//')" "hostctl status works inside"
 expect_eq "$(inside stat -c %a /run/hostd/hostd.sock)" 600 "the control socket is 0600"
+# --root runs the installed worker program (hostctl loads no package manager)
+plan=$(inside hostctl --json patch plan --root /)
+expect_eq "$(jq -r '.id | length' <<<"$plan")" 64 "hostctl patch plan --root / runs the installed hostd-patch-worker"
 expect_eq "$(inside stat -c %a /var/lib/hostd)" 700 "the state directory is 0700"
 
 journal=$(inside journalctl -u hostd -o json --no-pager)
