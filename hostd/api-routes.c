@@ -203,6 +203,8 @@ static void get_patch_history(Daemon *d, ControlCall *call) {
                 control_call_reply_error(call, 500, "out of memory");
                 return;
         }
+        /* read here, in the loop: never waits for a job's lock */
+        req.in_process = true;
         j = patch_run(&req, -1, why, sizeof(why));
         if (!j) {
                 control_call_reply_error(call, 500, "%s", why);

@@ -21,6 +21,8 @@
 #include "hostd/wave-fleetlock.h"
 #include "patching/patch.h"
 
+static void recover_interrupted(Daemon *d);
+
 /* The daemon: one sd-event loop and what lives as long as it. */
 struct Daemon {
         sd_event *event;
@@ -1056,6 +1058,7 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
         r = patch_jobs_new(d->event, d->changes, &d->patch_jobs);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up patch jobs");
+        recover_interrupted(d);
         /* the first a minute after the start: not in the way of starting */
         uint64_t now;
         sd_event_now(d->event, CLOCK_MONOTONIC, &now);
@@ -1245,6 +1248,60 @@ static const char *iso8601(uint64_t usec, char *buf, size_t size) {
         gmtime_r(&t, &tm);
         strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
         return buf;
+}
+
+static void on_recovered(const json_t *result, const char *error, void *userdata) {
+        Daemon *d = userdata;
+        const json_t *e;
+        size_t i;
+
+        if (error) {
+                log_error("Cannot recover the interrupted patch transaction: %s", error);
+                return;
+        }
+        json_array_foreach(json_object_get(result, "recovered"), i, e) {
+                const char *id = json_string_value(json_object_get(e, "id")) ?: "?";
+                const char *state = json_string_value(json_object_get(e, "state")) ?: "?";
+                bool ok = STREQ(state, "rolled-back");
+                char f_tx[160];
+
+                snprintf(f_tx, sizeof(f_tx), "HOSTD_TRANSACTION=%s", id);
+                change_record(d->changes, ok ? LOG_WARNING : LOG_ERR,
+                              ok ? CHANGE_PATCH_ROLLBACK : CHANGE_PATCH_FAILED,
+                              LOG_FIELDS(f_tx, "HOSTD_REASON=interrupted transaction recovered at start"),
+                              "Patch transaction %s was interrupted, recovered at start: %s", id,
+                              json_string_value(json_object_get(e, "message")) ?: "");
+        }
+}
+
+/* A transaction whose processes all died (a power loss) is left
+ * "applying" in the journal: a worker recovers it now, off the loop. A
+ * worker that outlived the last hostd still holds the lock; the recovery
+ * job waits for it and then finds nothing to do. */
+static void recover_interrupted(Daemon *d) {
+        _cleanup_free_ char *state_dir = NULL, *journal_dir = NULL, *error_file = NULL;
+        JournalEntry **list = NULL;
+        JournalError jerr = {};
+        PatchRequest req;
+        bool unfinished = false;
+        size_t n = 0;
+        unsigned id;
+        int r;
+
+        if (daemon_patch_request(d, PATCH_OP_HISTORY, &req, &state_dir) < 0 ||
+            asprintf(&journal_dir, "%s/journal", state_dir) < 0)
+                return (void) log_error_errno(ENOMEM, "Out of memory");
+        if (journal_list(journal_dir, &list, &n, &jerr, &error_file) < 0)
+                return; /* said by every patch operation, which refuses it */
+        for (size_t i = 0; i < n; i++)
+                unfinished = unfinished || journal_entry_unfinished(list[i]);
+        journal_list_free(list, n);
+        if (!unfinished)
+                return;
+        log_warning("A patch transaction in %s did not finish: recovering it", journal_dir);
+        r = patch_jobs_start_then(d->patch_jobs, &req, on_recovered, d, &id);
+        if (r < 0)
+                log_error_errno(r, "Cannot start the recovery of the interrupted patch transaction: %m");
 }
 
 int daemon_patch_request(const Daemon *d, PatchOp op, PatchRequest *ret, char **state_dir) {

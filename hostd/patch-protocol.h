@@ -33,7 +33,11 @@ typedef struct PatchRequest {
         bool refresh;              /* update the package metadata first */
         const char *expected_plan; /* stage/apply: refuse unless the plan has this ID
                                     * (or an ID prefix of 12+ characters) */
-        const char *entry_id;      /* rollback: NULL for the newest applied */
+        const char *entry_id;      /* rollback: NULL for the newest that changed the host */
+        bool in_process;           /* history read in the caller's process (hostd's
+                                    * loop): never waits for the patch lock, never
+                                    * recovers; unfinished entries are said to be
+                                    * running or interrupted */
 } PatchRequest;
 
 /* One line of a worker's report, decoded. */

@@ -99,7 +99,10 @@ static json_t *fetch_json(const PackageSet *set, const FetchResult *r) {
         return a;
 }
 
-static json_t *history(const char *state_dir, char *err, size_t err_size) {
+/* running: an operation holds the root's patch lock, so an unfinished
+ * entry is its transaction, going on; otherwise an unfinished entry was
+ * interrupted and not yet recovered */
+static json_t *history(const char *state_dir, bool running, char *err, size_t err_size) {
         _cleanup_free_ char *dir = NULL, *error_file = NULL;
         JournalEntry **list = NULL;
         JournalError jerr = {};
@@ -117,8 +120,16 @@ static json_t *history(const char *state_dir, char *err, size_t err_size) {
                 return NULL;
         }
         entries = json_array();
-        for (size_t i = 0; entries && i < n; i++)
-                json_array_append_new(entries, journal_entry_to_json(list[i]));
+        for (size_t i = 0; entries && i < n; i++) {
+                json_t *e = journal_entry_to_json(list[i]);
+
+                if (e && journal_entry_unfinished(list[i])) {
+                        json_object_set_new(e, "running", json_boolean(running));
+                        if (!running)
+                                json_object_set_new(e, "interrupted", json_true());
+                }
+                json_array_append_new(entries, e);
+        }
         journal_list_free(list, n);
         return json_pack("{s:o}", "entries", entries);
 }
@@ -128,8 +139,9 @@ static json_t *history(const char *state_dir, char *err, size_t err_size) {
  * A worker left running by a hostd that was killed keeps it until its
  * transaction ends, so the journal read after a restart shows how it
  * ended, not "applying". The kernel drops the lock of a dead worker. */
-static int lock_state(const char *state_dir, PatchOp op, int *ret_fd, char *err, size_t err_size) {
+static int lock_state(const char *state_dir, const PatchRequest *req, int *ret_fd, char *err, size_t err_size) {
         _cleanup_free_ char *path = NULL;
+        PatchOp op = req->op;
         int fd, r;
 
         *ret_fd = -1;
@@ -147,9 +159,14 @@ static int lock_state(const char *state_dir, PatchOp op, int *ret_fd, char *err,
                 snprintf(err, err_size, "cannot open %s: %m", path);
                 return -errno;
         }
-        while (flock(fd, LOCK_EX) < 0) {
+        while (flock(fd, LOCK_EX | (req->in_process ? LOCK_NB : 0)) < 0) {
                 if (errno == EINTR)
                         continue;
+                if (errno == EWOULDBLOCK) {
+                        /* read in hostd's loop: not waited for (-EAGAIN, fd -1) */
+                        close(fd);
+                        return -EAGAIN;
+                }
                 r = -errno;
                 snprintf(err, err_size, "cannot lock %s: %m", path);
                 close(fd);
@@ -162,6 +179,7 @@ static int lock_state(const char *state_dir, PatchOp op, int *ret_fd, char *err,
 /* The state directory of the request's root, locked for its operation. */
 static int open_state(const PatchRequest *req, char **ret_state_dir, int *ret_lock_fd, char *err, size_t err_size) {
         _cleanup_free_ char *state_dir = NULL;
+        int r;
 
         if (!req->root || req->root[0] != '/') {
                 snprintf(err, err_size, "root \"%s\" is not an absolute path", req->root ? req->root : "");
@@ -175,7 +193,12 @@ static int open_state(const PatchRequest *req, char **ret_state_dir, int *ret_lo
                 snprintf(err, err_size, "out of memory");
                 return -ENOMEM;
         }
-        if (lock_state(state_dir, req->op, ret_lock_fd, err, err_size) < 0) {
+        r = lock_state(state_dir, req, ret_lock_fd, err, err_size);
+        if (r == -EAGAIN) {
+                *ret_state_dir = TAKE_PTR(state_dir);
+                return r; /* another operation runs: readable, not locked */
+        }
+        if (r < 0) {
                 if (!err[0])
                         snprintf(err, err_size, "out of memory");
                 return -EBUSY;
@@ -186,9 +209,10 @@ static int open_state(const PatchRequest *req, char **ret_state_dir, int *ret_lo
 
 /* The journal, and whether the root needs a reboot now: what a wave's node
  * asks when it resumes after its hostd died in a transaction. */
-static json_t *run_history(const PatchRequest *req, const char *state_dir, char *err, size_t err_size) {
+static json_t *run_history(const PatchRequest *req, const char *state_dir, bool running, char *err,
+                           size_t err_size) {
         _cleanup_(backend_closep) PackageBackend *b = NULL;
-        json_t *h = history(state_dir, err, err_size);
+        json_t *h = history(state_dir, running, err, err_size);
         BackendKind kind;
 
         if (h && backend_detect(req->root, &kind) >= 0 && backend_open(kind, req->root, &b, err, err_size) >= 0)
@@ -196,6 +220,30 @@ static json_t *run_history(const PatchRequest *req, const char *state_dir, char 
         if (h)
                 err[0] = '\0'; /* no package database is no error here */
         return h;
+}
+
+/* Recovers what a dead process left half-done on the root (patch_recover),
+ * before the operation asked for: *ret gets the entries recovered (a JSON
+ * array, possibly empty). <0 with err when one could not be recovered:
+ * nothing else is done on the root then. */
+static int recover(PackageBackend *b, const char *state_dir, uint64_t now, json_t **ret, char *err,
+                   size_t err_size) {
+        JournalEntry **list = NULL;
+        size_t n = 0;
+        json_t *a;
+        int r;
+
+        r = patch_recover(b, state_dir, now, &list, &n, err, err_size);
+        a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                json_array_append_new(a, journal_entry_to_json(list[i]));
+        journal_list_free(list, n);
+        if (r < 0) {
+                json_decref(a);
+                return r;
+        }
+        *ret = a;
+        return a ? 0 : -ENOMEM;
 }
 
 /* The plan of what the backend offers now (refreshed first when asked),
@@ -250,30 +298,49 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
         BackendKind kind;
         uint64_t now;
 
-        if (open_state(req, &state_dir, &lock_fd, err, err_size) < 0)
+        _cleanup_(json_decrefp) json_t *recovered = NULL;
+        int r;
+
+        r = open_state(req, &state_dir, &lock_fd, err, err_size);
+        if (r < 0 && r != -EAGAIN)
                 return NULL;
         now = clock_usec(CLOCK_REALTIME);
-        if (req->op == PATCH_OP_HISTORY)
-                return run_history(req, state_dir, err, err_size);
+        if (req->op == PATCH_OP_HISTORY && req->in_process)
+                return run_history(req, state_dir, r == -EAGAIN, err, err_size);
+        if (r < 0)
+                return NULL; /* only an in-process read does not wait */
 
         if (backend_detect(req->root, &kind) < 0) {
+                if (req->op == PATCH_OP_HISTORY)
+                        return run_history(req, state_dir, false, err, err_size);
                 snprintf(err, err_size, "%s has no package database (neither dpkg's nor rpm's)", req->root);
                 return NULL;
         }
         if (backend_open(kind, req->root, &b, err, err_size) < 0)
                 return NULL;
+        /* whatever was asked, a transaction a dead process left half-done
+         * is recovered first: every operation then starts from a root that
+         * matches its journal */
+        if (recover(b, state_dir, now, &recovered, err, err_size) < 0)
+                return NULL;
+        if (req->op == PATCH_OP_HISTORY) {
+                json_t *h = run_history(req, state_dir, false, err, err_size);
+                if (h)
+                        json_object_set(h, "recovered", recovered);
+                return h;
+        }
 
         if (req->op == PATCH_OP_ROLLBACK) {
                 if (patch_rollback(b, state_dir, req->entry_id, now, &entry, err, err_size) < 0)
                         return NULL;
-                return json_pack("{s:o, s:o}", "entry", journal_entry_to_json(entry), "reboot",
-                                 reboot_json(b, state_dir));
+                return json_pack("{s:o, s:o, s:O}", "entry", journal_entry_to_json(entry), "reboot",
+                                 reboot_json(b, state_dir), "recovered", recovered);
         }
 
         if (build_plan(b, req, state_dir, now, &plan, err, err_size) < 0)
                 return NULL;
         if (req->op == PATCH_OP_PLAN)
-                return json_pack("{s:o}", "plan", patch_plan_to_json(plan));
+                return json_pack("{s:o, s:O}", "plan", patch_plan_to_json(plan), "recovered", recovered);
 
         if (req->expected_plan && !plan_matches(plan, req->expected_plan)) {
                 snprintf(err, err_size, "the plan is now %.12s, not %s: the updates offered changed; nothing was done",
@@ -296,8 +363,9 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
         err[0] = '\0';
         if (patch_apply(b, plan, state_dir, now, on_progress, &progress_fd, &entry, err, err_size) < 0)
                 return NULL;
-        return json_pack("{s:o, s:o, s:o}", "plan", patch_plan_to_json(plan), "entry",
-                         entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir));
+        return json_pack("{s:o, s:o, s:o, s:O}", "plan", patch_plan_to_json(plan), "entry",
+                         entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir),
+                         "recovered", recovered);
 }
 
 int patch_worker_run(const PatchRequest *req, int report_fd) {

@@ -71,6 +71,14 @@ static int open_cache(AptSession *s, char *err, size_t err_size) {
         return 0;
 }
 
+// A session whose cache could not be opened again after a change (dpkg
+// ran, a refresh) has none: every operation then fails, never crashes.
+static int no_cache(char *err, size_t err_size) {
+        if (err)
+                snprintf(err, err_size, "the package cache could not be read again after the last change");
+        return -EIO;
+}
+
 extern "C" int apt_session_open(const char *root, AptSession **ret, char *err, size_t err_size) {
         if (!root || root[0] != '/') {
                 snprintf(err, err_size, "root \"%s\" is not an absolute path", root ? root : "");
@@ -138,6 +146,8 @@ public:
 }
 
 extern "C" int apt_refresh(AptSession *s, char *err, size_t err_size) {
+        if (!s->cache)
+                return no_cache(err, err_size);
         SilentStatus status;
         pkgSourceList *list = s->cache->GetSourceList();
 
@@ -156,6 +166,8 @@ extern "C" int apt_refresh(AptSession *s, char *err, size_t err_size) {
 }
 
 extern "C" int apt_installed(AptSession *s, PackageSet *ret) {
+        if (!s->cache)
+                return -EIO;
         pkgCache &cache = *s->cache->GetPkgCache();
         PackageSet set = {};
 
@@ -186,6 +198,8 @@ static char *dup_or_null(const char *s) {
 
 extern "C" int apt_plan_upgrade(AptSession *s, PackageUpdate **ret, size_t *ret_n, char *err,
                                 size_t err_size) {
+        if (!s->cache)
+                return no_cache(err, err_size);
         pkgDepCache &dep = *s->cache->GetDepCache();
         std::vector<PackageUpdate> out;
 
@@ -282,6 +296,8 @@ static bool copy_file(const std::string &from, const std::string &to) {
 
 extern "C" int apt_fetch(AptSession *s, const PackageSet *want, const char *dir, FetchResult *results,
                          char *err, size_t err_size) {
+        if (!s->cache)
+                return no_cache(err, err_size);
         pkgCache &cache = *s->cache->GetPkgCache();
         pkgSourceList *list = s->cache->GetSourceList();
         std::vector<pkgAcquire::Item *> items(want->n, nullptr);
@@ -410,6 +426,8 @@ static int mark_exactly(pkgDepCache &dep, const PackageSet *want, char *err, siz
 
 extern "C" int apt_apply(AptSession *s, const PackageSet *want, const char *archives, int log_fd,
                          BackendProgressFn progress, void *userdata, char *err, size_t err_size) {
+        if (!s->cache)
+                return no_cache(err, err_size);
         pkgDepCache &dep = *s->cache->GetDepCache();
         pkgSourceList *list = s->cache->GetSourceList();
         int r;

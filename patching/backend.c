@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
 #include "patching/apt.h"
 #include "patching/backend.h"
 #include "patching/rpm.h"
@@ -198,6 +199,49 @@ static size_t dpkg_base(const PackageBackend *b, char *args[], char *storage, si
         return n;
 }
 
+
+/* What dpkg and apt write to on a Debian root: what a package database
+ * cannot be without is refused, naming it; the directories apt and dpkg
+ * keep their logs and downloads in, which a minimal root may lack and which
+ * apt itself would create, are created. */
+static int prepare_dpkg_root(const PackageBackend *b, char *err, size_t err_size) {
+        static const char *const needed[] = { "var/lib/dpkg", "var/lib/dpkg/info", "var/lib/dpkg/updates", NULL };
+        static const struct {
+                const char *path;
+                mode_t mode;
+        } created[] = {
+                { "var/log/apt", 0755 },
+                { "var/cache/apt/archives/partial", 0700 },
+                { "var/lib/apt/lists/partial", 0700 },
+        };
+        char path[PATH_MAX];
+        struct stat st;
+        int r;
+
+        for (const char *const *n = needed; *n; n++) {
+                snprintf(path, sizeof(path), "%s%s%s", b->root, STREQ(b->root, "/") ? "" : "/", *n);
+                if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        r = stat(path, &st) < 0 ? negative_errno() : -ENOTDIR;
+                        snprintf(err, err_size, "%s: %s: not a dpkg database hostd can change; nothing was changed",
+                                 path, strerror(-r));
+                        return r;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(created); i++) {
+                snprintf(path, sizeof(path), "%s%s%s", b->root, STREQ(b->root, "/") ? "" : "/", created[i].path);
+                r = mkdir_p(path, created[i].mode);
+                if (r < 0) {
+                        snprintf(err, err_size, "cannot create %s: %s; nothing was changed", path, strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int backend_prepare(PackageBackend *b, char *err, size_t err_size) {
+        return b->apt ? prepare_dpkg_root(b, err, err_size) : 0;
+}
+
 int backend_restore(PackageBackend *b, char *const *files, size_t n_files, const PackageSet *remove, int log_fd,
                     char *err, size_t err_size) {
         char storage[2 * PATH_MAX + 32];
@@ -239,6 +283,25 @@ int backend_restore(PackageBackend *b, char *const *files, size_t n_files, const
                         free(names[i]);
         }
         /* dpkg changed the root behind the session's back */
+        char ignored[256];
+        int q = apt_reload(b->apt, r < 0 ? ignored : err, r < 0 ? sizeof(ignored) : err_size);
+        return r < 0 ? r : q;
+}
+
+int backend_finish_interrupted(PackageBackend *b, int log_fd, char *err, size_t err_size) {
+        char storage[2 * PATH_MAX + 32], *args[12];
+        size_t n;
+        int r;
+
+        if (b->rpm)
+                return rpm_finish_interrupted(b->rpm, log_fd, err, err_size);
+        /* what `dpkg --configure -a` does: every package dpkg left unpacked
+         * or half-configured is configured */
+        n = dpkg_base(b, args, storage, sizeof(storage));
+        args[n++] = "--configure";
+        args[n++] = "--pending";
+        args[n] = NULL;
+        r = run_logged(args, log_fd, err, err_size);
         char ignored[256];
         int q = apt_reload(b->apt, r < 0 ? ignored : err, r < 0 ? sizeof(ignored) : err_size);
         return r < 0 ? r : q;

@@ -68,6 +68,20 @@ int backend_apply(PackageBackend *b, const PackageSet *want, const char *archive
 int backend_restore(PackageBackend *b, char *const *files, size_t n_files, const PackageSet *remove,
                     int log_fd, char *err, size_t err_size);
 
+/* Checks what changing the root needs before anything changes: -ENOENT or
+ * -ENOTDIR naming what a package database cannot be without; directories
+ * the package manager writes to and would create itself (apt's log and
+ * download directories, which minimal roots lack) are created. */
+int backend_prepare(PackageBackend *b, char *err, size_t err_size);
+
+/* Finishes what the package manager itself left half-done when its
+ * process died: `dpkg --configure --pending` (what `dpkg --configure -a`
+ * does) on a Debian root; on an rpm root, the packages the database lists
+ * twice (a new version installed, the old one not yet erased) are reduced
+ * to one. Output to log_fd. Only the package manager's own state: the
+ * caller then returns the root to its record. */
+int backend_finish_interrupted(PackageBackend *b, int log_fd, char *err, size_t err_size);
+
 /* Whether version a is older (<0), the same (0) or newer (>0) than b, by
  * the backend's rules (dpkg's or rpm's). */
 int backend_version_compare(BackendKind kind, const char *a, const char *b);

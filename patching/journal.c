@@ -226,11 +226,12 @@ static bool id_ok(const char *id) {
 }
 
 json_t *journal_entry_to_json(const JournalEntry *e) {
-        return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}", "version", JOURNAL_VERSION,
-                         "id", e->id, "plan", e->plan, "backend", e->backend, "root", e->root, "state",
-                         journal_state_to_string(e->state), "started", (json_int_t) e->started_usec,
-                         "finished", (json_int_t) e->finished_usec, "message", e->message ? e->message : "",
-                         "before", set_json(&e->before), "after", set_json(&e->after));
+        return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:o, s:o}", "version",
+                         JOURNAL_VERSION, "id", e->id, "plan", e->plan, "backend", e->backend, "root", e->root,
+                         "state", journal_state_to_string(e->state), "interrupted", e->interrupted, "started",
+                         (json_int_t) e->started_usec, "finished", (json_int_t) e->finished_usec, "message",
+                         e->message ? e->message : "", "before", set_json(&e->before), "after",
+                         set_json(&e->after));
 }
 
 int journal_write(const char *dir, const JournalEntry *e) {
@@ -310,8 +311,8 @@ static int get_set(const JsonValue *root, const char *key, PackageSet *set, Jour
 }
 
 int journal_parse(const char *text, size_t length, JournalEntry **ret, JournalError *error) {
-        static const char *const keys[] = { "version", "id", "plan", "backend", "root", "state", "started",
-                                            "finished", "message", "before", "after", NULL };
+        static const char *const keys[] = { "version", "id", "plan", "backend", "root", "state", "interrupted",
+                                            "started", "finished", "message", "before", "after", NULL };
         _cleanup_(journal_entry_freep) JournalEntry *e = NULL;
         _cleanup_(jv_freep) JsonValue *root = NULL;
         const JsonValue *v;
@@ -379,6 +380,13 @@ int journal_parse(const char *text, size_t length, JournalEntry **ret, JournalEr
                         e->state = (JournalState) i;
         if (e->state == _JOURNAL_STATE_MAX)
                 return located_error_at(error, v, "state", "unknown state \"%s\"", v->string.chars);
+        /* absent in entries written before it existed: not interrupted */
+        if ((v = jv_object_get(root, "interrupted"))) {
+                if (v->type != JV_BOOLEAN)
+                        return located_error_at(error, v, "interrupted", "expected %s, got %s",
+                                                jv_type_name(JV_BOOLEAN), jv_type_name(v->type));
+                e->interrupted = v->boolean;
+        }
         if ((r = get_time(root, "started", &e->started_usec, error)) < 0 ||
             (r = get_time(root, "finished", &e->finished_usec, error)) < 0)
                 return r;

@@ -19,6 +19,9 @@
  *     "backend": "apt",                    "apt" or "rpm"
  *     "root": "/",                         the root acted on
  *     "state": "applying",                 see JournalState
+ *     "interrupted": false,                its process died part-way (a
+ *                                          power loss): found and recovered
+ *                                          later (optional; false if absent)
  *     "started": 1764065700000000,         CLOCK_REALTIME microseconds
  *     "finished": 0,                       0 while not finished
  *     "message": "",                       what happened, for people
@@ -84,6 +87,7 @@ typedef struct JournalEntry {
         char backend[8];
         char *root;
         JournalState state;
+        bool interrupted;
         uint64_t started_usec, finished_usec;
         char *message;
         PackageSet before, after;

@@ -260,6 +260,9 @@ int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint
                 snprintf(err, err_size, "cannot create the patch state under %s: %s", state_dir, strerror(-r));
                 return r;
         }
+        r = backend_prepare(b, err, err_size);
+        if (r < 0)
+                return r;
         r = journal_entry_new(plan->id, backend_kind_to_string(backend_kind(b)), backend_root(b), now_usec, &e);
         if (r < 0)
                 return r;
@@ -285,6 +288,14 @@ int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint
         r = backend_apply(b, &target, apply_dir, log_fd, progress, userdata, why, sizeof(why));
         package_set_done(&e->after);
         if ((q = backend_installed(b, &e->after)) < 0) {
+                /* the package manager ran: the entry must say how it ended,
+                 * and the host may differ from the record */
+                e->after = (PackageSet){};
+                entry_finish(e, journal_dir, JOURNAL_FAILED, now_usec,
+                             "%s%sthe installed packages cannot be read after the transaction (%s): the host "
+                             "may differ from the record; `hostctl patch rollback` returns it there",
+                             r < 0 ? why : "", r < 0 ? "; " : "", strerror(-q));
+                snprintf(err, err_size, "%s", e->message);
                 r = q;
                 goto finish;
         }
@@ -339,6 +350,13 @@ finish:
 
 /* ---- rollback ----------------------------------------------------- */
 
+/* A transaction that left the host other than its record: applied, or
+ * failed with the installed set not the one recorded (a rollback that did
+ * not finish, the set unreadable after the package manager ran). */
+static bool changed_host(const JournalEntry *e) {
+        return e->state == JOURNAL_APPLIED || (e->state == JOURNAL_FAILED && !package_set_equal(&e->before, &e->after));
+}
+
 int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uint64_t now_usec,
                    JournalEntry **ret, char *err, size_t err_size) {
         _cleanup_free_ char *journal_dir = path_join(state_dir, "journal", NULL);
@@ -363,12 +381,13 @@ int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uin
                 return r;
         }
         for (size_t i = n; i-- > 0;)
-                if (id ? STREQ(list[i]->id, id) : list[i]->state == JOURNAL_APPLIED) {
+                if (id ? STREQ(list[i]->id, id) : changed_host(list[i])) {
                         at = i;
                         break;
                 }
         if (at == SIZE_MAX) {
-                snprintf(err, err_size, id ? "no transaction %s in %s" : "no applied transaction in %s",
+                snprintf(err, err_size,
+                         id ? "no transaction %s in %s" : "no transaction in %s changed the host (applied, or failed part-way)",
                          id ? id : journal_dir, journal_dir);
                 r = -ENOENT;
                 goto finish;
@@ -380,12 +399,14 @@ int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uin
                 goto finish;
         }
         for (size_t i = at + 1; i < n; i++)
-                if (list[i]->state == JOURNAL_APPLIED) {
-                        snprintf(err, err_size, "transaction %s was applied after %s: roll it back first",
+                if (changed_host(list[i])) {
+                        snprintf(err, err_size, "transaction %s changed the host after %s: roll it back first",
                                  list[i]->id, e->id);
                         r = -EBUSY;
                         goto finish;
                 }
+        if ((r = backend_prepare(b, err, err_size)) < 0)
+                goto finish;
         plan_dir = path_join(state_dir, "stage", e->plan);
         rollback_dir = plan_dir ? path_join(plan_dir, "rollback", NULL) : NULL;
         if (!rollback_dir) {
@@ -424,6 +445,104 @@ finish:
                 list[at] = NULL;
         }
         journal_list_free(list, n);
+        return r;
+}
+
+/* ---- recovery ----------------------------------------------------- */
+
+bool journal_entry_unfinished(const JournalEntry *e) {
+        return e->state == JOURNAL_APPLYING || e->state == JOURNAL_ROLLING_BACK;
+}
+
+/* One interrupted entry: named so first, the package manager's own
+ * half-done state finished, then the root returned to the record. */
+static int recover_entry(PackageBackend *b, JournalEntry *e, const char *state_dir, const char *journal_dir,
+                         uint64_t now_usec, char *err, size_t err_size) {
+        _cleanup_free_ char *plan_dir = path_join(state_dir, "stage", e->plan);
+        _cleanup_free_ char *rollback_dir = plan_dir ? path_join(plan_dir, "rollback", NULL) : NULL;
+        _cleanup_close_ int log_fd = -1;
+        const char *was = journal_state_to_string(e->state);
+        char cause[160], why[2048] = "";
+        RestorePlan restore = {};
+        bool equal = false;
+        int r;
+
+        if (!rollback_dir)
+                return -ENOMEM;
+        snprintf(cause, sizeof(cause), "interrupted while %s (its process died)", was);
+        e->interrupted = true;
+        /* durable before anything is touched: a second death here is found
+         * again, still interrupted */
+        r = entry_finish(e, journal_dir, JOURNAL_ROLLING_BACK, now_usec, "%s; recovering", cause);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot write the journal entry %s: %s; nothing was changed", e->id,
+                         strerror(-r));
+                return r;
+        }
+        if ((r = mkdir_p(plan_dir, 0700)) < 0) {
+                snprintf(why, sizeof(why), "cannot create %s: %s", plan_dir, strerror(-r));
+                goto record;
+        }
+        log_fd = open_log(journal_dir, e->id, why, sizeof(why));
+        if (log_fd < 0) {
+                r = log_fd;
+                goto record;
+        }
+        r = backend_prepare(b, why, sizeof(why));
+        if (r >= 0)
+                r = backend_finish_interrupted(b, log_fd, why, sizeof(why));
+        if (r >= 0)
+                r = restore_prepare(b, &e->before, rollback_dir, &restore, why, sizeof(why));
+        if (r >= 0)
+                r = restore_run(b, &restore, &e->before, log_fd, &equal, why, sizeof(why));
+        restore_plan_done(&restore);
+record:
+        r = restore_record(b, e, journal_dir, now_usec, r >= 0 && equal, cause, why);
+        if (r < 0)
+                return r;
+        if (!equal) {
+                snprintf(err, err_size, "%s: %s", e->id, e->message);
+                return -EIO;
+        }
+        return 0;
+}
+
+int patch_recover(PackageBackend *b, const char *state_dir, uint64_t now_usec, JournalEntry ***ret, size_t *ret_n,
+                  char *err, size_t err_size) {
+        _cleanup_free_ char *journal_dir = path_join(state_dir, "journal", NULL);
+        _cleanup_free_ char *error_file = NULL;
+        JournalEntry **list = NULL, **recovered = NULL;
+        JournalError jerr = {};
+        size_t n = 0, n_recovered = 0;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (!journal_dir)
+                return -ENOMEM;
+        r = journal_list(journal_dir, &list, &n, &jerr, &error_file);
+        if (r < 0) {
+                char where[1024];
+                located_error_format(&jerr, error_file ? error_file : journal_dir, where, sizeof(where));
+                snprintf(err, err_size, "the patch journal cannot be read: %s; nothing was changed", where);
+                return r;
+        }
+        recovered = calloc(MAX(n, (size_t) 1), sizeof(JournalEntry *));
+        if (!recovered) {
+                journal_list_free(list, n);
+                return -ENOMEM;
+        }
+        /* oldest first: each returns the root to the set before it, so the
+         * oldest interrupted one decides where the root ends */
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (!journal_entry_unfinished(list[i]))
+                        continue;
+                r = recover_entry(b, list[i], state_dir, journal_dir, now_usec, err, err_size);
+                recovered[n_recovered++] = TAKE_PTR(list[i]);
+        }
+        journal_list_free(list, n);
+        *ret = recovered;
+        *ret_n = n_recovered;
         return r;
 }
 

@@ -69,6 +69,26 @@ int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint
 int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uint64_t now_usec,
                    JournalEntry **ret, char *err, size_t err_size);
 
+/* Whether the entry's transaction had not ended when it was last written:
+ * "applying" or "rolling-back". Under the root's patch lock (which every
+ * operation holds while it runs), such an entry was interrupted: its
+ * process died (a power loss, SIGKILL). */
+bool journal_entry_unfinished(const JournalEntry *e);
+
+/* Recovers every interrupted transaction; the caller holds the root's
+ * patch lock. Each entry is first marked interrupted and "rolling-back"
+ * (durably, before anything changes), then the package manager's own
+ * half-done state is finished (backend_finish_interrupted: what `dpkg
+ * --configure -a` does), then the root is returned to the entry's recorded
+ * set and compared with it, as a rollback does: the entry ends
+ * "rolled-back" (verified) or "failed" saying what still differs. Rolling
+ * back, never forward: the record is the one state known to be whole.
+ * *ret gets the entries recovered (free with journal_list_free), possibly
+ * none; <0 with err when one could not be recovered or the journal cannot
+ * be read (nothing changed then). */
+int patch_recover(PackageBackend *b, const char *state_dir, uint64_t now_usec, JournalEntry ***ret, size_t *ret_n,
+                  char *err, size_t err_size);
+
 /* Whether the root needs a reboot, from the platform's signals: Debian's
  * reboot-required file, a kernel newer than the running one installed,
  * core libraries or services changed by the last applied transaction.

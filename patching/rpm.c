@@ -1071,3 +1071,79 @@ int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const Package
         rpmtsFree(ts);
         return r;
 }
+
+/* A package the database lists, where it is in it. */
+typedef struct DbPackage {
+        char *name, *arch, *evr;
+        unsigned offset;
+} DbPackage;
+
+static int by_name_arch_evr(const void *a, const void *b) {
+        const DbPackage *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+
+        if (c == 0)
+                c = strcmp(x->arch, y->arch);
+        return c != 0 ? c : rpm_version_compare(x->evr, y->evr);
+}
+
+int rpm_finish_interrupted(RpmSession *s, int log_fd, char *err, size_t err_size) {
+        rpmts ts = ts_new(s);
+        rpmdbMatchIterator mi;
+        DbPackage *pkgs = NULL;
+        size_t n = 0, allocated = 0, n_erased = 0;
+        Header h;
+        int r = 0;
+
+        if (!ts)
+                return -ENOMEM;
+        mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
+        while (r >= 0 && mi && (h = rpmdbNextIterator(mi))) {
+                const char *name = headerGetString(h, RPMTAG_NAME), *arch = headerGetString(h, RPMTAG_ARCH);
+                if (!name || !arch)
+                        continue; /* gpg-pubkey */
+                if (n == allocated) {
+                        size_t want = MAX(allocated * 2, (size_t) 64);
+                        DbPackage *grown = reallocarray(pkgs, want, sizeof(*pkgs));
+                        if (!grown) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        pkgs = grown;
+                        allocated = want;
+                }
+                pkgs[n] = (DbPackage){ .name = strdup(name), .arch = strdup(arch),
+                                       .evr = headerGetAsString(h, RPMTAG_EVR),
+                                       .offset = rpmdbGetIteratorOffset(mi) };
+                if (!pkgs[n].name || !pkgs[n].arch || !pkgs[n].evr)
+                        r = -ENOMEM;
+                n++;
+        }
+        rpmdbFreeIterator(mi);
+        if (r >= 0 && n > 1)
+                qsort(pkgs, n, sizeof(*pkgs), by_name_arch_evr);
+        /* listed twice: an upgrade that installed the new version and died
+         * before erasing the old; the old is erased, as the upgrade would
+         * have (its scripts run, files the new one owns stay) */
+        for (size_t i = 0; r >= 0 && i + 1 < n; i++) {
+                if (!STREQ(pkgs[i].name, pkgs[i + 1].name) || !STREQ(pkgs[i].arch, pkgs[i + 1].arch))
+                        continue;
+                unsigned offset = pkgs[i].offset;
+                mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, &offset, sizeof(offset));
+                if (mi && (h = rpmdbNextIterator(mi))) {
+                        rpmtsAddEraseElement(ts, h, (int) offset);
+                        n_erased++;
+                }
+                rpmdbFreeIterator(mi);
+        }
+        if (r >= 0 && n_erased > 0)
+                r = run_transaction(ts, 0, log_fd, NULL, NULL, err, err_size);
+        for (size_t i = 0; i < n; i++) {
+                free(pkgs[i].name);
+                free(pkgs[i].arch);
+                free(pkgs[i].evr);
+        }
+        free(pkgs);
+        rpmtsFree(ts);
+        return r;
+}

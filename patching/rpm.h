@@ -42,6 +42,9 @@ int rpm_apply(RpmSession *s, const PackageSet *want, const char *archives, int l
 int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const PackageSet *remove, int log_fd, char *err,
                 size_t err_size);
 int rpm_version_compare(const char *a, const char *b);
+/* backend_finish_interrupted for rpm: every (name, arch) the database lists
+ * more than once keeps its newest version, the others are erased. */
+int rpm_finish_interrupted(RpmSession *s, int log_fd, char *err, size_t err_size);
 
 /* One metadata file read from memory (DATA, SIZE bytes, called NAME in error
  * messages) into S as the session reads its files from the root: a .repo
