@@ -31,6 +31,16 @@ json_t *patch_plan_to_json(const Plan *plan) {
                          "security", (json_int_t) plan->n_security, "packages", items);
 }
 
+/* HOSTD_TEST_CRASH_AT=POINT: at that point of an apply, the worker's
+ * whole process group is killed, as a power loss would end it: how the
+ * fault tests reach the points between two of the worker's own steps. */
+static void on_checkpoint(void *userdata _unused_, const char *point) {
+        const char *at = getenv("HOSTD_TEST_CRASH_AT");
+
+        if (at && STREQ(at, point))
+                kill(0, SIGKILL);
+}
+
 static void on_progress(void *userdata, const char *package, unsigned done, unsigned total, const char *action) {
         int fd = *(int *) userdata;
 
@@ -361,7 +371,7 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
          * cannot be staged, the apply fetches or reports itself */
         (void) patch_stage(b, plan, state_dir, &staged, err, err_size);
         err[0] = '\0';
-        if (patch_apply(b, plan, state_dir, now, on_progress, &progress_fd, &entry, err, err_size) < 0)
+        if (patch_apply(b, plan, state_dir, now, on_progress, on_checkpoint, &progress_fd, &entry, err, err_size) < 0)
                 return NULL;
         return json_pack("{s:o, s:o, s:o, s:O}", "plan", patch_plan_to_json(plan), "entry",
                          entry ? journal_entry_to_json(entry) : json_null(), "reboot", reboot_json(b, state_dir),
@@ -394,7 +404,7 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
                 return r;
         }
         if (pid == 0) {
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                int null;
 
                 /* nothing of the daemon's but the report socket: a worker that
                  * outlives a killed hostd must not hold its control socket or
@@ -406,6 +416,7 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
                         fds[1] = 3;
                 }
                 close_range(4, ~0U, 0);
+                null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 /* the daemon's blocked signals are not the package scripts' */
                 sigset_t none;
                 sigemptyset(&none);

@@ -236,7 +236,8 @@ static int restore_record(PackageBackend *b, JournalEntry *e, const char *journa
 /* ---- apply -------------------------------------------------------- */
 
 int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint64_t now_usec,
-                BackendProgressFn progress, void *userdata, JournalEntry **ret, char *err, size_t err_size) {
+                BackendProgressFn progress, PatchCheckpointFn checkpoint, void *userdata, JournalEntry **ret,
+                char *err, size_t err_size) {
         _cleanup_(journal_entry_freep) JournalEntry *e = NULL;
         _cleanup_free_ char *journal_dir = path_join(state_dir, "journal", NULL);
         _cleanup_free_ char *plan_dir = path_join(state_dir, "stage", plan->id);
@@ -285,7 +286,11 @@ int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint
                 goto finish;
         }
 
+        if (checkpoint)
+                checkpoint(userdata, "recorded");
         r = backend_apply(b, &target, apply_dir, log_fd, progress, userdata, why, sizeof(why));
+        if (checkpoint)
+                checkpoint(userdata, "returned");
         package_set_done(&e->after);
         if ((q = backend_installed(b, &e->after)) < 0) {
                 /* the package manager ran: the entry must say how it ended,
@@ -312,6 +317,8 @@ int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint
                         }
                 }
         }
+        if (checkpoint)
+                checkpoint(userdata, "finishing");
         if (r >= 0) {
                 r = entry_finish(e, journal_dir, JOURNAL_APPLIED, now_usec, "%zu package(s) installed",
                                  target.n);

@@ -51,6 +51,13 @@ static inline bool stage_reversible(const StageReport *r) {
 int patch_stage(PackageBackend *b, const Plan *plan, const char *state_dir, StageReport **ret, char *err,
                 size_t err_size);
 
+/* The points of an apply between which no package manager runs, in order,
+ * for fault tests to aim at (checkpoint may be NULL): "recorded" (the
+ * "applying" entry is durable, nothing changed yet), "returned" (the
+ * package manager returned, nothing recorded of it), "finishing" (the
+ * final record is about to replace "applying"). */
+typedef void (*PatchCheckpointFn)(void *userdata, const char *point);
+
 /* Applies the plan's included updates. Before anything changes, the
  * installed set is recorded in a journal entry ("applying"); at the end
  * the entry says "applied", or "failed" (nothing was changed), or, when the
@@ -60,7 +67,8 @@ int patch_stage(PackageBackend *b, const Plan *plan, const char *state_dir, Stag
  * Returns <0 whenever the plan was not applied, with the whole story in
  * err. */
 int patch_apply(PackageBackend *b, const Plan *plan, const char *state_dir, uint64_t now_usec,
-                BackendProgressFn progress, void *userdata, JournalEntry **ret, char *err, size_t err_size);
+                BackendProgressFn progress, PatchCheckpointFn checkpoint, void *userdata, JournalEntry **ret,
+                char *err, size_t err_size);
 
 /* Returns the root to the set recorded before transaction `id` (NULL: the
  * newest applied one), and verifies it. Refused, changing nothing, when a

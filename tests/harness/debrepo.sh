@@ -7,7 +7,8 @@
 # file, /usr/share/NAME/version; a postinst that exits POSTINST_EXIT when
 # given. With $DEB_DEPENDS, that Depends field; with $DEB_FILES, also those (empty) files, paths relative to /;
 # with $DEB_POSTINST, that postinst body instead (run without chroot, with
-# $DPKG_ROOT set, as dpkg does for a sandbox root).
+# $DPKG_ROOT set, as dpkg does for a sandbox root); with $DEB_PREINST, that
+# preinst body.
 deb_build() {
         local out=$1 name=$2 version=$3 arch=$4 postinst=${5:-}
         local d f
@@ -27,6 +28,10 @@ deb_build() {
                 printf '#!/bin/sh\nset -e\n%s\n' "$DEB_POSTINST" >"$d/DEBIAN/postinst"
         fi
         [ ! -e "$d/DEBIAN/postinst" ] || chmod 755 "$d/DEBIAN/postinst"
+        if [ -n "${DEB_PREINST:-}" ]; then
+                printf '#!/bin/sh\nset -e\n%s\n' "$DEB_PREINST" >"$d/DEBIAN/preinst"
+                chmod 755 "$d/DEBIAN/preinst"
+        fi
         dpkg-deb --root-owner-group -b "$d" "$out/${name}_${version}_${arch}.deb" >/dev/null
         rm -rf "$d"
 }

@@ -1,0 +1,160 @@
+#!/bin/bash
+# The fault matrix of a patch transaction on a Debian root: a transaction
+# of three packages, one with a slow maintainer script, is killed at each of
+# eight points by SIGKILL of its whole process group (hostctl, the worker,
+# dpkg, the maintainer script: what a power loss does to them), the holds
+# that stopped it are lifted (the machine boots again), and the next
+# `hostctl patch` call on the root recovers it. After each: history names
+# the transaction interrupted and rolled back (or there is none, when the
+# kill came before it was recorded), the root has exactly the recorded set,
+# and `dpkg --audit` finds nothing half-done. Then the root patches again
+# normally.
+. "$(dirname "$0")/lib.sh"
+. "$HOSTD_SRC/tests/harness/debrepo.sh"
+need_built
+
+DEBS="$TMP/debs"
+REPO="$TMP/repo"
+M="$TMP/marks" # the holds the scripts wait at, and where they say they wait
+mkdir -p "$DEBS" "$M"
+
+# 1.1: each preinst counts the unpacks, each postinst the configures; a
+# hold file makes the Nth wait (and say so) until it is killed
+count_and_hold() { # KIND
+        printf 'echo "$DPKG_MAINTSCRIPT_PACKAGE" >>%s/%s; n=$(wc -l <%s/%s); if [ -e %s/hold-%s-$n ]; then touch %s/at; sleep 600; fi' \
+                "$M" "$1" "$M" "$1" "$M" "$1" "$M"
+}
+for p in a-t b-t c-t; do
+        post=$(count_and_hold configure)
+        # b-t's postinst is slow, and can be held inside
+        [ "$p" != b-t ] || post="$post; if [ -e $M/hold-script ]; then touch $M/at; sleep 600; fi; sleep 1"
+        DEB_PREINST=$(count_and_hold unpack) DEB_POSTINST=$post deb_build "$DEBS" "$p" 1.1 amd64
+        # 1.0, put back by a rollback: its preinst can be held
+        DEB_PREINST="if [ -e $M/hold-rollback ]; then touch $M/at; sleep 600; fi" deb_build "$DEBS" "$p" 1.0 amd64
+done
+repo_suite "$REPO" bookworm Debian "$DEBS"/*_1.1_*.deb
+repo_suite "$REPO" bookworm-old Debian "$DEBS"/*_1.0_*.deb
+
+# a repository over HTTP on loopback that stalls on b-t 1.1's file: a
+# download in progress
+cat >"$TMP/slow-http.py" <<EOF
+import http.server, os, sys, time
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **k):
+        super().__init__(*a, directory="$REPO", **k)
+    def do_GET(self):
+        if "b-t_1.1" in self.path:
+            open("$M/at", "w").close()
+            time.sleep(600)
+        super().do_GET()
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+EOF
+python3 "$TMP/slow-http.py" >"$TMP/http.port" &
+on_exit "kill $! 2>/dev/null"
+wait_until 10 "the slow repository listens" test -s "$TMP/http.port"
+HTTP_PORT=$(cat "$TMP/http.port")
+
+installed() { # ROOT: "name version" of every installed package
+        dpkg-query --admindir="$1/var/lib/dpkg" -W -f '${db:Status-Status} ${Package} ${Version}\n' | sort
+}
+fresh_root() { # ROOT [http]
+        rm -rf "$1"
+        root_new "$1"
+        root_install "$1" "$DEBS"/*_1.0_*.deb
+        if [ "${2:-}" = http ]; then
+                echo "deb [trusted=yes] http://127.0.0.1:$HTTP_PORT bookworm main" >"$1/etc/apt/sources.list"
+                echo "deb [trusted=yes] http://127.0.0.1:$HTTP_PORT bookworm-old main" >>"$1/etc/apt/sources.list"
+        else
+                root_sources "$1" "$REPO" bookworm bookworm-old
+        fi
+}
+rows=()
+interrupted_n=0 unrecorded_n=0
+# killed POINT ROOT PGID_PID: SIGKILL of the process group, holds lifted,
+# recovered by the next call, checked
+killed() {
+        local point=$1 root=$2 pid=$3 pgid json n state intr msg
+        pgid=$(ps -o pgid= "$pid" | tr -d ' ' || true)
+        [ -z "$pgid" ] || kill -KILL -- "-$pgid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        rm -f "$M"/hold-* "$M"/at
+        json=$("$HOSTCTL" --json patch history --root "$root")
+        n=$(jq '.entries | length' <<<"$json")
+        if [ "$point" = "during download" ]; then
+                expect_eq "$n" 0 "$point: killed before anything was recorded: no transaction in history"
+                unrecorded_n=$((unrecorded_n + 1))
+                state=none intr=-
+        else
+                state=$(jq -r '.entries[-1].state' <<<"$json")
+                intr=$(jq -r '.entries[-1].interrupted' <<<"$json")
+                msg=$(jq -r '.entries[-1].message' <<<"$json")
+                expect_eq "$state $intr" "rolled-back true" "$point: history names the transaction interrupted, rolled back"
+                expect_contains "$msg" "interrupted while" "$point: and says so in its message ($msg)"
+                expect_eq "$(jq '.recovered | length' <<<"$json")" 1 "$point: recovered by this call"
+                interrupted_n=$((interrupted_n + 1))
+        fi
+        expect_eq "$(installed "$root")" "$(installed "$TMP/pristine")" "$point: the root has exactly the recorded set"
+        expect_eq "$(dpkg --root="$root" --audit 2>&1)" "" "$point: dpkg --audit finds nothing half-done"
+        rows+=("$(printf '%-36s %-12s %-11s %-9s %s' "$point" "$state" "$intr" yes clean)")
+}
+# apply_killed POINT HOLD [http|ENV=VALUE]: an apply held at HOLD (a hold
+# file, or a crash point named in the environment), killed there
+apply_killed() {
+        local point=$1 hold=$2 how=${3:-} root="$TMP/root" pid
+        fresh_root "$root" "$([ "$how" = http ] && echo http)"
+        if [ "$how" != http ]; then
+                "$HOSTCTL" patch stage --root "$root" --refresh >/dev/null
+        fi
+        rm -f "$M"/unpack "$M"/configure # the counts start with this apply
+        [ -z "$hold" ] || touch "$M/$hold"
+        if [[ "$how" == *=* ]]; then
+                env "$how" setsid "$HOSTCTL" patch apply --root "$root" $([ "$how" = http ] && echo --refresh) \
+                        >"$TMP/apply.out" 2>&1 &
+                pid=$!
+                wait "$pid" 2>/dev/null || true
+        else
+                setsid "$HOSTCTL" patch apply --root "$root" $([ "$how" = http ] && echo --refresh) \
+                        >"$TMP/apply.out" 2>&1 &
+                pid=$!
+                wait_until 60 "$point: the transaction reaches its hold" test -e "$M/at"
+        fi
+        killed "$point" "$root" "$pid"
+}
+
+fresh_root "$TMP/pristine"
+apply_killed "during download" "" http
+apply_killed "during unpack of the first package" hold-unpack-1
+apply_killed "during unpack of a later package" hold-unpack-3
+apply_killed "inside a maintainer script (slow)" hold-script
+apply_killed "during configure (the last package)" hold-configure-3
+apply_killed "after the package manager returned" "" HOSTD_TEST_CRASH_AT=returned
+# the final record about to replace "applying"; a temporary file such as a
+# death inside the atomic write leaves is no entry
+apply_killed "while the journal is written" "" HOSTD_TEST_CRASH_AT=finishing
+
+# during a rollback: applied, then an operator's rollback killed
+root="$TMP/root"
+fresh_root "$root"
+"$HOSTCTL" patch apply --root "$root" --refresh >/dev/null
+expect_eq "$(installed "$root" | grep -c ' 1.1$')" 3 "the apply that the rollback undoes"
+entry=$(ls "$root"/var/lib/hostd/patches/journal/*.json)
+cp "$entry" "$entry.tmp.4242" # what a death between write and rename leaves
+touch "$M/hold-rollback"
+setsid "$HOSTCTL" patch rollback --root "$root" >"$TMP/rollback.out" 2>&1 &
+pid=$!
+wait_until 60 "the rollback reaches its hold" test -e "$M/at"
+killed "during a rollback" "$root" "$pid"
+
+# the recovered root patches normally
+"$HOSTCTL" patch apply --root "$root" >/dev/null
+expect_eq "$(installed "$root" | grep -c ' 1.1$')" 3 "after recovery the root patches normally"
+
+printf '\n%-36s %-12s %-11s %-9s %s\n' "KILLED (whole process group)" "ENTRY" "INTERRUPTED" "RECORDED" "DPKG --AUDIT"
+printf '%s\n' "${rows[@]}"
+echo "fault matrix: ${#rows[@]} points; $interrupted_n recovered from the journal, $unrecorded_n killed before it was written; every root equal to its record"
+[ "${#rows[@]}" -ge 8 ] || fail "fewer than eight fault points"
+echo "test-patch-faults: $CHECKS checks passed"
