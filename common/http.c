@@ -42,9 +42,13 @@ static ssize_t unchunk(char *body, size_t size) {
 
                 if (in >= size)
                         return -EBADMSG;
+                /* hex digits only: no sign, blanks or 0x, which strtoul takes */
+                size_t digits = strspn(body + in, "0123456789abcdefABCDEF");
+                if (digits == 0 || digits > 8)
+                        return -EBADMSG;
                 errno = 0;
                 chunk = strtoul(body + in, &end, 16);
-                if (errno || end == body + in)
+                if (errno || end != body + in + digits)
                         return -EBADMSG;
                 eol = memmem(end, size - (size_t) (end - body), "\r\n", 2);
                 if (!eol)
@@ -66,22 +70,30 @@ int http_response_split(char *data, size_t *size, long *ret_status) {
         const char *v;
         long status;
 
-        if (!head_end || strncmp(data, "HTTP/1.", 7) != 0 || strlen(data) < 12 || data[8] != ' ')
+        /* "HTTP/1.x NNN" then a space or the end of the line; a final
+         * answer, not an interim 1xx one */
+        if (!head_end || strncmp(data, "HTTP/1.", 7) != 0 || data[8] != ' ' || strspn(data + 9, "0123456789") != 3 ||
+            (data[12] != ' ' && data[12] != '\r'))
                 return -EBADMSG;
         status = strtol(data + 9, NULL, 10);
-        if (status < 100 || status > 599)
+        if (status < 200 || status > 599)
                 return -EBADMSG;
         head_end[2] = 0; /* the header block keeps its last CRLF */
         body = head_end + 4;
         body_size = *size - (size_t) (body - data);
-        if ((v = header_value(strchr(data, '\n') + 1, "Transfer-Encoding", &len)) && len >= 7 &&
-            strncasecmp(v, "chunked", 7) == 0) {
+        if ((v = header_value(strchr(data, '\n') + 1, "Transfer-Encoding", &len))) {
+                /* chunked alone: no other coding is asked for, or read */
+                if (len != 7 || strncasecmp(v, "chunked", 7) != 0)
+                        return -EBADMSG;
                 ssize_t n = unchunk(body, body_size);
                 if (n < 0)
                         return (int) n;
                 body_size = (size_t) n;
         } else if ((v = header_value(strchr(data, '\n') + 1, "Content-Length", &len))) {
-                unsigned long long n = strtoull(v, NULL, 10);
+                unsigned long long n;
+                if (len == 0 || len > 19 || strspn(v, "0123456789") != len)
+                        return -EBADMSG;
+                n = strtoull(v, NULL, 10);
                 if (n > body_size)
                         return -EBADMSG; /* the connection ended early */
                 body_size = (size_t) n;

@@ -143,7 +143,9 @@ long call_hostd_raw(const char *method, const char *path, const json_t *body, lo
                 r = send_all(fd, request, (size_t) len, deadline);
         if (r >= 0 && payload_size)
                 r = send_all(fd, payload, payload_size, deadline);
-        if (r >= 0)
+        /* hostd may answer before it has read everything (a body too
+         * large) and close: its answer is still there to read */
+        if (r >= 0 || (fd >= 0 && (r == -EPIPE || r == -ECONNRESET)))
                 r = read_all(fd, response, deadline);
         if (r >= 0)
                 r = http_response_split(response->data, &response->size, &status);

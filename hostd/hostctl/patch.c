@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "common/clock.h"
@@ -124,6 +125,9 @@ static json_t *read_worker(int fd, pid_t pid, bool show_progress, char *err, siz
         bool tty = isatty(STDOUT_FILENO), progress_shown = false;
         int status;
 
+        if (!f)
+                close(fd); /* the worker then ends on a closed socket */
+
         snprintf(err, err_size, "the patch worker ended without a report");
         while (f && getline(&line, &allocated, f) > 0) {
                 PatchWorkerLine l;
@@ -208,24 +212,34 @@ static int patch_via_hostd(const PatchRequest *req, json_t **ret) {
         return EXIT_FAILED;
 }
 
-/* The path of hostd-patch-worker: next to hostctl when it is there (a
- * build tree), else where the packages install it. */
-static void worker_program(char *buf, size_t size) {
+/* hostd-patch-worker, opened (O_PATH): next to hostctl when it is there (a
+ * build tree) and owned by root or the caller and writable by no one else,
+ * else where the packages install it. Executed through this descriptor:
+ * the file checked is the file run. */
+static int open_worker_program(char *path, size_t size) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        struct stat st;
         char *slash;
+        int fd;
 
         if (n > 0) {
                 self[n] = 0;
                 slash = strrchr(self, '/');
                 if (slash && (size_t) (slash - self) + sizeof("/hostd-patch-worker") <= size) {
-                        memcpy(buf, self, (size_t) (slash - self));
-                        strcpy(buf + (slash - self), "/hostd-patch-worker");
-                        if (access(buf, X_OK) == 0)
-                                return;
+                        memcpy(path, self, (size_t) (slash - self));
+                        strcpy(path + (slash - self), "/hostd-patch-worker");
+                        fd = open(path, O_PATH | O_CLOEXEC);
+                        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                            (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+                                return fd;
+                        if (fd >= 0)
+                                close(fd);
                 }
         }
-        snprintf(buf, size, "%s/hostd-patch-worker", HOSTD_LIBEXECDIR);
+        snprintf(path, size, "%s/hostd-patch-worker", HOSTD_LIBEXECDIR);
+        fd = open(path, O_PATH | O_CLOEXEC);
+        return fd >= 0 ? fd : -errno;
 }
 
 /* Starts hostd-patch-worker on the same arguments, its report on fd 3: the
@@ -233,10 +247,15 @@ static void worker_program(char *buf, size_t size) {
  * them, and hostctl's other verbs start without them. */
 static int start_worker(char *argv[], pid_t *ret_pid, int *ret_fd) {
         char program[PATH_MAX];
+        _cleanup_close_ int program_fd = -1;
         int fds[2];
         pid_t pid;
 
-        worker_program(program, sizeof(program));
+        program_fd = open_worker_program(program, sizeof(program));
+        if (program_fd < 0) {
+                fprintf(stderr, "hostctl: %s: %s\n", program, strerror(-program_fd));
+                return program_fd;
+        }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
                 return -errno;
         pid = fork();
@@ -247,19 +266,24 @@ static int start_worker(char *argv[], pid_t *ret_pid, int *ret_fd) {
                 return r;
         }
         if (pid == 0) {
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                int null, report, moved;
 
-                /* fd 3, open across the exec; stdin and stdout away from
-                 * the terminal and from hostctl's own output */
-                if (dup2(fds[1], 3) < 0)
+                /* the report socket on fd 3, open across the exec; the
+                 * program on fd 4; nothing else but stdin, stdout (away
+                 * from the terminal and from hostctl's own output) and
+                 * stderr. Both are first moved above where they go, so
+                 * that neither lands on the other, whatever descriptors
+                 * hostctl started with. */
+                report = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+                moved = fcntl(program_fd, F_DUPFD_CLOEXEC, 10);
+                if (report < 0 || moved < 0 || dup2(report, 3) < 0 || dup3(moved, 4, O_CLOEXEC) < 0)
                         _exit(127);
-                close_range(4, ~0U, 0);
-                if (null >= 0) {
-                        dup2(null, STDIN_FILENO);
-                        dup2(null, STDOUT_FILENO);
-                }
+                close_range(5, ~0U, 0);
+                null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+                        _exit(127);
                 argv[0] = (char *) "hostd-patch-worker";
-                execv(program, argv);
+                execveat(4, "", argv, environ, AT_EMPTY_PATH);
                 fprintf(stderr, "hostctl: cannot run %s: %m\n", program);
                 _exit(127);
         }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer harness for the HTTP/1.1 answers hostctl reads from hostd's
  * control socket (http_response_split): any input is split into a status
- * of 100-599 and a body no longer than the input, terminated, or refused
+ * of 200-599 and a body no longer than the input, terminated, or refused
  * with -EBADMSG; never a crash, an overread or a leak. */
 #include <errno.h>
 #include <stdint.h>
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(text, data, size);
         text[size] = '\0';
         r = http_response_split(text, &n, &status);
-        if (r < 0 ? r != -EBADMSG : (status < 100 || status > 599 || n > size || text[n] != '\0'))
+        if (r < 0 ? r != -EBADMSG : (status < 200 || status > 599 || n > size || text[n] != '\0'))
                 __builtin_trap();
         free(text);
         return 0;

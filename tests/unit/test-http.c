@@ -88,7 +88,15 @@ static void test_not_an_answer(void **state _unused_) {
                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",          /* the headers never end */
                 "SSH-2.0-OpenSSH_9.2\r\n\r\n",                          /* not HTTP */
                 "HTTP/1.1 999 Odd\r\n\r\n",                             /* no such status */
-                "HTTP/1.1 20\r\n\r\n",                                  /* too short */
+                "HTTP/1.1 20\r\n\r\n",                                  /* two digits */
+                "HTTP/1.1 \r\n\r\n200 x",                             /* the status not on its line */
+                "HTTP/1.1 100 Continue\r\n\r\n",                      /* an interim answer */
+                "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n{}",   /* not digits */
+                "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedXYZ\r\n\r\n0\r\n\r\n", /* no such coding */
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\n{}\r\n0\r\n\r\n", /* 0x */
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n -2\r\n{}\r\n0\r\n\r\n", /* a sign */
                 "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",     /* ended early */
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", /* no chunk size */
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nshort\r\n0\r\n\r\n", /* short chunk */
