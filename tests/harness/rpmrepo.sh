@@ -7,6 +7,8 @@ RPM_DB=(--dbpath /var/lib/rpm)
 
 # rpm_build OUTDIR NAME VERSION RELEASE ARCH [POST_EXIT]: a package with one
 # file, /usr/share/NAME/version; a %post that exits POST_EXIT when given.
+# With $RPM_PRE, $RPM_POST, $RPM_POSTUN: those scriptlets' bodies (run by
+# the root's /bin/sh, chrooted into it).
 rpm_build() {
         local out=$1 name=$2 version=$3 release=$4 arch=$5 post=${6:-}
         local top
@@ -20,6 +22,9 @@ rpm_build() {
                         "$name" "$version" "$release" "$name"
                 printf '%%files\n/usr/share/%s/version\n' "$name"
                 [ -z "$post" ] || printf '%%post\nexit %s\n' "$post"
+                [ -z "${RPM_PRE:-}" ] || printf '%%pre\n%s\n' "$RPM_PRE"
+                [ -n "$post" ] || [ -z "${RPM_POST:-}" ] || printf '%%post\n%s\n' "$RPM_POST"
+                [ -z "${RPM_POSTUN:-}" ] || printf '%%postun\n%s\n' "$RPM_POSTUN"
         } >"$top/SPECS/$name.spec"
         rpmbuild --quiet -bb --define "_topdir $top" --define "_rpmdir $out" \
                 --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The fault matrix of a patch transaction on a Debian root: a transaction
+# The fault matrix of a patch transaction, on a Debian root and on an rpm
+# root: a transaction
 # of three packages, one with a slow maintainer script, is killed at each of
 # eight points by SIGKILL of its whole process group (hostctl, the worker,
 # dpkg, the maintainer script: what a power loss does to them), the holds
@@ -7,10 +8,11 @@
 # `hostctl patch` call on the root recovers it. After each: history names
 # the transaction interrupted and rolled back (or there is none, when the
 # kill came before it was recorded), the root has exactly the recorded set,
-# and `dpkg --audit` finds nothing half-done. Then the root patches again
-# normally.
+# and `dpkg --audit` (`rpm -V` of the packages, and one version of each)
+# finds nothing half-done. Then the root patches again normally.
 . "$(dirname "$0")/lib.sh"
 . "$HOSTD_SRC/tests/harness/debrepo.sh"
+. "$HOSTD_SRC/tests/harness/rpmrepo.sh"
 need_built
 
 DEBS="$TMP/debs"
@@ -99,7 +101,7 @@ killed() {
         fi
         expect_eq "$(installed "$root")" "$(installed "$TMP/pristine")" "$point: the root has exactly the recorded set"
         expect_eq "$(dpkg --root="$root" --audit 2>&1)" "" "$point: dpkg --audit finds nothing half-done"
-        rows+=("$(printf '%-36s %-12s %-11s %-9s %s' "$point" "$state" "$intr" yes clean)")
+        rows+=("$(printf '%-40s %-12s %-11s %-9s %s' "$point" "$state" "$intr" yes clean)")
 }
 # apply_killed POINT HOLD [http|ENV=VALUE]: an apply held at HOLD (a hold
 # file, or a crash point named in the environment), killed there
@@ -153,8 +155,119 @@ killed "during a rollback" "$root" "$pid"
 "$HOSTCTL" patch apply --root "$root" >/dev/null
 expect_eq "$(installed "$root" | grep -c ' 1.1$')" 3 "after recovery the root patches normally"
 
-printf '\n%-36s %-12s %-11s %-9s %s\n' "KILLED (whole process group)" "ENTRY" "INTERRUPTED" "RECORDED" "DPKG --AUDIT"
-printf '%s\n' "${rows[@]}"
-echo "fault matrix: ${#rows[@]} points; $interrupted_n recovered from the journal, $unrecorded_n killed before it was written; every root equal to its record"
-[ "${#rows[@]}" -ge 8 ] || fail "fewer than eight fault points"
+print_matrix() { # BACKEND CHECK
+        printf '\n%-40s %-12s %-11s %-9s %s\n' "$1: KILLED (whole process group)" "ENTRY" "INTERRUPTED" "RECORDED" "$2"
+        printf '%s\n' "${rows[@]}"
+        echo "$1 fault matrix: ${#rows[@]} points; $interrupted_n recovered from the journal, $unrecorded_n killed before it was written; every root equal to its record"
+        [ "${#rows[@]}" -ge 8 ] || fail "$1: fewer than eight fault points"
+}
+print_matrix apt "DPKG --AUDIT"
+apt_rows=("${rows[@]}")
+
+# ---- rpm: the same transaction, scriptlets chrooted into the root (its
+# /bin/sh is busybox: builtins only, a hold is a read of a FIFO) ----
+RPMS="$TMP/rpms"
+RREPO="$TMP/rrepo"
+mkdir -p "$RPMS"
+rpm_build_sh "$RPMS"
+rpm_hold() { # KIND: count the scriptlets of KIND, the Nth waits when held
+        printf 'echo x >>/marks/%s; n=0; while read l; do n=$((n + 1)); done </marks/%s; if [ -e /marks/hold-%s-$n ]; then : >/marks/at; read l </marks/fifo; fi' \
+                "$1" "$1" "$1"
+}
+for p in a-t b-t c-t; do
+        post=$(rpm_hold post)
+        [ "$p" != b-t ] || post="$post; if [ -e /marks/hold-script ]; then : >/marks/at; read l </marks/fifo; fi"
+        RPM_PRE=$(rpm_hold pre) RPM_POST=$post rpm_build "$RPMS" "$p" 1.1 1 x86_64
+        # 1.0: erased by the upgrade (its %postun), put back by a rollback (its %pre)
+        RPM_PRE="if [ -e /marks/hold-rollback ]; then : >/marks/at; read l </marks/fifo; fi" \
+                RPM_POSTUN=$(rpm_hold postun) rpm_build "$RPMS" "$p" 1.0 1 x86_64
+done
+rpm_repo "$RREPO" "$RPMS"/*-1.1-1.x86_64.rpm "$RPMS"/*-1.0-1.x86_64.rpm
+rpm_installed() { # ROOT: what the database lists, each version
+        rpm --root "$1" "${RPM_DB[@]}" -qa --qf '%{NAME} %{VERSION}-%{RELEASE}\n' | sort
+}
+rpm_fresh_root() { # ROOT [http]
+        rm -rf "$1"
+        rpmroot_new "$1" "$RPMS/sh-t-1-1.x86_64.rpm"
+        mkdir -p "$1/marks"
+        mkfifo "$1/marks/fifo"
+        rpmroot_install "$1" "$RPMS"/[abc]-t-1.0-1.x86_64.rpm
+        if [ "${2:-}" = http ]; then
+                printf '[updates]\nname=updates\nbaseurl=http://127.0.0.1:%s/\nenabled=1\ngpgcheck=0\n' "$RPM_HTTP_PORT" \
+                        >"$1/etc/yum.repos.d/updates.repo"
+        else
+                rpmroot_repo "$1" updates "$RREPO"
+        fi
+}
+sed "s|$REPO|$RREPO|; s|b-t_1.1|b-t-1.1|; s|$M/at|$TMP/rroot/marks/at|" "$TMP/slow-http.py" >"$TMP/slow-rpm-http.py"
+python3 "$TMP/slow-rpm-http.py" >"$TMP/rpm-http.port" &
+on_exit "kill $! 2>/dev/null"
+wait_until 10 "the slow rpm repository listens" test -s "$TMP/rpm-http.port"
+RPM_HTTP_PORT=$(cat "$TMP/rpm-http.port")
+rows=()
+interrupted_n=0 unrecorded_n=0
+rpm_killed() { # POINT ROOT PID
+        local point=$1 root=$2 pid=$3 pgid json n state intr msg twice
+        pgid=$(ps -o pgid= "$pid" | tr -d ' ' || true)
+        [ -z "$pgid" ] || kill -KILL -- "-$pgid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        rm -f "$root"/marks/hold-* "$root"/marks/at
+        # what the kill left: packages the database lists twice
+        twice=$(rpm_installed "$root" | awk '{print $1}' | uniq -d | wc -l)
+        [[ "$point" != erasing* ]] || [ "$twice" -ge 1 ] || fail "rpm, $point: no package listed twice after the kill"
+        json=$("$HOSTCTL" --json patch history --root "$root")
+        n=$(jq '.entries | length' <<<"$json")
+        if [ "$point" = "during download" ]; then
+                expect_eq "$n" 0 "rpm, $point: killed before anything was recorded: no transaction in history"
+                unrecorded_n=$((unrecorded_n + 1))
+                state=none intr=-
+        else
+                state=$(jq -r '.entries[-1].state' <<<"$json")
+                intr=$(jq -r '.entries[-1].interrupted' <<<"$json")
+                msg=$(jq -r '.entries[-1].message' <<<"$json")
+                expect_eq "$state $intr" "rolled-back true" "rpm, $point: history names the transaction interrupted, rolled back ($msg)"
+                interrupted_n=$((interrupted_n + 1))
+        fi
+        expect_eq "$(rpm_installed "$root")" "$(rpm_installed "$TMP/rpm-pristine")" \
+                "rpm, $point: the database lists exactly the recorded set, one version each"
+        expect_eq "$(rpm --root "$root" "${RPM_DB[@]}" -V a-t b-t c-t 2>&1)" "" "rpm, $point: rpm -V of the packages is clean"
+        rows+=("$(printf '%-40s %-12s %-11s %-9s %-7s %s' "$point" "$state" "$intr" yes clean "$twice")")
+}
+rpm_apply_killed() { # POINT HOLD [http|ENV=VALUE]
+        local point=$1 hold=$2 how=${3:-} root="$TMP/rroot" pid
+        rpm_fresh_root "$root" "$([ "$how" = http ] && echo http)"
+        [ "$how" = http ] || "$HOSTCTL" patch stage --root "$root" --refresh >/dev/null
+        [ -z "$hold" ] || touch "$root/marks/$hold"
+        if [[ "$how" == *=* ]]; then
+                env "$how" setsid "$HOSTCTL" patch apply --root "$root" >"$TMP/rapply.out" 2>&1 &
+                pid=$!
+                wait "$pid" 2>/dev/null || true
+        else
+                setsid "$HOSTCTL" patch apply --root "$root" $([ "$how" = http ] && echo --refresh) \
+                        >"$TMP/rapply.out" 2>&1 &
+                pid=$!
+                wait_until 60 "rpm, $point: the transaction reaches its hold" test -e "$root/marks/at"
+        fi
+        rpm_killed "$point" "$root" "$pid"
+}
+rpm_fresh_root "$TMP/rpm-pristine"
+rpm_apply_killed "during download" "" http
+rpm_apply_killed "during install of the first package" hold-pre-1
+rpm_apply_killed "during install of a later package" hold-pre-3
+rpm_apply_killed "inside a scriptlet (slow)" hold-script
+rpm_apply_killed "erasing the old versions (listed twice)" hold-postun-2
+rpm_apply_killed "after the package manager returned" "" HOSTD_TEST_CRASH_AT=returned
+rpm_apply_killed "while the journal is written" "" HOSTD_TEST_CRASH_AT=finishing
+root="$TMP/rroot"
+rpm_fresh_root "$root"
+"$HOSTCTL" patch apply --root "$root" --refresh >/dev/null
+expect_eq "$(rpm_installed "$root" | grep -c ' 1.1-1$')" 3 "rpm: the apply that the rollback undoes"
+touch "$root/marks/hold-rollback"
+setsid "$HOSTCTL" patch rollback --root "$root" >"$TMP/rrollback.out" 2>&1 &
+pid=$!
+wait_until 60 "rpm: the rollback reaches its hold" test -e "$root/marks/at"
+rpm_killed "during a rollback" "$root" "$pid"
+"$HOSTCTL" patch apply --root "$root" >/dev/null
+expect_eq "$(rpm_installed "$root" | grep -c ' 1.1-1$')" 3 "rpm: after recovery the root patches normally"
+print_matrix rpm "RPM -V   LISTED TWICE AFTER THE KILL"
 echo "test-patch-faults: $CHECKS checks passed"
