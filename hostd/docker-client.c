@@ -184,11 +184,13 @@ static int map_curl_error(CURLcode code, const DockerRequest *r) {
                 if (!r->client->socket_path)
                         return -ECONNREFUSED;
                 return access(r->client->socket_path, F_OK) < 0 ? -ENOENT : -ECONNREFUSED;
-        case CURLE_SSL_CONNECT_ERROR:
         case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_ISSUER_ERROR:
+                /* the peer's certificate is not one the CA given signed */
+                return -EKEYREJECTED;
+        case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_ISSUER_ERROR:
                 return -EPROTO;
         case CURLE_WRITE_ERROR:
                 return r->overflow ? -EFBIG : -ENOMEM;

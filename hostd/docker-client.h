@@ -60,8 +60,10 @@ void docker_cancel(DockerClient *client, void *userdata);
  * The client presents cert_file/key_file and trusts only ca_file; the
  * peer's certificate must carry the name host, whatever address it is
  * reached at. extra_header is sent with every request (NULL: none).
- * Connection failures are -ECONNREFUSED, TLS failures -EPROTO, with curl's
- * words in the message. */
+ * Connection failures are -ECONNREFUSED; a peer whose certificate ca_file
+ * did not sign (another cluster's), or that does not carry the name host,
+ * -EKEYREJECTED; other TLS failures -EPROTO; each with curl's words in the
+ * message. */
 typedef struct HttpsPeer {
         const char *host;    /* the name checked in the peer's certificate */
         const char *address; /* IPv4 or IPv6 address connected to */

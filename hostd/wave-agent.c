@@ -77,6 +77,7 @@ struct WaveAgent {
         bool watch_wait;           /* the next watch long-polls */
         EventClockTimer *watch_retry;
         uint64_t watch_backoff_usec;
+        bool rejected[MAX_MANAGERS]; /* refused for its certificate, said once */
 
         /* this node's Swarm task containers */
         int local_tasks;           /* -1: not known */
@@ -271,8 +272,18 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         bool leader;
 
         a->watch_in_flight = false;
-        if (reply->error) {
+        if (reply->error == -EKEYREJECTED && a->target < a->n_managers) {
+                /* not this Swarm's manager (another cluster's CA, not the
+                 * manager's name, expired): nothing of it is taken, no wave,
+                 * no peer set; said once per manager, until it answers */
+                if (!a->rejected[a->target])
+                        log_warning("Wave: manager %s refused, nothing taken from it: its certificate is not "
+                                    "one this Swarm's CA gives a manager (%s)",
+                                    a->managers[a->target], reply->message);
+                a->rejected[a->target] = true;
+        } else if (reply->error)
                 log_debug("Wave: manager %s: %s", a->managers[a->target], reply->message);
+        if (reply->error) {
                 next_manager(a);
                 a->watch_wait = false;
                 if (++a->failures < a->n_managers) {
@@ -290,6 +301,8 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         }
         a->failures = 0;
         a->watch_backoff_usec = 0;
+        if (a->target < a->n_managers)
+                a->rejected[a->target] = false;
         wave = json_object_get(reply->json, "wave");
         leader = json_is_true(json_object_get(reply->json, "leader"));
         /* the leader's set only: managers' views differ while a report
@@ -1136,6 +1149,7 @@ void wave_agent_swarm_changed(WaveAgent *a, const json_t *info, const DockerSwar
         if (!same) {
                 memcpy(a->managers, list, n * sizeof(list[0]));
                 a->n_managers = n;
+                memset(a->rejected, 0, sizeof(a->rejected));
                 snprintf(a->node_id, sizeof(a->node_id), "%s", swarm->node_id);
                 snprintf(a->root_dir, sizeof(a->root_dir), "%s", swarm->root_dir);
                 if (a->target >= n)

@@ -215,17 +215,23 @@ kill -TERM "$HOSTD_PID_n1"
 wait "$HOSTD_PID_n1" 2>/dev/null || true
 certs="$NODE1_DATA_ROOT/swarm/certificates"
 sed '/^[A-Za-z-]*: /d; /^$/d' "$certs/swarm-node.key" >"$TMP/m1.key"
-fake_manager() { # PEERS_JSON: serve it on node 1's 9443 until the next call
+FAKE_N=0
+fake_manager() { # PEERS_JSON [CERT KEY]: serve it on node 1's 9443 until the next call
         if [ -n "${FAKE_PID:-}" ]; then
                 kill "$FAKE_PID" 2>/dev/null || true
                 wait "$FAKE_PID" 2>/dev/null || true
+                # its forked children too: none may answer with the next body
+                pkill -f "socat -d -d -lf $TMP/fake-socat.log" 2>/dev/null || true
+                wait_until 10 "the previous fake manager is gone" \
+                        bash -c "! nsenter --net='$(ns_of 1)' ss -ltn | grep -q ':9443 '"
         fi
         local body
         body="{\"wave\": null, \"blocked\": \"\", \"version\": 1, \"leader\": true, \"leader_address\": \"$(addr_of 1)\", \"peers\": $1, \"reported\": true, \"peers_digest\": 1}"
         printf 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
-                "${#body}" "$body" >"$TMP/fake.http"
-        from_node 1 socat "OPENSSL-LISTEN:9443,reuseaddr,fork,cert=$certs/swarm-node.crt,key=$TMP/m1.key,cafile=$certs/swarm-root-ca.crt,verify=0" \
-                SYSTEM:"sleep 0.05; cat $TMP/fake.http" 2>/dev/null &
+                "${#body}" "$body" >"$TMP/fake$((++FAKE_N)).http"
+        # nsenter execs socat: $! is socat itself
+        nsenter --net="$(ns_of 1)" socat -d -d -lf "$TMP/fake-socat.log" "OPENSSL-LISTEN:9443,reuseaddr,fork,cert=${2:-$certs/swarm-node.crt},key=${3:-$TMP/m1.key},cafile=$certs/swarm-root-ca.crt,verify=0" \
+                SYSTEM:"sleep 0.05; cat $TMP/fake$FAKE_N.http" 2>/dev/null &
         FAKE_PID=$!
         on_exit "kill $FAKE_PID 2>/dev/null"
         wait_until 10 "the fake manager listens" bash -c "nsenter --net='$(ns_of 1)' ss -ltn | grep -q ':9443 '"
@@ -244,6 +250,19 @@ fake_manager "[\"$(addr_of 1)\", \"$(addr_of 2)\"]"
 wait_until 60 "worker 4 refuses a list without itself" \
         grep -q "they do not name this node's address $(addr_of 4)" "$TMP/n4.log"
 expect_eq "$(from_node 4 nft list set inet hostd peers4 | md5sum)" "$set4_before" "a list without the node itself is refused and changes nothing"
+# another cluster's manager: a certificate no CA of this Swarm signed, with
+# the name hostd checks, answering a list that would otherwise be taken
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=swarm-manager" \
+        -addext "subjectAltName=DNS:swarm-manager" -keyout "$TMP/other.key" -out "$TMP/other.crt" 2>/dev/null
+fake_manager "[\"$(addr_of 4)\", \"$(addr_of 5)\", \"10.99.0.1\"]" "$TMP/other.crt" "$TMP/other.key"
+wait_until 60 "worker 4 refuses the other cluster's manager" \
+        grep -q "Wave: manager $(addr_of 1) refused, nothing taken from it: its certificate is not one this Swarm's CA gives a manager" "$TMP/n4.log"
+expect_eq "$(from_node 4 nft list set inet hostd peers4 | md5sum)" "$set4_before" "a manager with another cluster's certificate is refused, named in the log, and changes nothing"
+# worker 4 keeps asking it (its watch comes back there): said once still
+: >"$TMP/fake-socat.log"
+wait_until 60 "worker 4 asks the other cluster's manager again" \
+        bash -c "[ \$(grep -c 'accepting connection from .*$(addr_of 4)' '$TMP/fake-socat.log') -ge 3 ]"
+expect_eq "$(grep -c "Wave: manager $(addr_of 1) refused" "$TMP/n4.log")" 1 "and said once, not at every watch"
 [ "$(tcp_probe "$(ns_of 5)" "$(addr_of 4)" 7946)" = open ] || fail "worker 5 lost worker 4's 7946"
 ok "and worker 5 still reaches worker 4's 7946"
 echo "swarm-firewall: converge ${converge_ms} ms, leave ${leave_ms} ms, join ${join_ms} ms"
