@@ -178,6 +178,17 @@ static int parse_repo_file(const char *path, const void *data, size_t size, RpmR
                                 value[--vl] = '\0';
                         if (!(cur->baseurl = strdup(value)))
                                 return -ENOMEM;
+                } else if (STREQ(key, "repo_gpgcheck")) {
+                        /* metadata signatures: not checked by hostd, so a
+                         * repository that asks for them is refused, never
+                         * read as if it had not */
+                        if (!STREQ(value, "0") && !STREQ(value, "false") && !STREQ(value, "no")) {
+                                seterr(err, err_size,
+                                       "%s:%u: repo_gpgcheck=%s: hostd does not check repository metadata signatures; "
+                                       "set repo_gpgcheck=0 (package signatures are still checked with gpgcheck=1)",
+                                       path, lineno, value);
+                                return -EOPNOTSUPP;
+                        }
                 } else if (STREQ(key, "enabled") || STREQ(key, "gpgcheck")) {
                         bool v;
                         if (STREQ(value, "1") || STREQ(value, "true") || STREQ(value, "yes"))
@@ -635,9 +646,11 @@ static bool any_gpgcheck(const RpmSession *s) {
         return false;
 }
 
-/* A transaction set on the root; package signatures checked unless no
- * repository asks for it (gpgcheck=0): files are checked against the
- * repository's sha256 either way. */
+/* A transaction set on the root. When any enabled repository asks for
+ * signatures (gpgcheck=1, the default), every package must carry a valid
+ * one from a key in the root's rpm keyring (a signature is required, not
+ * only checked when present); otherwise signatures are not read. Files are
+ * checked against the repository's sha256 either way. */
 static rpmts ts_new(const RpmSession *s) {
         rpmts ts = rpmtsCreate();
 
@@ -646,6 +659,8 @@ static rpmts ts_new(const RpmSession *s) {
         rpmtsSetRootDir(ts, s->root);
         if (!any_gpgcheck(s))
                 rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | RPMVSF_MASK_NOSIGNATURES);
+        else
+                rpmtsSetVfyLevel(ts, RPMSIG_SIGNATURE_TYPE | RPMSIG_DIGEST_TYPE);
         return ts;
 }
 
@@ -981,7 +996,10 @@ static int run_transaction(rpmts ts, rpmprobFilterFlags filter, int log_fd, Back
         return 0;
 }
 
-static int add_file(rpmts ts, const char *path, char *err, size_t err_size) {
+/* Reads a package file into the transaction, its signature judged as
+ * signed_only says: before anything changes, a package that fails is an
+ * error naming it and why. */
+static int add_file(rpmts ts, const char *path, bool signed_only, char *err, size_t err_size) {
         FD_t fd = Fopen(path, "r.ufdio");
         Header h = NULL;
         rpmRC rc;
@@ -995,10 +1013,21 @@ static int add_file(rpmts ts, const char *path, char *err, size_t err_size) {
         }
         rc = rpmReadPackageFile(ts, fd, path, &h);
         Fclose(fd);
-        if (rc != RPMRC_OK && rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY) {
-                seterr(err, err_size, "%s is not a readable rpm package (or its signature is bad)", path);
+        /* signatures not asked for: an unknown key is read, not judged */
+        if (rc != RPMRC_OK && (signed_only || (rc != RPMRC_NOTTRUSTED && rc != RPMRC_NOKEY))) {
+                const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+                if (rc == RPMRC_NOKEY)
+                        seterr(err, err_size, "%s: signed by a key the root's rpm keyring does not have (gpgcheck=1)",
+                               base);
+                else if (rc == RPMRC_NOTTRUSTED)
+                        seterr(err, err_size, "%s: signed by a key that is not trusted (gpgcheck=1)", base);
+                else if (signed_only)
+                        seterr(err, err_size, "%s: no valid signature (unsigned, or the signature or digest is bad; "
+                                              "gpgcheck=1)", base);
+                else
+                        seterr(err, err_size, "%s is not a readable rpm package (its digest is bad)", path);
                 headerFree(h);
-                return -EINVAL;
+                return rc == RPMRC_NOKEY || rc == RPMRC_NOTTRUSTED || signed_only ? -EKEYREJECTED : -EINVAL;
         }
         /* the key is the file's path (the caller's, alive until the
          * transaction is freed): the notify callback opens it */
@@ -1029,7 +1058,7 @@ int rpm_apply(RpmSession *s, const PackageSet *want, const char *archives, int l
         if (r >= 0 && !(ts = ts_new(s)))
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < want->n; i++)
-                r = add_file(ts, files[i].file, err, err_size);
+                r = add_file(ts, files[i].file, any_gpgcheck(s), err, err_size);
         if (r >= 0)
                 r = run_transaction(ts, RPMPROB_FILTER_NONE, log_fd, progress, userdata, err, err_size);
         rpmtsFree(ts);
@@ -1045,7 +1074,7 @@ int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const Package
         if (!ts)
                 return -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n_files; i++)
-                r = add_file(ts, files[i], err, err_size);
+                r = add_file(ts, files[i], any_gpgcheck(s), err, err_size);
         for (size_t i = 0; r >= 0 && i < remove->n; i++) {
                 rpmdbMatchIterator mi = rpmtsInitIterator(ts, RPMDBI_NAME, remove->items[i].name, 0);
                 Header h;

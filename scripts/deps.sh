@@ -16,10 +16,11 @@ libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev systemd"
 # python3-jsonschema validates the posture report against its schema;
 # debhelper and lintian build and check the .deb, systemd-container boots
 # it (systemd-nspawn) in the packaging test; libnftables-dev is the peer of
-# the firewall benchmark (nft_run_cmd_from_buffer in-process).
+# the firewall benchmark (nft_run_cmd_from_buffer in-process); gpg and
+# gpg-agent make and use the keys the signed-repository tests sign with.
 TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
 procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin dpkg-dev rpm createrepo-c
-debootstrap time python3-jsonschema debhelper lintian systemd-container libnftables-dev"
+debootstrap time python3-jsonschema debhelper lintian systemd-container libnftables-dev gpg gpg-agent"
 
 missing=""
 for p in $BUILD $TEST; do

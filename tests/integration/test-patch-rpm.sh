@@ -111,4 +111,79 @@ expect_eq "$(rpmroot_query "$ROOT")" "$before" "the root is as recorded"
 expect_eq "$("$HOSTCTL" patch history --root "$ROOT" | awk 'NR > 1 {print $2}' | tr '\n' ' ')" \
         "rolled-back rolled-back failed " "history: the rollback, the automatic rollback, the refused download"
 
+# --- signatures: gpgcheck=1 means a valid signature from a key in the
+# root's rpm keyring, for every package; refused before anything changes ---
+export GNUPGHOME="$TMP/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+on_exit "gpgconf --kill gpg-agent 2>/dev/null"
+gpg --batch --passphrase '' --quick-gen-key "hostd test <test@hostd.invalid>" rsa2048 sign never 2>/dev/null
+gpg --batch --passphrase '' --quick-gen-key "another key <other@hostd.invalid>" rsa2048 sign never 2>/dev/null
+gpg --armor --export "hostd test" >"$TMP/test-key.asc"
+rpm_sign() { # KEY RPM
+        rpmsign --define "__gpg /usr/bin/gpg" --define "_gpg_name $1" --define "_gpg_path $GNUPGHOME" \
+                --define "_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''" \
+                --addsign "$2" >/dev/null 2>&1 || fail "rpmsign $2 with $1"
+}
+SIGNED="$TMP/signed"
+mkdir -p "$SIGNED"
+for p in good-t plain-t other-t; do
+        rpm_build "$SIGNED" "$p" 1.0 1 x86_64
+        rpm_build "$SIGNED" "$p" 1.1 1 x86_64
+done
+rpm_sign "hostd test" "$SIGNED/good-t-1.1-1.x86_64.rpm"
+rpm_sign "another key" "$SIGNED/other-t-1.1-1.x86_64.rpm"
+SROOT="$TMP/sroot"
+rpmroot_new "$SROOT" "$RPMS/sh-t-1-1.x86_64.rpm"
+rpmroot_install "$SROOT" "$SIGNED"/*-1.0-1.x86_64.rpm
+rpm --root "$SROOT" "${RPM_DB[@]}" --import "$TMP/test-key.asc"
+rpm_repo "$TMP/srepo" "$SIGNED"/*-1.1-1.x86_64.rpm
+printf '[signed]\nname=signed\nbaseurl=file://%s\nenabled=1\ngpgcheck=1\n' "$TMP/srepo" >"$SROOT/etc/yum.repos.d/signed.repo"
+sbefore=$(rpmroot_query "$SROOT")
+"$HOSTCTL" patch plan --root "$SROOT" --refresh >/dev/null
+signed_apply() { # PACKAGE: the apply of that package alone: $rc, $out
+        rc=0
+        out=$("$HOSTCTL" patch apply --root "$SROOT" --allow "$1" 2>&1) || rc=$?
+}
+signed_apply plain-t
+expect_eq "$rc" 1 "gpgcheck=1: an unsigned package is refused"
+expect_contains "$out" "plain-t-1.1-1.x86_64" "naming it ($out)"
+expect_contains "$out" "no signature" "and why"
+expect_contains "$out" "nothing was changed" "and that nothing was changed"
+expect_eq "$(rpmroot_query "$SROOT")" "$sbefore" "which is so"
+signed_apply other-t
+expect_eq "$rc" 1 "gpgcheck=1: a package signed by a key the root does not have is refused"
+expect_contains "$out" "other-t-1.1-1.x86_64" "naming it ($out)"
+expect_contains "$out" "key" "and why"
+expect_eq "$(rpmroot_query "$SROOT")" "$sbefore" "nothing changed"
+# a bad signature: the signed package's payload changed after signing
+cp "$SIGNED/good-t-1.1-1.x86_64.rpm" "$TMP/tampered.rpm"
+printf 'X' | dd of="$TMP/tampered.rpm" bs=1 seek=$(($(stat -c %s "$TMP/tampered.rpm") - 64)) conv=notrunc 2>/dev/null
+expect_contains "$(rpm --root "$SROOT" "${RPM_DB[@]}" -K "$TMP/tampered.rpm" 2>&1 || true)" "NOT OK" \
+        "(the tampered copy fails rpm's own check)"
+cp "$TMP/tampered.rpm" "$TMP/srepo/good-t-1.1-1.x86_64.rpm"
+createrepo_c -q --no-database "$TMP/srepo"
+"$HOSTCTL" patch plan --root "$SROOT" --refresh >/dev/null
+rm -rf "$SROOT/var/lib/hostd/patches/stage"
+signed_apply good-t
+expect_eq "$rc" 1 "gpgcheck=1: a package whose signature is bad is refused"
+expect_contains "$out" "good-t-1.1-1.x86_64" "naming it ($out)"
+expect_eq "$(rpmroot_query "$SROOT")" "$sbefore" "nothing changed"
+# the good one, signed by the key the root has
+cp "$SIGNED/good-t-1.1-1.x86_64.rpm" "$TMP/srepo/"
+createrepo_c -q --no-database "$TMP/srepo"
+"$HOSTCTL" patch plan --root "$SROOT" --refresh >/dev/null
+rm -rf "$SROOT/var/lib/hostd/patches/stage"
+signed_apply good-t
+expect_eq "$rc" 0 "gpgcheck=1: a package signed by the root's key is installed"
+expect_contains "$(rpmroot_query "$SROOT")" "good-t-1.1-1.x86_64" "and is there"
+# repo_gpgcheck=1: refused with a clear message, never ignored
+echo "repo_gpgcheck=1" >>"$SROOT/etc/yum.repos.d/signed.repo"
+set +e
+out=$("$HOSTCTL" patch plan --root "$SROOT" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "repo_gpgcheck=1 is refused"
+expect_contains "$out" "signed.repo:6: repo_gpgcheck=1: hostd does not check repository metadata signatures" \
+        "naming the file, line and why"
+
 echo "test-patch-rpm: $CHECKS checks passed"
