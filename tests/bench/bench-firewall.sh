@@ -1,12 +1,14 @@
 #!/bin/bash
 # Firewall benchmarks, each side measured alternately in the same run:
-#  1. applying hostd's whole table with 10,000 peer addresses, as hostd does
-#     it (`hostd --oneshot`: config parse, build, one netlink batch) against
-#     `nft -f` loading the same table as text, and against iptables-restore
-#     with one rule per peer (the ufw-style approach), each into a fresh
-#     network namespace;
-#     and hostd's in-daemon apply against libnftables' in-process
-#     nft_run_cmd_from_buffer of the same table;
+#  1. `hostctl firewall apply` with 10,000 peer addresses (hostd's daemon
+#     re-reads its configuration and changes in place, in one transaction,
+#     what changed: a rule change the chain's rules, a port change that
+#     set) against `nft -f` loading the whole table as text, and against
+#     `nft -f` of the same in-place change; `hostd --oneshot` writing the
+#     whole table as at boot (config parse, build, one netlink batch)
+#     against `nft -f` and against iptables-restore with one rule per peer
+#     (the ufw-style approach); and --oneshot's in-process part against
+#     libnftables' in-process nft_run_cmd_from_buffer of the same table;
 #  2. TCP throughput (iperf3) through the table with 10 and with 10,000 peers,
 #     and new connections per second from a peer address to a peer port (a
 #     SYN judged by the peer set each time), with 10 and with 10,000 peers.
@@ -77,9 +79,9 @@ n_elements=$(grep -o '10\.6[4-9]\.[0-9]*\.[0-9]*' "$TMP/peers.nft" | wc -l)
 # (hostd leaves its own event group while it commits; a listener makes the
 # kernel build one notification per set element). hostd runs as its daemon:
 # an apply is `hostctl firewall apply` (the daemon re-reads the 10,000-peer
-# config, builds the table and sends one batch); the daemon also reports
-# the in-process part alone (build + batch). Its config alternates between
-# two port lists so every round really re-applies.
+# config, builds the table and makes the change). Its config alternates
+# between two SSH ports, and two port lists, so every round really
+# re-applies.
 NS_HOSTD=hostd-bench-hostd NS_PEER=hostd-bench-peer
 ip netns add "$NS_HOSTD"
 ip netns add "$NS_PEER"
@@ -92,6 +94,11 @@ sed 's/"swarm-peers": false, /"swarm-peers": false, "ssh-port": 2222, /' "$TMP/p
 printf 'flush set inet hostd public_tcp\nadd element inet hostd public_tcp { 443, 5201, 5202 }\n' >"$TMP/ports-b.nft"
 cp "$TMP/peers.json" "$TMP/hostd.json"
 (echo "table inet hostd"; echo "delete table inet hostd"; cat "$TMP/peers.nft") >"$TMP/peers-replace.nft"
+# nft's own way to make the rule change alone: the chain flushed and its
+# rules added again, the sets kept (what hostd does for a rule change)
+"$BUILD/hostctl" firewall render --config "$TMP/peers-c.json" >"$TMP/peers-c.nft"
+{ echo "flush chain inet hostd prerouting"; echo "table inet hostd {"; sed -n '/chain prerouting/,$p' "$TMP/peers-c.nft"; } \
+        >"$TMP/rules-c.nft"
 nsenter --net="/var/run/netns/$NS_HOSTD" "$BUILD/hostd" --log-target=stderr --config "$TMP/hostd.json" \
         --socket "$TMP/hostd.sock" 2>"$TMP/hostd.log" &
 hostd_pid=$!
@@ -108,32 +115,68 @@ wall_ms() { # NAMESPACE COMMAND...: wall time in that namespace
         t1=$(now_ns)
         echo $(((t1 - t0) / 1000000))
 }
+applies_logged() { grep -c "$1" "$TMP/hostd.log" || true; }
 for round in $(seq 1 "$ROUNDS"); do
-        # a rule change: the whole table, in the daemon and by nft
-        if [ $((round % 2)) = 1 ]; then cp "$TMP/peers-c.json" "$TMP/hostd.json"; else cp "$TMP/peers.json" "$TMP/hostd.json"; fi
+        # a rule change alone (the SSH port), from the same base each round:
+        # hostd changes the chain in place; nft -f of the whole table, and
+        # of the same in-place change
+        cp "$TMP/peers.json" "$TMP/hostd.json"
+        "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >/dev/null
+        cp "$TMP/peers-c.json" "$TMP/hostd.json"
         wall_ms "$NS_HOSTD" "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >>"$TMP/hostctl.ms"
-        "$BUILD/hostctl" --socket "$TMP/hostd.sock" --json firewall show | jq '.last_apply_ms' >>"$TMP/inproc.ms"
         wall_ms "$NS_PEER" nft -f "$TMP/peers-replace.nft" >>"$TMP/nft.ms"
-        wall_ms "$NS_PEER" iptables-restore "$TMP/peers.iptables" >>"$TMP/ipt.ms"
-        nsenter --net="/var/run/netns/$NS_PEER" "$BUILD/bench/nft-inprocess" "$TMP/peers-replace.nft" 1 >>"$TMP/libnft.ms"
-        # a port list change: hostd replaces that set in place; nft -f of
-        # the whole table, and nft -f of the same in-place replace
+        wall_ms "$NS_PEER" nft -f "$TMP/rules-c.nft" >>"$TMP/nft-rules.ms"
+        # a port list change alone: hostd replaces that set in place; nft
+        # -f of the same in-place replace (the whole table: as above)
         cp "$TMP/peers.json" "$TMP/hostd.json"
         "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >/dev/null
         cp "$TMP/peers-b.json" "$TMP/hostd.json"
         wall_ms "$NS_HOSTD" "$BUILD/hostctl" --socket "$TMP/hostd.sock" firewall apply >>"$TMP/hostctl-ports.ms"
         wall_ms "$NS_PEER" nft -f "$TMP/ports-b.nft" >>"$TMP/nft-ports.ms"
 done
+# every timed apply was what its row says: the rules alone, or one set alone
+[ "$(applies_logged 'in place: 0 of [0-9]* sets and the rules replaced')" -ge "$ROUNDS" ] &&
+        [ "$(applies_logged 'in place: 1 of [0-9]* sets replaced')" -ge "$ROUNDS" ] ||
+        { echo "bench: hostd did not make the changes measured in place" >&2; exit 1; }
 kill "$hostd_pid"
 wait "$hostd_pid" 2>/dev/null || true
+# the whole table written where there is none, as at boot, each the same
+# way: `hostd --oneshot` (its log says how long its in-process part, build
+# and one batch, took), `nft -f`, libnftables in-process, iptables-restore
+fresh() { # NAMESPACE: a new one, as a booting node's (a table just
+        # deleted would still be being freed by the kernel meanwhile)
+        ip netns delete "$1" 2>/dev/null || true
+        ip netns add "$1"
+        nsenter --net="/var/run/netns/$1" ip link set lo up
+}
 for _ in $(seq 1 "$ROUNDS"); do
-        wall_ms "$NS_HOSTD" "$BUILD/hostd" --oneshot --log-target=stderr --config "$TMP/peers.json" >>"$TMP/oneshot.ms"
+        fresh "$NS_HOSTD"
+        t0=$(now_ns)
+        nsenter --net="/var/run/netns/$NS_HOSTD" "$BUILD/hostd" --oneshot --log-target=stderr \
+                --config "$TMP/peers.json" 2>"$TMP/oneshot.log" >/dev/null || { echo "bench: --oneshot failed" >&2; exit 1; }
+        t1=$(now_ns)
+        echo $(((t1 - t0) / 1000000)) >>"$TMP/oneshot.ms"
+        sed -n 's/.*Firewall applied once in \([0-9.]*\) ms .*/\1/p' "$TMP/oneshot.log" >>"$TMP/inproc.ms"
+        fresh "$NS_PEER"
+        wall_ms "$NS_PEER" nft -f "$TMP/peers.nft" >>"$TMP/nft-fresh.ms"
+        fresh "$NS_PEER"
+        nsenter --net="/var/run/netns/$NS_PEER" "$BUILD/bench/nft-inprocess" "$TMP/peers.nft" 1 >>"$TMP/libnft.ms"
+        fresh "$NS_PEER"
+        wall_ms "$NS_PEER" iptables-restore "$TMP/peers.iptables" >>"$TMP/ipt.ms"
+done
+[ "$(wc -l <"$TMP/inproc.ms")" = "$ROUNDS" ] || { echo "bench: --oneshot did not write the whole table each round:" >&2; cat "$TMP/oneshot.log" >&2; exit 1; }
+# what starting each program costs, for the wall times above
+for _ in $(seq 1 "$ROUNDS"); do
+        wall_ms "$NS_HOSTD" "$BUILD/hostctl" --version >>"$TMP/start-hostctl.ms"
+        wall_ms "$NS_HOSTD" "$BUILD/hostd" --version >>"$TMP/start-hostd.ms"
+        wall_ms "$NS_HOSTD" nft --version >>"$TMP/start-nft.ms"
 done
 ip netns delete "$NS_HOSTD"
 ip netns delete "$NS_PEER"
 hc=$(median <"$TMP/hostctl.ms"); inproc=$(median <"$TMP/inproc.ms"); n=$(median <"$TMP/nft.ms")
 i=$(median <"$TMP/ipt.ms"); o=$(median <"$TMP/oneshot.ms"); lib=$(median <"$TMP/libnft.ms")
-hp=$(median <"$TMP/hostctl-ports.ms"); np=$(median <"$TMP/nft-ports.ms")
+hp=$(median <"$TMP/hostctl-ports.ms"); np=$(median <"$TMP/nft-ports.ms"); nr=$(median <"$TMP/nft-rules.ms")
+nf=$(median <"$TMP/nft-fresh.ms")
 
 # --- throughput through the table: 10 vs PEERS peers ---
 ip netns add "$NS_SERVER"
@@ -169,14 +212,20 @@ kill "$rate_pid" 2>/dev/null || true
 c10=$(median <"$TMP/cr10"); cN=$(median <"$TMP/crN")
 
 printf '\n%-62s %9s %9s %8s\n' "apply $PEERS peers, ms (median of $ROUNDS; ratio = peer / hostd)" "hostd" "peer" "ratio"
-printf '%-62s %9s %9s %8s\n' "in-daemon apply (build + one netlink batch) vs nft -f" "$inproc" "$n" "$(ratio "$n" "$inproc")x"
-printf '%-62s %9s %9s %8s\n' "hostctl firewall apply, a rule changed (whole table) vs nft -f" "$hc" "$n" "$(ratio "$n" "$hc")x"
+printf '%-62s %9s %9s %8s\n' "hostctl firewall apply, a rule changed vs nft -f (table)" "$hc" "$n" "$(ratio "$n" "$hc")x"
+printf '%-62s %9s %9s %8s\n' "  the same vs nft -f of that chain replaced in place" "$hc" "$nr" "$(ratio "$nr" "$hc")x"
 printf '%-62s %9s %9s %8s\n' "hostctl firewall apply, a port list changed vs nft -f (table)" "$hp" "$n" "$(ratio "$n" "$hp")x"
-printf '%-62s %9s %9s %8s\n' "the same vs nft -f of that set replaced in place" "$hp" "$np" "$(ratio "$np" "$hp")x"
-printf '%-62s %9s %9s %8s\n' "hostctl firewall apply vs iptables-restore (rule per peer)" "$hc" "$i" "$(ratio "$i" "$hc")x"
-printf '%-62s %9s %9s %8s\n' "hostd --oneshot (new process, all of hostd's libraries) vs nft -f" "$o" "$n" "$(ratio "$n" "$o")x"
-printf '%-62s %9s %9s %8s\n' "in-daemon apply vs libnftables in-process (nft_run_cmd_from_buffer)" "$inproc" "$lib" "$(ratio "$lib" "$inproc")x"
+printf '%-62s %9s %9s %8s\n' "  the same vs nft -f of that set replaced in place" "$hp" "$np" "$(ratio "$np" "$hp")x"
+printf '%-62s %9s %9s %8s\n' "hostd --oneshot, the whole table, none before (boot) vs nft -f" "$o" "$nf" "$(ratio "$nf" "$o")x"
+printf '%-62s %9s %9s %8s\n' "  the same vs iptables-restore (a rule per peer)" "$o" "$i" "$(ratio "$i" "$o")x"
+printf '%-62s %9s %9s %8s\n' "  its in-process part (build + one batch) vs nft -f" "$inproc" "$nf" "$(ratio "$nf" "$inproc")x"
+printf '%-62s %9s %9s %8s\n' "  the same vs libnftables in-process (nft_run_cmd_from_buffer)" "$inproc" "$lib" "$(ratio "$lib" "$inproc")x"
+printf '%-62s %9s %9s %8s\n' "process start (--version): hostctl vs nft" "$(median <"$TMP/start-hostctl.ms")" \
+        "$(median <"$TMP/start-nft.ms")" "$(ratio "$(median <"$TMP/start-nft.ms")" "$(median <"$TMP/start-hostctl.ms")")x"
+printf '%-62s %9s %9s %8s\n' "process start (--version): hostd vs nft" "$(median <"$TMP/start-hostd.ms")" \
+        "$(median <"$TMP/start-nft.ms")" "$(ratio "$(median <"$TMP/start-nft.ms")" "$(median <"$TMP/start-hostd.ms")")x"
 printf '\n%-58s %10s %10s %8s\n' "TCP throughput through the table, Mbit/s (median of $ROUNDS)" "$PEERS" "10" "ratio"
 printf '%-58s %10s %10s %8s\n' "iperf3, 4 s, client namespace -> hostd-protected namespace" "$tN" "$t10" "$(ratio "$tN" "$t10")"
 printf '%-58s %10s %10s %8s\n' "new connections/s from a peer to 2377 (set lookup per SYN)" "$cN" "$c10" "$(ratio "$cN" "$c10")"
-echo "(process wall times include starting the process: about 20-40 ms on this machine for any binary)"
+echo "(hostctl firewall apply: hostd re-reads its configuration and changes in place what changed, in one"
+echo " transaction: a rule change replaces the chain's rules, a port or peer change that set's elements)"
