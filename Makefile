@@ -188,7 +188,7 @@ check-integration: tests
 # The integration tests of the firewall, the daemon, patching and the node
 # protocol again, against hostd, hostctl and the test clients built with
 # ASan+UBSan: a report from any of their processes fails the test.
-SAN_ITESTS ?= test-firewall test-firewall-durable test-daemon test-patch-apt test-patch-rpm test-wave-protocol
+SAN_ITESTS ?= test-firewall test-firewall-durable test-daemon test-patch-apt test-patch-rpm test-patch-faults test-wave-protocol
 SAN_BUILD := build/san-address-undefined
 check-integration-san:
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined tests
