@@ -50,7 +50,12 @@ static bool take_errors(char *err, size_t err_size, const char *context, bool fe
         while (!_error->empty()) {
                 std::string msg;
                 bool is_error = _error->PopMessage(msg);
-                if (!is_error && !(fetch_failures && msg.find("Failed to fetch") != std::string::npos))
+                // a source that failed, or whose signature did not verify,
+                // is only a warning to apt's refresh; here it says why
+                bool source_failure = msg.find("Failed to fetch") != std::string::npos ||
+                                      msg.find("GPG error") != std::string::npos ||
+                                      msg.find("is not signed") != std::string::npos;
+                if (!is_error && !(fetch_failures && source_failure))
                         continue;
                 all += (all.empty() ? "" : "; ") + msg;
         }
@@ -156,7 +161,7 @@ extern "C" int apt_refresh(AptSession *s, char *err, size_t err_size) {
                 return -EIO;
         }
         if (!ListUpdate(status, *list)) {
-                take_errors(err, err_size, "cannot refresh the package lists");
+                take_errors(err, err_size, "cannot refresh the package lists", true);
                 return -EIO;
         }
         // a source that cannot be fetched is only a warning to ListUpdate; here it fails

@@ -228,6 +228,25 @@ expect_eq "$(curl -s --unix-socket "$SOCK" -XPOST -H 'Content-Type: application/
 expect_eq "$(curl -s --unix-socket "$SOCK" 'http://hostd/v1/patch/job?id=99' | jq -r .message)" \
         "no patch job 99 (the last one is 2)" "an unknown job is a clear 404"
 
+# hostd's history never waits for a job's lock: asked while an apply runs
+# (a postinst that waits for the test), it answers at once, the entry
+# running
+DEB_POSTINST="touch $TMP/in-postinst; while [ ! -e $TMP/go-on ]; do sleep 0.1; done" \
+        deb_build "$DEBS" tzdata-t 2026b-1 all
+repo_suite "$REPO" bookworm-security Debian-Security "$DEBS/tzdata-t_2026b-1_all.deb" \
+        "$DEBS/linux-image-amd64-t_2_amd64.deb" "$DEBS/linux-image-999.1.0-1-amd64-t_999.1.0-1_amd64.deb"
+"$HOSTCTL" --socket "$SOCK" patch plan --refresh >/dev/null
+"$HOSTCTL" --socket "$SOCK" patch apply >"$TMP/slow-apply.out" 2>&1 &
+slow_apply=$!
+wait_until 60 "the apply's postinst runs" test -e "$TMP/in-postinst"
+hist=$(timeout 10 "$HOSTCTL" --socket "$SOCK" --json patch history)
+expect_eq "$(jq -r '.entries[-1] | "\(.state) \(.running)"' <<<"$hist")" "applying true" \
+        "hostd's history answers while a job holds the patch lock: the entry running"
+[ ! -e "$TMP/go-on" ] || fail "the apply ended before the history was asked"
+touch "$TMP/go-on"
+wait "$slow_apply"
+expect_contains "$(cat "$TMP/slow-apply.out")" ": applied: 1 package(s) installed" "and the job then ends as usual"
+
 # a damaged journal: a located error, nothing changed
 entry=$(ls -t "$STATE/journal/"*.json | head -1)
 sed -i 's/"state": "[a-z-]*"/"state": "done"/' "$entry"
@@ -240,5 +259,83 @@ expect_eq "$rc" 1 "a damaged journal refuses the rollback"
 expect_contains "$out" "$entry:7:" "naming the file and line"
 expect_contains "$out" "state" "and the field"
 expect_eq "$(installed)" "$status_before" "and nothing is changed"
+
+# a journal naming a package the root does not have, whose recorded
+# version no repository offers: the rollback names the entry and the
+# package, and changes nothing
+sed -i 's/"state": "done"/"state": "applied"/' "$entry"
+id=$(jq -r .id "$entry")
+jq '.before += [["ghost-t", "amd64", "1.0"]]' "$entry" >"$entry.new" && mv "$entry.new" "$entry"
+set +e
+out=$("$HOSTCTL" patch rollback --root "$ROOT" --id "$id" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a recorded set that cannot be fetched refuses the rollback"
+expect_contains "$out" "cannot roll back $id" "naming the entry"
+expect_contains "$out" "no package file for ghost-t 1.0 (amd64)" "and the package"
+expect_contains "$out" "nothing was changed" "saying nothing was changed"
+expect_eq "$(installed)" "$status_before" "which is so"
+
+# a minimal root: no /var/log (so no /var/log/apt) and no
+# /var/cache/apt/archives/partial; apply and rollback work
+MROOT="$TMP/minimal"
+repo_suite "$TMP/mrepo" bookworm Debian "$DEBS/bash-t_5.2-2_amd64.deb"
+repo_suite "$TMP/mrepo" bookworm-old Debian "$DEBS/bash-t_5.2-1_amd64.deb"
+root_new "$MROOT"
+root_install "$MROOT" "$DEBS/bash-t_5.2-1_amd64.deb"
+root_sources "$MROOT" "$TMP/mrepo" bookworm bookworm-old
+rm -rf "$MROOT/var/log" "$MROOT/var/cache/apt/archives/partial"
+"$HOSTCTL" patch plan --root "$MROOT" --refresh >/dev/null
+out=$("$HOSTCTL" patch apply --root "$MROOT")
+expect_contains "$out" "applied: 1 package(s) installed" "a root without /var/log/apt and archives/partial is patched"
+[ -d "$MROOT/var/log/apt" ] && [ -d "$MROOT/var/cache/apt/archives/partial" ] || fail "apt's directories not created"
+ok "apt's log and download directories were created where apt keeps them"
+rm -rf "$MROOT/var/log" "$MROOT/var/cache/apt/archives/partial"
+out=$("$HOSTCTL" patch rollback --root "$MROOT")
+expect_contains "$out" "rolled-back" "and rolled back, again without them"
+expect_eq "$(dpkg-query --admindir="$MROOT/var/lib/dpkg" -W -f '${Version}' bash-t)" "5.2-1" "to the recorded version"
+# what a dpkg database cannot be without: refused, named, nothing changed
+rm -rf "$MROOT/var/lib/dpkg/updates"
+set +e
+out=$("$HOSTCTL" patch apply --root "$MROOT" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a dpkg database without its updates directory is refused"
+expect_contains "$out" "$MROOT/var/lib/dpkg/updates: No such file or directory" "naming it"
+expect_eq "$(dpkg-query --admindir="$MROOT/var/lib/dpkg" -W -f '${Version}' bash-t)" "5.2-1" "and nothing changed"
+
+# a signed repository (no trusted=yes): a key made here, the Release
+# signed with it, the root's sources naming the keyring
+export GNUPGHOME="$TMP/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+on_exit "gpgconf --kill gpg-agent 2>/dev/null"
+gpg --batch --passphrase '' --quick-gen-key "hostd test <test@hostd.invalid>" rsa2048 sign never 2>/dev/null
+gpg --batch --passphrase '' --quick-gen-key "another key <other@hostd.invalid>" rsa2048 sign never 2>/dev/null
+gpg --export "hostd test" >"$TMP/repo-key.gpg"
+SREPO="$TMP/srepo"
+deb_build "$DEBS" signed-t 1.0 amd64
+deb_build "$DEBS" signed-t 1.1 amd64
+repo_suite "$SREPO" bookworm Debian "$DEBS/signed-t_1.1_amd64.deb"
+gpg --batch --yes -u "hostd test" --clearsign -o "$SREPO/dists/bookworm/InRelease" "$SREPO/dists/bookworm/Release"
+SROOT="$TMP/sroot"
+root_new "$SROOT"
+root_install "$SROOT" "$DEBS/signed-t_1.0_amd64.deb"
+echo "deb [signed-by=$TMP/repo-key.gpg] file:$SREPO bookworm main" >"$SROOT/etc/apt/sources.list"
+json=$("$HOSTCTL" --json patch plan --root "$SROOT" --refresh)
+expect_eq "$(jq -r '[.packages[] | "\(.name) \(.to)"] | join(",")' <<<"$json")" "signed-t 1.1" \
+        "a signed repository is read with the root's keyring"
+out=$("$HOSTCTL" patch apply --root "$SROOT")
+expect_contains "$out" "applied: 1 package(s) installed" "and its package installed"
+# signed by a key the root does not trust: the refresh fails, naming it
+deb_build "$DEBS" signed-t 1.2 amd64
+repo_suite "$SREPO" bookworm Debian "$DEBS/signed-t_1.2_amd64.deb"
+gpg --batch --yes -u "another key" --clearsign -o "$SREPO/dists/bookworm/InRelease" "$SREPO/dists/bookworm/Release"
+set +e
+out=$("$HOSTCTL" patch plan --root "$SROOT" --refresh 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "a repository signed by a key the root does not have is refused"
+expect_contains "$out" "NO_PUBKEY" "saying the key is not the root's"
+expect_eq "$(dpkg-query --admindir="$SROOT/var/lib/dpkg" -W -f '${Version}' signed-t)" "1.1" "and nothing changed"
 
 echo "test-patch-apt: $CHECKS checks passed"
