@@ -105,7 +105,16 @@ static void test_write_and_read(void **state) {
         assert_int_equal(package_set_put(&e->after, "openssl", "amd64", "3.0.13-1"), 0);
         assert_int_equal(journal_write(dir, e), 0);
 
+        e->interrupted = true;
+        assert_int_equal(journal_write(dir, e), 0);
         assert_int_equal(journal_read(path, &back, &err), 0);
+        assert_true(back->interrupted);
+        journal_entry_free(back);
+        back = NULL;
+        e->interrupted = false;
+        assert_int_equal(journal_write(dir, e), 0);
+        assert_int_equal(journal_read(path, &back, &err), 0);
+        assert_false(back->interrupted);
         assert_string_equal(back->id, e->id);
         assert_string_equal(back->plan, PLAN);
         assert_string_equal(back->backend, "apt");
@@ -143,7 +152,14 @@ static void test_corrupt_entries(void **state _unused_) {
         const char *good = HEAD MID " \"message\": \"\", \"before\": [[\"bash\", \"amd64\", \"5.2\"]], \"after\": []}";
 
         assert_int_equal(journal_parse(good, strlen(good), &e, &err), 0);
+        assert_false(e->interrupted); /* absent: entries written before it existed */
         journal_entry_free(e);
+        const char *interrupted = HEAD MID " \"interrupted\": true, \"message\": \"\", \"before\": [], \"after\": []}";
+        assert_int_equal(journal_parse(interrupted, strlen(interrupted), &e, &err), 0);
+        assert_true(e->interrupted);
+        journal_entry_free(e);
+        parse_bad(HEAD MID " \"interrupted\": 1, \"message\": \"\", \"before\": [], \"after\": []}", 3, 17, "interrupted",
+                  "expected boolean, got number");
 
         parse_bad(HEAD MID " \"message\": \"\", \"before\": [[\"bash\", \"amd64\", \"5.2\"]], \"after\": [", 3, 65, "",
                   "unexpected end of input");
