@@ -455,6 +455,44 @@ static void test_restart_during_apply(void **state) {
         env_free(env);
 }
 
+/* The machine lost power in the transaction (hostd, the worker and dpkg
+ * all killed): the history job the restarted agent runs finds it
+ * interrupted and rolls it back (patch_recover); the node is reported
+ * failed, rolled back, as any failed node, and nothing is applied again. */
+static void test_power_loss_during_apply(void **state) {
+        Env *env = env_new(*state);
+        char entries[768];
+
+        env->hold_apply = true;
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        fake_docker_stop_tasks(env->fake, "w1");
+        agent_restart(env);
+        run_until_step(env, AGENT_APPLYING);
+        env->hold_apply = false;
+        json_decref(env->history);
+        snprintf(entries, sizeof(entries),
+                 "{\"entries\": [{\"id\": \"tx-9\", \"plan\": \"plan-1\", \"state\": \"rolled-back\", "
+                 "\"interrupted\": true, \"started\": %" PRIu64 ", \"message\": \"interrupted while applying (its "
+                 "process died); rolled back to the recorded set (verified)\"}], "
+                 "\"recovered\": [{\"id\": \"tx-9\", \"state\": \"rolled-back\"}], "
+                 "\"reboot\": {\"required\": false, \"reasons\": \"\"}}",
+                 record_of(env).updated_usec + 1);
+        env->history = json_loads(entries, 0, NULL);
+        agent_restart(env);
+        run_until_step(env, AGENT_IDLE);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_false(json_is_true(json_object_get(w, "ok")));
+        assert_non_null(strstr(json_string_value(json_object_get(w, "message")), "interrupted while applying"));
+        assert_string_equal(record_of(env).transaction, "tx-9");
+        size_t applies = 0;
+        for (size_t i = 0; i < env->n_ops; i++)
+                applies += env->ops[i] == PATCH_OP_APPLY;
+        assert_int_equal(applies, 1);
+        env_free(env);
+}
+
 static void test_question_answer_lost(void **state) {
         Env *env = env_new(*state);
 
@@ -693,6 +731,7 @@ int main(void) {
                 cmocka_unit_test(test_every_step),
                 cmocka_unit_test(test_restart_at_every_step),
                 cmocka_unit_test(test_restart_during_apply),
+                cmocka_unit_test(test_power_loss_during_apply),
                 cmocka_unit_test(test_question_answer_lost),
                 cmocka_unit_test(test_report_answered_twice),
                 cmocka_unit_test(test_not_yet),
