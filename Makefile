@@ -106,7 +106,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 .PHONY: all deps check-build demo-build check fuzz-replies check-layering check-unit check-unit-san check-integration check-integration-san e2e-wave install \
-	uninstall bench fuzz fuzz-build demo clean tests dist deb rpm
+	uninstall bench fuzz fuzz-build demo clean tests dist deb rpm syscall-table
 .DEFAULT_GOAL := all
 # a recipe that fails leaves no target behind (a half-linked fuzzer would
 # look up to date); keep objects that pattern chains would otherwise delete
@@ -256,6 +256,13 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
+
+# policy/syscall-table.c again, from a libseccomp git checkout
+# (LIBSECCOMP=DIR): README, "The syscall table".
+syscall-table:
+	@test -n "$(LIBSECCOMP)" || { echo "make syscall-table LIBSECCOMP=DIR (a git checkout of libseccomp)" >&2; exit 2; }
+	python3 scripts/gen-syscall-table.py $(LIBSECCOMP) >policy/syscall-table.c.new
+	mv policy/syscall-table.c.new policy/syscall-table.c
 
 # The kernel replies fuzz-nft-readback starts from, recorded again (after a
 # change of the table hostd builds), in a network namespace of its own.

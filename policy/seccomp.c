@@ -16,6 +16,7 @@
 #include "common/fileio.h"
 #include "common/json.h"
 #include "policy/seccomp.h"
+#include "policy/syscall-table.h"
 #include "policy/seccomp-bpf.h"
 
 /* ---- names ---------------------------------------------------------- */
@@ -105,13 +106,6 @@ const char *const seccomp_docker_default_caps[] = {
 /* Linux syscalls newer than the libseccomp this was built with may know.
  * A profile naming them is not misspelt; runc skips what libseccomp cannot
  * resolve, and so does the compiler here. */
-static const char *const newer_syscalls[] = {
-        "cachestat", "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait",
-        "futex_requeue", "statmount", "listmount", "lsm_get_self_attr", "lsm_set_self_attr",
-        "lsm_list_modules", "mseal", "setxattrat", "getxattrat", "listxattrat",
-        "removexattrat", "open_tree_attr", "uretprobe", "set_mempolicy_home_node",
-        "file_getattr", "file_setattr",
-};
 
 const char *seccomp_action_name(SeccompActionKind action) {
         switch (action) {
@@ -382,15 +376,26 @@ static int check_flag(Parser *ps, const JsonValue *item, const char *path) {
 static int check_syscall(Parser *ps, const JsonValue *item, const char *path) {
         const char *name = item->string.chars;
 
+        const SyscallName *known;
+        const struct scmp_version *v;
+
         if (seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR)
                 return 0;
-        if (in_list(newer_syscalls, ELEMENTSOF(newer_syscalls), name)) {
+        /* a real syscall this libseccomp does not know yet: runc skips
+         * it, so does the filter; a name no kernel has is a mistake */
+        known = syscall_table_find(name);
+        if (known) {
+                v = seccomp_version();
                 warn(ps->profile, item, path,
-                     "\"%s\" is newer than this libseccomp; it is left out of the filter, as runc does",
-                     name);
+                     "\"%s\" (Linux %u.%u%s) is unknown to this libseccomp (%u.%u.%u): it is left out of the "
+                     "filter, as runc does",
+                     name, known->major, known->minor, known->exact ? "" : " or earlier", v ? v->major : 0,
+                     v ? v->minor : 0, v ? v->micro : 0);
                 return 0;
         }
-        return located_error_at(ps->error, item, path, "unknown syscall \"%s\"", name);
+        return located_error_at(ps->error, item, path,
+                                "unknown syscall \"%s\": no Linux up to %s has it on any architecture Docker maps",
+                                name, syscall_table_kernel);
 }
 
 static int get_action(Parser *ps, const JsonValue *v, const char *path, SeccompActionKind *ret) {
@@ -1266,6 +1271,12 @@ static int compile_with(const SeccompProfile *p, const SeccompTarget *target, co
                                     c->stats.bpf_instructions);
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+bool seccomp_arch_buildable(const char *arch) {
+        int ai = arch ? arch_index_by_docker(arch) : -1;
+
+        return ai >= 0 && seccomp_arch_resolve_name(arch_names[ai].libseccomp) != 0;
 }
 
 int seccomp_compile_with(const SeccompProfile *p, const SeccompTarget *target, SeccompCompiler compiler,

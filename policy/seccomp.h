@@ -219,6 +219,10 @@ int seccomp_compiled_prove_load(SeccompCompiled *c);
  * child process about to exec the command under test. */
 int seccomp_compiled_load(SeccompCompiled *c);
 
+/* Whether this libseccomp can build filters for the Docker-named
+ * architecture arch ("loong64" needs libseccomp 2.6). */
+bool seccomp_arch_buildable(const char *arch);
+
 /* Compiles for one target and, when the target is this host's
  * architecture, has the kernel load the filter in a child. Returns 0 when
  * loaded, 1 when only compiled (another architecture, or SCMP_ACT_NOTIFY

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "policy/seccomp.h"
+#include "policy/syscall-table.h"
 
 static SeccompProfile *parse_ok(const char *text) {
         SeccompProfile *p = NULL;
@@ -113,6 +114,103 @@ static void test_warnings(void **state _unused_) {
         seccomp_profile_free(p);
 }
 
+/* The syscalls each Linux release since 5.10 added (from the kernel's own
+ * tables; releases that added none are left out): every one is a known
+ * name, with the version the table gives it, and a profile naming them all
+ * is accepted, each one this libseccomp lacks left out with a warning. */
+static const struct {
+        unsigned major, minor;
+        const char *names[5];
+} added_by_release[] = {
+        { 5, 10, { "process_madvise" } },
+        { 5, 11, { "epoll_pwait2" } },
+        { 5, 12, { "mount_setattr" } },
+        { 5, 13, { "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self" } },
+        { 5, 14, { "memfd_secret", "quotactl_fd" } },
+        { 5, 15, { "process_mrelease" } },
+        { 5, 16, { "futex_waitv" } },
+        { 5, 17, { "set_mempolicy_home_node" } },
+        { 6, 5, { "cachestat" } },
+        { 6, 6, { "fchmodat2", "map_shadow_stack" } },
+        { 6, 7, { "futex_wake", "futex_wait", "futex_requeue" } },
+        { 6, 8, { "statmount", "listmount", "lsm_get_self_attr", "lsm_set_self_attr", "lsm_list_modules" } },
+        { 6, 10, { "mseal" } },
+        { 6, 11, { "uretprobe" } },
+        { 6, 13, { "setxattrat", "getxattrat", "listxattrat", "removexattrat" } },
+        { 6, 15, { "open_tree_attr" } },
+        { 6, 17, { "file_getattr", "file_setattr" } },
+};
+
+static void test_syscall_names_by_release(void **state _unused_) {
+        char text[8192];
+        size_t used = 0, n = 0;
+        SeccompProfile *p;
+
+        used += snprintf(text + used, sizeof(text) - used,
+                         "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"");
+        for (size_t i = 0; i < ELEMENTSOF(added_by_release); i++)
+                for (size_t k = 0; k < ELEMENTSOF(added_by_release[i].names) && added_by_release[i].names[k]; k++) {
+                        const char *name = added_by_release[i].names[k];
+                        const SyscallName *s = syscall_table_find(name);
+
+                        if (!s)
+                                fail_msg("%s (Linux %u.%u) is not in the syscall table", name,
+                                         added_by_release[i].major, added_by_release[i].minor);
+                        /* inexact: the first table listing it, never earlier */
+                        if (s->exact ? s->major != added_by_release[i].major || s->minor != added_by_release[i].minor
+                                     : s->major * 100u + s->minor < added_by_release[i].major * 100u + added_by_release[i].minor)
+                                fail_msg("%s: the table says Linux %u.%u%s, the kernel %u.%u", name, s->major,
+                                         s->minor, s->exact ? "" : " or earlier", added_by_release[i].major,
+                                         added_by_release[i].minor);
+                        used += snprintf(text + used, sizeof(text) - used, ", \"%s\"", name);
+                        n++;
+                }
+        snprintf(text + used, sizeof(text) - used, "], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+        assert_true(n >= 30);
+        p = parse_ok(text);
+        /* each name this libseccomp lacks is a warning naming it and its release */
+        for (size_t i = 0; i < MIN(p->n_warnings, (size_t) SECCOMP_MAX_WARNINGS); i++)
+                assert_non_null(strstr(p->warnings[i].message, "is unknown to this libseccomp"));
+        seccomp_profile_free(p);
+
+        /* the table is sorted (it is searched), and has what every kernel has */
+        for (size_t i = 1; i < syscall_table_size; i++)
+                assert_true(strcmp(syscall_table[i - 1].name, syscall_table[i].name) < 0);
+        assert_non_null(syscall_table_find("read"));
+        assert_true(syscall_table_find("read")->arches & SYSCALL_ARCH_X86_64);
+        assert_true(syscall_table_find("riscv_hwprobe")->arches == SYSCALL_ARCH_RISCV64);
+        assert_null(syscall_table_find("cachestatt"));
+        assert_null(syscall_table_find(""));
+}
+
+/* Docker's and Podman's current default profiles, as upstream ships them
+ * today (tests/seccomp/upstream): accepted, the syscalls newer than this
+ * libseccomp left out with warnings, never refused. */
+static void test_current_upstream_profiles(void **state _unused_) {
+        static const char *const files[] = {
+                "tests/seccomp/upstream/moby-default.json",
+                "tests/seccomp/upstream/containers-common-seccomp.json",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                SeccompProfile *p = NULL;
+                SeccompError e = {};
+                SeccompStats st = {};
+                SeccompTarget host;
+
+                if (seccomp_profile_load(files[i], &p, &e) < 0)
+                        fail_msg("%s:%u:%u: %s: %s", files[i], e.line, e.column, e.path, e.message);
+                for (size_t k = 0; k < MIN(p->n_warnings, (size_t) SECCOMP_MAX_WARNINGS); k++)
+                        if (strstr(p->warnings[k].path, "names") &&
+                            !strstr(p->warnings[k].message, "is unknown to this libseccomp"))
+                                fail_msg("%s: %s", files[i], p->warnings[k].message);
+                seccomp_target_host(&host);
+                assert_int_equal(seccomp_check_target(p, &host, &st, &e), 0);
+                assert_true(st.syscalls_added > 300);
+                seccomp_profile_free(p);
+        }
+}
+
 static void test_parse_errors(void **state _unused_) {
         const char *head = "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [\n";
         char text[1024];
@@ -123,6 +221,9 @@ static void test_parse_errors(void **state _unused_) {
                   "unknown action \"SCMP_ACT_DENY\"");
         parse_bad("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultActon\": 1}", 1, 37, "defaultActon",
                   "unknown key");
+        parse_bad("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"cachestatt\"], \"action\": "
+                  "\"SCMP_ACT_ALLOW\"}]}",
+                  1, 61, "syscalls[0].names[0]", "unknown syscall \"cachestatt\": no Linux up to");
         parse_bad("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", 1, 19, "defaultAction",
                   "cannot be the default");
         parse_bad("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}", 1, 56,
@@ -459,6 +560,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_fields),
                 cmocka_unit_test(test_unconfined_and_empty),
                 cmocka_unit_test(test_warnings),
+                cmocka_unit_test(test_syscall_names_by_release),
+                cmocka_unit_test(test_current_upstream_profiles),
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_error_format),
                 cmocka_unit_test(test_denied_calls_return_the_profiles_errno),
