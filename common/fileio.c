@@ -22,6 +22,20 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
+/* fsync of the directory holding path: what makes an entry created or
+ * renamed in it durable */
+static int fsync_parent(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -1;
+
+        if (!copy)
+                return -ENOMEM;
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+                return negative_errno();
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
         _cleanup_free_ char *dir_copy = strdup(path), *tmp = NULL;
         _cleanup_close_ int fd = -1, dir_fd = -1;
@@ -31,8 +45,11 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         if (!dir_copy)
                 return -ENOMEM;
         dir = dirname(dir_copy);
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
+        if (mkdir(dir, 0700) < 0) {
+                if (errno != EEXIST)
+                        return negative_errno();
+        } else if ((r = fsync_parent(dir)) < 0)
+                return r; /* the new directory itself must survive a power loss */
         if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0) {
                 tmp = NULL;
                 return -ENOMEM;
@@ -49,9 +66,10 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
                 unlink(tmp);
                 return r;
         }
+        /* the rename is durable only once the directory is */
         dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd >= 0)
-                fsync(dir_fd);
+        if (dir_fd < 0 || fsync(dir_fd) < 0)
+                return negative_errno();
         return 0;
 }
 
@@ -112,7 +130,22 @@ int mkdir_p(const char *path, mode_t mode) {
 
         if (r < 0)
                 return r;
-        if (mkdir(path, mode) < 0 && errno != EEXIST)
+        if (mkdir(path, mode) < 0)
+                return errno == EEXIST ? 0 : negative_errno();
+        /* a journal written in it next must not vanish with it */
+        return fsync_parent(path);
+}
+
+int file_lock_holder(const char *path, pid_t *ret_pid) {
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        if (fcntl(fd, F_GETLK, &l) < 0)
                 return negative_errno();
-        return 0;
+        if (l.l_type == F_UNLCK)
+                return 0;
+        *ret_pid = l.l_pid;
+        return 1;
 }

@@ -20,3 +20,8 @@ int mkdir_parents(const char *path, mode_t mode);
 
 /* Creates path and every directory above it that is missing. */
 int mkdir_p(const char *path, mode_t mode);
+
+/* Whether a process holds a write lock (fcntl, as dpkg's and rpm's locks
+ * are) on path: 1 with its pid in *ret_pid, 0 when none does or the file
+ * does not exist, or a negative errno. */
+int file_lock_holder(const char *path, pid_t *ret_pid);

@@ -1184,7 +1184,13 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
 
         snprintf(source_field, sizeof(source_field), "HOSTD_PROFILE_SOURCE=%s", source);
         snprintf(target_field, sizeof(target_field), "HOSTD_PROFILE=%s", installed);
-        r = profile_install(source, installed, daemon_json, &result);
+        /* the running dockerd's flags: when it cannot be reached, none known */
+        char cmdline[64];
+        pid_t dockerd;
+        bool have_dockerd = docker_daemon_pid(d->docker_socket, &dockerd) >= 0;
+        if (have_dockerd)
+                snprintf(cmdline, sizeof(cmdline), "/proc/%d/cmdline", (int) dockerd);
+        r = profile_install(source, installed, daemon_json, have_dockerd ? cmdline : NULL, &result);
         if (r < 0) {
                 log_struct(LOG_ERR,
                            LOG_FIELDS("MESSAGE_ID=" MSGID_SECCOMP_REFUSED, "HOSTD_SUBSYSTEM=seccomp",
@@ -1256,7 +1262,11 @@ static void on_recovered(const json_t *result, const char *error, void *userdata
         size_t i;
 
         if (error) {
-                log_error("Cannot recover the interrupted patch transaction: %s", error);
+                /* still interrupted: the next operation on the root, or an
+                 * operator's rollback, tries again */
+                change_record(d->changes, LOG_ERR, CHANGE_PATCH_FAILED,
+                              LOG_FIELDS("HOSTD_REASON=interrupted transaction not recovered at start"),
+                              "An interrupted patch transaction could not be recovered at start: %s", error);
                 return;
         }
         json_array_foreach(json_object_get(result, "recovered"), i, e) {

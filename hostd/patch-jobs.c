@@ -180,7 +180,9 @@ static int on_worker_io(sd_event_source *s _unused_, int fd, uint32_t revents _u
         }
         if (j->line_size + n > JOB_MAX_LINE) {
                 log_error("Patch worker sent a line over %u bytes; stopping it", JOB_MAX_LINE);
-                kill(j->pid, SIGKILL);
+                /* its group: dpkg and the scripts with it, none left
+                 * running unwatched */
+                kill(-j->pid, SIGKILL);
                 j->line_size = 0;
                 return 0;
         }

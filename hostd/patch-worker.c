@@ -315,8 +315,10 @@ json_t *patch_run(const PatchRequest *req, int progress_fd, char *err, size_t er
         if (r < 0 && r != -EAGAIN)
                 return NULL;
         now = clock_usec(CLOCK_REALTIME);
+        /* in hostd's loop: the journal alone, no package manager opened
+         * (apt's cache is rebuilt after every change of dpkg's status) */
         if (req->op == PATCH_OP_HISTORY && req->in_process)
-                return run_history(req, state_dir, r == -EAGAIN, err, err_size);
+                return history(state_dir, r == -EAGAIN, err, err_size);
         if (r < 0)
                 return NULL; /* only an in-process read does not wait */
 
@@ -406,6 +408,10 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
         if (pid == 0) {
                 int null;
 
+                /* a process group of its own: the worker, dpkg and the
+                 * scripts are stopped together (a report too long, a crash
+                 * point), never hostd with them */
+                (void) setpgid(0, 0);
                 /* nothing of the daemon's but the report socket: a worker that
                  * outlives a killed hostd must not hold its control socket or
                  * its ports, or the restarted hostd could not serve them */
@@ -429,6 +435,7 @@ int patch_worker_start(const PatchRequest *req, pid_t *ret_pid, int *ret_fd) {
                 setenv("DEBIAN_FRONTEND", "noninteractive", 1);
                 _exit(patch_worker_run(req, fds[1]));
         }
+        (void) setpgid(pid, pid); /* as the child does: whichever runs first */
         close(fds[1]);
         *ret_pid = pid;
         *ret_fd = fds[0];

@@ -288,13 +288,34 @@ int backend_restore(PackageBackend *b, char *const *files, size_t n_files, const
         return r < 0 ? r : q;
 }
 
-int backend_finish_interrupted(PackageBackend *b, int log_fd, char *err, size_t err_size) {
+int backend_check_idle(PackageBackend *b, char *err, size_t err_size) {
+        static const char *const locks[] = { "var/lib/dpkg/lock-frontend", "var/lib/dpkg/lock" };
+        char path[PATH_MAX];
+        pid_t pid = 0;
+        int r;
+
+        if (b->rpm)
+                return rpm_check_idle(b->rpm, err, err_size);
+        for (size_t i = 0; i < ELEMENTSOF(locks); i++) {
+                snprintf(path, sizeof(path), "%s%s%s", b->root, STREQ(b->root, "/") ? "" : "/", locks[i]);
+                r = file_lock_holder(path, &pid);
+                if (r > 0) {
+                        snprintf(err, err_size, "dpkg is still running on %s (process %d holds %s)", b->root,
+                                 (int) pid, path);
+                        return -EBUSY;
+                }
+        }
+        return 0;
+}
+
+int backend_finish_interrupted(PackageBackend *b, const PackageSet *record, int log_fd, char *err,
+                               size_t err_size) {
         char storage[2 * PATH_MAX + 32], *args[12];
         size_t n;
         int r;
 
         if (b->rpm)
-                return rpm_finish_interrupted(b->rpm, log_fd, err, err_size);
+                return rpm_finish_interrupted(b->rpm, record, log_fd, err, err_size);
         /* what `dpkg --configure -a` does: every package dpkg left unpacked
          * or half-configured is configured */
         n = dpkg_base(b, args, storage, sizeof(storage));

@@ -77,10 +77,16 @@ int backend_prepare(PackageBackend *b, char *err, size_t err_size);
 /* Finishes what the package manager itself left half-done when its
  * process died: `dpkg --configure --pending` (what `dpkg --configure -a`
  * does) on a Debian root; on an rpm root, the packages the database lists
- * twice (a new version installed, the old one not yet erased) are reduced
- * to one. Output to log_fd. Only the package manager's own state: the
+ * twice (a new version installed, the old one not yet erased: the newest
+ * copy is not the one in record) are reduced to one. Output to log_fd. Only the package manager's own state: the
  * caller then returns the root to its record. */
-int backend_finish_interrupted(PackageBackend *b, int log_fd, char *err, size_t err_size);
+int backend_finish_interrupted(PackageBackend *b, const PackageSet *record, int log_fd, char *err,
+                               size_t err_size);
+
+/* -EBUSY, naming the process, while the package manager's own lock on the
+ * root is held: a dpkg or rpm still running (one whose worker was killed
+ * goes on). Its transaction is then not interrupted, only unwatched. */
+int backend_check_idle(PackageBackend *b, char *err, size_t err_size);
 
 /* Whether version a is older (<0), the same (0) or newer (>0) than b, by
  * the backend's rules (dpkg's or rpm's). */

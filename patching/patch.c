@@ -359,9 +359,12 @@ finish:
 
 /* A transaction that left the host other than its record: applied, or
  * failed with the installed set not the one recorded (a rollback that did
- * not finish, the set unreadable after the package manager ran). */
+ * not finish, the set unreadable after the package manager ran), or
+ * interrupted and not recovered (the package manager's own state may be
+ * half-done even where the versions match). */
 static bool changed_host(const JournalEntry *e) {
-        return e->state == JOURNAL_APPLIED || (e->state == JOURNAL_FAILED && !package_set_equal(&e->before, &e->after));
+        return e->state == JOURNAL_APPLIED ||
+               (e->state == JOURNAL_FAILED && (e->interrupted || !package_set_equal(&e->before, &e->after)));
 }
 
 int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uint64_t now_usec,
@@ -429,6 +432,14 @@ int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uin
                 r = log_fd;
                 goto finish;
         }
+        /* a recovery that failed: what dpkg or rpm left half-done first */
+        if (e->interrupted && (r = backend_check_idle(b, err, err_size)) < 0)
+                goto finish;
+        if (e->interrupted && (r = backend_finish_interrupted(b, &e->before, log_fd, why, sizeof(why))) < 0) {
+                snprintf(err, err_size, "cannot roll back %s: finishing what the package manager left: %s", e->id,
+                         why);
+                goto finish;
+        }
         RestorePlan restore = {};
         r = restore_prepare(b, &e->before, rollback_dir, &restore, why, sizeof(why));
         if (r < 0) {
@@ -476,7 +487,12 @@ static int recover_entry(PackageBackend *b, JournalEntry *e, const char *state_d
 
         if (!rollback_dir)
                 return -ENOMEM;
-        snprintf(cause, sizeof(cause), "interrupted while %s (its process died)", was);
+        /* died again in a recovery: the first cause stands */
+        const char *again = e->interrupted && e->message ? strstr(e->message, "; recovering") : NULL;
+        if (again && strncmp(e->message, "interrupted while ", 18) == 0)
+                snprintf(cause, sizeof(cause), "%.*s", (int) (again - e->message), e->message);
+        else
+                snprintf(cause, sizeof(cause), "interrupted while %s (its process died)", was);
         e->interrupted = true;
         /* durable before anything is touched: a second death here is found
          * again, still interrupted */
@@ -497,7 +513,7 @@ static int recover_entry(PackageBackend *b, JournalEntry *e, const char *state_d
         }
         r = backend_prepare(b, why, sizeof(why));
         if (r >= 0)
-                r = backend_finish_interrupted(b, log_fd, why, sizeof(why));
+                r = backend_finish_interrupted(b, &e->before, log_fd, why, sizeof(why));
         if (r >= 0)
                 r = restore_prepare(b, &e->before, rollback_dir, &restore, why, sizeof(why));
         if (r >= 0)
@@ -539,9 +555,20 @@ int patch_recover(PackageBackend *b, const char *state_dir, uint64_t now_usec, J
                 journal_list_free(list, n);
                 return -ENOMEM;
         }
-        /* oldest first: each returns the root to the set before it, so the
-         * oldest interrupted one decides where the root ends */
-        for (size_t i = 0; r >= 0 && i < n; i++) {
+        /* a dpkg or rpm still running (its worker killed, not the
+         * machine): not interrupted, only unwatched; nothing is touched */
+        bool any = false;
+        for (size_t i = 0; i < n; i++)
+                any = any || journal_entry_unfinished(list[i]);
+        if (any && (r = backend_check_idle(b, err, err_size)) < 0) {
+                journal_list_free(list, n);
+                free(recovered);
+                return r;
+        }
+        /* newest first: each returns the root to the set before it, so the
+         * oldest interrupted one, the last state known whole, decides
+         * where the root ends */
+        for (size_t i = n; r >= 0 && i-- > 0;) {
                 if (!journal_entry_unfinished(list[i]))
                         continue;
                 r = recover_entry(b, list[i], state_dir, journal_dir, now_usec, err, err_size);

@@ -106,6 +106,8 @@ static int parse_repo_file(const char *path, const void *data, size_t size, RpmR
         unsigned lineno = 0;
         RpmRepo *cur = NULL;
         bool enabled = true;
+        unsigned repo_gpgcheck_line = 0; /* of the section being read */
+        char repo_gpgcheck_value[16] = "";
 
         if (data && size == 0)
                 return 0;
@@ -127,12 +129,24 @@ static int parse_repo_file(const char *path, const void *data, size_t size, RpmR
                                 seterr(err, err_size, "%s: [%s]: no baseurl", path, cur->id);
                                 return -EINVAL;
                         }
+                        /* metadata signatures: not checked by hostd, so an
+                         * enabled repository that asks for them is refused,
+                         * never read as if it had not */
+                        if (cur && enabled && repo_gpgcheck_line) {
+                                seterr(err, err_size,
+                                       "%s:%u: repo_gpgcheck=%s: hostd does not check repository metadata "
+                                       "signatures; set repo_gpgcheck=0 (package signatures are still checked "
+                                       "with gpgcheck=1) or disable [%s]",
+                                       path, repo_gpgcheck_line, repo_gpgcheck_value, cur->id);
+                                return -EOPNOTSUPP;
+                        }
                         if (cur && !enabled) {
                                 free(cur->id);
                                 free(cur->baseurl);
                                 (*n)--;
                         }
                         cur = NULL;
+                        repo_gpgcheck_line = 0;
                         if (at_end)
                                 return 0;
                         char *close = strchr(s, ']');
@@ -179,16 +193,9 @@ static int parse_repo_file(const char *path, const void *data, size_t size, RpmR
                         if (!(cur->baseurl = strdup(value)))
                                 return -ENOMEM;
                 } else if (STREQ(key, "repo_gpgcheck")) {
-                        /* metadata signatures: not checked by hostd, so a
-                         * repository that asks for them is refused, never
-                         * read as if it had not */
-                        if (!STREQ(value, "0") && !STREQ(value, "false") && !STREQ(value, "no")) {
-                                seterr(err, err_size,
-                                       "%s:%u: repo_gpgcheck=%s: hostd does not check repository metadata signatures; "
-                                       "set repo_gpgcheck=0 (package signatures are still checked with gpgcheck=1)",
-                                       path, lineno, value);
-                                return -EOPNOTSUPP;
-                        }
+                        bool off = STREQ(value, "0") || STREQ(value, "false") || STREQ(value, "no");
+                        repo_gpgcheck_line = off ? 0 : lineno;
+                        snprintf(repo_gpgcheck_value, sizeof(repo_gpgcheck_value), "%s", value);
                 } else if (STREQ(key, "enabled") || STREQ(key, "gpgcheck")) {
                         bool v;
                         if (STREQ(value, "1") || STREQ(value, "true") || STREQ(value, "yes"))
@@ -1116,7 +1123,22 @@ static int by_name_arch_evr(const void *a, const void *b) {
         return c != 0 ? c : rpm_version_compare(x->evr, y->evr);
 }
 
-int rpm_finish_interrupted(RpmSession *s, int log_fd, char *err, size_t err_size) {
+/* Packages installed side by side by design (dnf's installonlypkgs):
+ * listed more than once without anything having gone wrong. */
+static bool install_only(Header h, const char *name) {
+        struct rpmtd_s td;
+        bool found = STREQ(name, "kernel") || strncmp(name, "kernel-", 7) == 0;
+
+        if (!found && headerGet(h, RPMTAG_PROVIDENAME, &td, HEADERGET_MINMEM)) {
+                const char *p;
+                while (!found && (p = rpmtdNextString(&td)))
+                        found = strncmp(p, "installonlypkg(", 15) == 0;
+                rpmtdFreeData(&td);
+        }
+        return found;
+}
+
+int rpm_finish_interrupted(RpmSession *s, const PackageSet *record, int log_fd, char *err, size_t err_size) {
         rpmts ts = ts_new(s);
         rpmdbMatchIterator mi;
         DbPackage *pkgs = NULL;
@@ -1129,8 +1151,8 @@ int rpm_finish_interrupted(RpmSession *s, int log_fd, char *err, size_t err_size
         mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, NULL, 0);
         while (r >= 0 && mi && (h = rpmdbNextIterator(mi))) {
                 const char *name = headerGetString(h, RPMTAG_NAME), *arch = headerGetString(h, RPMTAG_ARCH);
-                if (!name || !arch)
-                        continue; /* gpg-pubkey */
+                if (!name || !arch || install_only(h, name))
+                        continue; /* gpg-pubkey; kernels side by side */
                 if (n == allocated) {
                         size_t want = MAX(allocated * 2, (size_t) 64);
                         DbPackage *grown = reallocarray(pkgs, want, sizeof(*pkgs));
@@ -1157,6 +1179,15 @@ int rpm_finish_interrupted(RpmSession *s, int log_fd, char *err, size_t err_size
         for (size_t i = 0; r >= 0 && i + 1 < n; i++) {
                 if (!STREQ(pkgs[i].name, pkgs[i + 1].name) || !STREQ(pkgs[i].arch, pkgs[i + 1].arch))
                         continue;
+                /* the newest copy of this (name, arch), sorted last */
+                size_t last = i + 1;
+                while (last + 1 < n && STREQ(pkgs[last + 1].name, pkgs[i].name) && STREQ(pkgs[last + 1].arch, pkgs[i].arch))
+                        last++;
+                const PackageVersion *recorded = package_set_find(record, pkgs[i].name, pkgs[i].arch);
+                /* only an upgrade the transaction started: the newest copy is
+                 * not the version recorded before it */
+                if (!recorded || STREQ(recorded->version, pkgs[last].evr))
+                        continue;
                 unsigned offset = pkgs[i].offset;
                 mi = rpmtsInitIterator(ts, RPMDBI_PACKAGES, &offset, sizeof(offset));
                 if (mi && (h = rpmdbNextIterator(mi))) {
@@ -1175,4 +1206,22 @@ int rpm_finish_interrupted(RpmSession *s, int log_fd, char *err, size_t err_size
         free(pkgs);
         rpmtsFree(ts);
         return r;
+}
+
+int rpm_check_idle(RpmSession *s, char *err, size_t err_size) {
+        static const char *const locks[] = { "var/lib/rpm/.rpm.lock", "usr/lib/sysimage/rpm/.rpm.lock" };
+        char path[PATH_MAX];
+        pid_t pid = 0;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(locks); i++) {
+                snprintf(path, sizeof(path), "%s/%s", s->root, locks[i]);
+                r = file_lock_holder(path, &pid);
+                if (r > 0) {
+                        seterr(err, err_size, "rpm is still running on %s (process %d holds %s)", s->root, (int) pid,
+                               path);
+                        return -EBUSY;
+                }
+        }
+        return 0;
 }

@@ -43,8 +43,13 @@ int rpm_restore(RpmSession *s, char *const *files, size_t n_files, const Package
                 size_t err_size);
 int rpm_version_compare(const char *a, const char *b);
 /* backend_finish_interrupted for rpm: every (name, arch) the database lists
- * more than once keeps its newest version, the others are erased. */
-int rpm_finish_interrupted(RpmSession *s, int log_fd, char *err, size_t err_size);
+ * more than once, whose newest copy is not the version in record, keeps
+ * that newest copy, the others are erased; install-only packages (kernels)
+ * are left alone. */
+int rpm_finish_interrupted(RpmSession *s, const PackageSet *record, int log_fd, char *err, size_t err_size);
+/* -EBUSY, naming the process, when rpm's transaction lock on the root is
+ * held (an rpm still running); 0 when not. */
+int rpm_check_idle(RpmSession *s, char *err, size_t err_size);
 
 /* One metadata file read from memory (DATA, SIZE bytes, called NAME in error
  * messages) into S as the session reads its files from the root: a .repo

@@ -29,7 +29,9 @@ count_and_hold() { # KIND
 for p in a-t b-t c-t; do
         post=$(count_and_hold configure)
         # b-t's postinst is slow, and can be held inside
-        [ "$p" != b-t ] || post="$post; if [ -e $M/hold-script ]; then touch $M/at; sleep 600; fi; sleep 1"
+        # (held until killed, or until the hold is lifted: the worker alone
+        # killed leaves dpkg and this script running)
+        [ "$p" != b-t ] || post="$post; if [ -e $M/hold-script ]; then touch $M/at; while [ -e $M/hold-script ]; do sleep 0.1; done; fi; sleep 1"
         DEB_PREINST=$(count_and_hold unpack) DEB_POSTINST=$post deb_build "$DEBS" "$p" 1.1 amd64
         # 1.0, put back by a rollback: its preinst can be held
         DEB_PREINST="if [ -e $M/hold-rollback ]; then touch $M/at; sleep 600; fi" deb_build "$DEBS" "$p" 1.0 amd64
@@ -79,11 +81,23 @@ interrupted_n=0 unrecorded_n=0
 # killed POINT ROOT PGID_PID: SIGKILL of the process group, holds lifted,
 # recovered by the next call, checked
 killed() {
-        local point=$1 root=$2 pid=$3 pgid json n state intr msg
+        local point=$1 root=$2 pid=$3 pgid json n state intr msg half new recorded audit
         pgid=$(ps -o pgid= "$pid" | tr -d ' ' || true)
         [ -z "$pgid" ] || kill -KILL -- "-$pgid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
         rm -f "$M"/hold-* "$M"/at
+        # what the kill left, before anything recovers it: the packages
+        # dpkg --audit names (half-done), and how many are at 1.1
+        half=$(dpkg --root="$root" --audit 2>&1 | grep -c '^ [a-z]' || true)
+        new=$(installed "$root" | grep -c ' 1.1$' || true)
+        case "$point" in
+        "during download" | "the entry recorded, nothing done yet") expect_eq "$half $new" "0 0" "$point: the kill came before dpkg ran" ;;
+        "after the package manager returned" | "while the journal is written")
+                expect_eq "$half $new" "0 3" "$point: the kill came after dpkg finished" ;;
+        "during a rollback") [ "$half" -ge 1 ] || fail "$point: the kill left nothing half-done in dpkg" ;;
+        *) [ "$half" -ge 1 ] || fail "$point: the kill left nothing half-done in dpkg (dpkg --audit is clean)"
+           ok "$point: the kill left $half package(s) half-done in dpkg" ;;
+        esac
         json=$("$HOSTCTL" --json patch history --root "$root")
         n=$(jq '.entries | length' <<<"$json")
         if [ "$point" = "during download" ]; then
@@ -99,9 +113,12 @@ killed() {
                 expect_eq "$(jq '.recovered | length' <<<"$json")" 1 "$point: recovered by this call"
                 interrupted_n=$((interrupted_n + 1))
         fi
-        expect_eq "$(installed "$root")" "$(installed "$TMP/pristine")" "$point: the root has exactly the recorded set"
-        expect_eq "$(dpkg --root="$root" --audit 2>&1)" "" "$point: dpkg --audit finds nothing half-done"
-        rows+=("$(printf '%-40s %-12s %-11s %-9s %s' "$point" "$state" "$intr" yes clean)")
+        recorded=no audit=dirty
+        [ "$(installed "$root")" != "$(installed "$TMP/pristine")" ] || recorded=yes
+        [ -n "$(dpkg --root="$root" --audit 2>&1)" ] || audit=clean
+        expect_eq "$recorded" yes "$point: the root has exactly the recorded set"
+        expect_eq "$audit" clean "$point: dpkg --audit finds nothing half-done"
+        rows+=("$(printf '%-40s %-7s %-12s %-11s %-9s %s' "$point" "$half/$new" "$state" "$intr" "$recorded" "$audit")")
 }
 # apply_killed POINT HOLD [http|ENV=VALUE]: an apply held at HOLD (a hold
 # file, or a crash point named in the environment), killed there
@@ -129,6 +146,7 @@ apply_killed() {
 
 fresh_root "$TMP/pristine"
 apply_killed "during download" "" http
+apply_killed "the entry recorded, nothing done yet" "" HOSTD_TEST_CRASH_AT=recorded
 apply_killed "during unpack of the first package" hold-unpack-1
 apply_killed "during unpack of a later package" hold-unpack-3
 apply_killed "inside a maintainer script (slow)" hold-script
@@ -156,12 +174,43 @@ killed "during a rollback" "$root" "$pid"
 expect_eq "$(installed "$root" | grep -c ' 1.1$')" 3 "after recovery the root patches normally"
 
 print_matrix() { # BACKEND CHECK
-        printf '\n%-40s %-12s %-11s %-9s %s\n' "$1: KILLED (whole process group)" "ENTRY" "INTERRUPTED" "RECORDED" "$2"
+        printf '\n%-40s %-7s %-12s %-11s %-9s %s\n' "$1: KILLED (whole process group)" "LEFT" "ENTRY" "INTERRUPTED" \
+                "RECORDED" "$2"
         printf '%s\n' "${rows[@]}"
         echo "$1 fault matrix: ${#rows[@]} points; $interrupted_n recovered from the journal, $unrecorded_n killed before it was written; every root equal to its record"
         [ "${#rows[@]}" -ge 8 ] || fail "$1: fewer than eight fault points"
 }
 print_matrix apt "DPKG --AUDIT"
+echo "(for apt, LEFT: the packages dpkg --audit names / those at the new version, after the kill, before the recovery)"
+
+# the worker alone killed (hostd's report limit, the OOM killer): dpkg goes
+# on, so its transaction is not interrupted; nothing recovers it while
+# dpkg holds its lock, and once dpkg has finished the entry is recovered
+root="$TMP/root"
+fresh_root "$root"
+"$HOSTCTL" patch stage --root "$root" --refresh >/dev/null
+rm -f "$M"/unpack "$M"/configure
+touch "$M/hold-script"
+setsid "$HOSTCTL" patch apply --root "$root" >"$TMP/apply.out" 2>&1 &
+pid=$!
+wait_until 60 "the transaction reaches its hold" test -e "$M/at"
+kill -KILL "$(pgrep -f "hostd-patch-worker apply --root $root")" "$pid"
+wait "$pid" 2>/dev/null || true
+set +e
+out=$("$HOSTCTL" patch history --root "$root" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "while the orphaned dpkg runs, the root is not recovered"
+expect_contains "$out" "dpkg is still running on $root" "saying dpkg still runs"
+expect_eq "$(jq -r .state "$root"/var/lib/hostd/patches/journal/*.json)" applying "and the entry is left as it was"
+rm -f "$M"/hold-* "$M"/at
+# the first call after dpkg has finished recovers
+wait_until 60 "the orphaned dpkg finishes, and a call recovers the root" \
+        bash -c "'$HOSTCTL' --json patch history --root '$root' >'$TMP/orphan.json' 2>/dev/null"
+json=$(cat "$TMP/orphan.json")
+expect_eq "$(jq -r '.entries[-1] | "\(.state) \(.interrupted)"' <<<"$json")" "rolled-back true" \
+        "once dpkg has finished, the entry is recovered: rolled back to the record"
+expect_eq "$(installed "$root")" "$(installed "$TMP/pristine")" "the root has the recorded set"
 
 # hostd's own start recovers what a power loss left on its root: no call
 # of hostctl needed
@@ -252,10 +301,12 @@ rpm_killed() { # POINT ROOT PID
                 expect_eq "$state $intr" "rolled-back true" "rpm, $point: history names the transaction interrupted, rolled back ($msg)"
                 interrupted_n=$((interrupted_n + 1))
         fi
-        expect_eq "$(rpm_installed "$root")" "$(rpm_installed "$TMP/rpm-pristine")" \
-                "rpm, $point: the database lists exactly the recorded set, one version each"
-        expect_eq "$(rpm --root "$root" "${RPM_DB[@]}" -V a-t b-t c-t 2>&1)" "" "rpm, $point: rpm -V of the packages is clean"
-        rows+=("$(printf '%-40s %-12s %-11s %-9s %-7s %s' "$point" "$state" "$intr" yes clean "$twice")")
+        local recorded=no verified=dirty
+        [ "$(rpm_installed "$root")" != "$(rpm_installed "$TMP/rpm-pristine")" ] || recorded=yes
+        [ -n "$(rpm --root "$root" "${RPM_DB[@]}" -V a-t b-t c-t 2>&1)" ] || verified=clean
+        expect_eq "$recorded" yes "rpm, $point: the database lists exactly the recorded set, one version each"
+        expect_eq "$verified" clean "rpm, $point: rpm -V of the packages is clean"
+        rows+=("$(printf '%-40s %-7s %-12s %-11s %-9s %s' "$point" "$twice" "$state" "$intr" "$recorded" "$verified")")
 }
 rpm_apply_killed() { # POINT HOLD [http|ENV=VALUE]
         local point=$1 hold=$2 how=${3:-} root="$TMP/rroot" pid
@@ -276,6 +327,7 @@ rpm_apply_killed() { # POINT HOLD [http|ENV=VALUE]
 }
 rpm_fresh_root "$TMP/rpm-pristine"
 rpm_apply_killed "during download" "" http
+rpm_apply_killed "the entry recorded, nothing done yet" "" HOSTD_TEST_CRASH_AT=recorded
 rpm_apply_killed "during install of the first package" hold-pre-1
 rpm_apply_killed "during install of a later package" hold-pre-3
 rpm_apply_killed "inside a scriptlet (slow)" hold-script
@@ -293,5 +345,21 @@ wait_until 60 "rpm: the rollback reaches its hold" test -e "$root/marks/at"
 rpm_killed "during a rollback" "$root" "$pid"
 "$HOSTCTL" patch apply --root "$root" >/dev/null
 expect_eq "$(rpm_installed "$root" | grep -c ' 1.1-1$')" 3 "rpm: after recovery the root patches normally"
-print_matrix rpm "RPM -V   LISTED TWICE AFTER THE KILL"
+# kernels side by side (install-only packages) are listed twice by design:
+# a recovery leaves them alone
+rpm_build "$RPMS" kernel-t 6.1 1 x86_64
+rpm_build "$RPMS" kernel-t 6.2 1 x86_64
+root="$TMP/rroot"
+rpm_fresh_root "$root"
+rpm --root "$root" "${RPM_DB[@]}" -i --nosignature --replacefiles "$RPMS/kernel-t-6.1-1.x86_64.rpm" \
+        "$RPMS/kernel-t-6.2-1.x86_64.rpm" 2>/dev/null
+"$HOSTCTL" patch stage --root "$root" --refresh >/dev/null
+env HOSTD_TEST_CRASH_AT=recorded setsid "$HOSTCTL" patch apply --root "$root" >"$TMP/rapply.out" 2>&1 || true
+expect_eq "$("$HOSTCTL" --json patch history --root "$root" | jq -r '.entries[-1].state')" rolled-back \
+        "rpm: with two kernels side by side, the interrupted apply is recovered"
+expect_eq "$(rpm --root "$root" "${RPM_DB[@]}" -q kernel-t | sort | tr '\n' ' ')" \
+        "kernel-t-6.1-1.x86_64 kernel-t-6.2-1.x86_64 " "and both kernels are still installed"
+
+print_matrix rpm "RPM -V"
+echo "(for rpm, LEFT: the packages the database lists twice after the kill, before the recovery)"
 echo "test-patch-faults: $CHECKS checks passed"
