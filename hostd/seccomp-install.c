@@ -11,8 +11,25 @@
 #include "hostd/seccomp-install.h"
 #include "policy/daemonjson.h"
 
+/* The value of --seccomp-profile on a NUL-separated command line, or NULL. */
+static const char *seccomp_flag(const char *cmdline, size_t size) {
+        static const char flag[] = "--seccomp-profile";
+
+        for (size_t at = 0; at < size; at += strlen(cmdline + at) + 1) {
+                const char *arg = cmdline + at;
+
+                if (strncmp(arg, flag, sizeof(flag) - 1) != 0)
+                        continue;
+                if (arg[sizeof(flag) - 1] == '=')
+                        return arg + sizeof(flag);
+                if (arg[sizeof(flag) - 1] == '\0')
+                        return at + strlen(arg) + 1 < size ? arg + strlen(arg) + 1 : "";
+        }
+        return NULL;
+}
+
 int profile_install(const char *source, const char *installed_path, const char *daemon_json,
-                    ProfileInstall *ret) {
+                    const char *dockerd_cmdline, ProfileInstall *ret) {
         _cleanup_(seccomp_profile_freep) SeccompProfile *profile = NULL;
         _cleanup_free_ char *text = NULL, *previous = NULL, *current = NULL;
         size_t size, previous_size = 0;
@@ -33,6 +50,29 @@ int profile_install(const char *source, const char *installed_path, const char *
         if (r < 0) {
                 located_error_format(&error, source, ret->error, sizeof(ret->error));
                 return r == -ENOMEM ? r : -EINVAL;
+        }
+        /* the flag and daemon.json both: the next dockerd would not start */
+        if (dockerd_cmdline) {
+                _cleanup_free_ char *cmdline = NULL;
+                size_t n = 0;
+                const char *flag;
+
+                r = read_file(dockerd_cmdline, 256 * 1024, &cmdline, &n);
+                if (r < 0 && r != -ENOENT) {
+                        snprintf(ret->error, sizeof(ret->error), "cannot read dockerd's command line %s: %s",
+                                 dockerd_cmdline, strerror(-r));
+                        return r;
+                }
+                flag = r >= 0 ? seccomp_flag(cmdline, n) : NULL;
+                if (flag) {
+                        snprintf(ret->error, sizeof(ret->error),
+                                 "dockerd runs with --seccomp-profile %s on its command line (%s): setting "
+                                 "\"seccomp-profile\" in %s as well would stop dockerd from starting (a setting "
+                                 "given both as a flag and in daemon.json); remove the flag first; nothing was "
+                                 "changed",
+                                 flag, dockerd_cmdline, daemon_json);
+                        return -EEXIST;
+                }
         }
         /* daemon.json must be readable as an object before anything changes */
         r = daemon_json_get_seccomp(daemon_json, &current, why, sizeof(why));

@@ -34,9 +34,13 @@ typedef struct ProfileInstall {
  * sets "seccomp-profile" to installed_path in daemon_json (every other key
  * kept). Nothing is changed when validation or reading daemon.json fails;
  * a failure to write daemon.json puts the previous profile back.
+ * dockerd_cmdline (NULL: not known, dockerd not running) is the running
+ * dockerd's /proc/PID/cmdline: dockerd refuses to start when a setting is
+ * given both as a flag and in daemon.json, so a --seccomp-profile flag
+ * there refuses the install (-EEXIST), naming it, before anything changes.
  * Returns 0 or a negative errno with ret->error set. */
 int profile_install(const char *source, const char *installed_path, const char *daemon_json,
-                    ProfileInstall *ret);
+                    const char *dockerd_cmdline, ProfileInstall *ret);
 
 /* Records that an install happened now, for profile_restart_pending(). */
 int profile_pending_record(const char *state_directory, const char *installed_path);

@@ -258,6 +258,8 @@ dockerd_args() {
 		--storage-driver overlay2 \
 		--swarm-default-advertise-addr "$(node_addr "$i")" \
 		--iptables=true
+	# HOSTD_SWARM_DOCKERD_EXTRA: more flags, one per word (a test's own)
+	[ -z "${HOSTD_SWARM_DOCKERD_EXTRA:-}" ] || printf '%s\n' $HOSTD_SWARM_DOCKERD_EXTRA
 }
 
 start_dockerd() {

@@ -161,4 +161,20 @@ set -e
 expect_eq "$rc" 1 "a container started afterwards, with no option, runs under hostd's profile"
 expect_contains "$out" "personality(0x8): Operation not permitted" "and cannot call what Docker's default allows"
 
+# dockerd started with --seccomp-profile: an install would set the same in
+# daemon.json, and dockerd refuses to start with a setting given both ways
+cp "$TMP/daemon.json.before" "$DAEMON_JSON"
+HOSTD_SWARM_DOCKERD_EXTRA="--seccomp-profile $PROFILE" "$SWARM" dockerd-restart 1
+wait_until 30 "dockerd answers again" docker1 info
+set +e
+out=$("$HOSTCTL" --socket "$SOCK" seccomp install "$HOSTD_SRC/policy/profiles/hostd-hardened.json" 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 1 "install refuses while dockerd has --seccomp-profile on its command line"
+expect_contains "$out" "dockerd runs with --seccomp-profile $PROFILE on its command line" "naming the flag"
+cmp -s "$DAEMON_JSON" "$TMP/daemon.json.before" || fail "daemon.json changed by the refused install"
+ok "and daemon.json is left as it was"
+"$SWARM" dockerd-restart 1
+wait_until 30 "dockerd starts again (daemon.json has no conflicting key)" docker1 info
+
 echo "test-seccomp-audit: $CHECKS checks passed"

@@ -52,7 +52,7 @@ static void test_install_and_reinstall(void **state) {
 
         put(src, good_profile, 0600);
         put(dj, daemon_json_text, 0640);
-        assert_int_equal(profile_install(src, dst, dj, &res), 0);
+        assert_int_equal(profile_install(src, dst, dj, NULL, &res), 0);
         assert_true(res.profile_changed);
         assert_true(res.daemon_json_changed);
         assert_int_equal(res.stats.syscalls_added, 3);
@@ -70,7 +70,7 @@ static void test_install_and_reinstall(void **state) {
         assert_int_equal(st.st_mode & 0777, 0640);
 
         /* the same again changes nothing */
-        assert_int_equal(profile_install(src, dst, dj, &res), 0);
+        assert_int_equal(profile_install(src, dst, dj, NULL, &res), 0);
         assert_false(res.profile_changed);
         assert_false(res.daemon_json_changed);
 }
@@ -82,7 +82,7 @@ static void test_bad_profile_changes_nothing(void **state) {
 
         put(src, bad_profile, 0600);
         put(dj, daemon_json_text, 0644);
-        assert_int_equal(profile_install(src, dst, dj, &res), -EINVAL);
+        assert_int_equal(profile_install(src, dst, dj, NULL, &res), -EINVAL);
         /* FILE:LINE:COL: PATH: MESSAGE */
         assert_non_null(strstr(res.error, "bad.json:2:21: syscalls[0].names[1]: unknown syscall \"wrte\""));
         assert_int_equal(access(dst, F_OK), -1);
@@ -98,7 +98,7 @@ static void test_bad_daemon_json_changes_nothing(void **state) {
         put(src, good_profile, 0600);
         put(dst, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}\n", 0644);
         put(dj, "{\"icc\": false,", 0644);
-        assert_true(profile_install(src, dst, dj, &res) < 0);
+        assert_true(profile_install(src, dst, dj, NULL, &res) < 0);
         assert_non_null(strstr(res.error, "daemon-broken.json"));
         /* the previously installed profile is still there, unchanged */
         text = slurp(dst);
@@ -112,7 +112,7 @@ static void test_missing_source(void **state) {
         _cleanup_free_ char *dst = path_in(state, "dst3.json"), *dj = path_in(state, "daemon3.json");
         ProfileInstall res;
 
-        assert_int_equal(profile_install("/nonexistent/p.json", dst, dj, &res), -ENOENT);
+        assert_int_equal(profile_install("/nonexistent/p.json", dst, dj, NULL, &res), -ENOENT);
         assert_string_equal(res.error, "/nonexistent/p.json: No such file or directory");
         assert_int_equal(access(dj, F_OK), -1);
 }
@@ -184,8 +184,42 @@ static void test_restart_pending(void **state) {
         stop(new_dockerd);
 }
 
+/* dockerd started with --seccomp-profile: the install would stop the next
+ * dockerd from starting, so it is refused, naming the flag, and nothing is
+ * written */
+static void test_flag_on_dockerd_command_line(void **state) {
+        _cleanup_free_ char *src = path_in(state, "src.json"), *dst = path_in(state, "etc/docker/seccomp/flag.json");
+        _cleanup_free_ char *dj = path_in(state, "daemon-flag.json"), *cmdline = path_in(state, "cmdline");
+        _cleanup_free_ char *text = NULL;
+        static const char with_space[] = "/usr/sbin/dockerd\0-H\0fd://\0--seccomp-profile\0/etc/docker/mine.json\0";
+        static const char with_equals[] = "dockerd\0--seccomp-profile=/etc/docker/mine.json\0";
+        static const char without[] = "dockerd\0--seccomp-profiles-are-not-this\0-H\0fd://\0";
+        ProfileInstall res;
+        struct stat st;
+
+        put(src, good_profile, 0600);
+        put(dj, daemon_json_text, 0640);
+        assert_int_equal(write_file_atomic(cmdline, with_space, sizeof(with_space) - 1, 0600), 0);
+        assert_int_equal(profile_install(src, dst, dj, cmdline, &res), -EEXIST);
+        assert_non_null(strstr(res.error, "dockerd runs with --seccomp-profile /etc/docker/mine.json"));
+        assert_non_null(strstr(res.error, "nothing was changed"));
+        assert_int_equal(stat(dst, &st), -1);
+        text = slurp(dj);
+        assert_string_equal(text, daemon_json_text);
+
+        assert_int_equal(write_file_atomic(cmdline, with_equals, sizeof(with_equals) - 1, 0600), 0);
+        assert_int_equal(profile_install(src, dst, dj, cmdline, &res), -EEXIST);
+        assert_non_null(strstr(res.error, "--seccomp-profile /etc/docker/mine.json"));
+
+        /* another flag that starts the same is not it */
+        assert_int_equal(write_file_atomic(cmdline, without, sizeof(without) - 1, 0600), 0);
+        assert_int_equal(profile_install(src, dst, dj, cmdline, &res), 0);
+        assert_true(res.daemon_json_changed);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_flag_on_dockerd_command_line),
                 cmocka_unit_test(test_install_and_reinstall),
                 cmocka_unit_test(test_bad_profile_changes_nothing),
                 cmocka_unit_test(test_bad_daemon_json_changes_nothing),
