@@ -355,6 +355,22 @@ finish:
         return r;
 }
 
+/* The journal's entries, or the error naming the damaged one's file, line
+ * and field. */
+static int read_journal(const char *journal_dir, JournalEntry ***ret, size_t *ret_n, char *err, size_t err_size) {
+        _cleanup_free_ char *error_file = NULL;
+        JournalError jerr = {};
+        char where[1024];
+        int r;
+
+        r = journal_list(journal_dir, ret, ret_n, &jerr, &error_file);
+        if (r < 0) {
+                located_error_format(&jerr, error_file ? error_file : journal_dir, where, sizeof(where));
+                snprintf(err, err_size, "the patch journal cannot be read: %s; nothing was changed", where);
+        }
+        return r;
+}
+
 /* ---- rollback ----------------------------------------------------- */
 
 /* A transaction that left the host other than its record: applied, or
@@ -370,11 +386,10 @@ static bool changed_host(const JournalEntry *e) {
 int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uint64_t now_usec,
                    JournalEntry **ret, char *err, size_t err_size) {
         _cleanup_free_ char *journal_dir = path_join(state_dir, "journal", NULL);
-        _cleanup_free_ char *error_file = NULL, *rollback_dir = NULL, *plan_dir = NULL;
+        _cleanup_free_ char *rollback_dir = NULL, *plan_dir = NULL;
         _cleanup_close_ int log_fd = -1;
         JournalEntry **list = NULL;
         JournalEntry *e = NULL;
-        JournalError jerr = {};
         size_t n = 0, at = SIZE_MAX;
         char why[2048] = "";
         bool equal;
@@ -383,13 +398,9 @@ int patch_rollback(PackageBackend *b, const char *state_dir, const char *id, uin
         *ret = NULL;
         if (!journal_dir)
                 return -ENOMEM;
-        r = journal_list(journal_dir, &list, &n, &jerr, &error_file);
-        if (r < 0) {
-                char where[1024];
-                located_error_format(&jerr, error_file ? error_file : journal_dir, where, sizeof(where));
-                snprintf(err, err_size, "the patch journal cannot be read: %s; nothing was changed", where);
+        r = read_journal(journal_dir, &list, &n, err, err_size);
+        if (r < 0)
                 return r;
-        }
         for (size_t i = n; i-- > 0;)
                 if (id ? STREQ(list[i]->id, id) : changed_host(list[i])) {
                         at = i;
@@ -533,9 +544,7 @@ record:
 int patch_recover(PackageBackend *b, const char *state_dir, uint64_t now_usec, JournalEntry ***ret, size_t *ret_n,
                   char *err, size_t err_size) {
         _cleanup_free_ char *journal_dir = path_join(state_dir, "journal", NULL);
-        _cleanup_free_ char *error_file = NULL;
         JournalEntry **list = NULL, **recovered = NULL;
-        JournalError jerr = {};
         size_t n = 0, n_recovered = 0;
         int r;
 
@@ -543,13 +552,9 @@ int patch_recover(PackageBackend *b, const char *state_dir, uint64_t now_usec, J
         *ret_n = 0;
         if (!journal_dir)
                 return -ENOMEM;
-        r = journal_list(journal_dir, &list, &n, &jerr, &error_file);
-        if (r < 0) {
-                char where[1024];
-                located_error_format(&jerr, error_file ? error_file : journal_dir, where, sizeof(where));
-                snprintf(err, err_size, "the patch journal cannot be read: %s; nothing was changed", where);
+        r = read_journal(journal_dir, &list, &n, err, err_size);
+        if (r < 0)
                 return r;
-        }
         recovered = calloc(MAX(n, (size_t) 1), sizeof(JournalEntry *));
         if (!recovered) {
                 journal_list_free(list, n);
