@@ -293,7 +293,7 @@ install: all
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(BUILD)/hostd-patch-worker $(DESTDIR)$(LIBEXECDIR)/hostd-patch-worker
 	install -d $(DESTDIR)$(DATADIR)/hostd/seccomp
-	install -m 0644 policy/profiles/hostd-hardened.json $(DESTDIR)$(DATADIR)/hostd/seccomp/
+	install -m 0644 policy/profiles/hostd-hardened.json policy/profiles/docker-default.json $(DESTDIR)$(DATADIR)/hostd/seccomp/
 	install -d $(DESTDIR)$(SYSCONFDIR)/hostd
 	test -e $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json || \
 		install -m 0644 packaging/hostd.json $(DESTDIR)$(SYSCONFDIR)/hostd/hostd.json

@@ -48,6 +48,14 @@ struct Daemon {
         sd_event_source *refresh_timer;
         bool nodes_in_flight;
 
+        /* what containers' own profiles are judged against: [0] Docker's
+         * default (seccomp.baseline-profile), [1] hostd's installed one,
+         * used while dockerd's default is it */
+        struct {
+                SeccompProfile *profile;
+                SeccompAllowed allowed;
+                char error[300];
+        } baselines[2];
         ContainerFinding *containers; /* running containers, as last assessed */
         size_t n_containers;
         uint64_t containers_stopped;
@@ -529,6 +537,34 @@ static void on_container_stopped(const DockerReply *reply, void *userdata) {
                 d->containers_stopped++;
 }
 
+/* (Re)reads the baseline profiles; one that cannot be read is kept as why,
+ * and containers with profiles of their own are then not passed. */
+static void load_baselines(Daemon *d) {
+        const char *paths[2] = { d->config->seccomp_baseline_profile, d->config->seccomp_installed_profile };
+
+        for (size_t i = 0; i < ELEMENTSOF(d->baselines); i++) {
+                SeccompError error = {};
+                SeccompTarget host;
+                int r;
+
+                seccomp_allowed_done(&d->baselines[i].allowed);
+                d->baselines[i].profile = seccomp_profile_free(d->baselines[i].profile);
+                d->baselines[i].error[0] = 0;
+                r = seccomp_profile_load(paths[i], &d->baselines[i].profile, &error);
+                if (r >= 0) {
+                        seccomp_target_host(&host);
+                        r = seccomp_allowed(d->baselines[i].profile, &host, &d->baselines[i].allowed);
+                }
+                if (r < 0) {
+                        located_error_format(&error, paths[i], d->baselines[i].error, sizeof(d->baselines[i].error));
+                        d->baselines[i].profile = seccomp_profile_free(d->baselines[i].profile);
+                        if (i == 0)
+                                log_warning("Seccomp baseline %s cannot be read: %s", paths[i],
+                                            d->baselines[i].error);
+                }
+        }
+}
+
 static void on_container_inspect(const DockerReply *reply, void *userdata) {
         Daemon *d = userdata;
         ContainerFinding f;
@@ -537,7 +573,14 @@ static void on_container_inspect(const DockerReply *reply, void *userdata) {
 
         if (reply->error)
                 return; /* gone before we looked: its die event removes it */
-        r = container_assess(reply->json, "/proc", &f);
+        /* hostd's profile is the baseline while it is dockerd's default */
+        size_t b = d->swarm_known && STREQ(d->swarm.seccomp_profile, d->config->seccomp_installed_profile) ? 1 : 0;
+        SeccompBaseline baseline = {
+                .name = b ? "hostd's installed profile" : "Docker's default profile",
+                .allowed = d->baselines[b].profile ? &d->baselines[b].allowed : NULL,
+                .error = d->baselines[b].error,
+        };
+        r = container_assess(reply->json, "/proc", &baseline, &f);
         if (r == -ESRCH)
                 return;
         if (r < 0) {
@@ -820,6 +863,7 @@ int daemon_reload(Daemon *d, char *err, size_t err_size) {
         config_free(d->config);
         d->config = TAKE_PTR(c);
         apply_log_level(d->config);
+        load_baselines(d);
         d->reloads++;
 
         r = daemon_firewall_start(d, "configuration reloaded", err, err_size);
@@ -1013,6 +1057,7 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
                 return r;
         }
         apply_log_level(d->config);
+        load_baselines(d);
         /* the state directory of the start: a reload does not move the log */
         r = change_log_open(d->config->state_directory, &d->changes);
         if (r < 0)
@@ -1125,6 +1170,10 @@ Daemon *daemon_free(Daemon *d) {
         d->fleetlock = fleetlock_server_free(d->fleetlock);
         d->posture_board = posture_board_free(d->posture_board);
         d->swarm_peers = swarm_peers_free(d->swarm_peers);
+        for (size_t i = 0; i < ELEMENTSOF(d->baselines); i++) {
+                seccomp_allowed_done(&d->baselines[i].allowed);
+                seccomp_profile_free(d->baselines[i].profile);
+        }
         free(d->received_peers);
         free(d->manager_peers);
         certs_unwatch(d);
@@ -1199,6 +1248,8 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
                 snprintf(err, err_size, "%s", result.error);
                 return r;
         }
+        if (result.profile_changed)
+                load_baselines(d);
         if (result.profile_changed || result.daemon_json_changed) {
                 r = profile_pending_record(d->config->state_directory, installed);
                 if (r < 0)

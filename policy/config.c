@@ -286,7 +286,8 @@ static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *er
 }
 
 static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error) {
-        static const char *const keys[] = { "enforcement", "installed-profile", "daemon-json", NULL };
+        static const char *const keys[] = { "enforcement", "installed-profile", "daemon-json", "baseline-profile",
+                                            NULL };
         const JsonValue *v;
         int r;
 
@@ -310,6 +311,9 @@ static int parse_seccomp(const JsonValue *o, HostdConfig *c, ConfigError *error)
                 return r;
         if ((v = jv_object_get(o, "daemon-json")) &&
             (r = get_absolute_path(v, "seccomp.daemon-json", &c->seccomp_daemon_json, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "baseline-profile")) &&
+            (r = get_absolute_path(v, "seccomp.baseline-profile", &c->seccomp_baseline_profile, error)) < 0)
                 return r;
         return 0;
 }
@@ -601,7 +605,8 @@ static HostdConfig *config_new_default(void) {
         firewall_defaults(&c->firewall);
         c->seccomp_installed_profile = strdup(SECCOMP_INSTALLED_PROFILE_DEFAULT);
         c->seccomp_daemon_json = strdup(SECCOMP_DAEMON_JSON_DEFAULT);
-        if (!c->seccomp_installed_profile || !c->seccomp_daemon_json)
+        c->seccomp_baseline_profile = strdup(SECCOMP_BASELINE_PROFILE_DEFAULT);
+        if (!c->seccomp_installed_profile || !c->seccomp_daemon_json || !c->seccomp_baseline_profile)
                 return config_free(c);
         c->patching.root = strdup("/");
         c->patching.security_only = true;
@@ -720,6 +725,7 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->firewall.management_sources);
         free(c->firewall.join_sources);
         free(c->seccomp_installed_profile);
+        free(c->seccomp_baseline_profile);
         free(c->seccomp_daemon_json);
         free(c->patching.root);
         strv_free(c->patching.allow);

@@ -53,6 +53,11 @@
  *                                        dockerd's configuration file, where
  *                                        `hostctl seccomp install` sets
  *                                        "seccomp-profile"
+ *     "baseline-profile": "/usr/share/hostd/seccomp/docker-default.json"
+ *                                        what a container's own profile is
+ *                                        judged against (Docker's default;
+ *                                        hostd's installed profile instead
+ *                                        while it is dockerd's default)
  *   },
  *   "patching": {                        the patch policy (patching/plan.h)
  *     "root": "/",                       the root patched (a sandbox root
@@ -177,6 +182,7 @@ typedef struct HostdConfig {
         FirewallPolicy firewall;
         SeccompEnforcement seccomp_enforcement;
         char *seccomp_installed_profile;
+        char *seccomp_baseline_profile;
         char *seccomp_daemon_json;
         PatchingConfig patching;
         WaveAgentConfig wave;
@@ -186,6 +192,10 @@ typedef struct HostdConfig {
 } HostdConfig;
 
 #define SECCOMP_INSTALLED_PROFILE_DEFAULT "/etc/docker/seccomp/hostd-hardened.json"
+#ifndef HOSTD_DATADIR
+#define HOSTD_DATADIR "/usr/share"
+#endif
+#define SECCOMP_BASELINE_PROFILE_DEFAULT HOSTD_DATADIR "/hostd/seccomp/docker-default.json"
 #define SECCOMP_DAEMON_JSON_DEFAULT "/etc/docker/daemon.json"
 
 /* Parses and validates a configuration document. Returns 0 and a new config,

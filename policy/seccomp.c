@@ -1273,6 +1273,69 @@ static int compile_with(const SeccompProfile *p, const SeccompTarget *target, co
         return 0;
 }
 
+static bool action_allows(SeccompActionKind a) {
+        return a == SECCOMP_ACTION_ALLOW || a == SECCOMP_ACTION_LOG;
+}
+
+static int by_string(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int seccomp_allowed(const SeccompProfile *p, const SeccompTarget *t, SeccompAllowed *ret) {
+        SeccompAllowed a = { .default_allows = !p->has_default || action_allows(p->default_action) };
+        size_t total = 0, n = 0;
+
+        for (size_t i = 0; i < p->n_rules; i++)
+                total += p->rules[i].n_names;
+        a.names = calloc(MAX(total, (size_t) 1), sizeof(char *));
+        if (!a.names)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const SeccompRule *r = &p->rules[i];
+                if (!action_allows(r->action) || !rule_selected(r, t))
+                        continue;
+                for (size_t k = 0; k < r->n_names; k++)
+                        a.names[n++] = r->names[k];
+        }
+        if (n > 1)
+                qsort(a.names, n, sizeof(char *), by_string);
+        /* each once */
+        size_t w = 0;
+        for (size_t i = 0; i < n; i++)
+                if (w == 0 || !STREQ(a.names[w - 1], a.names[i]))
+                        a.names[w++] = a.names[i];
+        a.n_names = w;
+        *ret = a;
+        return 0;
+}
+
+void seccomp_allowed_done(SeccompAllowed *a) {
+        if (!a)
+                return;
+        free(a->names);
+        *a = (SeccompAllowed){};
+}
+
+int seccomp_allowed_beyond(const SeccompAllowed *a, const SeccompAllowed *baseline, const char ***ret,
+                           size_t *ret_n) {
+        const char **beyond = NULL;
+        size_t n = 0;
+
+        *ret = NULL;
+        *ret_n = 0;
+        for (size_t i = 0; i < a->n_names; i++) {
+                if (baseline->default_allows ||
+                    bsearch(&a->names[i], baseline->names, baseline->n_names, sizeof(char *), by_string))
+                        continue;
+                if (!beyond && !(beyond = calloc(a->n_names, sizeof(char *))))
+                        return -ENOMEM;
+                beyond[n++] = a->names[i];
+        }
+        *ret = beyond;
+        *ret_n = n;
+        return 0;
+}
+
 bool seccomp_arch_buildable(const char *arch) {
         int ai = arch ? arch_index_by_docker(arch) : -1;
 

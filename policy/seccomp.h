@@ -219,6 +219,26 @@ int seccomp_compiled_prove_load(SeccompCompiled *c);
  * child process about to exec the command under test. */
 int seccomp_compiled_load(SeccompCompiled *c);
 
+/* What a profile lets a container on target do, to judge it against a
+ * baseline: whether its default action allows (SCMP_ACT_ALLOW or
+ * SCMP_ACT_LOG: every syscall it does not name), and the syscalls its
+ * rules selected for target allow (ALLOW or LOG, with or without argument
+ * conditions: allowed in some calls is allowed), sorted, each once. names
+ * point into p, which must outlive it. */
+typedef struct SeccompAllowed {
+        bool default_allows;
+        const char **names;
+        size_t n_names;
+} SeccompAllowed;
+
+int seccomp_allowed(const SeccompProfile *p, const SeccompTarget *t, SeccompAllowed *ret);
+void seccomp_allowed_done(SeccompAllowed *a);
+
+/* The syscalls a allows that baseline does not, sorted (borrowed from a):
+ * *ret is malloc'd (free() it), NULL when there are none. */
+int seccomp_allowed_beyond(const SeccompAllowed *a, const SeccompAllowed *baseline, const char ***ret,
+                           size_t *ret_n);
+
 /* Whether this libseccomp can build filters for the Docker-named
  * architecture arch ("loong64" needs libseccomp 2.6). */
 bool seccomp_arch_buildable(const char *arch);

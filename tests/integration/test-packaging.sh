@@ -25,7 +25,8 @@ fi
 ok "lintian: no errors ($(grep -c '^W: ' "$TMP/lintian.txt" || true) warnings)"
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/sbin/hostd ./usr/bin/hostctl ./usr/lib/hostd/hostd-patch-worker ./lib/systemd/system/hostd.service ./lib/systemd/system/hostd-firewall.service \
-        ./etc/hostd/hostd.json ./usr/share/hostd/seccomp/hostd-hardened.json ./usr/lib/tmpfiles.d/hostd.conf \
+        ./etc/hostd/hostd.json ./usr/share/hostd/seccomp/hostd-hardened.json ./usr/share/hostd/seccomp/docker-default.json \
+        ./usr/lib/tmpfiles.d/hostd.conf \
         ./usr/share/man/man8/hostd.8.gz ./usr/share/man/man8/hostctl.8.gz ./usr/share/man/man5/hostd.json.5.gz \
         ./usr/share/bash-completion/completions/hostctl; do
         grep -q " $f\$" <<<"$contents" || fail "the .deb lacks $f"

@@ -20,8 +20,8 @@ SOCK="$TMP/hostd.sock"
 CONF="$TMP/hostd.json"
 PROFILE="$TMP/etc-docker/seccomp/hostd-hardened.json"
 write_conf() {
-        printf '{"state-directory": "%s", "seccomp": {"enforcement": "%s", "installed-profile": "%s", "daemon-json": "%s"}}\n' \
-                "$TMP/state" "$1" "$PROFILE" "$NODE1_DATA_ROOT/../daemon.json" >"$CONF"
+        printf '{"state-directory": "%s", "seccomp": {"enforcement": "%s", "installed-profile": "%s", "daemon-json": "%s", "baseline-profile": "%s"}}\n' \
+                "$TMP/state" "$1" "$PROFILE" "$NODE1_DATA_ROOT/../daemon.json" "$HOSTD_SRC/policy/profiles/docker-default.json" >"$CONF"
 }
 audit() { "$HOSTCTL" --socket "$SOCK" --json seccomp audit || true; }
 finding() { # NAME FIELD
@@ -57,6 +57,28 @@ wait_until 1 "privileged container reported within a second" \
 expect_contains "$(finding privileged problem)" "privileged" "privileged reported as such"
 grep -q "Container unconfined .* runs without a seccomp filter" "$TMP/sc.log" || fail "no change record for the unconfined container"
 ok "a change record names the container"
+
+# filters judged by what they allow: a profile of its own that allows by
+# default (one harmless syscall denied) runs under a filter (Seccomp: 2) yet
+# is in effect unconfined; one that allows what Docker's default denies
+printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpgid"], "action": "SCMP_ACT_ERRNO"}]}\n' >"$TMP/allow-all.json"
+docker1 run -d --name allow-all --security-opt "seccomp=$TMP/allow-all.json" "$SWARM_IMAGE" sleep 1000000 >/dev/null
+on_exit "'$DOCKER' -H 'unix://$NODE1_SOCK' rm -f allow-all extra-syscalls >/dev/null 2>&1"
+wait_until 5 "the allow-all container assessed" \
+        bash -c "[ -n \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r '.containers[] | select(.name == \"allow-all\") | .problem // empty')\" ]"
+expect_eq "$(finding allow-all seccomp_mode)" 2 "a container with a profile that allows by default has a filter in the kernel"
+expect_eq "$(finding allow-all compliant)" false "yet it is not compliant"
+expect_contains "$(finding allow-all problem)" "allows every syscall it does not name (defaultAction SCMP_ACT_ALLOW)" \
+        "saying its profile allows by default"
+jq '.syscalls += [{"names": ["kexec_load", "add_key"], "action": "SCMP_ACT_ALLOW"}]' \
+        "$HOSTD_SRC/policy/profiles/docker-default.json" >"$TMP/extra.json"
+docker1 run -d --name extra-syscalls --security-opt "seccomp=$TMP/extra.json" "$SWARM_IMAGE" sleep 1000000 >/dev/null
+wait_until 5 "the extra-syscalls container assessed" \
+        bash -c "[ -n \"\$('$HOSTCTL' --socket '$SOCK' --json seccomp audit | jq -r '.containers[] | select(.name == \"extra-syscalls\") | .problem // empty')\" ]"
+expect_eq "$(finding extra-syscalls problem)" \
+        "its seccomp profile allows 2 syscalls Docker's default profile denies: add_key, kexec_load" \
+        "a profile allowing what Docker's default denies is a finding naming the syscalls"
+docker1 rm -f allow-all extra-syscalls >/dev/null
 
 # a Swarm task, started by the executor rather than through the API
 docker1 service create --detach --name sc-task --no-resolve-image "$SWARM_IMAGE" sleep 1000000 >/dev/null

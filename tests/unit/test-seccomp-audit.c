@@ -69,7 +69,7 @@ static void test_confined_container(void **state) {
         json_t *j = inspect(100, true, false, NULL);
         ContainerFinding f;
 
-        assert_int_equal(container_assess(j, proc_root, &f), 0);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), 0);
         assert_true(f.compliant);
         assert_string_equal(f.name, "web");
         assert_int_equal(f.pid, 100);
@@ -87,7 +87,7 @@ static void test_unconfined_container(void **state) {
         json_t *j = inspect(200, true, false, "seccomp=unconfined");
         ContainerFinding f;
 
-        assert_int_equal(container_assess(j, proc_root, &f), 0);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), 0);
         assert_false(f.compliant);
         assert_true(f.seccomp_unconfined);
         assert_non_null(strstr(f.problem, "runs without a seccomp filter (Seccomp: 0)"));
@@ -95,7 +95,7 @@ static void test_unconfined_container(void **state) {
         json_decref(j);
 
         j = inspect(200, true, true, NULL);
-        assert_int_equal(container_assess(j, proc_root, &f), 0);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), 0);
         assert_false(f.compliant);
         assert_non_null(strstr(f.problem, "started privileged"));
         json_decref(j);
@@ -108,7 +108,7 @@ static void test_privileged_with_filter_still_flagged(void **state) {
         json_t *j = inspect(100, true, true, "seccomp=/etc/p.json");
         ContainerFinding f;
 
-        assert_int_equal(container_assess(j, proc_root, &f), 0);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), 0);
         assert_false(f.compliant);
         assert_string_equal(f.problem, "started privileged");
         json_decref(j);
@@ -119,10 +119,10 @@ static void test_not_running_or_gone(void **state) {
         ContainerFinding f;
         json_t *j = inspect(100, false, false, NULL);
 
-        assert_int_equal(container_assess(j, proc_root, &f), -ESRCH);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), -ESRCH);
         json_decref(j);
         j = inspect(999, true, false, NULL); /* exited since the inspect */
-        assert_int_equal(container_assess(j, proc_root, &f), -ESRCH);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), -ESRCH);
         json_decref(j);
 }
 
@@ -131,14 +131,14 @@ static void test_malformed_inspect(void **state) {
         ContainerFinding f;
         json_t *j = json_pack("{s:s}", "Id", "abc");
 
-        assert_int_equal(container_assess(j, proc_root, &f), -EPROTO);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), -EPROTO);
         json_decref(j);
         j = json_array();
-        assert_int_equal(container_assess(j, proc_root, &f), -EPROTO);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), -EPROTO);
         json_decref(j);
         j = json_pack("{s:s, s:{s:b, s:s}, s:{}}", "Id", "abc", "State", "Running", 1, "Pid", "1",
                       "HostConfig");
-        assert_int_equal(container_assess(j, proc_root, &f), -EPROTO);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), -EPROTO);
         json_decref(j);
 }
 
@@ -153,13 +153,13 @@ static void test_inspect_out_of_range(void **state) {
         json_object_set_new(j, "Id", json_string("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"));
         memset(&f, 0x5a, sizeof(f));
         before = f;
-        assert_int_equal(container_assess(j, proc_root, &f), -EPROTO);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), -EPROTO);
         assert_memory_equal(&f, &before, sizeof(f));
         json_decref(j);
 
         j = inspect(100, true, false, NULL);
         json_object_set_new(json_object_get(j, "State"), "Pid", json_integer(4294967396LL));
-        assert_int_equal(container_assess(j, proc_root, &f), -EPROTO);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), -EPROTO);
         assert_memory_equal(&f, &before, sizeof(f));
         json_decref(j);
 
@@ -170,7 +170,7 @@ static void test_inspect_out_of_range(void **state) {
         strcat(name, "x");
         j = inspect(100, true, false, NULL);
         json_object_set_new(j, "Name", json_string(name));
-        assert_int_equal(container_assess(j, proc_root, &f), 0);
+        assert_int_equal(container_assess(j, proc_root, NULL, &f), 0);
         assert_int_equal(strlen(f.name), 126);
         assert_memory_equal(f.name, name + 1, 126);
         json_t *out = container_finding_json(&f);
@@ -180,8 +180,72 @@ static void test_inspect_out_of_range(void **state) {
         json_decref(j);
 }
 
+/* A container under a profile of its own: judged by what it allows against
+ * the baseline (here Docker's current default profile) */
+static void test_own_profile_judged(void **state) {
+        const char *proc_root = *state;
+        _cleanup_(seccomp_profile_freep) SeccompProfile *docker = NULL;
+        SeccompAllowed docker_allowed = {};
+        SeccompError e = {};
+        SeccompTarget host;
+        ContainerFinding f;
+        json_t *j;
+
+        assert_int_equal(seccomp_profile_load("tests/seccomp/upstream/moby-default.json", &docker, &e), 0);
+        seccomp_target_host(&host);
+        assert_int_equal(seccomp_allowed(docker, &host, &docker_allowed), 0);
+        assert_true(docker_allowed.n_names > 300);
+        SeccompBaseline baseline = { .name = "Docker's default profile", .allowed = &docker_allowed };
+
+        /* allow by default, one harmless syscall denied: in effect unconfined */
+        j = inspect(100, true, false,
+                    "seccomp={\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], "
+                    "\"action\": \"SCMP_ACT_ERRNO\"}]}");
+        assert_int_equal(container_assess(j, proc_root, &baseline, &f), 0);
+        assert_false(f.compliant);
+        assert_true(f.own_profile);
+        assert_non_null(strstr(f.problem, "allows every syscall it does not name (defaultAction SCMP_ACT_ALLOW)"));
+        json_decref(j);
+
+        /* deny by default, but allowing what Docker's default denies */
+        j = inspect(100, true, false,
+                    "seccomp={\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\", "
+                    "\"kexec_load\", \"add_key\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+        assert_int_equal(container_assess(j, proc_root, &baseline, &f), 0);
+        assert_false(f.compliant);
+        assert_string_equal(f.problem, "its seccomp profile allows 2 syscalls Docker's default profile denies: add_key, kexec_load");
+        json_decref(j);
+
+        /* no more than the baseline: compliant */
+        j = inspect(100, true, false,
+                    "seccomp={\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\", "
+                    "\"write\"], \"action\": \"SCMP_ACT_ALLOW\"}]}");
+        assert_int_equal(container_assess(j, proc_root, &baseline, &f), 0);
+        assert_true(f.compliant);
+        json_decref(j);
+
+        /* a profile hostd cannot read: never passed, the error located */
+        j = inspect(100, true, false, "seccomp={\"defaultAction\": \"SCMP_ACT_NOPE\"}");
+        assert_int_equal(container_assess(j, proc_root, &baseline, &f), 0);
+        assert_false(f.compliant);
+        assert_non_null(strstr(f.problem, "cannot be read, so it cannot be judged: HostConfig.SecurityOpt:1:19"));
+        json_decref(j);
+
+        /* the baseline unreadable: not passed either */
+        SeccompBaseline missing = { .name = "Docker's default profile", .error = "No such file or directory" };
+        j = inspect(100, true, false,
+                    "seccomp={\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], "
+                    "\"action\": \"SCMP_ACT_ALLOW\"}]}");
+        assert_int_equal(container_assess(j, proc_root, &missing, &f), 0);
+        assert_false(f.compliant);
+        assert_non_null(strstr(f.problem, "Docker's default profile cannot be read (No such file or directory)"));
+        json_decref(j);
+        seccomp_allowed_done(&docker_allowed);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_own_profile_judged),
                 cmocka_unit_test(test_proc_status),
                 cmocka_unit_test(test_confined_container),
                 cmocka_unit_test(test_unconfined_container),
