@@ -77,7 +77,9 @@ struct WaveAgent {
         bool watch_wait;           /* the next watch long-polls */
         EventClockTimer *watch_retry;
         uint64_t watch_backoff_usec;
-        bool rejected[MAX_MANAGERS]; /* refused for its certificate, said once */
+        /* managers refused for their certificate, by address: said once,
+         * wherever they move in (or out of) Docker's list of managers */
+        char rejected[MAX_MANAGERS][64];
 
         /* this node's Swarm task containers */
         int local_tasks;           /* -1: not known */
@@ -266,6 +268,30 @@ static void on_watch_retry(void *userdata) {
         watch(a, false);
 }
 
+/* Records address as refused; whether it was not already. */
+static bool rejected_mark(WaveAgent *a, const char *address) {
+        size_t free_slot = MAX_MANAGERS;
+
+        for (size_t i = 0; i < MAX_MANAGERS; i++) {
+                if (STREQ(a->rejected[i], address))
+                        return false;
+                if (!a->rejected[i][0] && free_slot == MAX_MANAGERS)
+                        free_slot = i;
+        }
+        if (free_slot < MAX_MANAGERS) {
+                size_t len = strnlen(address, sizeof(a->rejected[0]) - 1);
+                memcpy(a->rejected[free_slot], address, len);
+                a->rejected[free_slot][len] = 0;
+        }
+        return true;
+}
+
+static void rejected_clear(WaveAgent *a, const char *address) {
+        for (size_t i = 0; i < MAX_MANAGERS; i++)
+                if (STREQ(a->rejected[i], address))
+                        a->rejected[i][0] = 0;
+}
+
 static void on_watch(const DockerReply *reply, void *userdata) {
         WaveAgent *a = userdata;
         const json_t *wave;
@@ -276,11 +302,10 @@ static void on_watch(const DockerReply *reply, void *userdata) {
                 /* not this Swarm's manager (another cluster's CA, not the
                  * manager's name, expired): nothing of it is taken, no wave,
                  * no peer set; said once per manager, until it answers */
-                if (!a->rejected[a->target])
+                if (rejected_mark(a, a->managers[a->target]))
                         log_warning("Wave: manager %s refused, nothing taken from it: its certificate is not "
                                     "one this Swarm's CA gives a manager (%s)",
                                     a->managers[a->target], reply->message);
-                a->rejected[a->target] = true;
         } else if (reply->error)
                 log_debug("Wave: manager %s: %s", a->managers[a->target], reply->message);
         if (reply->error) {
@@ -302,7 +327,7 @@ static void on_watch(const DockerReply *reply, void *userdata) {
         a->failures = 0;
         a->watch_backoff_usec = 0;
         if (a->target < a->n_managers)
-                a->rejected[a->target] = false;
+                rejected_clear(a, a->managers[a->target]);
         wave = json_object_get(reply->json, "wave");
         leader = json_is_true(json_object_get(reply->json, "leader"));
         /* the leader's set only: managers' views differ while a report
@@ -1149,7 +1174,6 @@ void wave_agent_swarm_changed(WaveAgent *a, const json_t *info, const DockerSwar
         if (!same) {
                 memcpy(a->managers, list, n * sizeof(list[0]));
                 a->n_managers = n;
-                memset(a->rejected, 0, sizeof(a->rejected));
                 snprintf(a->node_id, sizeof(a->node_id), "%s", swarm->node_id);
                 snprintf(a->root_dir, sizeof(a->root_dir), "%s", swarm->root_dir);
                 if (a->target >= n)
