@@ -289,19 +289,17 @@ int backend_restore(PackageBackend *b, char *const *files, size_t n_files, const
 }
 
 int backend_check_idle(PackageBackend *b, char *err, size_t err_size) {
-        static const char *const locks[] = { "var/lib/dpkg/lock-frontend", "var/lib/dpkg/lock" };
+        /* each package manager's own locks (fcntl locks, both) */
+        static const char *const dpkg_locks[] = { "var/lib/dpkg/lock-frontend", "var/lib/dpkg/lock", NULL };
+        static const char *const rpm_locks[] = { "var/lib/rpm/.rpm.lock", "usr/lib/sysimage/rpm/.rpm.lock", NULL };
         char path[PATH_MAX];
         pid_t pid = 0;
-        int r;
 
-        if (b->rpm)
-                return rpm_check_idle(b->rpm, err, err_size);
-        for (size_t i = 0; i < ELEMENTSOF(locks); i++) {
-                snprintf(path, sizeof(path), "%s%s%s", b->root, STREQ(b->root, "/") ? "" : "/", locks[i]);
-                r = file_lock_holder(path, &pid);
-                if (r > 0) {
-                        snprintf(err, err_size, "dpkg is still running on %s (process %d holds %s)", b->root,
-                                 (int) pid, path);
+        for (const char *const *l = b->rpm ? rpm_locks : dpkg_locks; *l; l++) {
+                snprintf(path, sizeof(path), "%s%s%s", b->root, STREQ(b->root, "/") ? "" : "/", *l);
+                if (file_lock_holder(path, &pid) > 0) {
+                        snprintf(err, err_size, "%s is still running on %s (process %d holds %s)",
+                                 b->rpm ? "rpm" : "dpkg", b->root, (int) pid, path);
                         return -EBUSY;
                 }
         }

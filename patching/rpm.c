@@ -1207,21 +1207,3 @@ int rpm_finish_interrupted(RpmSession *s, const PackageSet *record, int log_fd, 
         rpmtsFree(ts);
         return r;
 }
-
-int rpm_check_idle(RpmSession *s, char *err, size_t err_size) {
-        static const char *const locks[] = { "var/lib/rpm/.rpm.lock", "usr/lib/sysimage/rpm/.rpm.lock" };
-        char path[PATH_MAX];
-        pid_t pid = 0;
-        int r;
-
-        for (size_t i = 0; i < ELEMENTSOF(locks); i++) {
-                snprintf(path, sizeof(path), "%s/%s", s->root, locks[i]);
-                r = file_lock_holder(path, &pid);
-                if (r > 0) {
-                        seterr(err, err_size, "rpm is still running on %s (process %d holds %s)", s->root, (int) pid,
-                               path);
-                        return -EBUSY;
-                }
-        }
-        return 0;
-}

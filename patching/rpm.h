@@ -47,9 +47,6 @@ int rpm_version_compare(const char *a, const char *b);
  * that newest copy, the others are erased; install-only packages (kernels)
  * are left alone. */
 int rpm_finish_interrupted(RpmSession *s, const PackageSet *record, int log_fd, char *err, size_t err_size);
-/* -EBUSY, naming the process, when rpm's transaction lock on the root is
- * held (an rpm still running); 0 when not. */
-int rpm_check_idle(RpmSession *s, char *err, size_t err_size);
 
 /* One metadata file read from memory (DATA, SIZE bytes, called NAME in error
  * messages) into S as the session reads its files from the root: a .repo
