@@ -36,6 +36,7 @@ static const struct {
         [CHANGE_NODE_DRAIN] = { "node-drain", MSGID_WAVE_DRAINED },
         [CHANGE_NODE_ACTIVATE] = { "node-activate", MSGID_WAVE_ACTIVATED },
         [CHANGE_NODE_REBOOT] = { "node-reboot", MSGID_WAVE_NODE_REBOOT },
+        [CHANGE_DOCKER_RESTART] = { "docker-restart", MSGID_WAVE_DOCKER_RESTART },
 };
 
 const char *change_kind_to_string(ChangeKind kind) {

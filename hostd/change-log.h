@@ -46,6 +46,7 @@ typedef enum ChangeKind {
         CHANGE_NODE_DRAIN,             /* a node's availability set to drain */
         CHANGE_NODE_ACTIVATE,          /* ... and back to active */
         CHANGE_NODE_REBOOT,            /* this node rebooted by its wave agent */
+        CHANGE_DOCKER_RESTART,         /* dockerd restarted by the wave agent (seccomp install) */
         _CHANGE_KIND_MAX,
 } ChangeKind;
 

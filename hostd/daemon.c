@@ -60,6 +60,7 @@ struct Daemon {
         size_t n_containers;
         uint64_t containers_stopped;
         bool seccomp_restart_pending; /* installed; dockerd not restarted since */
+        char seccomp_profile_problem[512]; /* why dockerd's default is not ours, for the posture */
 
         FirewallManager *firewall; /* NULL when the firewall is disabled and
                                     * netlink is not available */
@@ -89,6 +90,7 @@ struct Daemon {
 
 static void daemon_refresh(Daemon *d);
 static void check_restart_pending(Daemon *d);
+static bool daemon_profile_ours(const Daemon *d, char *why, size_t why_size);
 
 static void notify_status(const Daemon *d) {
         char status[512];
@@ -960,6 +962,9 @@ static void posture_sources(void *userdata, PostureSources *ret) {
                 .containers = d->containers,
                 .n_containers = d->n_containers,
                 .seccomp_restart_pending = d->seccomp_restart_pending,
+                .seccomp_profile_ours = daemon_profile_ours(d, d->seccomp_profile_problem,
+                                                            sizeof(d->seccomp_profile_problem)),
+                .seccomp_profile_problem = d->seccomp_profile_problem,
                 .firewall = d->firewall,
                 .patch_jobs = d->patch_jobs,
                 .agent = d->agent,
@@ -1009,8 +1014,21 @@ static unsigned agent_health(void *userdata, const char *node_id) {
         audit = daemon_seccomp_audit_json(d);
         if (json_is_true(json_object_get(audit, "compliant")))
                 ok |= NODE_HEALTH_SECCOMP;
+        if (json_is_true(json_object_get(audit, "daemon_profile_is_ours")))
+                ok |= NODE_HEALTH_SECCOMP_DEFAULT;
         json_decref(audit);
         return ok;
+}
+
+/* Asked of the dockerd behind the socket now, not of what /info last said:
+ * the agent restarts it. */
+static int agent_seccomp_restart_pending(void *userdata) {
+        Daemon *d = userdata;
+        int r = profile_restart_pending(d->config->state_directory, d->docker_socket);
+
+        if (r >= 0 && d->seccomp_restart_pending && r == 0)
+                check_restart_pending(d); /* settled: said as a change */
+        return r;
 }
 
 static int agent_start_patch(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id,
@@ -1135,6 +1153,7 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
                                              .changes = d->changes,
                                              .control_socket = d->socket_path,
                                              .health = agent_health,
+                                             .seccomp_restart_pending = agent_seccomp_restart_pending,
                                              .start_patch = agent_start_patch,
                                              .posture_report = agent_posture_report,
                                              .peers = agent_peers,
@@ -1250,6 +1269,10 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
         }
         if (result.profile_changed)
                 load_baselines(d);
+        r = profile_digest_record(d->config->state_directory, installed, result.digest);
+        if (r < 0)
+                log_warning_errno(r, "Cannot record the installed profile's digest under %s: the posture will "
+                                  "fail until it is recorded", d->config->state_directory);
         if (result.profile_changed || result.daemon_json_changed) {
                 r = profile_pending_record(d->config->state_directory, installed);
                 if (r < 0)
@@ -1274,6 +1297,25 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
         return *reply ? 0 : -ENOMEM;
 }
 
+/* Whether dockerd's default profile is hostd's installed one, with the
+ * content recorded at install; why not in why. */
+static bool daemon_profile_ours(const Daemon *d, char *why, size_t why_size) {
+        const char *daemon_profile = d->swarm_known ? d->swarm.seccomp_profile : "";
+
+        if (!STREQ(daemon_profile, d->config->seccomp_installed_profile)) {
+                snprintf(why, why_size, "dockerd's default profile is %s, not %s",
+                         daemon_profile[0] ? daemon_profile : "none", d->config->seccomp_installed_profile);
+                return false;
+        }
+        if (d->seccomp_restart_pending) {
+                snprintf(why, why_size, "installed again, but dockerd has not restarted since: it still uses "
+                         "what %s held when it started", daemon_profile);
+                return false;
+        }
+        return profile_digest_verify(d->config->state_directory, d->config->seccomp_installed_profile, why,
+                                     why_size) >= 0;
+}
+
 json_t *daemon_seccomp_audit_json(const Daemon *d) {
         json_t *list = json_array();
         bool compliant = true;
@@ -1286,16 +1328,18 @@ json_t *daemon_seccomp_audit_json(const Daemon *d) {
         }
         /* dockerd's daemon-wide default must be the profile hostd installs */
         const char *daemon_profile = d->swarm_known ? d->swarm.seccomp_profile : "";
-        bool profile_ours = STREQ(daemon_profile, d->config->seccomp_installed_profile);
+        char why[512];
+        bool profile_ours = daemon_profile_ours(d, why, sizeof(why));
 
-        return json_pack("{s:o, s:b, s:s, s:b, s:I, s:s?, s:s, s:b, s:b}", "containers", list, "compliant",
+        return json_pack("{s:o, s:b, s:s, s:b, s:I, s:s?, s:s, s:b, s:s?, s:b}", "containers", list, "compliant",
                          compliant && profile_ours, "enforcement",
                          d->config->seccomp_enforcement == SECCOMP_ENFORCE_STOP ? "stop" : "report",
                          "docker_reachable", d->docker_reachable, "containers_stopped",
                          (json_int_t) d->containers_stopped, "daemon_profile",
                          daemon_profile[0] ? daemon_profile : NULL, "expected_profile",
                          d->config->seccomp_installed_profile, "daemon_profile_is_ours", profile_ours,
-                         "restart_pending", d->seccomp_restart_pending);
+                         "daemon_profile_problem", profile_ours ? NULL : why, "restart_pending",
+                         d->seccomp_restart_pending);
 }
 
 static const char *iso8601(uint64_t usec, char *buf, size_t size) {

@@ -198,7 +198,10 @@ void posture_check_seccomp(Posture *p, const SeccompFacts *f) {
         size_t bad_filter = 0, bad_privileged = 0;
 
         if (f->daemon_profile_ours)
-                say(daemon, CHECK_PASS, "docker info names %s", f->daemon_profile);
+                say(daemon, CHECK_PASS, "docker info names %s, with the content hostd installed",
+                    f->daemon_profile);
+        else if (f->named_ours && !f->install_pending)
+                say(daemon, CHECK_FAIL, "%s", f->profile_problem ? f->profile_problem : "not as installed");
         else if (f->install_pending)
                 say(daemon, CHECK_FAIL, "installed, but dockerd has not restarted since: it still uses %s",
                     f->daemon_profile && *f->daemon_profile ? f->daemon_profile : "no profile");

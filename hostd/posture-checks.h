@@ -89,7 +89,9 @@ typedef struct ContainerFacts {
 } ContainerFacts;
 
 typedef struct SeccompFacts {
-        bool daemon_profile_ours;
+        bool daemon_profile_ours;   /* named by dockerd, content as installed */
+        bool named_ours;            /* named by dockerd */
+        const char *profile_problem; /* why not ours */
         const char *daemon_profile; /* what dockerd names */
         bool install_pending;
         const ContainerFacts *containers;

@@ -309,8 +309,10 @@ static void judge(Gathering *g) {
                                                   .privileged = d->containers[k].privileged };
         const char *daemon_profile = d->swarm ? d->swarm->seccomp_profile : "";
         posture_check_seccomp(p, &(SeccompFacts){
-                                         .daemon_profile_ours = STREQ(daemon_profile, d->config->seccomp_installed_profile),
+                                         .daemon_profile_ours = d->seccomp_profile_ours,
                                          .daemon_profile = daemon_profile,
+                                         .profile_problem = d->seccomp_profile_problem,
+                                         .named_ours = STREQ(daemon_profile, d->config->seccomp_installed_profile),
                                          .install_pending = d->seccomp_restart_pending,
                                          .containers = containers,
                                          .n_containers = d->n_containers,

@@ -34,6 +34,8 @@ typedef struct PostureSources {
         const ContainerFinding *containers;  /* as the seccomp audit last saw them */
         size_t n_containers;
         bool seccomp_restart_pending;
+        bool seccomp_profile_ours;           /* dockerd's default, with the content installed */
+        const char *seccomp_profile_problem; /* why not */
         FirewallManager *firewall;           /* NULL: none */
         PatchJobs *patch_jobs;               /* NULL: none */
         WaveAgent *agent;                    /* NULL: none */

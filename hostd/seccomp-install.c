@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <gnutls/crypto.h>
 #include <inttypes.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -7,11 +8,21 @@
 
 #include "common/clock.h"
 #include "common/fileio.h"
+#include "common/hex.h"
 #include "hostd/docker-client.h"
 #include "hostd/seccomp-install.h"
 #include "policy/daemonjson.h"
 
 /* The value of --seccomp-profile on a NUL-separated command line, or NULL. */
+static int sha256_hex(const void *data, size_t size, char ret[static PROFILE_DIGEST_HEX]) {
+        unsigned char sum[32];
+
+        if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, size, sum) < 0)
+                return -EIO;
+        hex_encode(sum, sizeof(sum), ret);
+        return 0;
+}
+
 static const char *seccomp_flag(const char *cmdline, size_t size) {
         static const char flag[] = "--seccomp-profile";
 
@@ -74,6 +85,11 @@ int profile_install(const char *source, const char *installed_path, const char *
                         return -EEXIST;
                 }
         }
+        r = sha256_hex(text, size, ret->digest);
+        if (r < 0) {
+                snprintf(ret->error, sizeof(ret->error), "cannot compute the SHA-256 of %s", source);
+                return r;
+        }
         /* daemon.json must be readable as an object before anything changes */
         r = daemon_json_get_seccomp(daemon_json, &current, why, sizeof(why));
         if (r < 0) {
@@ -111,6 +127,65 @@ int profile_install(const char *source, const char *installed_path, const char *
                 return r;
         }
         ret->daemon_json_changed = r > 0;
+        return 0;
+}
+
+int profile_digest_record(const char *state_directory, const char *installed_path, const char *digest) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        int n;
+
+        if (asprintf(&path, "%s/%s", state_directory, PROFILE_DIGEST_FILE) < 0)
+                return -ENOMEM;
+        n = asprintf(&text, "%s  %s\n", digest, installed_path);
+        if (n < 0)
+                return -ENOMEM;
+        return write_file_atomic(path, text, (size_t) n, 0600);
+}
+
+int profile_digest_verify(const char *state_directory, const char *installed_path, char *why, size_t why_size) {
+        _cleanup_free_ char *path = NULL, *record = NULL, *content = NULL;
+        char recorded[PROFILE_DIGEST_HEX], now[PROFILE_DIGEST_HEX];
+        size_t size = 0, record_size = 0;
+        int r;
+
+        if (asprintf(&path, "%s/%s", state_directory, PROFILE_DIGEST_FILE) < 0)
+                return -ENOMEM;
+        r = read_file(path, 8192, &record, &record_size);
+        if (r == -ENOENT) {
+                snprintf(why, why_size, "no digest of %s was recorded at install (%s): install it with hostctl "
+                         "seccomp install", installed_path, path);
+                return r;
+        }
+        if (r < 0) {
+                snprintf(why, why_size, "cannot read %s: %s", path, strerror(-r));
+                return r;
+        }
+        /* "HEX  PATH\n", for this path only: the configuration may name another */
+        size_t hex_len = strspn(record, "0123456789abcdef");
+        if (hex_len != PROFILE_DIGEST_HEX - 1 || strncmp(record + hex_len, "  ", 2) != 0 ||
+            strcspn(record + hex_len + 2, "\n") != strlen(installed_path) ||
+            strncmp(record + hex_len + 2, installed_path, strlen(installed_path)) != 0) {
+                snprintf(why, why_size, "%s records no digest of %s: install it with hostctl seccomp install", path,
+                         installed_path);
+                return -ENOENT;
+        }
+        snprintf(recorded, sizeof(recorded), "%.*s", (int) hex_len, record);
+        r = read_file(installed_path, SECCOMP_PROFILE_MAX_SIZE, &content, &size);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot read %s: %s", installed_path,
+                         r == -E2BIG ? "larger than 4 MiB" : strerror(-r));
+                return r;
+        }
+        r = sha256_hex(content, size, now);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot compute the SHA-256 of %s", installed_path);
+                return r;
+        }
+        if (!STREQ(now, recorded)) {
+                snprintf(why, why_size, "%s changed since hostd installed it: SHA-256 %s, recorded %s", installed_path,
+                         now, recorded);
+                return -EBADMSG;
+        }
         return 0;
 }
 

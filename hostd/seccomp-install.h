@@ -20,11 +20,16 @@
 #include "policy/seccomp.h"
 
 #define PROFILE_PENDING_FILE "seccomp-restart-pending"
+/* The SHA-256 of the installed profile, as sha256sum writes it, so that a
+ * file changed behind hostd's back is seen (and `sha256sum -c` checks it). */
+#define PROFILE_DIGEST_FILE "seccomp-profile.sha256"
+#define PROFILE_DIGEST_HEX 65
 
 typedef struct ProfileInstall {
         bool profile_changed;      /* the installed file was written */
         bool daemon_json_changed;  /* "seccomp-profile" was set */
         SeccompStats stats;        /* of the filter for this host */
+        char digest[PROFILE_DIGEST_HEX]; /* SHA-256 of the installed content */
         char error[768];           /* why it failed, located where it can be */
 } ProfileInstall;
 
@@ -41,6 +46,15 @@ typedef struct ProfileInstall {
  * Returns 0 or a negative errno with ret->error set. */
 int profile_install(const char *source, const char *installed_path, const char *daemon_json,
                     const char *dockerd_cmdline, ProfileInstall *ret);
+
+/* Records ret->digest for installed_path, for profile_digest_verify(). */
+int profile_digest_record(const char *state_directory, const char *installed_path, const char *digest);
+
+/* Whether installed_path still has the content recorded at install: 0, or
+ * a negative errno with why set: -ENOENT nothing recorded for this path,
+ * -EBADMSG the content changed (both digests named), or the file or the
+ * record unreadable. */
+int profile_digest_verify(const char *state_directory, const char *installed_path, char *why, size_t why_size);
 
 /* Records that an install happened now, for profile_restart_pending(). */
 int profile_pending_record(const char *state_directory, const char *installed_path);

@@ -44,7 +44,7 @@ typedef enum Busy {
         BUSY_JOB,      /* a patch job (stage, apply, rollback, history) */
         BUSY_CALL,     /* pre-reboot or steady-state */
         BUSY_REBOOT,   /* asked; the reboot (or the hook) takes us down */
-        BUSY_HEALTH,   /* a health command runs */
+        BUSY_CHILD,    /* a health command or the Docker restart command runs */
         BUSY_RETRY,    /* the retry timer */
 } Busy;
 
@@ -93,11 +93,18 @@ struct WaveAgent {
         EventClockTimer *retry_timer;
         uint64_t retry_backoff_usec;
 
+        /* a command run (health, Docker restart), watched by its pidfd */
+        pid_t child_pid;
+        sd_event_source *child_io;
+        void (*child_done)(struct WaveAgent *a, const siginfo_t *si);
+
+        /* the Docker restart for a seccomp install */
+        uint64_t docker_restart_deadline_usec;
+        bool docker_restart_ran;   /* by this process */
+
         /* verification */
         uint64_t verify_deadline_usec;
         size_t health_index;
-        pid_t health_pid;
-        sd_event_source *health_io;
         char health_failure[WAVE_MESSAGE_MAX];
         bool rolled_back_for_health;
 
@@ -430,15 +437,25 @@ static void count_tasks(WaveAgent *a) {
 
 /* ---- the steps -------------------------------------------------------- */
 
+/* What must pass after patching: what passed before, Docker and the node,
+ * and the installed seccomp default when this drain was to put it in force. */
+static unsigned health_required(const WaveAgent *a) {
+        return a->rec.baseline | NODE_HEALTH_DOCKER | NODE_HEALTH_NODE |
+               (a->rec.docker_restart ? NODE_HEALTH_SECCOMP_DEFAULT : 0);
+}
+
 static unsigned health_now(WaveAgent *a, char *failed, size_t size) {
         unsigned ok = a->host.health(a->host.userdata, a->node_id);
 
         if (failed) {
-                unsigned missing = (a->rec.baseline | NODE_HEALTH_DOCKER | NODE_HEALTH_NODE) & ~ok;
-                snprintf(failed, size, "%s%s%s%s", missing & NODE_HEALTH_DOCKER ? "Docker is not up; " : "",
+                unsigned missing = health_required(a) & ~ok;
+                snprintf(failed, size, "%s%s%s%s%s", missing & NODE_HEALTH_DOCKER ? "Docker is not up; " : "",
                          missing & NODE_HEALTH_NODE ? "the node is not an active Swarm member; " : "",
                          missing & NODE_HEALTH_FIREWALL ? "the firewall is not in place; " : "",
-                         missing & NODE_HEALTH_SECCOMP ? "seccomp is not in place; " : "");
+                         missing & NODE_HEALTH_SECCOMP ? "seccomp is not in place; " : "",
+                         missing & NODE_HEALTH_SECCOMP_DEFAULT ?
+                                 "dockerd's default seccomp profile is not the one hostd installed (see "
+                                 "hostctl seccomp audit); " : "");
                 size_t n = strlen(failed);
                 if (n >= 2)
                         failed[n - 2] = '\0';
@@ -552,9 +569,11 @@ static void on_rolled_back(const json_t *result, const char *error, void *userda
         schedule(a);
 }
 
-static void verify_done(WaveAgent *a, bool healthy, const char *why) {
+/* roll_back: the failure may come from the patches (not only from the
+ * seccomp default, which a rollback of packages does not change) */
+static void verify_done(WaveAgent *a, bool healthy, const char *why, bool roll_back) {
         a->verify_deadline_usec = 0;
-        if (!healthy && a->rec.ok && !a->rolled_back_for_health) {
+        if (!healthy && roll_back && a->rec.ok && !a->rolled_back_for_health) {
                 /* patched, but not healthy: go back, then check again */
                 snprintf(a->rec.message, sizeof(a->rec.message), "health check failed after patching: %s", why);
                 log_warning("Wave %s: %s; rolling back %s", a->rec.wave, a->rec.message, a->rec.transaction);
@@ -592,69 +611,85 @@ _noreturn_ static void exec_command(char *const *argv, bool detach) {
         _exit(127);
 }
 
-static int on_health_exit(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
+static int on_child_exit(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         WaveAgent *a = userdata;
         siginfo_t si = {};
-        char *const *argv = config(a)->wave.health_commands[a->health_index];
 
-        if (waitid(P_PID, a->health_pid, &si, WEXITED) < 0)
+        if (waitid(P_PID, a->child_pid, &si, WEXITED) < 0)
                 si.si_code = 0;
-        a->health_io = sd_event_source_disable_unref(a->health_io);
-        a->health_pid = 0;
+        a->child_io = sd_event_source_disable_unref(a->child_io);
+        a->child_pid = 0;
         a->busy = BUSY_NONE;
-        if (si.si_code != CLD_EXITED || si.si_status != 0) {
-                snprintf(a->health_failure, sizeof(a->health_failure), "%s %s %d", argv[0],
-                         si.si_code == CLD_EXITED ? "exited with" : "was killed by signal", si.si_status);
-                /* it may pass later (services still starting): until the deadline */
-                a->health_index = 0;
-                retry_in(a, VERIFY_RETRY_USEC);
-                return 0;
-        }
-        a->health_index++;
-        run_health_command(a);
+        a->child_done(a, &si);
         return 0;
 }
 
-static void run_health_command(WaveAgent *a) {
-        char **argv = config(a)->wave.health_commands[a->health_index];
+/* Runs argv with no input or output; done(si) when it exits. */
+static int start_child(WaveAgent *a, char *const *argv, void (*done)(WaveAgent *a, const siginfo_t *si)) {
         int pidfd;
         pid_t pid;
 
-        if (!argv) {
-                verify_done(a, true, "");
-                return;
-        }
         pid = fork();
-        if (pid < 0) {
-                verify_done(a, false, "cannot start a health command");
-                return;
-        }
+        if (pid < 0)
+                return -errno;
         if (pid == 0)
                 exec_command(argv, false);
         pidfd = pidfd_open(pid, 0);
-        if (pidfd < 0 || sd_event_add_io(a->host.event, &a->health_io, pidfd, EPOLLIN, on_health_exit, a) < 0) {
+        if (pidfd < 0 || sd_event_add_io(a->host.event, &a->child_io, pidfd, EPOLLIN, on_child_exit, a) < 0) {
                 if (pidfd >= 0)
                         close(pidfd);
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
-                verify_done(a, false, "cannot watch a health command");
+                return -EIO;
+        }
+        sd_event_source_set_io_fd_own(a->child_io, true);
+        a->child_pid = pid;
+        a->child_done = done;
+        a->busy = BUSY_CHILD;
+        return 0;
+}
+
+static void child_failure(const siginfo_t *si, char *const *argv, char *buf, size_t size) {
+        snprintf(buf, size, "%s %s %d", argv[0], si->si_code == CLD_EXITED ? "exited with" : "was killed by signal",
+                 si->si_status);
+}
+
+static void on_health_exit(WaveAgent *a, const siginfo_t *si) {
+        char *const *argv = config(a)->wave.health_commands[a->health_index];
+
+        if (si->si_code != CLD_EXITED || si->si_status != 0) {
+                child_failure(si, argv, a->health_failure, sizeof(a->health_failure));
+                /* it may pass later (services still starting): until the deadline */
+                a->health_index = 0;
+                retry_in(a, VERIFY_RETRY_USEC);
                 return;
         }
-        sd_event_source_set_io_fd_own(a->health_io, true);
-        a->health_pid = pid;
-        a->busy = BUSY_HEALTH;
+        a->health_index++;
+        run_health_command(a);
+}
+
+static void run_health_command(WaveAgent *a) {
+        char **argv = config(a)->wave.health_commands[a->health_index];
+
+        if (!argv) {
+                verify_done(a, true, "", false);
+                return;
+        }
+        if (start_child(a, argv, on_health_exit) < 0)
+                verify_done(a, false, "cannot start a health command", true);
 }
 
 static void verify(WaveAgent *a) {
         uint64_t now = event_clock_now(a->host.clock, CLOCK_MONOTONIC);
         char failed[WAVE_MESSAGE_MAX];
-        unsigned required = a->rec.baseline | NODE_HEALTH_DOCKER | NODE_HEALTH_NODE;
+        unsigned required = health_required(a), missing;
 
         if (a->verify_deadline_usec == 0)
                 a->verify_deadline_usec = now + (uint64_t) config(a)->wave.health_timeout_sec * 1000000ULL;
-        if ((health_now(a, failed, sizeof(failed)) & required) != required) {
+        missing = required & ~health_now(a, failed, sizeof(failed));
+        if (missing) {
                 if (now >= a->verify_deadline_usec) {
-                        verify_done(a, false, failed);
+                        verify_done(a, false, failed, (missing & ~NODE_HEALTH_SECCOMP_DEFAULT) != 0);
                         return;
                 }
                 snprintf(a->health_failure, sizeof(a->health_failure), "%s", failed);
@@ -664,7 +699,7 @@ static void verify(WaveAgent *a) {
                 return;
         }
         if (a->health_failure[0] && now >= a->verify_deadline_usec) {
-                verify_done(a, false, a->health_failure);
+                verify_done(a, false, a->health_failure, true);
                 return;
         }
         a->health_index = 0;
@@ -674,7 +709,68 @@ static void verify(WaveAgent *a) {
 
 static void reboot_now(WaveAgent *a);
 
-/* Applied: reboot if the root says so, else verify. */
+static void on_docker_restart_exit(WaveAgent *a, const siginfo_t *si) {
+        char failed[WAVE_MESSAGE_MAX];
+
+        if (si->si_code != CLD_EXITED || si->si_status != 0) {
+                child_failure(si, config(a)->wave.docker_restart_command, failed, sizeof(failed));
+                text_append(a->rec.message, sizeof(a->rec.message), "; ", "cannot restart Docker: %s", failed);
+                log_error("Wave %s: cannot restart Docker for the seccomp install: %s", a->rec.wave, failed);
+                /* the packages are not why: the node stays drained, the wave halts */
+                verify_done(a, false, failed, false);
+                return;
+        }
+        schedule(a); /* dockerd's return (its events stream) moves on */
+}
+
+static void restart_docker(WaveAgent *a) {
+        char *const *argv = config(a)->wave.docker_restart_command;
+        char f_wave[96];
+
+        snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", a->rec.wave);
+        change_record(a->host.changes, LOG_NOTICE, CHANGE_DOCKER_RESTART, LOG_FIELDS(f_wave, "HOSTD_SUBSYSTEM=seccomp"),
+                      "Wave %s: restarting Docker while the node is drained, so that the installed seccomp "
+                      "profile is its default (%s)", a->rec.wave, argv[0]);
+        a->docker_restart_ran = true;
+        if (start_child(a, argv, on_docker_restart_exit) < 0)
+                verify_done(a, false, "cannot start the Docker restart command", false);
+}
+
+/* The Docker restart step: done once the dockerd that answers started
+ * after the install. A hostd restarted in this step restarts dockerd again
+ * only if the one running is still the old one. */
+static void docker_restart_step(WaveAgent *a) {
+        uint64_t now = event_clock_now(a->host.clock, CLOCK_MONOTONIC);
+        int pending = a->host.seccomp_restart_pending(a->host.userdata);
+        bool up = health_now(a, NULL, 0) & NODE_HEALTH_DOCKER;
+
+        if (pending == 0 && up) {
+                log_notice("Wave %s: Docker restarted; verifying its default seccomp profile", a->rec.wave);
+                record_step(a, AGENT_VERIFYING);
+                schedule(a);
+                return;
+        }
+        if (a->docker_restart_deadline_usec == 0)
+                a->docker_restart_deadline_usec = now + (uint64_t) config(a)->wave.health_timeout_sec * 1000000ULL;
+        if (pending > 0 && !a->docker_restart_ran) {
+                restart_docker(a);
+                return;
+        }
+        if (now >= a->docker_restart_deadline_usec) {
+                char why[WAVE_MESSAGE_MAX];
+                snprintf(why, sizeof(why), "%s %u s after the restart",
+                         pending > 0 ? "the dockerd that answers still started before the seccomp install" :
+                                       "Docker did not answer",
+                         config(a)->wave.health_timeout_sec);
+                log_error("Wave %s: %s", a->rec.wave, why);
+                verify_done(a, false, why, false);
+                return;
+        }
+        wake_in(a, a->docker_restart_deadline_usec - now);
+}
+
+/* Applied: reboot if the root says so (which restarts Docker too), else
+ * restart Docker when a seccomp install waits for it, else verify. */
 static void after_apply(WaveAgent *a, const json_t *reboot) {
         if (json_is_true(json_object_get(reboot, "required"))) {
                 snprintf(a->rec.boot_id, sizeof(a->rec.boot_id), "%s", a->boot_id);
@@ -682,6 +778,18 @@ static void after_apply(WaveAgent *a, const json_t *reboot) {
                            json_string_value(json_object_get(reboot, "reasons")) ?: "");
                 if (record_step(a, AGENT_REBOOTING) >= 0)
                         reboot_now(a);
+                return;
+        }
+        if (a->rec.docker_restart && !config(a)->wave.docker_restart_command[0]) {
+                log_notice("Wave %s: the seccomp install waits for the next reboot (wave.docker-restart-command "
+                           "is empty)", a->rec.wave);
+                a->rec.docker_restart = false;
+        }
+        if (a->rec.docker_restart) {
+                a->docker_restart_deadline_usec = 0;
+                a->docker_restart_ran = false;
+                if (record_step(a, AGENT_DOCKER_RESTART) >= 0)
+                        schedule(a);
                 return;
         }
         record_step(a, AGENT_VERIFYING);
@@ -717,6 +825,9 @@ static void apply(WaveAgent *a) {
 
         /* what passes now must pass afterwards */
         a->rec.baseline = health_now(a, failed, sizeof(failed));
+        /* a seccomp install waiting for dockerd's restart: now is when
+         * Docker may restart (the node is drained) */
+        a->rec.docker_restart = a->host.seccomp_restart_pending(a->host.userdata) > 0;
         a->rec.transaction[0] = '\0';
         a->rolled_back_for_health = false;
         if (!a->rec.ok) {
@@ -789,7 +900,7 @@ static void on_reboot_reply(sd_bus_message *m, void *userdata) {
         log_error("Wave %s: %s", a->rec.wave, a->rec.message);
         /* not rebooted: the new packages are not all in use; go back */
         a->rolled_back_for_health = false;
-        verify_done(a, false, a->rec.message);
+        verify_done(a, false, a->rec.message, true);
 }
 
 static int on_reboot_reply_cb(sd_bus_message *m, void *userdata, sd_bus_error *ret_error _unused_) {
@@ -827,7 +938,7 @@ static void reboot_now(WaveAgent *a) {
                         a->busy = BUSY_NONE;
                         snprintf(a->rec.message, sizeof(a->rec.message),
                                  "patched, but the system bus cannot be reached to reboot: %s", strerror(-r));
-                        verify_done(a, false, a->rec.message);
+                        verify_done(a, false, a->rec.message, true);
                         return;
                 }
         }
@@ -837,7 +948,7 @@ static void reboot_now(WaveAgent *a) {
                 a->busy = BUSY_NONE;
                 snprintf(a->rec.message, sizeof(a->rec.message), "patched, but cannot ask logind to reboot: %s",
                          strerror(-r));
-                verify_done(a, false, a->rec.message);
+                verify_done(a, false, a->rec.message, true);
         }
 }
 
@@ -983,6 +1094,9 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
                 } else
                         reboot_now(a); /* the reboot did not happen */
                 return 0;
+        case AGENT_DOCKER_RESTART:
+                docker_restart_step(a);
+                return 0;
         case AGENT_VERIFYING:
                 verify(a);
                 return 0;
@@ -1050,13 +1164,13 @@ int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
 WaveAgent *wave_agent_free(WaveAgent *a) {
         if (!a)
                 return NULL;
-        if (a->health_pid > 0) {
-                kill(a->health_pid, SIGKILL);
-                waitpid(a->health_pid, NULL, 0);
+        if (a->child_pid > 0) {
+                kill(a->child_pid, SIGKILL);
+                waitpid(a->child_pid, NULL, 0);
         }
         /* its calls on the daemon's client (the task count) die with it */
         docker_cancel(*a->host.docker, a);
-        sd_event_source_disable_unref(a->health_io);
+        sd_event_source_disable_unref(a->child_io);
         sd_event_source_disable_unref(a->defer);
         event_clock_timer_free(a->retry_timer);
         event_clock_timer_free(a->watch_retry);

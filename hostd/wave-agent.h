@@ -21,6 +21,10 @@
  *   rebooting when the apply says so: logind's Reboot over the system bus,
  *           or wave.reboot-command (a test hook that restarts dockerd and
  *           hostd and changes wave.boot-id-file)
+ *   docker-restart  no reboot, but a seccomp install waits for dockerd's
+ *           restart: wave.docker-restart-command, then wait until the
+ *           dockerd that answers started after the install (the verify
+ *           then requires the installed default in force)
  *   verifying Docker up, the node an active Swarm member, the firewall and
  *           seccomp as before, and wave.health-commands; on failure the
  *           transaction is rolled back and verified again
@@ -67,6 +71,9 @@ typedef struct WaveAgentHost {
         int (*open_peer)(void *userdata, const char *address, DockerClient **ret);
         /* the managers are known anew: send them this node's posture */
         void (*posture_report)(void *userdata);
+        /* whether a seccomp install waits for dockerd's restart (1), not
+         * (0), or cannot be told now (negative: dockerd not reached) */
+        int (*seccomp_restart_pending)(void *userdata);
         /* a manager's answer carried the Swarm's peer set ("peers", not
          * checked yet: hostd/swarm-peers.h) */
         void (*peers)(void *userdata, const json_t *peers, const char *manager);

@@ -9,8 +9,8 @@
 
 static const char *const step_names[] = {
         [AGENT_IDLE] = "idle",           [AGENT_STAGED] = "staged",       [AGENT_WAITING] = "waiting",
-        [AGENT_APPLYING] = "applying",   [AGENT_REBOOTING] = "rebooting", [AGENT_VERIFYING] = "verifying",
-        [AGENT_REPORTING] = "reporting",
+        [AGENT_APPLYING] = "applying",   [AGENT_REBOOTING] = "rebooting", [AGENT_DOCKER_RESTART] = "docker-restart",
+        [AGENT_VERIFYING] = "verifying", [AGENT_REPORTING] = "reporting",
 };
 
 const char *wave_node_step_to_string(WaveNodeStep s) {
@@ -19,10 +19,11 @@ const char *wave_node_step_to_string(WaveNodeStep s) {
 
 int wave_node_record_save(const char *path, const WaveNodeRecord *r) {
         _cleanup_free_ char *text = NULL;
-        json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:i, s:I}", "version", 1, "wave",
+        json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:i, s:b, s:I}", "version", 1, "wave",
                               r->wave, "step", wave_node_step_to_string(r->step), "plan", r->plan, "transaction",
                               r->transaction, "ok", r->ok, "healthy", r->healthy, "message", r->message, "boot_id",
-                              r->boot_id, "baseline", (int) r->baseline, "updated", (json_int_t) r->updated_usec);
+                              r->boot_id, "baseline", (int) r->baseline, "docker_restart", r->docker_restart,
+                              "updated", (json_int_t) r->updated_usec);
 
         if (!j)
                 return -ENOMEM;
@@ -58,7 +59,7 @@ static int get_string(const JsonValue *o, const char *key, char *buf, size_t siz
 
 int wave_node_record_load(const char *path, WaveNodeRecord *ret, LocatedError *error) {
         static const char *const keys[] = { "version", "wave", "step", "plan", "transaction", "ok", "healthy",
-                                            "message", "boot_id", "baseline", "updated", NULL };
+                                            "message", "boot_id", "baseline", "docker_restart", "updated", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_free_ char *text = NULL;
         WaveNodeRecord rec = {};
@@ -118,6 +119,12 @@ int wave_node_record_load(const char *path, WaveNodeRecord *ret, LocatedError *e
         if (!v->number.is_integer || v->number.integer < 0 || v->number.integer > NODE_HEALTH_ALL)
                 return located_error_at(error, v, "baseline", "expected health check bits 0..%u", NODE_HEALTH_ALL);
         rec.baseline = (unsigned) v->number.integer;
+        /* absent in records written before it existed */
+        if (jv_object_get(root, "docker_restart")) {
+                if ((r = get(root, "docker_restart", JV_BOOLEAN, &v, error)) < 0)
+                        return r;
+                rec.docker_restart = v->boolean;
+        }
         if ((r = get(root, "updated", JV_NUMBER, &v, error)) < 0)
                 return r;
         if (!v->number.is_integer || v->number.integer < 0)
@@ -141,6 +148,8 @@ WaveNodeResume wave_node_resume(const WaveNodeRecord *r, const char *current_boo
                 return RESUME_CHECK_APPLY;
         case AGENT_REBOOTING:
                 return current_boot_id && STREQ(current_boot_id, r->boot_id) ? RESUME_REBOOT : RESUME_VERIFY;
+        case AGENT_DOCKER_RESTART:
+                return RESUME_DOCKER_RESTART;
         case AGENT_VERIFYING:
                 return RESUME_VERIFY;
         case AGENT_REPORTING:

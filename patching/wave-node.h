@@ -15,6 +15,8 @@
  *   applying   the patch transaction is running
  *   rebooting  applied, a reboot was asked for (boot_id is the boot it was
  *              asked in)
+ *   docker-restart  applied, no reboot needed, but a seccomp install waits
+ *              for dockerd's restart: dockerd is being restarted
  *   verifying  checking its health after the change
  *   reporting  telling the coordinator (steady-state) how it went
  * and back to idle once the coordinator took the report.
@@ -31,6 +33,7 @@ typedef enum WaveNodeStep {
         AGENT_WAITING,
         AGENT_APPLYING,
         AGENT_REBOOTING,
+        AGENT_DOCKER_RESTART,
         AGENT_VERIFYING,
         AGENT_REPORTING,
         _AGENT_STEP_MAX,
@@ -44,7 +47,9 @@ const char *wave_node_step_to_string(WaveNodeStep s);
 #define NODE_HEALTH_NODE     (1u << 1) /* the node is an active Swarm member */
 #define NODE_HEALTH_FIREWALL (1u << 2) /* hostd's table is in the kernel, as desired */
 #define NODE_HEALTH_SECCOMP  (1u << 3) /* dockerd's profile is ours, every container filtered */
-#define NODE_HEALTH_ALL      0xfu
+#define NODE_HEALTH_SECCOMP_DEFAULT (1u << 4) /* dockerd's default is the profile hostd installed,
+                                               * with its content, and dockerd started after it */
+#define NODE_HEALTH_ALL      0x1fu
 
 typedef struct WaveNodeRecord {
         char wave[40];
@@ -57,6 +62,9 @@ typedef struct WaveNodeRecord {
         char boot_id[37];     /* the boot a reboot was asked in */
         unsigned baseline;    /* NODE_HEALTH_* checks that passed before the
                                * apply: they must pass after it too */
+        bool docker_restart;  /* a seccomp install waited for dockerd when the
+                               * node was drained: the restart (or reboot)
+                               * must put it in force (NODE_HEALTH_SECCOMP_DEFAULT) */
         uint64_t updated_usec;
 } WaveNodeRecord;
 
@@ -74,6 +82,8 @@ typedef enum WaveNodeResume {
                                 * if it is still "applying") */
         RESUME_REBOOT,         /* rebooting, but still in the same boot: the
                                 * reboot did not happen; ask again */
+        RESUME_DOCKER_RESTART, /* restarting dockerd: done if it started
+                                * since the install, else restart it again */
         RESUME_VERIFY,         /* rebooted (another boot), or verifying */
         RESUME_REPORT,         /* the report was not yet taken */
 } WaveNodeResume;

@@ -324,6 +324,26 @@ static void strv_free(char **v) {
         free(v);
 }
 
+/* A NULL-terminated copy of the strings given, or NULL. */
+static char **strv_new(const char *first, ...) {
+        char **v = calloc(WAVE_MAX_ARGV + 1, sizeof(char *));
+        const char *arg = first;
+        size_t n = 0;
+        va_list ap;
+
+        if (!v)
+                return NULL;
+        va_start(ap, first);
+        for (; arg && n < WAVE_MAX_ARGV; arg = va_arg(ap, const char *))
+                if (!(v[n++] = strdup(arg))) {
+                        va_end(ap);
+                        strv_free(v);
+                        return NULL;
+                }
+        va_end(ap);
+        return v;
+}
+
 /* An array of at most max strings, each accepted by check (which returns
  * NULL, or why the item is refused), as a NULL-terminated list in *ret. */
 typedef const char *(*ItemCheck)(size_t index, const char *item);
@@ -422,8 +442,8 @@ static void argv_list_free(char ***list) {
 }
 
 static int parse_wave(const JsonValue *o, WaveAgentConfig *w, ConfigError *error) {
-        static const char *const keys[] = { "agent", "group", "reboot-command", "boot-id-file", "health-commands",
-                                            "health-timeout-seconds", NULL };
+        static const char *const keys[] = { "agent", "group", "reboot-command", "docker-restart-command",
+                                            "boot-id-file", "health-commands", "health-timeout-seconds", NULL };
         const JsonValue *v;
         char p[64];
         int r;
@@ -452,6 +472,9 @@ static int parse_wave(const JsonValue *o, WaveAgentConfig *w, ConfigError *error
         }
         if ((v = jv_object_get(o, "reboot-command")) &&
             (r = get_argv(v, "wave.reboot-command", &w->reboot_command, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "docker-restart-command")) &&
+            (r = get_argv(v, "wave.docker-restart-command", &w->docker_restart_command, error)) < 0)
                 return r;
         if ((v = jv_object_get(o, "boot-id-file")) &&
             (r = get_absolute_path(v, "wave.boot-id-file", &w->boot_id_file, error)) < 0)
@@ -619,12 +642,14 @@ static HostdConfig *config_new_default(void) {
         c->wave.agent = true;
         c->wave.group = strdup("default");
         c->wave.reboot_command = calloc(1, sizeof(char *));
+        c->wave.docker_restart_command = strv_new("/usr/bin/systemctl", "restart", "docker.service", NULL);
         c->wave.boot_id_file = strdup("/proc/sys/kernel/random/boot_id");
         c->wave.health_commands = calloc(1, sizeof(char **));
         c->wave.health_timeout_sec = 300;
         c->posture_textfile_sec = 60;
         c->posture_report_sec = 60;
-        if (!c->wave.group || !c->wave.reboot_command || !c->wave.boot_id_file || !c->wave.health_commands)
+        if (!c->wave.group || !c->wave.reboot_command || !c->wave.docker_restart_command || !c->wave.boot_id_file ||
+            !c->wave.health_commands)
                 return config_free(c);
         return c;
 }
@@ -733,6 +758,7 @@ HostdConfig *config_free(HostdConfig *c) {
         strv_free(c->patching.hold);
         free(c->wave.group);
         strv_free(c->wave.reboot_command);
+        strv_free(c->wave.docker_restart_command);
         free(c->wave.boot_id_file);
         argv_list_free(c->wave.health_commands);
         free(c->posture_textfile);

@@ -92,6 +92,14 @@
  *     "reboot-command": [],              argv run to reboot; empty: ask
  *                                        logind (org.freedesktop.login1
  *                                        Reboot) over the system bus
+ *     "docker-restart-command": ["/usr/bin/systemctl", "restart", "docker.service"]
+ *                                        argv run while the node is drained
+ *                                        when a seccomp install waits for
+ *                                        dockerd's restart (and no reboot
+ *                                        follows the patches); it must exit
+ *                                        0 once dockerd is restarting or
+ *                                        up; empty: leave the install to
+ *                                        the next reboot
  *     "boot-id-file": "/proc/sys/kernel/random/boot_id"
  *                                        tells a reboot from a restart; a
  *                                        test hook that simulates reboots
@@ -167,6 +175,7 @@ typedef struct WaveAgentConfig {
         bool agent;
         char *group;
         char **reboot_command;     /* NULL-terminated, never NULL; empty: logind */
+        char **docker_restart_command; /* NULL-terminated, never NULL; empty: never */
         char *boot_id_file;
         char ***health_commands;   /* NULL-terminated list of argvs, never NULL */
         unsigned health_timeout_sec;

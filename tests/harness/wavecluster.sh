@@ -7,6 +7,10 @@
 #   - broken-t 1.0-1 / 1.0-2 (failing postinst) built, not installed:
 #     WAVE_DEBS has them;
 #   - reboots simulated by tests/harness/reboot-hook.sh (wave.reboot-command);
+#   - Docker restarted for a seccomp install by swarm.sh dockerd-restart I
+#     (wave.docker-restart-command); the node's installed profile is
+#     $TMP/n$i/etc-docker/hostd-hardened.json, its daemon.json the one
+#     swarm.sh starts its dockerd with;
 #   - NODE_DIR i: $TMP/n$i, with start-hostd (restarts it like a unit
 #     would), hostd.pid, boot-id, reboots, the root; hostd logs to
 #     $TMP/hostd$i.log.
@@ -55,7 +59,10 @@ for i in $(seq $N); do
  "state-directory": "$dir/state",
  "posture": {"report-seconds": 5},
  "patching": {"root": "$root", "security-only": true},
+ "seccomp": {"installed-profile": "$dir/etc-docker/hostd-hardened.json",
+             "daemon-json": "$(var "$i" DATA_ROOT)/../daemon.json"},
  "wave": {"reboot-command": ["$HOSTD_SRC/tests/harness/reboot-hook.sh", "$dir", "$i"],
+          "docker-restart-command": ["$HOSTD_SRC/tests/harness/swarm.sh", "dockerd-restart", "$i"],
           "boot-id-file": "$dir/boot-id", "health-timeout-seconds": 60,
           "health-commands": [["/usr/bin/test", "-s", "$root/usr/share/openssl-t/version"]]}}
 EOF

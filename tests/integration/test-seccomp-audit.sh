@@ -183,6 +183,28 @@ set -e
 expect_eq "$rc" 1 "a container started afterwards, with no option, runs under hostd's profile"
 expect_contains "$out" "personality(0x8): Operation not permitted" "and cannot call what Docker's default allows"
 
+# the installed profile is judged by its content: a digest recorded at install
+expect_eq "$(cd / && sha256sum -c "$TMP/state/seccomp-profile.sha256")" "$PROFILE: OK" \
+        "the install recorded the profile's SHA-256, as sha256sum -c checks it"
+cp "$PROFILE" "$TMP/profile.installed"
+# changed behind hostd's back: still valid, one more syscall allowed
+jq '.syscalls += [{"names": ["personality"], "action": "SCMP_ACT_ALLOW"}]' "$TMP/profile.installed" >"$PROFILE"
+expect_eq "$(audit | jq -r .daemon_profile_is_ours)" false "a profile changed behind hostd's back is not hostd's"
+expect_contains "$(audit | jq -r .daemon_profile_problem)" "$PROFILE changed since hostd installed it: SHA-256" \
+        "the audit says it changed, with both digests"
+set +e
+"$HOSTCTL" --socket "$SOCK" seccomp audit >/dev/null
+rc=$?
+set -e
+expect_eq "$rc" 1 "and the audit fails"
+posture=$("$HOSTCTL" --socket "$SOCK" --json posture || true)
+expect_eq "$(pcheck seccomp.daemon-profile status)" fail "posture: seccomp.daemon-profile fails"
+expect_contains "$(pcheck seccomp.daemon-profile evidence)" "changed since hostd installed it" "saying why"
+cp "$TMP/profile.installed" "$PROFILE"
+"$HOSTCTL" --socket "$SOCK" seccomp audit >/dev/null
+posture=$("$HOSTCTL" --socket "$SOCK" --json posture || true)
+expect_eq "$(pcheck seccomp.daemon-profile status)" pass "the content put back, both pass again"
+
 # dockerd started with --seccomp-profile: an install would set the same in
 # daemon.json, and dockerd refuses to start with a setting given both ways
 cp "$TMP/daemon.json.before" "$DAEMON_JSON"

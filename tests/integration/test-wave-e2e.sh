@@ -19,6 +19,10 @@
 # the reason. Clients without a Swarm-CA certificate, or
 # speaking for another node, are refused. Ends with a summary, including
 # "max drained at once: N" and how the wave resumed after each fault.
+# Wave C: a security update needing no reboot, on nodes 2, 3 and 4, with a
+# seccomp profile installed (pending dockerd's restart) on nodes 2 and 4:
+# their agents restart Docker while drained, and report healthy only with
+# the installed default in force; node 3's dockerd is left running.
 . "$(dirname "$0")/lib.sh"
 need_built
 export HOSTD_SWARM_PREFIX="${HOSTD_SWARM_PREFIX:-hostd-e}"
@@ -225,6 +229,58 @@ ok "healthy on its old state, the worker is active again"
 expect_eq "$(jq -r '[.wave.nodes[] | select(.step != "pending" and .hostname != "'"$NODE4_NAME"'")] | length' <<<"$b")" 0 \
         "no other node was touched"
 summary "fault: failing postinst of broken-t on $NODE4_NAME (wave $WAVE_B): rolled back by itself to 1.0-1, verified healthy, made active again; the wave halted: $reason"
+
+# --- wave C: seccomp installs made effective in the drain ---
+hctl 2 wave abort --reason "wave B seen through" >/dev/null
+rm "$WAVE_REPO/pool/bookworm-security/broken-t_1.0-2_amd64.deb"
+repo_suite "$WAVE_REPO" bookworm-security Debian-Security "$WAVE_DEBS/bash-t_5.2-2_amd64.deb"
+for i in 2 4; do
+        out=$(hctl "$i" --json seccomp install "$HOSTD_SRC/policy/profiles/hostd-hardened.json")
+        expect_eq "$(jq -r .restart_pending <<<"$out")" true "node $i: a seccomp install waits for dockerd's restart"
+done
+for i in 2 3 4; do
+        docker_on 1 node update --label-add hostd-wave-c=yes "$(var "$i" NAME)" >/dev/null
+        cp "$(var "$i" PIDFILE)" "$TMP/dockerd$i.before"
+done
+out=$(hctl 1 wave start --label hostd-wave-c=yes --deadline 5m)
+expect_contains "$out" "wave w-" "wave C starts on nodes 2, 3 and 4"
+WAVE_C=$(wave_json | jq -r .wave.id)
+wait_until 400 "wave C ends" wave_over
+c=$(wave_json)
+expect_eq "$(jq -r .wave.status <<<"$c")" done "wave C is done$(jq -r 'if .wave.reason != "" then ": " + .wave.reason else "" end' <<<"$c")"
+expect_eq "$(jq -r '[.wave.nodes[] | select(.step == "done")] | length' <<<"$c")" 3 "its 3 nodes are done"
+for i in 2 3 4; do hctl "$i" --json changes >"$TMP/changes-c$i.json"; done
+for i in 1 2 3; do hctl "$i" --json changes 2>/dev/null; done | jq -s '[.[].changes[]]' >"$TMP/changes-c-managers.json"
+change_time() { # KIND HOSTNAME: when the managers recorded it for wave C
+        jq -r --arg k "$1" --arg n "$2" --arg w "$WAVE_C" \
+                '[.[] | select(.kind == $k and .fields.wave == $w and .fields.node == $n) | .time_usec] | min // 0' \
+                "$TMP/changes-c-managers.json"
+}
+for i in 2 4; do
+        expect_eq "$(cat "$TMP/n$i/root/usr/share/bash-t/version")" 5.2-2 "node $i has the update"
+        expect_eq "$(wc -l <"$TMP/n$i/reboots")" 1 "node $i did not reboot for it"
+        restart=$(jq -r --arg w "$WAVE_C" '[.changes[] | select(.kind == "docker-restart" and .fields.wave == $w) | .time_usec] | min // 0' "$TMP/changes-c$i.json")
+        drain=$(change_time node-drain "$(var "$i" NAME)")
+        activate=$(change_time node-activate "$(var "$i" NAME)")
+        [ "$restart" != 0 ] || fail "node $i: no docker-restart change record in wave C"
+        [ "$drain" != 0 ] && [ "$activate" != 0 ] || fail "node $i: no drain or activate record (drain $drain, activate $activate)"
+        [ "$drain" -lt "$restart" ] && [ "$restart" -lt "$activate" ] ||
+                fail "node $i: Docker restarted at $restart, not between its drain ($drain) and activation ($activate)"
+        ok "node $i: its agent restarted Docker while drained ($(( (restart - drain) / 1000 )) ms after the drain, $(( (activate - restart) / 1000 )) ms before activation)"
+        [ "$(cat "$(var "$i" PIDFILE)")" != "$(cat "$TMP/dockerd$i.before")" ] || fail "node $i: dockerd is the one from before the wave"
+        expect_contains "$(docker_on "$i" info --format '{{json .SecurityOptions}}')" "profile=$TMP/n$i/etc-docker/hostd-hardened.json" \
+                "node $i: docker info names the installed profile as its default"
+        audit=$(hctl "$i" --json seccomp audit || true)
+        expect_eq "$(jq -r '"\(.daemon_profile_is_ours) \(.restart_pending)"' <<<"$audit")" "true false" \
+                "node $i: hostd verifies the installed default in force, the install settled"
+        expect_contains "$(jq -r --arg h "$(var "$i" NAME)" '.wave.nodes[] | select(.hostname == $h) | .message' <<<"$c")" "upgraded" \
+                "node $i's report: patched"
+done
+expect_eq "$(jq '[.changes[] | select(.kind == "docker-restart")] | length' "$TMP/changes-c3.json")" 0 \
+        "node 3 (no install pending): no Docker restart"
+expect_eq "$(cat "$(var 3 PIDFILE)")" "$(cat "$TMP/dockerd3.before")" "node 3's dockerd kept running through its turn"
+expect_eq "$(cat "$TMP/n3/root/usr/share/bash-t/version")" 5.2-2 "node 3 has the update"
+summary "wave C ($WAVE_C): bash-t 5.2-2 (no reboot) on nodes 2, 3, 4; nodes 2 and 4 had a seccomp install pending: each restarted Docker while drained and was made active only with the installed default in force; node 3's dockerd was not restarted"
 
 echo
 echo "== wave end-to-end summary =="

@@ -264,6 +264,9 @@ static void test_wave_section(void **state _unused_) {
         assert_true(c->wave.agent);
         assert_string_equal(c->wave.group, "default");
         assert_null(c->wave.reboot_command[0]);
+        assert_string_equal(c->wave.docker_restart_command[0], "/usr/bin/systemctl");
+        assert_string_equal(c->wave.docker_restart_command[2], "docker.service");
+        assert_null(c->wave.docker_restart_command[3]);
         assert_string_equal(c->wave.boot_id_file, "/proc/sys/kernel/random/boot_id");
         assert_null(c->wave.health_commands[0]);
         assert_int_equal(c->wave.health_timeout_sec, 300);
@@ -281,6 +284,11 @@ static void test_wave_section(void **state _unused_) {
         assert_null(c->wave.health_commands[2]);
         assert_int_equal(c->wave.health_timeout_sec, 60);
         config_free(c);
+        c = parse_ok("{\"wave\": {\"docker-restart-command\": []}}");
+        assert_null(c->wave.docker_restart_command[0]);
+        config_free(c);
+        parse_bad("{\"wave\": {\"docker-restart-command\": [\"systemctl\"]}}", 1, 38, "wave.docker-restart-command[0]",
+                  "\"systemctl\" is not an absolute path");
         parse_bad("{\"wave\": {\"group\": \"A B\"}}", 1, 20, "wave.group", "is not a group name");
         parse_bad("{\"wave\": {\"reboot-command\": [\"reboot\"]}}", 1, 30, "wave.reboot-command[0]",
                   "\"reboot\" is not an absolute path");

@@ -94,6 +94,16 @@ static void test_seccomp_and_docker(void **state _unused_) {
         posture_check_seccomp(&p, &(SeccompFacts){ .daemon_profile_ours = false, .daemon_profile = "builtin",
                                                    .containers = containers, .n_containers = 3 });
         assert_int_equal(get(&p, "seccomp.daemon-profile")->status, CHECK_FAIL);
+        assert_non_null(strstr(get(&p, "seccomp.daemon-profile")->evidence, "builtin"));
+        {
+                Posture q = {};
+                /* named by dockerd, but its content changed since the install */
+                posture_check_seccomp(&q, &(SeccompFacts){ .named_ours = true, .daemon_profile = "/etc/docker/p.json",
+                                                           .profile_problem = "/etc/docker/p.json changed since hostd "
+                                                                              "installed it" });
+                assert_int_equal(get(&q, "seccomp.daemon-profile")->status, CHECK_FAIL);
+                assert_non_null(strstr(get(&q, "seccomp.daemon-profile")->evidence, "changed since"));
+        }
         assert_int_equal(get(&p, "seccomp.containers")->status, CHECK_FAIL);
         assert_non_null(strstr(get(&p, "seccomp.containers")->evidence, "debug: seccomp=unconfined"));
         assert_int_equal(get(&p, "containers.privileged")->status, CHECK_FAIL);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Installing a profile as dockerd's default: validated first, nothing
  * changed on any error, daemon.json keeps its other keys; the pending
- * restart is settled by the start time of the process behind the socket. */
+ * restart is settled by the start time of the process behind the socket;
+ * the installed content is recorded by its SHA-256 (sha256sum's format)
+ * and a file changed behind hostd's back is told apart. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -217,6 +219,51 @@ static void test_flag_on_dockerd_command_line(void **state) {
         assert_true(res.daemon_json_changed);
 }
 
+static void test_digest(void **state) {
+        _cleanup_free_ char *src = path_in(state, "digest-src.json"), *dst = path_in(state, "etc/docker/seccomp/d.json");
+        _cleanup_free_ char *dj = path_in(state, "daemon-digest.json"), *dir = path_in(state, "digest-state");
+        _cleanup_free_ char *record = NULL, *cmd = NULL;
+        char why[512];
+        ProfileInstall res;
+        FILE *f;
+
+        assert_int_equal(mkdir_p(dir, 0700), 0);
+        put(src, good_profile, 0600);
+        put(dj, daemon_json_text, 0640);
+        assert_int_equal(profile_install(src, dst, dj, NULL, &res), 0);
+        assert_int_equal(strlen(res.digest), 64);
+        /* nothing recorded yet: never passes */
+        assert_int_equal(profile_digest_verify(dir, dst, why, sizeof(why)), -ENOENT);
+        assert_non_null(strstr(why, "no digest of"));
+        assert_int_equal(profile_digest_record(dir, dst, res.digest), 0);
+        assert_int_equal(profile_digest_verify(dir, dst, why, sizeof(why)), 0);
+        /* the record is what sha256sum -c checks */
+        assert_true(asprintf(&cmd, "cd / && sha256sum --status -c %s/%s", dir, PROFILE_DIGEST_FILE) > 0);
+        assert_int_equal(system(cmd), 0);
+        /* recorded for another path: not this one's */
+        assert_int_equal(profile_digest_verify(dir, src, why, sizeof(why)), -ENOENT);
+        assert_non_null(strstr(why, "records no digest of"));
+
+        /* one byte changed behind hostd's back */
+        f = fopen(dst, "a");
+        assert_non_null(f);
+        fputs(" ", f);
+        fclose(f);
+        assert_int_equal(profile_digest_verify(dir, dst, why, sizeof(why)), -EBADMSG);
+        assert_non_null(strstr(why, "changed since hostd installed it"));
+        assert_non_null(strstr(why, res.digest));
+        assert_int_not_equal(system(cmd), 0);
+        /* removed */
+        assert_int_equal(unlink(dst), 0);
+        assert_int_equal(profile_digest_verify(dir, dst, why, sizeof(why)), -ENOENT);
+        assert_non_null(strstr(why, "cannot read"));
+        /* a damaged record */
+        assert_true(asprintf(&record, "%s/%s", dir, PROFILE_DIGEST_FILE) > 0);
+        put(record, "not a digest\n", 0600);
+        assert_int_equal(profile_digest_verify(dir, dst, why, sizeof(why)), -ENOENT);
+        assert_non_null(strstr(why, "records no digest"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flag_on_dockerd_command_line),
@@ -226,6 +273,7 @@ int main(void) {
                 cmocka_unit_test(test_missing_source),
                 cmocka_unit_test(test_process_start_time),
                 cmocka_unit_test(test_restart_pending),
+                cmocka_unit_test(test_digest),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }

@@ -11,7 +11,13 @@
  * answer is lost; a report answered twice; and a manager that is gone.
  * Time is the test's (event-clock.h): every manager gone, the watch backs
  * off from 0.5 s to 10 s and starts over once one answers; a node unhealthy
- * after its patches is rolled back at the default 300 s, not before. */
+ * after its patches is rolled back at the default 300 s, not before.
+ * A seccomp install waiting for dockerd's restart: with no reboot, the
+ * agent runs the Docker restart command while the node is drained, again
+ * after a restart of hostd only while the old dockerd still runs, and
+ * reports healthy only once the installed default is in force; a failed
+ * restart or a default not in force by the deadline is reported, and the
+ * patches are kept (a rollback would not change Docker's default). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +42,7 @@ typedef struct Job {
 
 typedef struct Env {
         char dir[256], socket[300], record[300], boot_file[300], reboot_flag[300];
+        char docker_restarted[300], restart_fails[300];
         sd_event *event;
         EventClock *clock;
         FakeDocker *fake;
@@ -61,6 +68,8 @@ typedef struct Env {
         unsigned health;        /* what the daemon sees; after patching until rolled back */
         bool unhealthy_after_apply;
         json_t *history;        /* what PATCH_OP_HISTORY answers */
+        bool no_reboot;         /* the apply needs no reboot */
+        int restart_pending;    /* what seccomp_restart_pending answers */
 } Env;
 
 /* ---- the manager's node protocol ------------------------------------- */
@@ -145,8 +154,8 @@ static int on_job_done(sd_event_source *s _unused_, void *userdata) {
                 if (env->unhealthy_after_apply)
                         env->health = NODE_HEALTH_ALL & ~NODE_HEALTH_FIREWALL;
                 result = json_pack("{s:{s:s, s:s, s:s}, s:{s:b, s:s}}", "entry", "id", "tx-1", "state", "applied",
-                                   "message", "upgraded 1 package", "reboot", "required", true, "reasons",
-                                   "linux-image-amd64");
+                                   "message", "upgraded 1 package", "reboot", "required", !env->no_reboot,
+                                   "reasons", env->no_reboot ? "" : "linux-image-amd64");
                 break;
         case PATCH_OP_HISTORY:
                 result = json_incref(env->history);
@@ -190,6 +199,12 @@ static int on_open_peer(void *userdata, const char *address, DockerClient **ret)
 }
 
 static void on_posture_report(void *userdata _unused_) {
+}
+
+static int on_restart_pending(void *userdata) {
+        Env *env = userdata;
+
+        return env->restart_pending;
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -260,6 +275,7 @@ static void agent_start(Env *env) {
                 .start_patch = on_start_patch,
                 .open_peer = on_open_peer,
                 .posture_report = on_posture_report,
+                .seccomp_restart_pending = on_restart_pending,
                 .userdata = env,
         };
 
@@ -290,12 +306,16 @@ static Env *env_new(const char *dir) {
         snprintf(env->record, sizeof(env->record), "%s/wave-node.json", env->dir);
         snprintf(env->boot_file, sizeof(env->boot_file), "%s/boot_id", env->dir);
         snprintf(env->reboot_flag, sizeof(env->reboot_flag), "%s/rebooted", env->dir);
+        snprintf(env->docker_restarted, sizeof(env->docker_restarted), "%s/docker-restarted", env->dir);
+        snprintf(env->restart_fails, sizeof(env->restart_fails), "%s/restart-fails", env->dir);
         assert_int_equal(write_file_atomic(env->boot_file, "boot-1\n", 7, 0644), 0);
         /* the reboot command: a new boot ID, as a reboot gives */
         assert_true(asprintf(&conf,
                              "{\"state-directory\": \"%s\", \"wave\": {\"health-timeout-seconds\": 1, \"boot-id-file\": \"%s\", "
-                             "\"reboot-command\": [\"/bin/sh\", \"-c\", \"echo boot-2 > %s; touch %s\"]}}",
-                             env->dir, env->boot_file, env->boot_file, env->reboot_flag) > 0);
+                             "\"reboot-command\": [\"/bin/sh\", \"-c\", \"echo boot-2 > %s; touch %s\"], "
+                             "\"docker-restart-command\": [\"/bin/sh\", \"-c\", \"echo >> %s; test ! -e %s\"]}}",
+                             env->dir, env->boot_file, env->boot_file, env->reboot_flag, env->docker_restarted,
+                             env->restart_fails) > 0);
         snprintf(path, sizeof(path), "%s/hostd.json", env->dir);
         assert_int_equal(write_file_atomic(path, conf, strlen(conf), 0644), 0);
         assert_int_equal(config_load(path, &env->config, &error), 0);
@@ -726,6 +746,111 @@ static void test_unhealthy_until_the_default_timeout(void **state) {
         env_free(env);
 }
 
+/* How many times the Docker restart command ran. */
+static int docker_restarts(Env *env) {
+        _cleanup_free_ char *text = NULL;
+        size_t n = 0;
+
+        if (read_file(env->docker_restarted, 4096, &text, &n) < 0)
+                return 0;
+        return (int) n;
+}
+
+static bool restarted_once(Env *env) {
+        return docker_restarts(env) >= 1;
+}
+
+/* An install waits for dockerd: no reboot follows the patches. */
+static Env *env_install_pending(void **state, bool restart_fails) {
+        Env *env = env_new(*state);
+
+        if (restart_fails)
+                assert_int_equal(write_file_atomic(env->restart_fails, "", 0, 0644), 0);
+        env->no_reboot = true;
+        env->restart_pending = 1;
+        env->health = NODE_HEALTH_ALL & ~NODE_HEALTH_SECCOMP_DEFAULT;
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_DOCKER_RESTART);
+        return env;
+}
+
+/* dockerd is back, started after the install, with the profile */
+static void docker_back(Env *env) {
+        env->restart_pending = 0;
+        env->health = NODE_HEALTH_ALL;
+        wave_agent_kick(env->agent);
+}
+
+static void test_docker_restart_for_seccomp_install(void **state) {
+        Env *env = env_install_pending(state, false);
+
+        assert_true(record_of(env).docker_restart);
+        advance_until(env, restarted_once, 10 * 1000, 1000000ULL);
+        settle(env);
+        /* still the old dockerd: it waits, and restarts it only once */
+        assert_true(record_is(env, AGENT_DOCKER_RESTART));
+        assert_int_equal(docker_restarts(env), 1);
+        docker_back(env);
+        run_until_step(env, AGENT_IDLE);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_true(json_is_true(json_object_get(w, "ok")));
+        assert_true(json_is_true(json_object_get(w, "healthy")));
+        assert_int_equal(docker_restarts(env), 1);
+        assert_int_equal(env->n_ops, 2); /* stage, apply: no rollback */
+        env_free(env);
+}
+
+static void test_docker_restart_resumed(void **state) {
+        Env *env = env_install_pending(state, false);
+
+        advance_until(env, restarted_once, 10 * 1000, 1000000ULL);
+        /* hostd restarts while the old dockerd still runs: restart it again */
+        agent_restart(env);
+        advance_until(env, restarted_once, 10 * 1000, 1000000ULL);
+        settle(env);
+        assert_int_equal(docker_restarts(env), 2);
+        /* and once dockerd is the new one, a restart of hostd goes on to verify */
+        docker_back(env);
+        agent_restart(env);
+        run_until_step(env, AGENT_IDLE);
+        assert_int_equal(docker_restarts(env), 2);
+        assert_true(json_is_true(json_object_get(json_object_get(env->report, "wave"), "healthy")));
+        env_free(env);
+}
+
+static void test_docker_restart_fails(void **state) {
+        Env *env = env_install_pending(state, true);
+
+        run_until_step(env, AGENT_IDLE);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_false(json_is_true(json_object_get(w, "healthy")));
+        assert_non_null(strstr(json_string_value(json_object_get(w, "message")), "cannot restart Docker"));
+        assert_int_equal(env->ops[env->n_ops - 1], PATCH_OP_APPLY); /* the patches are kept */
+        env_free(env);
+}
+
+static void test_default_not_in_force(void **state) {
+        Env *env = env_install_pending(state, false);
+
+        advance_until(env, restarted_once, 10 * 1000, 1000000ULL);
+        /* a new dockerd, but its default is not the installed profile */
+        env->restart_pending = 0;
+        env->health = NODE_HEALTH_ALL & ~NODE_HEALTH_SECCOMP_DEFAULT;
+        wave_agent_kick(env->agent);
+        run_until_step(env, AGENT_VERIFYING);
+        event_clock_advance(env->clock, 2 * 1000000ULL); /* past health-timeout-seconds */
+        run_until_step(env, AGENT_IDLE);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_true(json_is_true(json_object_get(w, "ok")));
+        assert_false(json_is_true(json_object_get(w, "healthy")));
+        assert_non_null(strstr(json_string_value(json_object_get(w, "message")), "seccomp profile"));
+        assert_int_equal(env->ops[env->n_ops - 1], PATCH_OP_APPLY);
+        env_free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_step),
@@ -742,6 +867,10 @@ int main(void) {
                 cmocka_unit_test(test_unhealthy_after_patching_rolls_back),
                 cmocka_unit_test(test_managers_gone_backoff),
                 cmocka_unit_test(test_unhealthy_until_the_default_timeout),
+                cmocka_unit_test(test_docker_restart_for_seccomp_install),
+                cmocka_unit_test(test_docker_restart_resumed),
+                cmocka_unit_test(test_docker_restart_fails),
+                cmocka_unit_test(test_default_not_in_force),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }

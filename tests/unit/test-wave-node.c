@@ -19,7 +19,7 @@ static void put(const char *path, const char *text) {
 
 static void test_round_trip(void **state) {
         WaveNodeRecord r = { .step = AGENT_REBOOTING, .ok = true, .healthy = false, .baseline = NODE_HEALTH_DOCKER | NODE_HEALTH_FIREWALL,
-                              .updated_usec = 1764065700000000 },
+                              .docker_restart = true, .updated_usec = 1764065700000000 },
                         back;
         LocatedError e = {};
         char path[256];
@@ -50,8 +50,12 @@ static void test_damaged(void **state) {
                   "\"message\": \"\", \"boot_id\": \"\", \"ok\": true, \"healthy\": true, \"baseline\": 3, \"updated\": 1}",
                   "boot_id", "empty while the step is rebooting", 1 },
                 { "{\"version\": 1, \"wave\": \"w\", \"step\": \"idle\", \"plan\": \"\", \"transaction\": \"\", "
-                  "\"message\": \"\", \"boot_id\": \"\", \"ok\": true, \"healthy\": true,\n \"baseline\": 16, \"updated\": 1}",
-                  "baseline", "expected health check bits 0..15", 2 },
+                  "\"message\": \"\", \"boot_id\": \"\", \"ok\": true, \"healthy\": true,\n \"baseline\": 32, \"updated\": 1}",
+                  "baseline", "expected health check bits 0..31", 2 },
+                { "{\"version\": 1, \"wave\": \"w\", \"step\": \"docker-restart\", \"plan\": \"\", \"transaction\": \"\", "
+                  "\"message\": \"\", \"boot_id\": \"\", \"ok\": true, \"healthy\": true, \"baseline\": 3,\n "
+                  "\"docker_restart\": 1, \"updated\": 1}",
+                  "docker_restart", "expected boolean, got number", 2 },
                 { "{\"version\": 1,", "", "", 1 },
         };
         char path[256];
@@ -83,6 +87,9 @@ static void test_resume(void **state _unused_) {
         /* still the same boot: the reboot never happened */
         assert_int_equal(wave_node_resume(&r, "boot-a"), RESUME_REBOOT);
         assert_int_equal(wave_node_resume(&r, "boot-b"), RESUME_VERIFY);
+        r.step = AGENT_DOCKER_RESTART;
+        assert_int_equal(wave_node_resume(&r, "boot-a"), RESUME_DOCKER_RESTART);
+        assert_string_equal(wave_node_step_to_string(r.step), "docker-restart");
         r.step = AGENT_VERIFYING;
         assert_int_equal(wave_node_resume(&r, "boot-b"), RESUME_VERIFY);
         r.step = AGENT_REPORTING;
