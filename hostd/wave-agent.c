@@ -746,6 +746,8 @@ static void docker_restart_step(WaveAgent *a) {
 
         if (pending == 0 && up) {
                 log_notice("Wave %s: Docker restarted; verifying its default seccomp profile", a->rec.wave);
+                text_append(a->rec.message, sizeof(a->rec.message), "; ",
+                            "Docker restarted for the seccomp install");
                 record_step(a, AGENT_VERIFYING);
                 schedule(a);
                 return;

@@ -273,8 +273,8 @@ for i in 2 4; do
         audit=$(hctl "$i" --json seccomp audit || true)
         expect_eq "$(jq -r '"\(.daemon_profile_is_ours) \(.restart_pending)"' <<<"$audit")" "true false" \
                 "node $i: hostd verifies the installed default in force, the install settled"
-        expect_contains "$(jq -r --arg h "$(var "$i" NAME)" '.wave.nodes[] | select(.hostname == $h) | .message' <<<"$c")" "upgraded" \
-                "node $i's report: patched"
+        expect_contains "$(jq -r --arg h "$(var "$i" NAME)" '.wave.nodes[] | select(.hostname == $h) | .message' <<<"$c")" "installed; Docker restarted for the seccomp install" \
+                "node $i's report: patched, and Docker restarted"
 done
 expect_eq "$(jq '[.changes[] | select(.kind == "docker-restart")] | length' "$TMP/changes-c3.json")" 0 \
         "node 3 (no install pending): no Docker restart"
