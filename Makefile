@@ -154,7 +154,7 @@ $(BUILD)/tests/%-client: $(BUILD)/obj/tests/integration/%-client.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-BENCH_SRCS := tests/bench/seccomp-compile.c tests/bench/connect-rate.c
+BENCH_SRCS := tests/bench/seccomp-compile.c tests/bench/connect-rate.c tests/bench/seccomp-path.c
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%) $(BUILD)/bench/nft-inprocess
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB)
