@@ -108,6 +108,18 @@ static void test_bad_daemon_json_changes_nothing(void **state) {
         free(text);
         text = slurp(dj);
         assert_string_equal(text, "{\"icc\": false,");
+        free(text);
+
+        /* valid JSON, but not an object */
+        put(dj, "[\"icc\", false]\n", 0644);
+        assert_true(profile_install(src, dst, dj, NULL, &res) < 0);
+        assert_non_null(strstr(res.error, "daemon-broken.json"));
+        assert_non_null(strstr(res.error, "object"));
+        text = slurp(dst);
+        assert_string_equal(text, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}\n");
+        free(text);
+        text = slurp(dj);
+        assert_string_equal(text, "[\"icc\", false]\n");
 }
 
 static void test_missing_source(void **state) {
