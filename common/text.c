@@ -57,4 +57,21 @@ void text_append(char *buf, size_t size, const char *separator, const char *form
         va_start(ap, format);
         vsnprintf(buf + used, size - used, format, ap);
         va_end(ap);
+        utf8_trim_partial(buf + used);
+}
+
+char *utf8_trim_partial(char *s) {
+        size_t n = strlen(s), start = n, need;
+        unsigned char lead;
+
+        /* back to the last lead byte: at most 3 continuation bytes */
+        while (start > 0 && n - start < 4 && ((unsigned char) s[start - 1] & 0xc0) == 0x80)
+                start--;
+        if (start == 0 || (start == n && ((unsigned char) s[n - 1] & 0x80) == 0))
+                return s;
+        lead = (unsigned char) s[start - 1];
+        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+        if ((lead & 0x80) && n - (start - 1) < need)
+                s[start - 1] = '\0';
+        return s;
 }

@@ -22,6 +22,12 @@ void text_printf(Text *t, const char *format, ...) _printf_(2, 3);
 char *text_take(Text *t);
 
 /* Appends to buf (NUL-terminated, size bytes), with separator first when
- * buf is not empty; truncated at the end of buf; nothing at all when no
- * room is left for the separator and a character. */
+ * buf is not empty; truncated at the end of buf, never inside a UTF-8
+ * character; nothing at all when no room is left for the separator and a
+ * character. */
 void text_append(char *buf, size_t size, const char *separator, const char *format, ...) _printf_(4, 5);
+
+/* Cuts s before a UTF-8 character its end leaves incomplete (what a
+ * truncating snprintf into a fixed buffer may leave), so that JSON
+ * encoders take it. Returns s. */
+char *utf8_trim_partial(char *s);

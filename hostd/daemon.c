@@ -89,7 +89,7 @@ struct Daemon {
 };
 
 static void daemon_refresh(Daemon *d);
-static void check_restart_pending(Daemon *d);
+static int check_restart_pending(Daemon *d);
 static bool daemon_profile_ours(const Daemon *d, char *why, size_t why_size);
 
 static void notify_status(const Daemon *d) {
@@ -1023,12 +1023,7 @@ static unsigned agent_health(void *userdata, const char *node_id) {
 /* Asked of the dockerd behind the socket now, not of what /info last said:
  * the agent restarts it. */
 static int agent_seccomp_restart_pending(void *userdata) {
-        Daemon *d = userdata;
-        int r = profile_restart_pending(d->config->state_directory, d->docker_socket);
-
-        if (r >= 0 && d->seccomp_restart_pending && r == 0)
-                check_restart_pending(d); /* settled: said as a change */
-        return r;
+        return check_restart_pending(userdata);
 }
 
 static int agent_start_patch(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id,
@@ -1229,18 +1224,19 @@ int daemon_run(Daemon *d) {
 }
 
 /* Settles a pending install once the dockerd behind the socket started
- * after it. */
-static void check_restart_pending(Daemon *d) {
+ * after it; returns profile_restart_pending()'s answer. */
+static int check_restart_pending(Daemon *d) {
         int r;
 
-        r = profile_restart_pending(d->config->state_directory, d->docker_socket);
+        r = profile_restart_pending(d->config->state_directory, d->docker_socket, DOCKERD_PIDFILE);
         if (r < 0) /* dockerd not there: undecided, keep what we knew */
-                return;
+                return r;
         if (d->seccomp_restart_pending && r == 0)
                 change_record(d->changes, LOG_INFO, CHANGE_SECCOMP_EFFECTIVE, LOG_FIELDS("HOSTD_SUBSYSTEM=seccomp"),
                            "dockerd restarted since the seccomp profile was installed: its default "
                            "is now %s", d->swarm_known ? d->swarm.seccomp_profile : "unknown");
         d->seccomp_restart_pending = r > 0;
+        return r;
 }
 
 int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *err, size_t err_size) {
@@ -1255,7 +1251,7 @@ int daemon_seccomp_install(Daemon *d, const char *source, json_t **reply, char *
         /* the running dockerd's flags: when it cannot be reached, none known */
         char cmdline[64];
         pid_t dockerd;
-        bool have_dockerd = docker_daemon_pid(d->docker_socket, &dockerd) >= 0;
+        bool have_dockerd = docker_daemon_pid(d->docker_socket, DOCKERD_PIDFILE, &dockerd) >= 0;
         if (have_dockerd)
                 snprintf(cmdline, sizeof(cmdline), "/proc/%d/cmdline", (int) dockerd);
         r = profile_install(source, installed, daemon_json, have_dockerd ? cmdline : NULL, &result);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "common/fileio.h"
 #include "hostd/docker-client.h"
 
 /* Bodies larger than this are refused: /tasks of a large cluster stays far
@@ -976,21 +977,44 @@ int docker_info_manager_addresses(const json_t *info, Cidr **ret) {
         return (int) n;
 }
 
-int docker_daemon_pid(const char *socket_path, pid_t *ret) {
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+static bool is_dockerd(pid_t pid) {
+        _cleanup_free_ char *comm = NULL;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        return pid > 0 && read_file(path, 64, &comm, NULL) >= 0 && STREQ(comm, "dockerd\n");
+}
+
+int docker_daemon_pid(const char *socket_path, const char *pidfile, pid_t *ret) {
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *text = NULL;
         struct ucred cred;
         socklen_t len = sizeof(cred);
+        long pid;
+        char *end;
 
         if (fd < 0)
                 return -errno;
         if (strlen(socket_path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, socket_path);
+        /* non-blocking: a unix socket connects at once, or says EAGAIN */
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
                 return -errno;
-        *ret = cred.pid;
+        if (is_dockerd(cred.pid)) {
+                *ret = cred.pid;
+                return 0;
+        }
+        /* the socket is systemd's: the dockerd behind it wrote its pidfile */
+        if (!pidfile || read_file(pidfile, 64, &text, NULL) < 0)
+                return -ESRCH;
+        errno = 0;
+        pid = strtol(text, &end, 10);
+        if (errno || end == text || pid <= 0 || pid > INT32_MAX || !is_dockerd((pid_t) pid))
+                return -ESRCH;
+        *ret = (pid_t) pid;
         return 0;
 }

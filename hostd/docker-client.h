@@ -158,8 +158,16 @@ const char *swarm_role_to_string(SwarmRole role);
  * no address in it, or a prefix ("10.0.0.0/8") instead of one. */
 int docker_address_host(const char *addr, char *buf, size_t size);
 
-/* The pid of the process serving the Docker socket (SO_PEERCRED). */
-int docker_daemon_pid(const char *socket_path, pid_t *ret);
+/* dockerd's own pidfile (its --pidfile default) */
+#define DOCKERD_PIDFILE "/var/run/docker.pid"
+
+/* The pid of the dockerd serving the Docker socket: the socket's peer
+ * (SO_PEERCRED) when that is dockerd itself. A socket systemd made
+ * (docker.socket, dockerd -H fd://) has for peer the process that listened,
+ * systemd: the dockerd is then the one pidfile names (NULL: none). A
+ * process that is not dockerd (/proc/PID/comm) is never answered: -ESRCH.
+ * Never blocks: a socket whose backlog is full is -EAGAIN. */
+int docker_daemon_pid(const char *socket_path, const char *pidfile, pid_t *ret);
 
 /* The Swarm peers a node knows: from a /nodes body (managers), each node's
  * Status.Addr; from a /info body (workers), the RemoteManagers' addresses.

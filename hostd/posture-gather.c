@@ -64,7 +64,7 @@ static void docker_tcp_without_tls(const PostureSources *d, const Listener *l, c
         bool tls = false;
 
         buf[0] = '\0';
-        if (docker_daemon_pid(d->docker_socket, &dockerd) < 0)
+        if (docker_daemon_pid(d->docker_socket, DOCKERD_PIDFILE, &dockerd) < 0)
                 return;
         snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) dockerd);
         if (read_file(path, 1 << 20, &cmdline, &len) >= 0)

@@ -13,7 +13,6 @@
 #include "hostd/seccomp-install.h"
 #include "policy/daemonjson.h"
 
-/* The value of --seccomp-profile on a NUL-separated command line, or NULL. */
 static int sha256_hex(const void *data, size_t size, char ret[static PROFILE_DIGEST_HEX]) {
         unsigned char sum[32];
 
@@ -23,6 +22,7 @@ static int sha256_hex(const void *data, size_t size, char ret[static PROFILE_DIG
         return 0;
 }
 
+/* The value of --seccomp-profile on a NUL-separated command line, or NULL. */
 static const char *seccomp_flag(const char *cmdline, size_t size) {
         static const char flag[] = "--seccomp-profile";
 
@@ -240,7 +240,7 @@ int process_start_boottime_usec(const char *proc_root, pid_t pid, uint64_t *ret)
         return 0;
 }
 
-int profile_restart_pending(const char *state_directory, const char *docker_socket) {
+int profile_restart_pending(const char *state_directory, const char *docker_socket, const char *dockerd_pidfile) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         char boot_id[37], recorded_boot[37];
         unsigned long long installed_at;
@@ -263,7 +263,7 @@ int profile_restart_pending(const char *state_directory, const char *docker_sock
         if (r < 0)
                 return r;
         if (STREQ(boot_id, recorded_boot)) {
-                r = docker_daemon_pid(docker_socket, &pid);
+                r = docker_daemon_pid(docker_socket, dockerd_pidfile, &pid);
                 if (r >= 0)
                         r = process_start_boottime_usec("/proc", pid, &started);
                 if (r < 0)

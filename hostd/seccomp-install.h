@@ -59,11 +59,12 @@ int profile_digest_verify(const char *state_directory, const char *installed_pat
 /* Records that an install happened now, for profile_restart_pending(). */
 int profile_pending_record(const char *state_directory, const char *installed_path);
 
-/* Whether the dockerd serving docker_socket started before the recorded
+/* Whether the dockerd serving docker_socket (docker_daemon_pid, with
+ * dockerd_pidfile for a socket systemd made) started before the recorded
  * install (1), after it or on a later boot (0, and the record is removed),
  * or nothing is recorded (0). Negative errno when dockerd's start cannot be
  * read (not running): the record is kept. */
-int profile_restart_pending(const char *state_directory, const char *docker_socket);
+int profile_restart_pending(const char *state_directory, const char *docker_socket, const char *dockerd_pidfile);
 
 /* The start of process pid in CLOCK_BOOTTIME microseconds, from
  * /proc/PID/stat (proc_root is "/proc" except in tests). */

@@ -97,6 +97,8 @@ struct WaveAgent {
         pid_t child_pid;
         sd_event_source *child_io;
         void (*child_done)(struct WaveAgent *a, const siginfo_t *si);
+        EventClockTimer *child_timeout; /* killed when it runs past its deadline */
+        bool child_timed_out;
 
         /* the Docker restart for a seccomp install */
         uint64_t docker_restart_deadline_usec;
@@ -128,6 +130,7 @@ static void note(WaveAgent *a, const char *format, ...) {
         va_start(ap, format);
         vsnprintf(a->message, sizeof(a->message), format, ap);
         va_end(ap);
+        utf8_trim_partial(a->message);
 }
 
 /* Every step is written before it is acted on. */
@@ -136,6 +139,9 @@ static int record_step(WaveAgent *a, WaveNodeStep step) {
 
         a->rec.step = step;
         a->rec.updated_usec = event_clock_now(a->host.clock, CLOCK_REALTIME);
+        /* messages are cut by bytes where they are made: never inside a
+         * character, or the record (and the report) would not be JSON */
+        utf8_trim_partial(a->rec.message);
         r = wave_node_record_save(a->record_path, &a->rec);
         if (r < 0)
                 log_error_errno(r, "Cannot write %s: %m", a->record_path);
@@ -441,7 +447,7 @@ static void count_tasks(WaveAgent *a) {
  * and the installed seccomp default when this drain was to put it in force. */
 static unsigned health_required(const WaveAgent *a) {
         return a->rec.baseline | NODE_HEALTH_DOCKER | NODE_HEALTH_NODE |
-               (a->rec.docker_restart ? NODE_HEALTH_SECCOMP_DEFAULT : 0);
+               (a->rec.docker_restart && a->rec.ok ? NODE_HEALTH_SECCOMP_DEFAULT : 0);
 }
 
 static unsigned health_now(WaveAgent *a, char *failed, size_t size) {
@@ -532,7 +538,8 @@ static void report(WaveAgent *a) {
         }
         body = call_body(a);
         if (body && json_object_set_new(body, "wave",
-                                        json_pack("{s:b, s:b, s:s, s:s}", "ok", a->rec.ok, "healthy", a->rec.healthy,
+                                        json_pack("{s:s, s:b, s:b, s:s, s:s}", "id", a->rec.wave, "ok", a->rec.ok,
+                                                  "healthy", a->rec.healthy,
                                                   "message", a->rec.message, "transaction", a->rec.transaction)) < 0) {
                 json_decref(body);
                 body = NULL;
@@ -603,6 +610,8 @@ _noreturn_ static void exec_command(char *const *argv, bool detach) {
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (detach)
                 setsid();
+        else
+                setpgid(0, 0); /* its own group: a timeout kills what it started too */
         if (null >= 0) {
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
@@ -620,12 +629,26 @@ static int on_child_exit(sd_event_source *s _unused_, int fd _unused_, uint32_t 
         a->child_io = sd_event_source_disable_unref(a->child_io);
         a->child_pid = 0;
         a->busy = BUSY_NONE;
+        event_clock_timer_off(a->child_timeout);
         a->child_done(a, &si);
         return 0;
 }
 
-/* Runs argv with no input or output; done(si) when it exits. */
-static int start_child(WaveAgent *a, char *const *argv, void (*done)(WaveAgent *a, const siginfo_t *si)) {
+static void on_child_timeout(void *userdata) {
+        WaveAgent *a = userdata;
+
+        /* its exit (SIGKILL) is read by on_child_exit, as any other */
+        if (a->child_pid > 0) {
+                a->child_timed_out = true;
+                kill(-a->child_pid, SIGKILL);
+                kill(a->child_pid, SIGKILL);
+        }
+}
+
+/* Runs argv with no input or output; done(si) when it exits, or once it
+ * has been killed at deadline_usec (CLOCK_MONOTONIC; child_timed_out). */
+static int start_child(WaveAgent *a, char *const *argv, uint64_t deadline_usec,
+                       void (*done)(WaveAgent *a, const siginfo_t *si)) {
         int pidfd;
         pid_t pid;
 
@@ -634,6 +657,7 @@ static int start_child(WaveAgent *a, char *const *argv, void (*done)(WaveAgent *
                 return -errno;
         if (pid == 0)
                 exec_command(argv, false);
+        (void) setpgid(pid, pid); /* as the child does: whichever comes first */
         pidfd = pidfd_open(pid, 0);
         if (pidfd < 0 || sd_event_add_io(a->host.event, &a->child_io, pidfd, EPOLLIN, on_child_exit, a) < 0) {
                 if (pidfd >= 0)
@@ -645,20 +669,25 @@ static int start_child(WaveAgent *a, char *const *argv, void (*done)(WaveAgent *
         sd_event_source_set_io_fd_own(a->child_io, true);
         a->child_pid = pid;
         a->child_done = done;
+        a->child_timed_out = false;
+        event_clock_timer_set(a->child_timeout, deadline_usec);
         a->busy = BUSY_CHILD;
         return 0;
 }
 
-static void child_failure(const siginfo_t *si, char *const *argv, char *buf, size_t size) {
-        snprintf(buf, size, "%s %s %d", argv[0], si->si_code == CLD_EXITED ? "exited with" : "was killed by signal",
-                 si->si_status);
+static void child_failure(const WaveAgent *a, const siginfo_t *si, char *const *argv, char *buf, size_t size) {
+        if (a->child_timed_out)
+                snprintf(buf, size, "%s did not finish in time and was killed", argv[0]);
+        else
+                snprintf(buf, size, "%s %s %d", argv[0],
+                         si->si_code == CLD_EXITED ? "exited with" : "was killed by signal", si->si_status);
 }
 
 static void on_health_exit(WaveAgent *a, const siginfo_t *si) {
         char *const *argv = config(a)->wave.health_commands[a->health_index];
 
         if (si->si_code != CLD_EXITED || si->si_status != 0) {
-                child_failure(si, argv, a->health_failure, sizeof(a->health_failure));
+                child_failure(a, si, argv, a->health_failure, sizeof(a->health_failure));
                 /* it may pass later (services still starting): until the deadline */
                 a->health_index = 0;
                 retry_in(a, VERIFY_RETRY_USEC);
@@ -675,7 +704,9 @@ static void run_health_command(WaveAgent *a) {
                 verify_done(a, true, "", false);
                 return;
         }
-        if (start_child(a, argv, on_health_exit) < 0)
+        /* a command that hangs is killed when the checks' time is up */
+        if (start_child(a, argv, MAX(a->verify_deadline_usec, event_clock_now(a->host.clock, CLOCK_MONOTONIC) + 1000000ULL),
+                        on_health_exit) < 0)
                 verify_done(a, false, "cannot start a health command", true);
 }
 
@@ -713,11 +744,14 @@ static void on_docker_restart_exit(WaveAgent *a, const siginfo_t *si) {
         char failed[WAVE_MESSAGE_MAX];
 
         if (si->si_code != CLD_EXITED || si->si_status != 0) {
-                child_failure(si, config(a)->wave.docker_restart_command, failed, sizeof(failed));
-                text_append(a->rec.message, sizeof(a->rec.message), "; ", "cannot restart Docker: %s", failed);
-                log_error("Wave %s: cannot restart Docker for the seccomp install: %s", a->rec.wave, failed);
+                char why[WAVE_MESSAGE_MAX + 64];
+
+                child_failure(a, si, config(a)->wave.docker_restart_command, failed, sizeof(failed));
+                snprintf(why, sizeof(why), "cannot restart Docker for the seccomp install: %s", failed);
+                utf8_trim_partial(why);
+                log_error("Wave %s: %s", a->rec.wave, why);
                 /* the packages are not why: the node stays drained, the wave halts */
-                verify_done(a, false, failed, false);
+                verify_done(a, false, why, false);
                 return;
         }
         schedule(a); /* dockerd's return (its events stream) moves on */
@@ -728,12 +762,24 @@ static void restart_docker(WaveAgent *a) {
         char f_wave[96];
 
         snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", a->rec.wave);
+        a->docker_restart_ran = true;
+        if (start_child(a, argv, a->docker_restart_deadline_usec, on_docker_restart_exit) < 0) {
+                verify_done(a, false, "cannot start the Docker restart command", false);
+                return;
+        }
         change_record(a->host.changes, LOG_NOTICE, CHANGE_DOCKER_RESTART, LOG_FIELDS(f_wave, "HOSTD_SUBSYSTEM=seccomp"),
                       "Wave %s: restarting Docker while the node is drained, so that the installed seccomp "
                       "profile is its default (%s)", a->rec.wave, argv[0]);
-        a->docker_restart_ran = true;
-        if (start_child(a, argv, on_docker_restart_exit) < 0)
-                verify_done(a, false, "cannot start the Docker restart command", false);
+}
+
+/* No Docker restart after all: the install waits for the next drain or
+ * reboot, and the verify does not ask for it. */
+static void docker_restart_skip(WaveAgent *a, const char *why) {
+        log_warning("Wave %s: Docker is not restarted: %s; the seccomp install waits for the next drain or reboot",
+                    a->rec.wave, why);
+        a->rec.docker_restart = false;
+        record_step(a, AGENT_VERIFYING);
+        schedule(a);
 }
 
 /* The Docker restart step: done once the dockerd that answers started
@@ -745,9 +791,11 @@ static void docker_restart_step(WaveAgent *a) {
         bool up = health_now(a, NULL, 0) & NODE_HEALTH_DOCKER;
 
         if (pending == 0 && up) {
-                log_notice("Wave %s: Docker restarted; verifying its default seccomp profile", a->rec.wave);
-                text_append(a->rec.message, sizeof(a->rec.message), "; ",
-                            "Docker restarted for the seccomp install");
+                log_notice("Wave %s: dockerd started after the seccomp install; verifying its default profile",
+                           a->rec.wave);
+                text_append(a->rec.message, sizeof(a->rec.message), "; ", "%s",
+                            a->docker_restart_ran ? "Docker restarted for the seccomp install" :
+                                                    "dockerd had restarted since the seccomp install");
                 record_step(a, AGENT_VERIFYING);
                 schedule(a);
                 return;
@@ -755,15 +803,40 @@ static void docker_restart_step(WaveAgent *a) {
         if (a->docker_restart_deadline_usec == 0)
                 a->docker_restart_deadline_usec = now + (uint64_t) config(a)->wave.health_timeout_sec * 1000000ULL;
         if (pending > 0 && !a->docker_restart_ran) {
+                const char *step = my_step(a);
+
+                /* only while the wave holds this node drained: a hostd
+                 * restarted in this step may find it reactivated (a missed
+                 * deadline, an aborted wave) */
+                if (!a->wave)
+                        return; /* the watch's answer moves on */
+                if (!step || !STREQ(step, "patching")) {
+                        char why[WAVE_MESSAGE_MAX];
+                        snprintf(why, sizeof(why), "the wave no longer holds this node drained (%s)",
+                                 step ? step : "not in the wave");
+                        docker_restart_skip(a, why);
+                        return;
+                }
+                if (!config(a)->wave.docker_restart_command[0]) {
+                        docker_restart_skip(a, "wave.docker-restart-command is empty");
+                        return;
+                }
                 restart_docker(a);
                 return;
         }
         if (now >= a->docker_restart_deadline_usec) {
                 char why[WAVE_MESSAGE_MAX];
-                snprintf(why, sizeof(why), "%s %u s after the restart",
-                         pending > 0 ? "the dockerd that answers still started before the seccomp install" :
-                                       "Docker did not answer",
-                         config(a)->wave.health_timeout_sec);
+                unsigned s = config(a)->wave.health_timeout_sec;
+
+                if (!up)
+                        snprintf(why, sizeof(why), "Docker did not answer within %u s%s", s,
+                                 a->docker_restart_ran ? " of its restart" : "");
+                else if (pending > 0)
+                        snprintf(why, sizeof(why), "the dockerd that answers started before the seccomp install "
+                                 "(%u s after its restart)", s);
+                else
+                        snprintf(why, sizeof(why), "cannot tell when dockerd started: the process behind the socket "
+                                 "is not dockerd, and " DOCKERD_PIDFILE " names none");
                 log_error("Wave %s: %s", a->rec.wave, why);
                 verify_done(a, false, why, false);
                 return;
@@ -1156,7 +1229,8 @@ int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
         if ((r = sd_event_add_defer(host->event, &a->defer, on_defer, a)) < 0 ||
             (r = event_clock_timer_new(host->clock, 1000, on_retry, a, &a->retry_timer)) < 0 ||
             (r = event_clock_timer_new(host->clock, 1000, on_watch_retry, a, &a->watch_retry)) < 0 ||
-            (r = event_clock_timer_new(host->clock, 1000, on_send_retry, a, &a->send_retry)) < 0)
+            (r = event_clock_timer_new(host->clock, 1000, on_send_retry, a, &a->send_retry)) < 0 ||
+            (r = event_clock_timer_new(host->clock, 1000, on_child_timeout, a, &a->child_timeout)) < 0)
                 return r;
         sd_event_source_set_enabled(a->defer, SD_EVENT_OFF);
         *ret = TAKE_PTR(a);
@@ -1175,6 +1249,7 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
         sd_event_source_disable_unref(a->child_io);
         sd_event_source_disable_unref(a->defer);
         event_clock_timer_free(a->retry_timer);
+        event_clock_timer_free(a->child_timeout);
         event_clock_timer_free(a->watch_retry);
         event_clock_timer_free(a->send_retry);
         docker_client_free(a->watch_conn.client);

@@ -15,7 +15,7 @@
 typedef struct Request {
         WaveRequest req;
         /* owned copies of the request's strings */
-        char *reason, *node_id, *message, *transaction, *label;
+        char *reason, *node_id, *message, *transaction, *label, *wave_id;
         char *canaries[MAX_CANARIES + 1];
         CoordinatorDone done;
         void *userdata;
@@ -64,6 +64,7 @@ static void request_free(Request *r) {
         free(r->node_id);
         free(r->message);
         free(r->transaction);
+        free(r->wave_id);
         free(r->label);
         for (size_t i = 0; i < MAX_CANARIES; i++)
                 free(r->canaries[i]);
@@ -131,6 +132,7 @@ static void answer_all(Coordinator *c, Request **list, int error, const char *me
                 }
                 CoordinatorAnswer a = {
                         .error = error ? error : r->error,
+                        .transient = error != 0,
                         .message = error ? message : r->error ? r->error_message : NULL,
                         .wave = wave,
                         .blocked = c->blocked,
@@ -409,6 +411,12 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
                         fail_request(r, -ENOENT, "there is no wave");
                         return false;
                 }
+                /* a late report of another (aborted) wave is not this one's */
+                if (r->wave_id && !STREQ(r->wave_id, c->wave->id)) {
+                        fail_request(r, -ESTALE, "the report is for wave %s, not for wave %s", r->wave_id,
+                                     c->wave->id);
+                        return false;
+                }
                 q = wave_node_report(c->wave, r->node_id, r->req.ok, r->req.healthy, r->message, r->transaction, now);
                 if (q == -ENOENT)
                         fail_request(r, q, "node %s is not in wave %s", r->node_id, c->wave->id);
@@ -677,6 +685,7 @@ int coordinator_request(Coordinator *c, const WaveRequest *req, CoordinatorDone 
         r->node_id = dup_or_null(req->node_id, &failed);
         r->message = dup_or_null(req->message, &failed);
         r->transaction = dup_or_null(req->transaction, &failed);
+        r->wave_id = dup_or_null(req->wave_id, &failed);
         r->label = dup_or_null(req->start.label, &failed);
         for (const char *const *cn = req->start.canaries; cn && *cn && i < MAX_CANARIES; cn++, i++)
                 r->canaries[i] = dup_or_null(*cn, &failed);
@@ -688,6 +697,7 @@ int coordinator_request(Coordinator *c, const WaveRequest *req, CoordinatorDone 
         r->req.node_id = r->node_id;
         r->req.message = r->message;
         r->req.transaction = r->transaction;
+        r->req.wave_id = r->wave_id;
         r->req.start.label = r->label;
         r->req.start.canaries = (const char *const *) r->canaries;
         for (tail = &c->queue; *tail; tail = &(*tail)->next)

@@ -60,6 +60,8 @@ void coordinator_peers_changed(Coordinator *c);
  * result. */
 typedef struct CoordinatorAnswer {
         int error;
+        bool transient;      /* the error is the coordinator's (a Swarm read or write
+                              * failed, hostd stops), not the request's: ask again */
         const char *message;
         const json_t *wave;
         const char *blocked; /* why no further node could start, or "" */
@@ -91,6 +93,7 @@ typedef struct WaveRequest {
         const char *node_id;      /* MAY_PATCH, REPORT */
         bool ok, healthy;         /* REPORT */
         const char *message, *transaction; /* REPORT */
+        const char *wave_id;               /* REPORT: the wave it is for; NULL: the current one (plain FleetLock) */
         uint64_t known_version;   /* WATCH */
         /* WATCH: answered at the latest then (the clock's CLOCK_MONOTONIC;
          * 0: no limit). MAY_PATCH: a node that is draining is answered once its

@@ -59,7 +59,10 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
         free(p);
 
         if (a->error) {
-                reply_kind(call, a->error == -EPERM ? 503 : 409, "coordinator", "%s",
+                /* 409: the request's own answer, final; 503: ask again
+                 * (not the leader's coordinator, a Swarm read or write
+                 * failed, or hostd stops) */
+                reply_kind(call, a->transient || a->error == -EPERM ? 503 : 409, "coordinator", "%s",
                            a->message ? a->message : strerror(-a->error));
                 return;
         }
@@ -126,13 +129,15 @@ int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const ch
                 report = json_object_get(body, "wave");
                 req.ok = req.healthy = true;
                 if (report) {
-                        if (!json_is_object(report) || !json_is_boolean(json_object_get(report, "ok")) ||
+                        if (!json_is_object(report) || !json_is_string(json_object_get(report, "id")) ||
+                            !json_is_boolean(json_object_get(report, "ok")) ||
                             !json_is_boolean(json_object_get(report, "healthy"))) {
                                 snprintf(err, err_size,
-                                         "wave: expected {\"ok\": bool, \"healthy\": bool, \"message\": string, "
-                                         "\"transaction\": string}");
+                                         "wave: expected {\"id\": string, \"ok\": bool, \"healthy\": bool, "
+                                         "\"message\": string, \"transaction\": string}");
                                 return -EINVAL;
                         }
+                        req.wave_id = json_string_value(json_object_get(report, "id"));
                         req.ok = json_is_true(json_object_get(report, "ok"));
                         req.healthy = json_is_true(json_object_get(report, "healthy"));
                         req.message = json_string_value(json_object_get(report, "message"));
@@ -261,7 +266,8 @@ static bool node_request(FleetLockServer *s, ControlCall *call, const char *spea
                 return true;
         }
         *req = (WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = fr->node_id, .ok = fr->ok,
-                              .healthy = fr->healthy, .message = fr->message, .transaction = fr->transaction };
+                              .healthy = fr->healthy, .message = fr->message, .transaction = fr->transaction,
+                              .wave_id = fr->wave_id };
         log_info("Node %s reports steady state: %s%s%s", req->node_id, req->ok ? "patched" : "failed",
                  req->message ? ": " : "", req->message ? req->message : "");
         return true;

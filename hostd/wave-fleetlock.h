@@ -17,9 +17,12 @@
  *   POST /v1/pre-reboot    may this node patch (and reboot) now? 200 yes,
  *                          409 not yet or not at all (the reason in the body)
  *   POST /v1/steady-state  the node is done; with the extension
- *                          "wave": {"ok": bool, "healthy": bool,
+ *                          "wave": {"id": WAVE, "ok": bool, "healthy": bool,
  *                          "message": "...", "transaction": "..."} it reports
- *                          how (plain FleetLock: ok and healthy)
+ *                          how, for that wave only (a report of another
+ *                          wave is refused); plain FleetLock: ok and
+ *                          healthy, for the current wave. Errors: 409 the
+ *                          request's own answer (final), 503 ask again
  *   POST /v1/posture       (extension) the node's posture summary,
  *                          {"client_params": ..., "posture": {...}}
  *                          (hostd/posture-board.h), kept for the cluster
@@ -99,6 +102,7 @@ typedef struct FleetLockRequest {
         const json_t *posture;             /* a valid summary; NULL when the body has none */
         bool ok, healthy;                  /* steady-state: the "wave" report's, true without one */
         const char *message, *transaction; /* steady-state: the report's strings, or NULL */
+        const char *wave_id;               /* steady-state: the wave reported on; NULL: plain FleetLock */
         const json_t *addresses;           /* the node's own addresses, checked; NULL: none sent */
 } FleetLockRequest;
 

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "common/text.h"
 #include "patching/wave.h"
 
 #define HOUR_USEC (3600ULL * 1000000ULL)
@@ -52,6 +53,13 @@ static void set_message(char *buf, const char *format, ...) {
         va_start(ap, format);
         vsnprintf(buf, WAVE_MESSAGE_MAX, format, ap);
         va_end(ap);
+        utf8_trim_partial(buf); /* cut by bytes: never inside a character */
+}
+
+/* Microseconds from since to now; 0 when since is ahead (a leader whose
+ * clock is behind the one that stored it). */
+static uint64_t elapsed(uint64_t now, uint64_t since) {
+        return now > since ? now - since : 0;
 }
 
 /* ---- placement constraints ----------------------------------------- */
@@ -294,7 +302,7 @@ int wave_advance(Wave *w, const ClusterView *c, uint64_t now, WaveAction *action
                 const ClusterNode *cn = cluster_node(c, n->id);
 
                 if ((n->step == NODE_DRAINING || n->step == NODE_PATCHING) &&
-                    now - n->step_since_usec > w->node_deadline_usec) {
+                    elapsed(now, n->step_since_usec) > w->node_deadline_usec) {
                         set_message(n->message, "missed its deadline: %s for more than %llu s",
                                     node_step_to_string(n->step),
                                     (unsigned long long) (w->node_deadline_usec / 1000000));
@@ -354,9 +362,10 @@ int wave_advance(Wave *w, const ClusterView *c, uint64_t now, WaveAction *action
                                 snprintf(blocked, blocked_size, "waiting for the canaries");
                                 break;
                         }
-                        if (!n->canary && now - w->canaries_done_usec < w->soak_usec) {
+                        if (!n->canary && elapsed(now, w->canaries_done_usec) < w->soak_usec) {
                                 snprintf(blocked, blocked_size, "soaking after the canaries: %llu s left",
-                                         (unsigned long long) ((w->soak_usec - (now - w->canaries_done_usec)) / 1000000));
+                                         (unsigned long long) ((w->soak_usec - elapsed(now, w->canaries_done_usec)) /
+                                                               1000000));
                                 break;
                         }
                         if ((why = guard(w, c, n, buf, sizeof(buf)))) {
@@ -492,13 +501,21 @@ json_t *wave_to_json_value(const Wave *w) {
 
         for (size_t i = 0; nodes && i < w->n_nodes; i++) {
                 const WaveNode *n = &w->nodes[i];
-                json_array_append_new(nodes, json_pack("{s:s, s:s, s:b, s:b, s:s, s:I, s:b, s:b, s:s, s:s}", "id", n->id,
+                json_t *node = json_pack("{s:s, s:s, s:b, s:b, s:s, s:I, s:b, s:b, s:s, s:s}", "id", n->id,
                                                        "hostname", n->hostname, "manager", n->manager, "canary",
                                                        n->canary, "step", node_step_to_string(n->step), "since",
                                                        (json_int_t) n->step_since_usec, "failed", n->failed,
                                                        "was_active", n->was_active, "message", n->message,
-                                                       "transaction", n->transaction));
+                                                       "transaction", n->transaction);
+                /* a node that cannot be written fails the whole wave's
+                 * form: never a stored wave without it */
+                if (!node || json_array_append_new(nodes, node) < 0) {
+                        json_decref(nodes);
+                        return NULL;
+                }
         }
+        if (!nodes)
+                return NULL;
         return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
                          w->id, "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
                          (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",

@@ -141,7 +141,9 @@ int main(int argc, char **argv) {
                 bool constant = true;
                 uint32_t verdict = SECCOMP_RET_ALLOW;
 
-                /* every filter runs; the most restrictive verdict wins */
+                /* every filter runs; the most restrictive verdict wins: the
+                 * lowest action, compared signed as the kernel does
+                 * (SECCOMP_RET_KILL_PROCESS is 0x80000000) */
                 for (size_t k = 0; k < n_filters; k++) {
                         Run r;
                         int e = run(filters[k], lengths[k], &d, &r);
@@ -152,7 +154,8 @@ int main(int argc, char **argv) {
                         }
                         steps += r.steps;
                         constant = constant && r.constant;
-                        if ((r.verdict & SECCOMP_RET_ACTION_FULL) < (verdict & SECCOMP_RET_ACTION_FULL))
+                        if ((int32_t) (r.verdict & SECCOMP_RET_ACTION_FULL) <
+                            (int32_t) (verdict & SECCOMP_RET_ACTION_FULL))
                                 verdict = r.verdict;
                 }
                 /* the cache holds the native table's numbers only, not x32's */

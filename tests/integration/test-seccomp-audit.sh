@@ -182,6 +182,24 @@ rc=$?
 set -e
 expect_eq "$rc" 1 "a container started afterwards, with no option, runs under hostd's profile"
 expect_contains "$out" "personality(0x8): Operation not permitted" "and cannot call what Docker's default allows"
+# x32 is left out of the hardened profile: a call through the x32 ABI
+# (getpid, 39, with the x32 bit) kills the process; Docker's default passes
+# it on to the kernel
+printf '%s\n' '#include <stdio.h>' '#include <unistd.h>' '#include <sys/syscall.h>' \
+        'int main(void) { long r = syscall(0x40000000L | 39); printf("returned %ld\n", r); return 0; }' >"$TMP/x32.c"
+gcc -O2 -static -o "$TMP/x32" "$TMP/x32.c"
+set +e
+out=$(docker1 run --rm -v "$TMP/x32:/x32:ro" "$SWARM_IMAGE" /x32 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 159 "under hostd's profile, a call through the x32 ABI kills the process (SIGSYS)"
+set +e
+out=$(docker1 run --rm -v "$TMP/x32:/x32:ro" --security-opt seccomp="$HOSTD_SRC/policy/profiles/docker-default.json" \
+        "$SWARM_IMAGE" /x32 2>&1)
+rc=$?
+set -e
+expect_eq "$rc" 0 "under Docker's default profile the same call reaches the kernel"
+expect_contains "$out" "returned" "and returns"
 
 # the installed profile is judged by its content: a digest recorded at install
 expect_eq "$(cd / && sha256sum -c "$TMP/state/seccomp-profile.sha256")" "$PROFILE: OK" \

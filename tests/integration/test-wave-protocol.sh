@@ -133,22 +133,30 @@ ok "web's 2 replicas run on the manager"
 out=$(fl /v1/wave "${as_worker[@]}" -H 'fleet-lock-protocol: true')
 expect_eq "$(head -1 <<<"$out" | jq -r --arg id "$WORKER_ID" '.wave.nodes[] | select(.id == $id) | .step')" patching \
         "GET /v1/wave: the worker's own step"
+wave_id() { "$HOSTCTL" --socket "$TMP/h1.sock" --json wave status | jq -r .wave.id; }
+# a late report of another (aborted) wave is not this one's
 out=$(fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" \
-        -d "$(params "$WORKER_ID" ', "wave": {"ok": true, "healthy": true, "message": "3 package(s) installed", "transaction": "tx-1"}')")
+        -d "$(params "$WORKER_ID" ', "wave": {"id": "w-20200101T000000.000Z", "ok": true, "healthy": true, "message": "late", "transaction": "tx-0"}')")
+expect_eq "$(tail -1 <<<"$out")" 409 "a report for another wave is refused"
+expect_contains "$(head -1 <<<"$out")" "the report is for wave w-20200101T000000.000Z" "naming the wave it was for"
+expect_eq "$(fl /v1/wave "${as_worker[@]}" -H 'fleet-lock-protocol: true' | head -1 | jq -r --arg id "$WORKER_ID" '.wave.nodes[] | select(.id == $id) | .step')" \
+        patching "and the node is still patching"
+out=$(fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" \
+        -d "$(params "$WORKER_ID" ', "wave": {"id": "'"$(wave_id)"'", "ok": true, "healthy": true, "message": "3 package(s) installed", "transaction": "tx-1"}')")
 expect_eq "$(tail -1 <<<"$out")" 200 "steady-state accepted"
 wait_until 20 "the wave is done" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -r .wave.status)\" = done ]"
 ok "the wave is done"
 expect_eq "$("$DOCKER" -H "unix://$NODE1_SOCK" node inspect "$WORKER_ID" --format '{{.Spec.Availability}}')" active "the worker is active again"
 expect_contains "$("$HOSTCTL" --socket "$TMP/h1.sock" wave status)" "3 package(s) installed" "its report in the wave's table"
 out=$(fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" \
-        -d "$(params "$WORKER_ID" ', "wave": {"ok": true, "healthy": true, "message": "again", "transaction": ""}')")
+        -d "$(params "$WORKER_ID" ', "wave": {"id": "'"$(wave_id)"'", "ok": true, "healthy": true, "message": "again", "transaction": ""}')")
 expect_eq "$(tail -1 <<<"$out")" 409 "a report from a node that is not patching is refused"
 
 # --- a failure report: the node rolled back, is healthy: active, wave halted ---
 "$HOSTCTL" --socket "$TMP/h1.sock" wave start --label wave=yes --deadline 120s >/dev/null
 wait_until 30 "the worker may patch again" bash -c "[ \"\$(nsenter --net='$NODE2_NETNS' curl -s -o /dev/null -w '%{http_code}' --connect-to swarm-manager:9443:$NODE1_ADDR:9443 --cacert '$CERTS/swarm-root-ca.crt' --cert '$CERTS/swarm-node.crt' --key '$TMP/worker.key' -H 'fleet-lock-protocol: true' -H 'Content-Type: application/json' -XPOST -d '$(params "$WORKER_ID")' https://swarm-manager:9443/v1/pre-reboot)\" = 200 ]"
 fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" \
-        -d "$(params "$WORKER_ID" ', "wave": {"ok": false, "healthy": true, "message": "postinst of openssl-t failed; rolled back", "transaction": "tx-2"}')" >/dev/null
+        -d "$(params "$WORKER_ID" ', "wave": {"id": "'"$(wave_id)"'", "ok": false, "healthy": true, "message": "postinst of openssl-t failed; rolled back", "transaction": "tx-2"}')" >/dev/null
 wait_until 20 "the wave halts" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -r .wave.status)\" = halted ]"
 expect_contains "$("$HOSTCTL" --socket "$TMP/h1.sock" --json wave status | jq -r .wave.reason)" \
         "failed and was rolled back: postinst of openssl-t failed; rolled back" "the reason names the node's report"

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +18,7 @@
 
 #include "common/fileio.h"
 #include "common/macro.h"
+#include "hostd/docker-client.h"
 #include "hostd/seccomp-install.h"
 #include "tests/unit/scratch-dir.h"
 
@@ -142,7 +144,8 @@ static void test_process_start_time(void **state _unused_) {
         assert_int_equal(process_start_boottime_usec("/proc", 0x7ffffff0, &started), -ENOENT);
 }
 
-/* A stand-in for dockerd: a process that listens on path until killed. */
+/* A stand-in for dockerd (named so): a process that listens on path (NULL:
+ * none, a socket systemd holds) until killed. */
 static pid_t serve_socket(const char *path) {
         int ready[2];
         pid_t pid;
@@ -155,6 +158,12 @@ static pid_t serve_socket(const char *path) {
                 struct sockaddr_un sa = { .sun_family = AF_UNIX };
                 int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+                prctl(PR_SET_NAME, "dockerd");
+                if (!path) {
+                        (void) !write(ready[1], "x", 1);
+                        for (;;)
+                                pause();
+                }
                 snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
                 unlink(path);
                 if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
@@ -179,21 +188,21 @@ static void test_restart_pending(void **state) {
         const char *dir = *state;
         pid_t old_dockerd, new_dockerd;
 
-        assert_int_equal(profile_restart_pending(dir, sock), 0); /* nothing recorded */
+        assert_int_equal(profile_restart_pending(dir, sock, NULL), 0); /* nothing recorded */
 
         old_dockerd = serve_socket(sock);
         /* /proc counts start times in clock ticks: keep the install a tick apart */
         usleep(30 * 1000);
         assert_int_equal(profile_pending_record(dir, "/etc/docker/seccomp/p.json"), 0);
-        assert_int_equal(profile_restart_pending(dir, sock), 1);
+        assert_int_equal(profile_restart_pending(dir, sock, NULL), 1);
         stop(old_dockerd);
         /* dockerd not running: undecided, the record stays */
-        assert_true(profile_restart_pending(dir, sock) < 0);
+        assert_true(profile_restart_pending(dir, sock, NULL) < 0);
         assert_int_equal(access(record, F_OK), 0);
 
         usleep(30 * 1000);
         new_dockerd = serve_socket(sock);
-        assert_int_equal(profile_restart_pending(dir, sock), 0);
+        assert_int_equal(profile_restart_pending(dir, sock, NULL), 0);
         assert_int_equal(access(record, F_OK), -1); /* settled: the record is gone */
         stop(new_dockerd);
 }
@@ -276,6 +285,44 @@ static void test_digest(void **state) {
         assert_non_null(strstr(why, "records no digest"));
 }
 
+/* docker.socket: systemd listens (here the test process, not a dockerd),
+ * dockerd -H fd:// serves: the peer is not dockerd, its pidfile names it. */
+static void test_socket_activated(void **state) {
+        _cleanup_free_ char *sock = path_in(state, "activated.sock"), *pidfile = path_in(state, "docker.pid");
+        _cleanup_free_ char *dir = path_in(state, "activated-state"), *text = NULL;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        pid_t dockerd, found = 0, not_dockerd = getpid();
+
+        assert_int_equal(mkdir_p(dir, 0700), 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+        assert_true(listener >= 0);
+        assert_int_equal(bind(listener, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(listener, 4), 0);
+        /* the listener is not dockerd, and there is no pidfile: not told */
+        assert_int_equal(docker_daemon_pid(sock, pidfile, &found), -ESRCH);
+        assert_int_equal(docker_daemon_pid(sock, NULL, &found), -ESRCH);
+        /* a pidfile naming a process that is not dockerd: not told either */
+        assert_true(asprintf(&text, "%d\n", (int) not_dockerd) > 0);
+        put(pidfile, text, 0644);
+        assert_int_equal(docker_daemon_pid(sock, pidfile, &found), -ESRCH);
+
+        usleep(30 * 1000);
+        assert_int_equal(profile_pending_record(dir, "/etc/docker/seccomp/p.json"), 0);
+        usleep(30 * 1000);
+        dockerd = serve_socket(NULL);
+        free(text);
+        text = NULL;
+        assert_true(asprintf(&text, "%d\n", (int) dockerd) > 0);
+        put(pidfile, text, 0644);
+        assert_int_equal(docker_daemon_pid(sock, pidfile, &found), 0);
+        assert_int_equal(found, dockerd);
+        /* started after the install: settled by the pidfile's dockerd, not
+         * by the older listener */
+        assert_int_equal(profile_restart_pending(dir, sock, pidfile), 0);
+        stop(dockerd);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_flag_on_dockerd_command_line),
@@ -286,6 +333,7 @@ int main(void) {
                 cmocka_unit_test(test_process_start_time),
                 cmocka_unit_test(test_restart_pending),
                 cmocka_unit_test(test_digest),
+                cmocka_unit_test(test_socket_activated),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }

@@ -40,10 +40,30 @@ static void test_append(void **state _unused_) {
         assert_string_equal(buf, "a=1; b=2; a lon");
 }
 
+static void test_utf8_cut(void **state _unused_) {
+        char buf[8] = "";
+        char s[16];
+
+        /* "aé" is 3 bytes, "€" 3, "😀" 4: cut by bytes, never inside one */
+        text_append(buf, sizeof(buf), NULL, "ab\xe2\x82\xac\xe2\x82\xac");
+        assert_string_equal(buf, "ab\xe2\x82\xac"); /* 7 bytes room: the second euro sign would be cut */
+        snprintf(s, sizeof(s), "%s", "x\xf0\x9f\x98");
+        assert_string_equal(utf8_trim_partial(s), "x");
+        snprintf(s, sizeof(s), "%s", "x\xf0\x9f\x98\x80");
+        assert_string_equal(utf8_trim_partial(s), "x\xf0\x9f\x98\x80"); /* complete: kept */
+        snprintf(s, sizeof(s), "%s", "\xc3");
+        assert_string_equal(utf8_trim_partial(s), "");
+        snprintf(s, sizeof(s), "%s", "plain");
+        assert_string_equal(utf8_trim_partial(s), "plain");
+        snprintf(s, sizeof(s), "%s", "");
+        assert_string_equal(utf8_trim_partial(s), "");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_growing_text),
                 cmocka_unit_test(test_append),
+                cmocka_unit_test(test_utf8_cut),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

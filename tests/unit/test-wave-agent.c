@@ -69,6 +69,8 @@ typedef struct Env {
         bool unhealthy_after_apply;
         json_t *history;        /* what PATCH_OP_HISTORY answers */
         bool no_reboot;         /* the apply needs no reboot */
+        bool apply_fails;       /* the apply answers "failed" */
+        unsigned report_unavailable; /* steady-states answered 503 first */
         int restart_pending;    /* what seccomp_restart_pending answers */
 } Env;
 
@@ -108,6 +110,12 @@ static int on_manager(void *userdata, const char *method, const char *path, cons
         }
         if (STREQ(path, "/v1/steady-state")) {
                 env->reports++;
+                if (env->report_unavailable > 0) {
+                        /* the coordinator's own failure (a Swarm write during an election) */
+                        env->report_unavailable--;
+                        *ret = json_pack("{s:s}", "message", "cannot store the wave: Swarm is electing a leader");
+                        return 503;
+                }
                 if (env->report) {
                         /* taken already: the coordinator says so */
                         env->report_conflicts++;
@@ -153,7 +161,8 @@ static int on_job_done(sd_event_source *s _unused_, void *userdata) {
         case PATCH_OP_APPLY:
                 if (env->unhealthy_after_apply)
                         env->health = NODE_HEALTH_ALL & ~NODE_HEALTH_FIREWALL;
-                result = json_pack("{s:{s:s, s:s, s:s}, s:{s:b, s:s}}", "entry", "id", "tx-1", "state", "applied",
+                result = json_pack("{s:{s:s, s:s, s:s}, s:{s:b, s:s}}", "entry", "id", "tx-1", "state",
+                                   env->apply_fails ? "failed" : "applied",
                                    "message", "upgraded 1 package", "reboot", "required", !env->no_reboot,
                                    "reasons", env->no_reboot ? "" : "linux-image-amd64");
                 break;
@@ -768,7 +777,9 @@ static Env *env_install_pending(void **state, bool restart_fails) {
                 assert_int_equal(write_file_atomic(env->restart_fails, "", 0, 0644), 0);
         env->no_reboot = true;
         env->restart_pending = 1;
-        env->health = NODE_HEALTH_ALL & ~NODE_HEALTH_SECCOMP_DEFAULT;
+        /* as the daemon sees it: dockerd's default is not the installed
+         * profile yet, so seccomp is not compliant either */
+        env->health = NODE_HEALTH_ALL & ~(NODE_HEALTH_SECCOMP | NODE_HEALTH_SECCOMP_DEFAULT);
         set_step(env, "pending");
         run_until_step(env, AGENT_STAGED);
         set_step(env, "draining");
@@ -838,7 +849,7 @@ static void test_default_not_in_force(void **state) {
         advance_until(env, restarted_once, 10 * 1000, 1000000ULL);
         /* a new dockerd, but its default is not the installed profile */
         env->restart_pending = 0;
-        env->health = NODE_HEALTH_ALL & ~NODE_HEALTH_SECCOMP_DEFAULT;
+        env->health = NODE_HEALTH_ALL & ~(NODE_HEALTH_SECCOMP | NODE_HEALTH_SECCOMP_DEFAULT);
         wave_agent_kick(env->agent);
         run_until_step(env, AGENT_VERIFYING);
         event_clock_advance(env->clock, 2 * 1000000ULL); /* past health-timeout-seconds */
@@ -848,6 +859,115 @@ static void test_default_not_in_force(void **state) {
         assert_false(json_is_true(json_object_get(w, "healthy")));
         assert_non_null(strstr(json_string_value(json_object_get(w, "message")), "seccomp profile"));
         assert_int_equal(env->ops[env->n_ops - 1], PATCH_OP_APPLY);
+        env_free(env);
+}
+
+/* The apply fails with an install pending: nothing to restart Docker for,
+ * and the report does not wait for the installed default. */
+static void test_install_pending_apply_fails(void **state) {
+        Env *env = env_new(*state);
+
+        env->config->wave.health_timeout_sec = 300;
+        env->no_reboot = true;
+        env->apply_fails = true;
+        env->restart_pending = 1;
+        env->health = NODE_HEALTH_ALL & ~(NODE_HEALTH_SECCOMP | NODE_HEALTH_SECCOMP_DEFAULT);
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        set_step(env, "draining");
+        task_died(env);
+        run_until_step(env, AGENT_IDLE); /* no clock moved: no wait */
+        assert_int_equal(docker_restarts(env), 0);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_false(json_is_true(json_object_get(w, "ok")));
+        assert_true(json_is_true(json_object_get(w, "healthy")));
+        env_free(env);
+}
+
+/* hostd restarts in the docker-restart step, before it restarted Docker,
+ * and the wave no longer holds the node drained (reactivated, aborted):
+ * Docker is not restarted under its tasks. */
+static void test_docker_restart_not_drained(void **state) {
+        Env *env = env_new(*state);
+
+        env->no_reboot = true;
+        env->restart_pending = 1;
+        env->health = NODE_HEALTH_ALL & ~(NODE_HEALTH_SECCOMP | NODE_HEALTH_SECCOMP_DEFAULT);
+        assert_int_equal(write_file_atomic(env->restart_fails, "", 0, 0644), 0);
+        /* the record of a hostd that stopped right after writing the step */
+        WaveNodeRecord rec = { .step = AGENT_DOCKER_RESTART, .ok = true, .docker_restart = true,
+                               .baseline = NODE_HEALTH_DOCKER | NODE_HEALTH_NODE | NODE_HEALTH_FIREWALL };
+        snprintf(rec.wave, sizeof(rec.wave), "wave-1");
+        snprintf(rec.plan, sizeof(rec.plan), "plan-1");
+        snprintf(rec.transaction, sizeof(rec.transaction), "tx-1");
+        assert_int_equal(wave_node_record_save(env->record, &rec), 0);
+        set_step(env, "done");
+        agent_restart(env);
+        run_until_step(env, AGENT_IDLE);
+        assert_int_equal(docker_restarts(env), 0);
+        assert_false(record_of(env).docker_restart);
+        env_free(env);
+}
+
+static bool reported(Env *env) {
+        return env->report != NULL && record_is(env, AGENT_IDLE);
+}
+
+/* The coordinator could not take the report (503: a Swarm write failed):
+ * the agent reports again, to the wave it is for, instead of dropping it. */
+static void test_report_unavailable_is_retried(void **state) {
+        Env *env = env_new(*state);
+
+        env->report_unavailable = 2;
+        until_rebooted(env);
+        agent_restart(env);
+        advance_until(env, reported, 100 * 1000, 30 * 1000000ULL);
+        assert_int_equal(env->reports, 3);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_string_equal(json_string_value(json_object_get(w, "id")), "wave-1");
+        assert_true(json_is_true(json_object_get(w, "ok")));
+        env_free(env);
+}
+
+static bool process_with_arg(const char *arg) {
+        _cleanup_free_ char *cmd = NULL;
+
+        assert_true(asprintf(&cmd, "pgrep -f -x '/bin/sleep %s' >/dev/null", arg) > 0);
+        return system(cmd) == 0;
+}
+
+/* A health command that never ends is killed when the checks' time is up
+ * (with what it started), and counts as failed. */
+static void test_health_command_killed_at_deadline(void **state) {
+        Env *env = env_new(*state);
+        _cleanup_free_ char *text = NULL;
+        char path[320];
+        ConfigError error = {};
+        json_t *conf;
+
+        snprintf(path, sizeof(path), "%s/hostd.json", env->dir);
+        conf = json_load_file(path, 0, NULL);
+        assert_non_null(conf);
+        json_object_set_new(json_object_get(conf, "wave"), "health-commands",
+                            json_pack("[[s, s, s]]", "/bin/sh", "-c", "/bin/sleep 4242.5; true"));
+        assert_int_equal(json_dump_file(conf, path, 0), 0);
+        json_decref(conf);
+        config_free(env->config);
+        env->config = NULL;
+        assert_int_equal(config_load(path, &env->config, &error), 0);
+
+        until_rebooted(env);
+        agent_restart(env);
+        run_until_step(env, AGENT_VERIFYING);
+        settle(env);
+        assert_true(process_with_arg("4242.5"));
+        advance_until(env, reported, 100 * 1000, 30 * 1000000ULL);
+        const json_t *w = json_object_get(env->report, "wave");
+        assert_false(json_is_true(json_object_get(w, "healthy")));
+        assert_non_null(strstr(json_string_value(json_object_get(w, "message")), "did not finish in time and was killed"));
+        /* the shell and the sleep it started are gone */
+        settle(env);
+        assert_false(process_with_arg("4242.5"));
         env_free(env);
 }
 
@@ -871,6 +991,10 @@ int main(void) {
                 cmocka_unit_test(test_docker_restart_resumed),
                 cmocka_unit_test(test_docker_restart_fails),
                 cmocka_unit_test(test_default_not_in_force),
+                cmocka_unit_test(test_report_unavailable_is_retried),
+                cmocka_unit_test(test_install_pending_apply_fails),
+                cmocka_unit_test(test_docker_restart_not_drained),
+                cmocka_unit_test(test_health_command_killed_at_deadline),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }

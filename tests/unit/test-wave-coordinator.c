@@ -43,6 +43,7 @@ typedef struct Env {
 typedef struct Answer {
         bool done;
         int error;
+        bool transient;
         int may_patch;
         char message[256];
         char wave[65536];
@@ -54,6 +55,7 @@ static void on_answer(const CoordinatorAnswer *a, void *userdata) {
 
         out->done = true;
         out->error = a->error;
+        out->transient = a->transient;
         out->may_patch = a->may_patch;
         snprintf(out->message, sizeof(out->message), "%s", a->message ? a->message : "");
         snprintf(out->wave, sizeof(out->wave), "%s", text ? text : "");
@@ -274,8 +276,10 @@ static void test_write_answer_lost_after_stored(void **state) {
                                              on_answer, &a),
                          0);
         run_until(env, &a.done);
-        /* the coordinator could not know the write was stored: it says so */
+        /* the coordinator could not know the write was stored: it says so,
+         * as its own failure (ask again), not the report's */
         assert_int_not_equal(a.error, 0);
+        assert_true(a.transient);
         assert_int_equal(step_of(env, "w1"), NODE_ACTIVATING);
         writes = fake_docker_count(env->fake, "POST /swarm/update");
         /* the next cycles read the stored wave (a newer version) and go on
@@ -289,6 +293,37 @@ static void test_write_answer_lost_after_stored(void **state) {
         assert_int_equal(node_of(w, "w1")->step, NODE_DONE);
         assert_string_equal(node_of(w, "w1")->message, "patched");
         assert_true(fake_docker_count(env->fake, "POST /swarm/update") > writes);
+        env_free(env);
+}
+
+/* A late report of another (aborted) wave is refused, as the request's
+ * own answer (final), and does not move this wave's node. */
+static void test_report_of_another_wave(void **state) {
+        Env *env = env_new(*state);
+        Answer a;
+
+        start_wave(env);
+        settle(env);
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        assert_int_equal(a.may_patch, 0);
+        request(env,
+                &(WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = "w1", .ok = true, .healthy = true,
+                                .message = "late", .wave_id = "w-20200101T000000.000Z" },
+                &a);
+        assert_int_equal(a.error, -ESTALE);
+        assert_false(a.transient);
+        assert_non_null(strstr(a.message, "the report is for wave w-20200101T000000.000Z"));
+        settle(env);
+        assert_int_equal(step_of(env, "w1"), NODE_PATCHING);
+        /* its own wave's report is taken */
+        _cleanup_(wave_freep) Wave *w = stored(env);
+        request(env,
+                &(WaveRequest){ .kind = WAVE_REQUEST_REPORT, .node_id = "w1", .ok = true, .healthy = true,
+                                .message = "patched", .wave_id = w->id },
+                &a);
+        assert_int_equal(a.error, 0);
+        settle(env);
+        assert_true(step_of(env, "w1") == NODE_ACTIVATING || step_of(env, "w1") == NODE_DONE);
         env_free(env);
 }
 
@@ -510,6 +545,7 @@ int main(void) {
                 cmocka_unit_test(test_restart_at_every_step),
                 cmocka_unit_test(test_drain_answer_lost),
                 cmocka_unit_test(test_write_answer_lost_after_stored),
+                cmocka_unit_test(test_report_of_another_wave),
                 cmocka_unit_test(test_write_loses_race),
                 cmocka_unit_test(test_report_twice),
                 cmocka_unit_test(test_deadline_passed_while_away),

@@ -46,7 +46,7 @@ static void test_requests(void **state _unused_) {
         assert_null(req.message);
         json_decref(body);
         assert_int_equal(parse(FLEETLOCK_STEADY_STATE,
-                               "{" PARAMS ", \"wave\": {\"ok\": false, \"healthy\": true, \"message\": \"dpkg failed\","
+                               "{" PARAMS ", \"wave\": {\"id\": \"w-1\", \"ok\": false, \"healthy\": true, \"message\": \"dpkg failed\","
                                " \"transaction\": \"t1\"}}",
                                "n1", &body, &req, why, sizeof(why)),
                          0);
@@ -54,6 +54,7 @@ static void test_requests(void **state _unused_) {
         assert_true(req.healthy);
         assert_string_equal(req.message, "dpkg failed");
         assert_string_equal(req.transaction, "t1");
+        assert_string_equal(req.wave_id, "w-1");
         json_decref(body);
 
         assert_int_equal(parse(FLEETLOCK_POSTURE, "{" PARAMS ", \"posture\": " SUMMARY "}", "n1", &body, &req, why,
@@ -94,7 +95,12 @@ static void test_refused(void **state _unused_) {
         assert_int_equal(parse(FLEETLOCK_STEADY_STATE, "{" PARAMS ", \"wave\": {\"ok\": true}}", "n1", &body, &req,
                                why, sizeof(why)),
                          -EINVAL);
-        assert_non_null(strstr(why, "wave: expected {\"ok\": bool, \"healthy\": bool"));
+        assert_non_null(strstr(why, "wave: expected {\"id\": string, \"ok\": bool, \"healthy\": bool"));
+        /* a report names its wave */
+        assert_int_equal(parse(FLEETLOCK_STEADY_STATE, "{" PARAMS ", \"wave\": {\"ok\": true, \"healthy\": true}}", "n1",
+                               &body, &req, why, sizeof(why)),
+                         -EINVAL);
+        assert_non_null(strstr(why, "\"id\": string"));
         /* a valid posture with a malformed report: refused whole */
         assert_int_equal(parse(FLEETLOCK_STEADY_STATE, "{" PARAMS ", \"posture\": " SUMMARY ", \"wave\": []}", "n1",
                                &body, &req, why, sizeof(why)),

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <jansson.h>
 #include <cmocka.h>
 
 #include "patching/wave.h"
@@ -449,6 +450,72 @@ static void test_canaries_and_soak(void **state _unused_) {
         wave_free(w);
 }
 
+/* A leader whose clock is behind the one that stored the steps: a step
+ * "since" in the future is no time spent, not a missed deadline, and the
+ * soak is not skipped. */
+static void test_clock_behind(void **state _unused_) {
+        static const char *const canaries[] = { "node-02", NULL };
+        WaveOptions o = { .node_deadline_usec = 60 * SEC, .soak_usec = 30 * SEC, .canaries = canaries };
+        Sim s;
+        Wave *w = three_nodes(&s, &o);
+        WaveAction a[8];
+        size_t n;
+        char blocked[256];
+
+        for (size_t i = 0; i < 3; i++)
+                s.nodes[i].running_tasks = 0;
+        advance(w, &s, 200 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[0].step, NODE_DRAINING);
+        s.nodes[2].availability = AVAILABILITY_DRAIN;
+        /* the next leader's clock is 30 s behind */
+        advance(w, &s, 170 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[0].step, NODE_PATCHING);
+        assert_int_equal(w->status, WAVE_RUNNING);
+        assert_int_equal(wave_node_report(w, "id02", true, true, "ok", "tx1", 171 * SEC), 0);
+        s.nodes[2].availability = AVAILABILITY_ACTIVE;
+        advance(w, &s, 230 * SEC, a, &n, blocked); /* activated, canaries done at 230 */
+        advance(w, &s, 231 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[0].step, NODE_DONE);
+        /* clock behind again: the soak is still to come, not over */
+        advance(w, &s, 200 * SEC, a, &n, blocked);
+        assert_non_null(strstr(blocked, "soaking after the canaries: 30 s left"));
+        assert_int_equal(n, 0);
+        wave_free(w);
+}
+
+/* Messages are cut by bytes, never inside a UTF-8 character: the node
+ * stays in the stored wave. */
+static void test_message_cut_utf8(void **state _unused_) {
+        WaveOptions o = { .node_deadline_usec = 60 * SEC };
+        Sim s;
+        Wave *w = three_nodes(&s, &o);
+        WaveAction a[8];
+        size_t n;
+        char blocked[256], message[600] = "";
+        _cleanup_free_ char *text = NULL;
+
+        for (size_t i = 0; i < 3; i++)
+                s.nodes[i].running_tasks = 0;
+        advance(w, &s, 100 * SEC, a, &n, blocked);
+        s.nodes[1].availability = AVAILABILITY_DRAIN;
+        advance(w, &s, 101 * SEC, a, &n, blocked);
+        /* "xy" then two-byte characters: byte 255 falls inside one */
+        strcat(message, "xy");
+        for (int i = 0; i < 200; i++)
+                strcat(message, "\xc3\xa9");
+        assert_int_equal(wave_node_report(w, "id01", false, true, message, "tx1", 102 * SEC), 0);
+        assert_true(strlen(w->nodes[0].message) < WAVE_MESSAGE_MAX);
+        assert_int_equal(strlen(w->nodes[0].message), 254); /* "xy" and whole characters */
+        text = wave_to_json(w);
+        assert_non_null(text);
+        json_t *j = json_loads(text, 0, NULL);
+        assert_non_null(j);
+        assert_int_equal(json_array_size(json_object_get(j, "nodes")), 3);
+        assert_non_null(strstr(json_string_value(json_object_get(j, "reason")), "node-01 failed"));
+        json_decref(j);
+        wave_free(w);
+}
+
 static void test_pause_resume_abort(void **state _unused_) {
         WaveOptions o = {};
         Sim s;
@@ -564,6 +631,8 @@ int main(void) {
                 cmocka_unit_test(test_manager_guard),
                 cmocka_unit_test(test_service_guard),
                 cmocka_unit_test(test_canaries_and_soak),
+                cmocka_unit_test(test_clock_behind),
+                cmocka_unit_test(test_message_cut_utf8),
                 cmocka_unit_test(test_pause_resume_abort),
                 cmocka_unit_test(test_constraints),
                 cmocka_unit_test(test_new_errors),
