@@ -244,7 +244,9 @@ static void on_wave_answer(const CoordinatorAnswer *a, void *userdata) {
         unsigned status;
 
         if (a->error) {
-                status = a->error == -EBUSY || a->error == -EPROTO   ? 409 :
+                /* the coordinator's own failure (a Swarm read or write): try again */
+                status = a->transient                                 ? 503 :
+                         a->error == -EBUSY || a->error == -EPROTO   ? 409 :
                          a->error == -ENOENT                          ? 404 :
                          a->error == -EINVAL                          ? 400 :
                          a->error == -EPERM || a->error == -ENOTCONN  ? 409 :
