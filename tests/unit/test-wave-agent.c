@@ -770,21 +770,30 @@ static bool restarted_once(Env *env) {
 }
 
 /* An install waits for dockerd: no reboot follows the patches. */
-static Env *env_install_pending(void **state, bool restart_fails) {
-        Env *env = env_new(*state);
-
-        if (restart_fails)
-                assert_int_equal(write_file_atomic(env->restart_fails, "", 0, 0644), 0);
+static void set_install_pending(Env *env) {
         env->no_reboot = true;
         env->restart_pending = 1;
         /* as the daemon sees it: dockerd's default is not the installed
          * profile yet, so seccomp is not compliant either */
         env->health = NODE_HEALTH_ALL & ~(NODE_HEALTH_SECCOMP | NODE_HEALTH_SECCOMP_DEFAULT);
+}
+
+/* A wave names the node and drains it: the agent runs until step. */
+static void turn_until(Env *env, WaveNodeStep step) {
         set_step(env, "pending");
         run_until_step(env, AGENT_STAGED);
         set_step(env, "draining");
         task_died(env);
-        run_until_step(env, AGENT_DOCKER_RESTART);
+        run_until_step(env, step);
+}
+
+static Env *env_install_pending(void **state, bool restart_fails) {
+        Env *env = env_new(*state);
+
+        if (restart_fails)
+                assert_int_equal(write_file_atomic(env->restart_fails, "", 0, 0644), 0);
+        set_install_pending(env);
+        turn_until(env, AGENT_DOCKER_RESTART);
         return env;
 }
 
@@ -868,15 +877,9 @@ static void test_install_pending_apply_fails(void **state) {
         Env *env = env_new(*state);
 
         env->config->wave.health_timeout_sec = 300;
-        env->no_reboot = true;
         env->apply_fails = true;
-        env->restart_pending = 1;
-        env->health = NODE_HEALTH_ALL & ~(NODE_HEALTH_SECCOMP | NODE_HEALTH_SECCOMP_DEFAULT);
-        set_step(env, "pending");
-        run_until_step(env, AGENT_STAGED);
-        set_step(env, "draining");
-        task_died(env);
-        run_until_step(env, AGENT_IDLE); /* no clock moved: no wait */
+        set_install_pending(env);
+        turn_until(env, AGENT_IDLE); /* no clock moved: no wait */
         assert_int_equal(docker_restarts(env), 0);
         const json_t *w = json_object_get(env->report, "wave");
         assert_false(json_is_true(json_object_get(w, "ok")));
@@ -890,9 +893,7 @@ static void test_install_pending_apply_fails(void **state) {
 static void test_docker_restart_not_drained(void **state) {
         Env *env = env_new(*state);
 
-        env->no_reboot = true;
-        env->restart_pending = 1;
-        env->health = NODE_HEALTH_ALL & ~(NODE_HEALTH_SECCOMP | NODE_HEALTH_SECCOMP_DEFAULT);
+        set_install_pending(env);
         assert_int_equal(write_file_atomic(env->restart_fails, "", 0, 0644), 0);
         /* the record of a hostd that stopped right after writing the step */
         WaveNodeRecord rec = { .step = AGENT_DOCKER_RESTART, .ok = true, .docker_restart = true,
