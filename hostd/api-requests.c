@@ -161,7 +161,7 @@ static int get_integer(const json_t *body, const char *key, json_int_t min, json
 int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_CANARIES + 1], WaveOptions *ret,
                          char *err, size_t err_size) {
         static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
-                                            "canaries", "on_failure", NULL };
+                                            "canaries", "on_failure", "max_errors", NULL };
         json_int_t soak = 0, deadline = 0;
         WaveOptions o = {};
         const json_t *v, *c;
@@ -188,6 +188,26 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
                         return -EINVAL;
                 }
                 o.on_failure = (WaveOnFailure) f;
+        }
+        if ((v = json_object_get(body, "max_errors"))) {
+                const char *s = json_string_value(v);
+                char *end;
+                long pct = s ? strtol(s, &end, 10) : 0;
+
+                if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= WAVE_MAX_NODES)
+                        o.max_errors = (unsigned) json_integer_value(v);
+                else if (s && end != s && STREQ(end, "%") && pct >= 1 && pct <= 100 && s[0] != '+' && s[0] != ' ')
+                        o.max_errors_percent = (unsigned) pct;
+                else {
+                        snprintf(err, err_size, "max_errors: expected an integer 0..%d or a percentage \"1%%\"..\"100%%\"",
+                                 WAVE_MAX_NODES);
+                        return -EINVAL;
+                }
+                if (o.on_failure == WAVE_ON_FAILURE_CONTINUE) {
+                        snprintf(err, err_size, "max_errors: not with on_failure \"continue\" (no budget: it goes on "
+                                 "past every failed node that is healthy)");
+                        return -EINVAL;
+                }
         }
         if ((v = json_object_get(body, "label"))) {
                 if (!json_is_string(v) || !strchr(json_string_value(v), '=')) {

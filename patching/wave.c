@@ -150,6 +150,7 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_
         w->max_unavailable = o->max_unavailable ? o->max_unavailable : 1;
         w->soak_usec = o->soak_usec;
         w->on_failure = o->on_failure;
+        w->max_errors = o->max_errors;
         w->node_deadline_usec = o->node_deadline_usec ? o->node_deadline_usec : HOUR_USEC;
         w->started_usec = now_usec;
         w->status = WAVE_RUNNING;
@@ -174,6 +175,12 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_
                          o->label ? o->label : "");
                 return -EINVAL;
         }
+        if (o->max_errors_percent > 100) {
+                snprintf(err, err_size, "an error budget of %u%% is more than every node", o->max_errors_percent);
+                return -EINVAL;
+        }
+        if (o->max_errors_percent)
+                w->max_errors = (unsigned) (w->n_nodes * o->max_errors_percent / 100);
         /* canaries first, in the order given */
         for (const char *const *cn = o->canaries; cn && *cn; cn++) {
                 size_t i;
@@ -438,6 +445,14 @@ int wave_on_failure_from_string(const char *s) {
         return -EINVAL;
 }
 
+unsigned wave_errors(const Wave *w) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < w->n_nodes; i++)
+                n += w->nodes[i].failed || w->nodes[i].step == NODE_FAILED;
+        return n;
+}
+
 int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const char *message,
                      const char *transaction, uint64_t now) {
         WaveNode *n = (WaveNode *) wave_node(w, node_id);
@@ -458,12 +473,19 @@ int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const 
         enter(n, healthy ? NODE_ACTIVATING : NODE_FAILED, now, &changed);
         if (!healthy)
                 n->was_active = false;
-        if (healthy && w->on_failure == WAVE_ON_FAILURE_CONTINUE)
+        unsigned errors = wave_errors(w);
+        /* within the error budget, a node healthy on its old state is passed */
+        if (healthy && (w->on_failure == WAVE_ON_FAILURE_CONTINUE || errors <= w->max_errors))
                 return 0;
         if (w->status == WAVE_RUNNING || w->status == WAVE_PAUSED) {
                 w->status = WAVE_HALTED;
-                set_message(w->reason, "node %s failed%s: %s", n->hostname,
-                            healthy ? " and was rolled back" : " and is not healthy (left drained)", n->message);
+                if (healthy && w->max_errors > 0)
+                        set_message(w->reason, "node %s failed and was rolled back: %u failed node(s), more than the "
+                                    "error budget of %u: %s", n->hostname, errors, w->max_errors, n->message);
+                else
+                        set_message(w->reason, "node %s failed%s: %s", n->hostname,
+                                    healthy ? " and was rolled back" : " and is not healthy (left drained)",
+                                    n->message);
         }
         return 0;
 }
@@ -516,10 +538,11 @@ json_t *wave_to_json_value(const Wave *w) {
         }
         if (!nodes)
                 return NULL;
-        return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
+        return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
                          w->id, "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
                          (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
                          (json_int_t) w->node_deadline_usec, "on_failure", wave_on_failure_to_string(w->on_failure),
+                         "max_errors", (int) w->max_errors,
                          "started", (json_int_t) w->started_usec,
                          "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
                          (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
@@ -636,6 +659,14 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
                 if ((r = get_enum(root, "on_failure", "", on_failure_names, _WAVE_ON_FAILURE_MAX, &e, error)) < 0)
                         return r;
                 w->on_failure = (WaveOnFailure) e;
+        }
+        if (jv_object_get(root, "max_errors")) {
+                if ((r = get_u64(root, "max_errors", "", &u, error)) < 0)
+                        return r;
+                if (u > WAVE_MAX_NODES)
+                        return located_error_at(error, jv_object_get(root, "max_errors"), "max_errors",
+                                                "expected 0..%d", WAVE_MAX_NODES);
+                w->max_errors = (unsigned) u;
         }
         if ((r = get_u64(root, "soak", "", &w->soak_usec, error)) < 0 ||
             (r = get_u64(root, "node_deadline", "", &w->node_deadline_usec, error)) < 0 ||

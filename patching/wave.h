@@ -103,6 +103,8 @@ typedef struct Wave {
         uint64_t soak_usec;            /* after the canaries, before the rest */
         uint64_t node_deadline_usec;   /* per step, draining and patching */
         WaveOnFailure on_failure;
+        unsigned max_errors;           /* failed nodes (healthy on their old state) the wave
+                                        * goes on past; one more halts it */
         uint64_t started_usec, canaries_done_usec, finished_usec;
         unsigned max_held;             /* most nodes held at once so far */
         WaveNode *nodes;               /* in wave order, canaries first */
@@ -159,6 +161,8 @@ typedef struct WaveOptions {
         const char *label;            /* "key=value": only nodes with it; NULL: all */
         const char *const *canaries;  /* node IDs or hostnames, first, in order */
         WaveOnFailure on_failure;
+        unsigned max_errors;          /* the error budget, in nodes... */
+        unsigned max_errors_percent;  /* ...or, when not 0, in percent of the wave's nodes (rounded down) */
 } WaveOptions;
 
 /* A new wave over the cluster's nodes: canaries first in the order given,
@@ -190,9 +194,15 @@ int wave_advance(Wave *w, const ClusterView *cluster, uint64_t now_usec, WaveAct
  * is not in the wave, -ESTALE it has nothing more to do in it. */
 int wave_node_may_patch(const Wave *w, const char *node_id);
 
+/* Failed nodes so far: reported failed (rolled back) or failed by the
+ * coordinator (deadline). */
+unsigned wave_errors(const Wave *w);
+
 /* The node reports (FleetLock steady-state): ok, or failed and rolled back,
  * and whether it is healthy now. Only from "patching". -ENOENT, -EPROTO for
- * a node in another step. */
+ * a node in another step. A failed node healthy on its old state is made
+ * active; the wave goes on past it while the failed nodes are within
+ * max_errors (or on_failure is continue), else halts. */
 int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const char *message,
                      const char *transaction, uint64_t now_usec);
 

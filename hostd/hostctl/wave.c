@@ -25,10 +25,16 @@ static void print_wave(const json_t *reply) {
                json_string_length(json_object_get(w, "reason")) ? ": " : "",
                json_string_length(json_object_get(w, "reason")) ? str(w, "reason") : "", took[0] ? " (started " : "",
                took, took[0] ? " ago)" : "");
-        printf("max unavailable %lld, most drained at once %lld, on failure: %s\n",
+        size_t failed = 0;
+        json_array_foreach(json_object_get(w, "nodes"), i, n)
+                failed += json_is_true(json_object_get(n, "failed")) || STREQ(str(n, "step"), "failed");
+        printf("max unavailable %lld, most drained at once %lld, on failure: %s, failed nodes %zu",
                (long long) json_integer_value(json_object_get(w, "max_unavailable")),
                (long long) json_integer_value(json_object_get(w, "max_held")),
-               json_string_value(json_object_get(w, "on_failure")) ?: "halt");
+               json_string_value(json_object_get(w, "on_failure")) ?: "halt", failed);
+        if (!STREQ_PTR(json_string_value(json_object_get(w, "on_failure")), "continue"))
+                printf(" (error budget %lld)", (long long) json_integer_value(json_object_get(w, "max_errors")));
+        printf("\n");
         if (blocked && *blocked)
                 printf("waiting: %s\n", blocked);
         printf("\n%-24s %-8s %-11s %-9s %s\n", "NODE", "ROLE", "STEP", "ELAPSED", "RESULT");
@@ -47,6 +53,7 @@ static void print_wave(const json_t *reply) {
 static const char wave_usage[] =
         "hostctl: usage: hostctl wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
         "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
+        "                              [--max-errors N|P%]\n"
         "       hostctl wave status|watch\n"
         "       hostctl wave pause|abort [--reason TEXT]\n"
         "       hostctl wave resume\n";
@@ -54,7 +61,8 @@ static const char wave_usage[] =
 /* The options after the verb, into the request body; 0 or the exit code of
  * a usage error (said). */
 static int parse_wave_args(int argc, char *argv[], json_t *body) {
-        enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE };
+        enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE,
+               ARG_MAX_ERRORS };
         static const struct option options[] = {
                 { "max-unavailable", required_argument, NULL, ARG_MAX_UNAVAILABLE },
                 { "soak", required_argument, NULL, ARG_SOAK },
@@ -63,6 +71,7 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                 { "canary", required_argument, NULL, ARG_CANARY },
                 { "reason", required_argument, NULL, ARG_REASON },
                 { "on-failure", required_argument, NULL, ARG_ON_FAILURE },
+                { "max-errors", required_argument, NULL, ARG_MAX_ERRORS },
                 {},
         };
         _cleanup_(json_decrefp) json_t *canaries = json_array();
@@ -110,6 +119,17 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                         }
                         json_object_set_new(body, "on_failure", json_string(optarg));
                         break;
+                case ARG_MAX_ERRORS: {
+                        long v = strtol(optarg, &end, 10);
+                        if (end == optarg || v < 0 || (*end && !STREQ(end, "%")) || (*end && (v < 1 || v > 100)) ||
+                            (!*end && v > 1024)) {
+                                fprintf(stderr, "hostctl: --max-errors \"%s\": expected a number of nodes (0..1024) "
+                                        "or a percentage of the wave's (1%%..100%%)\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        json_object_set_new(body, "max_errors", *end ? json_string(optarg) : json_integer(v));
+                        break;
+                }
                 default:
                         return EXIT_USAGE;
                 }

@@ -180,6 +180,16 @@ static void test_wave_start(void **state _unused_) {
         assert_null(o.canaries[2]);
         assert_int_equal(o.on_failure, wave_on_failure_from_string("continue"));
         json_decref(j);
+        /* the error budget: a number of nodes, or a percentage of the wave's */
+        j = body("{\"max_errors\": 2}");
+        assert_int_equal(api_wave_start_parse(j, canaries, &o, why, sizeof(why)), 0);
+        assert_int_equal(o.max_errors, 2);
+        assert_int_equal(o.max_errors_percent, 0);
+        json_decref(j);
+        j = body("{\"max_errors\": \"25%\"}");
+        assert_int_equal(api_wave_start_parse(j, canaries, &o, why, sizeof(why)), 0);
+        assert_int_equal(o.max_errors_percent, 25);
+        json_decref(j);
 
         static const struct {
                 const char *body, *why;
@@ -189,6 +199,11 @@ static void test_wave_start(void **state _unused_) {
                 { "{\"deadline_seconds\": 0}", "deadline_seconds: expected an integer 1..172800" },
                 { "{\"max_unavailable\": 1025}", "max_unavailable: expected an integer 1..1024" },
                 { "{\"on_failure\": 1}", "on_failure: expected \"halt\" or \"continue\"" },
+                { "{\"max_errors\": -1}", "max_errors: expected an integer 0..1024 or a percentage \"1%\"..\"100%\"" },
+                { "{\"max_errors\": \"0%\"}", "max_errors: expected an integer 0..1024 or a percentage \"1%\"..\"100%\"" },
+                { "{\"max_errors\": \"25\"}", "max_errors: expected an integer 0..1024 or a percentage \"1%\"..\"100%\"" },
+                { "{\"max_errors\": \"101%\"}", "max_errors: expected an integer 0..1024 or a percentage \"1%\"..\"100%\"" },
+                { "{\"max_errors\": 1, \"on_failure\": \"continue\"}", "max_errors: not with on_failure \"continue\" (no budget: it goes on past every failed node that is healthy)" },
                 { "{\"label\": \"patch\"}", "label: expected \"key=value\"" },
                 { "{\"canaries\": \"w1\"}", "canaries: expected an array of at most 32 node IDs or hostnames" },
                 { "{\"canaries\": [\"w1\", 2]}", "canaries[1]: expected a string" },

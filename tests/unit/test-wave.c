@@ -450,6 +450,55 @@ static void test_canaries_and_soak(void **state _unused_) {
         wave_free(w);
 }
 
+/* An error budget of one node: the wave goes on past the first failed node
+ * (healthy on its old state, made active), and halts at the second. */
+static void test_error_budget(void **state _unused_) {
+        WaveOptions o = { .node_deadline_usec = 600 * SEC, .max_errors_percent = 34 };
+        Sim s;
+        Wave *w = three_nodes(&s, &o);
+        WaveAction a[8];
+        size_t n;
+        char blocked[256], why[256];
+        _cleanup_free_ char *text = NULL;
+        _cleanup_(wave_freep) Wave *back = NULL;
+        LocatedError e = {};
+
+        assert_int_equal(w->max_errors, 1); /* 34% of 3, rounded down */
+        for (size_t i = 0; i < 3; i++)
+                s.nodes[i].running_tasks = 0;
+        advance(w, &s, 100 * SEC, a, &n, blocked);
+        s.nodes[1].availability = AVAILABILITY_DRAIN;
+        advance(w, &s, 101 * SEC, a, &n, blocked);
+        assert_int_equal(wave_node_report(w, "id01", false, true, "postinst failed; rolled back", "tx1", 102 * SEC), 0);
+        assert_int_equal(w->status, WAVE_RUNNING);
+        assert_int_equal(wave_errors(w), 1);
+        advance(w, &s, 103 * SEC, a, &n, blocked);
+        assert_int_equal(a[0].kind, WAVE_ACTION_ACTIVATE);
+        s.nodes[1].availability = AVAILABILITY_ACTIVE;
+        advance(w, &s, 104 * SEC, a, &n, blocked);
+        assert_int_equal(w->nodes[0].step, NODE_FAILED);
+        assert_int_equal(n, 1); /* the next node drains */
+        assert_int_equal(a[0].kind, WAVE_ACTION_DRAIN);
+        s.nodes[2].availability = AVAILABILITY_DRAIN;
+        advance(w, &s, 105 * SEC, a, &n, blocked);
+        assert_int_equal(wave_node_report(w, "id02", false, true, "postinst failed; rolled back", "tx2", 106 * SEC), 0);
+        assert_int_equal(w->status, WAVE_HALTED);
+        assert_non_null(strstr(w->reason, "node-02 failed and was rolled back: 2 failed node(s), more than the error "
+                                          "budget of 1"));
+        /* the budget is stored with the wave */
+        text = wave_to_json(w);
+        assert_non_null(text);
+        assert_int_equal(wave_parse(text, strlen(text), &back, &e), 0);
+        assert_int_equal(back->max_errors, 1);
+        wave_free(w);
+
+        /* more than every node is refused */
+        ClusterView cv = view(&s);
+        o.max_errors_percent = 101;
+        assert_int_equal(wave_new("w2", &o, &cv, 100 * SEC, &w, why, sizeof(why)), -EINVAL);
+        assert_non_null(strstr(why, "error budget of 101%"));
+}
+
 /* A leader whose clock is behind the one that stored the steps: a step
  * "since" in the future is no time spent, not a missed deadline, and the
  * soak is not skipped. */
@@ -631,6 +680,7 @@ int main(void) {
                 cmocka_unit_test(test_manager_guard),
                 cmocka_unit_test(test_service_guard),
                 cmocka_unit_test(test_canaries_and_soak),
+                cmocka_unit_test(test_error_budget),
                 cmocka_unit_test(test_clock_behind),
                 cmocka_unit_test(test_message_cut_utf8),
                 cmocka_unit_test(test_pause_resume_abort),
