@@ -56,6 +56,9 @@ static const struct {
         { "patches.kernel", "the newest installed kernel runs", NULL, "reboot the node, through a patch wave" },
         { "patches.last-wave", "this node's last patch wave succeeded", NULL,
           "`hostctl wave status` on a manager says what happened" },
+        { "patches.automatic-upgrades", "nothing installs packages outside the waves", NULL,
+          "apt-get purge unattended-upgrades (or set APT::Periodic::Unattended-Upgrade \"0\"); on rpm hosts "
+          "systemctl disable --now dnf-automatic-install.timer (or apply_updates = no): patches come through waves" },
         { "hostd.version", "hostd's version",
           NULL, "" },
         { "hostd.config", "hostd's configuration file is valid",
@@ -310,6 +313,7 @@ void posture_check_patches(Posture *p, const PatchFacts *f) {
         Check *reboot = add(p, "patches.reboot");
         Check *kernel = add(p, "patches.kernel");
         Check *wave = add(p, "patches.last-wave");
+        Check *automatic = add(p, "patches.automatic-upgrades");
         char when[32], oldest_age[32];
 
         if (!f->plan)
@@ -363,6 +367,9 @@ void posture_check_patches(Posture *p, const PatchFacts *f) {
                 if (f->last_wave_message && *f->last_wave_message)
                         also(wave, "%s", f->last_wave_message);
         }
+
+        say(automatic, f->auto_upgrades > 0 ? CHECK_FAIL : f->auto_upgrades == 0 ? CHECK_PASS : CHECK_WARN, "%s%s",
+            f->auto_upgrades < 0 ? "cannot tell: " : "", f->auto_upgrades_what ? f->auto_upgrades_what : "");
 }
 
 void posture_check_hostd(Posture *p, const HostdFacts *f) {

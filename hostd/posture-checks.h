@@ -122,10 +122,12 @@ typedef struct PatchFacts {
         bool last_wave_ok, last_wave_healthy;
         const char *last_wave_message;
         uint64_t last_wave_usec;
+        int auto_upgrades;              /* auto_upgrades_find() of the root */
+        const char *auto_upgrades_what;
 } PatchFacts;
 
 /* patches.security-pending (with the age of the oldest), patches.reboot,
- * patches.kernel, patches.last-wave */
+ * patches.kernel, patches.last-wave, patches.automatic-upgrades */
 void posture_check_patches(Posture *p, const PatchFacts *f);
 
 /* ---- hostd itself ----------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "hostd/log.h"
 #include "hostd/posture-checks.h"
 #include "hostd/posture-gather.h"
+#include "patching/auto-upgrades.h"
 
 #define MAX_PORTS 1024
 
@@ -112,6 +113,9 @@ static void patch_facts(const PostureSources *d, Posture *p) {
         uint64_t plan_usec = 0;
         const json_t *plan = d->patch_jobs ? patch_jobs_last_plan(d->patch_jobs, &plan_usec) : NULL;
 
+        char auto_what[512];
+        int automatic = auto_upgrades_find(STREQ(root, "/") ? "" : root, auto_what, sizeof(auto_what));
+
         uname(&u);
         newest_kernel(root, kernel, sizeof(kernel));
         if (asprintf(&reboot_file, "%s/run/reboot-required", STREQ(root, "/") ? "" : root) < 0 ||
@@ -134,6 +138,8 @@ static void patch_facts(const PostureSources *d, Posture *p) {
                                          .last_wave_healthy = idle && rec->healthy,
                                          .last_wave_message = idle ? rec->message : "",
                                          .last_wave_usec = idle ? rec->updated_usec : 0,
+                                         .auto_upgrades = automatic,
+                                         .auto_upgrades_what = auto_what,
                                  });
 }
 
