@@ -36,7 +36,8 @@ expect_eq "$(dpkg-deb -I "$deb" conffiles)" /etc/hostd/hostd.json "the configura
 
 # --- a Debian 12 root with systemd and hostd's libraries, built once ---
 depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/(.*)//; s/ //g' | grep -v '^$' | sort | tr '\n' ',')
-include="systemd-sysv,dbus,nftables,${depends%,}"
+# unattended-upgrades: the automatic upgrader hostd's posture must see
+include="systemd-sysv,dbus,nftables,unattended-upgrades,${depends%,}"
 if [ "$(cat "$BASE_CACHE/.include" 2>/dev/null)" != "$include" ]; then
         echo "building $BASE_CACHE (debootstrap)" >&2
         rm -rf "$BASE_CACHE"
@@ -86,6 +87,21 @@ expect_eq "$(inside stat -c %a /run/hostd/hostd.sock)" 600 "the control socket i
 plan=$(inside hostctl --json patch plan --root /)
 expect_eq "$(jq -r '.id | length' <<<"$plan")" 64 "hostctl patch plan --root / runs the installed hostd-patch-worker"
 expect_eq "$(inside stat -c %a /var/lib/hostd)" 700 "the state directory is 0700"
+
+# an automatic upgrader would install packages behind the waves' back:
+# Debian 12's own unattended-upgrades, switched on by its own debconf
+# question, run by apt's own apt-daily-upgrade.timer
+auto() { inside hostctl --json posture | jq -r --arg f "$1" '.checks[] | select(.id == "patches.automatic-upgrades") | .[$f]' || true; }
+expect_eq "$(inside systemctl is-enabled apt-daily-upgrade.timer)" enabled "apt-daily-upgrade.timer is enabled, as apt leaves it"
+inside sh -c 'echo "unattended-upgrades unattended-upgrades/enable_auto_updates boolean true" | debconf-set-selections &&
+        dpkg-reconfigure -f noninteractive unattended-upgrades' >/dev/null 2>&1 ||
+        fail "dpkg-reconfigure unattended-upgrades failed"
+expect_eq "$(auto status)" fail "posture: patches.automatic-upgrades fails while unattended-upgrades is switched on"
+expect_contains "$(auto evidence)" "unattended-upgrades installs updates daily: apt-daily-upgrade.timer is enabled" \
+        "naming it and why"
+expect_contains "$(auto remediation)" "apt-get purge unattended-upgrades" "with the remediation"
+inside systemctl disable --now apt-daily-upgrade.timer >/dev/null 2>&1
+expect_eq "$(auto status)" pass "and passes once apt-daily-upgrade.timer is disabled"
 
 journal=$(inside journalctl -u hostd -o json --no-pager)
 expect_eq "$(jq -r 'select(.MESSAGE_ID == "fd36ebf3fbf74ba98c10081627f9e0f9") | .HOSTD_VERSION' <<<"$journal" | head -1)" \
