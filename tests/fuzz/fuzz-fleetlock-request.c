@@ -29,7 +29,7 @@ static json_t *body_of(const FleetLockRequest *req, bool with_report) {
         if (b && req->addresses)
                 json_object_set_new(b, "addresses", json_deep_copy(req->addresses));
         if (b && with_report) {
-                json_t *w = json_pack("{s:b, s:b}", "ok", req->ok, "healthy", req->healthy);
+                json_t *w = json_pack("{s:s, s:b, s:b}", "id", req->wave_id, "ok", req->ok, "healthy", req->healthy);
                 if (w && req->message)
                         json_object_set_new(w, "message", json_string(req->message));
                 if (w && req->transaction)
@@ -44,7 +44,7 @@ static bool same_request(const FleetLockRequest *a, const FleetLockRequest *b) {
                !a->posture == !b->posture && (!a->posture || json_equal(a->posture, b->posture)) &&
                !a->addresses == !b->addresses && (!a->addresses || json_equal(a->addresses, b->addresses)) &&
                a->ok == b->ok && a->healthy == b->healthy && STREQ_PTR(a->message, b->message) &&
-               STREQ_PTR(a->transaction, b->transaction);
+               STREQ_PTR(a->transaction, b->transaction) && STREQ_PTR(a->wave_id, b->wave_id);
 }
 
 static void check_wait(const char *s) {
@@ -105,11 +105,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             (req.addresses && swarm_peers_check_report(req.addresses, bad, sizeof(bad)) < 0) ||
             (req.posture && posture_summary_validate(req.posture, bad, sizeof(bad)) < 0))
                 __builtin_trap();
-        if (call != FLEETLOCK_STEADY_STATE && (req.ok || req.healthy || req.message || req.transaction))
+        if (call != FLEETLOCK_STEADY_STATE && (req.ok || req.healthy || req.message || req.transaction || req.wave_id))
                 __builtin_trap();
-        if (call == FLEETLOCK_STEADY_STATE && !report && (!req.ok || !req.healthy || req.message || req.transaction))
+        if (call == FLEETLOCK_STEADY_STATE && !report &&
+            (!req.ok || !req.healthy || req.message || req.transaction || req.wave_id))
                 __builtin_trap();
-        if (with_report && (req.ok != json_is_true(json_object_get(report, "ok")) ||
+        /* a node's report names the wave it is for */
+        if (with_report && (!req.wave_id || req.wave_id != member_string(report, "id") ||
+                            req.ok != json_is_true(json_object_get(report, "ok")) ||
                             req.healthy != json_is_true(json_object_get(report, "healthy")) ||
                             req.message != member_string(report, "message") ||
                             req.transaction != member_string(report, "transaction")))
