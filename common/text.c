@@ -52,7 +52,8 @@ void text_append(char *buf, size_t size, const char *separator, const char *form
 
         if (used + sep + 2 > size)
                 return;
-        memcpy(buf + used, separator, sep);
+        if (sep)
+                memcpy(buf + used, separator, sep);
         used += sep;
         va_start(ap, format);
         vsnprintf(buf + used, size - used, format, ap);
