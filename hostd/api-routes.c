@@ -244,12 +244,13 @@ static void on_wave_answer(const CoordinatorAnswer *a, void *userdata) {
         unsigned status;
 
         if (a->error) {
-                /* the coordinator's own failure (a Swarm read or write): try again */
-                status = a->transient                                 ? 503 :
+                /* a worker, or no Swarm: final; else the coordinator's own
+                 * failure (a Swarm read or write): try again */
+                status = a->error == -EPERM || a->error == -ENOTCONN  ? 409 :
+                         a->transient                                 ? 503 :
                          a->error == -EBUSY || a->error == -EPROTO   ? 409 :
                          a->error == -ENOENT                          ? 404 :
                          a->error == -EINVAL                          ? 400 :
-                         a->error == -EPERM || a->error == -ENOTCONN  ? 409 :
                          a->error == -ECANCELED                       ? 503 :
                                                                         500;
                 control_call_reply_error(call, status, "%s",

@@ -578,11 +578,17 @@ static void on_rolled_back(const json_t *result, const char *error, void *userda
 
 /* roll_back: the failure may come from the patches (not only from the
  * seccomp default, which a rollback of packages does not change) */
-static void verify_done(WaveAgent *a, bool healthy, const char *why, bool roll_back) {
+static void verify_done(WaveAgent *a, bool healthy, const char *why_in, bool roll_back) {
+        char why[WAVE_MESSAGE_MAX];
+
+        /* why may be rec.message itself, which is written below */
+        snprintf(why, sizeof(why), "%s", why_in);
         a->verify_deadline_usec = 0;
         if (!healthy && roll_back && a->rec.ok && !a->rolled_back_for_health) {
                 /* patched, but not healthy: go back, then check again */
-                snprintf(a->rec.message, sizeof(a->rec.message), "health check failed after patching: %s", why);
+                a->rec.message[0] = '\0';
+                text_append(a->rec.message, sizeof(a->rec.message), NULL, "health check failed after patching: %s",
+                            why);
                 log_warning("Wave %s: %s; rolling back %s", a->rec.wave, a->rec.message, a->rec.transaction);
                 /* still "ok" until rolled back: a restart here checks and
                  * rolls back again */

@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "hostd/docker-cluster.h"
+#include "common/text.h"
 #include "hostd/wave-coordinator.h"
 #include "hostd/log.h"
 
@@ -175,6 +176,7 @@ static void schedule_cycle(Coordinator *c);
 static void cycle_end(Coordinator *c, int error, const char *message) {
         if (error) {
                 snprintf(c->last_error, sizeof(c->last_error), "%s", message);
+                utf8_trim_partial(c->last_error);
                 log_warning("Wave coordinator: %s", message);
         }
         answer_all(c, &c->inflight, error, message);
@@ -342,6 +344,7 @@ static void fail_request(Request *r, int error, const char *format, ...) {
         va_start(ap, format);
         vsnprintf(r->error_message, sizeof(r->error_message), format, ap);
         va_end(ap);
+        utf8_trim_partial(r->error_message);
 }
 
 /* A wave an operator has yet to see through: running, paused, or halted

@@ -138,6 +138,11 @@ int fleetlock_request_from_json(FleetLockCall call, const json_t *body, const ch
                                 return -EINVAL;
                         }
                         req.wave_id = json_string_value(json_object_get(report, "id"));
+                        if (strlen(req.wave_id) == 0 || strlen(req.wave_id) >= WAVE_ID_MAX) {
+                                snprintf(err, err_size, "wave.id: expected a wave ID of 1..%d characters",
+                                         WAVE_ID_MAX - 1);
+                                return -EINVAL;
+                        }
                         req.ok = json_is_true(json_object_get(report, "ok"));
                         req.healthy = json_is_true(json_object_get(report, "healthy"));
                         req.message = json_string_value(json_object_get(report, "message"));

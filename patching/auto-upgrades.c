@@ -270,7 +270,19 @@ static bool timer_enabled(const char *root, const char *timer) {
         return lstat(path, &st) == 0;
 }
 
+/* As apt.systemd.daily tests it ([ "$x" -eq 0 ]): off only when the value
+ * is an integer equal to 0; anything else runs the job. */
 static bool is_off(const char *value) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(value, &end, 10);
+        return end != value && *end == '\0' && errno == 0 && v == 0;
+}
+
+/* automatic.conf's booleans */
+static bool dnf_false(const char *value) {
         return STREQ(value, "0") || strcasecmp(value, "false") == 0 || strcasecmp(value, "no") == 0 ||
                strcasecmp(value, "off") == 0;
 }
@@ -295,7 +307,7 @@ static int dnf_applies(const char *path, char *what, size_t what_size) {
                         in_commands = strncmp(line, "[commands]", 10) == 0;
                 else if (in_commands && sscanf(line, " %63[^= \t] = %63s", key, value) == 2 &&
                          STREQ(key, "apply_updates"))
-                        applies = !is_off(value);
+                        applies = !dnf_false(value);
         }
         return applies;
 }

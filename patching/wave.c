@@ -464,6 +464,7 @@ int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const 
                 return -EPROTO;
         set_message(n->message, "%s", message ? message : "");
         snprintf(n->transaction, sizeof(n->transaction), "%s", transaction ? transaction : "");
+        utf8_trim_partial(n->transaction);
         if (ok) {
                 enter(n, NODE_ACTIVATING, now, &changed);
                 return 0;
@@ -474,12 +475,13 @@ int wave_node_report(Wave *w, const char *node_id, bool ok, bool healthy, const 
         if (!healthy)
                 n->was_active = false;
         unsigned errors = wave_errors(w);
-        /* within the error budget, a node healthy on its old state is passed */
-        if (healthy && (w->on_failure == WAVE_ON_FAILURE_CONTINUE || errors <= w->max_errors))
+        /* within the error budget, a node healthy on its old state is passed;
+         * never a canary: the rest of the wave waits on the canaries */
+        if (healthy && !n->canary && (w->on_failure == WAVE_ON_FAILURE_CONTINUE || errors <= w->max_errors))
                 return 0;
         if (w->status == WAVE_RUNNING || w->status == WAVE_PAUSED) {
                 w->status = WAVE_HALTED;
-                if (healthy && w->max_errors > 0)
+                if (healthy && !n->canary && w->max_errors > 0)
                         set_message(w->reason, "node %s failed and was rolled back: %u failed node(s), more than the "
                                     "error budget of %u: %s", n->hostname, errors, w->max_errors, n->message);
                 else

@@ -79,6 +79,12 @@ static void test_unattended_upgrades(void **state) {
         put(root, "etc/apt/apt.conf.d/99zz~", "APT::Periodic::Unattended-Upgrade \"1\";\n");
         assert_int_equal(find(root, what), 0);
         assert_non_null(strstr(what, "APT::Periodic::Unattended-Upgrade is \"0\""));
+        /* apt.systemd.daily tests [ "$x" -eq 0 ]: "00" is off, "false" is not */
+        put(root, "etc/apt/apt.conf.d/99off", "APT::Periodic::Unattended-Upgrade \"00\";\n");
+        assert_int_equal(find(root, what), 0);
+        put(root, "etc/apt/apt.conf.d/99off", "APT::Periodic::Unattended-Upgrade \"false\";\n");
+        assert_int_equal(find(root, what), 1);
+        put(root, "etc/apt/apt.conf.d/99off", "APT::Periodic::Unattended-Upgrade \"0\";\n");
         /* ...and apt.conf, read last, on again */
         put(root, "etc/apt/apt.conf", "apt::periodic::unattended-upgrade \"1\";\n");
         assert_int_equal(find(root, what), 1);

@@ -96,7 +96,13 @@ static void test_refused(void **state _unused_) {
                                why, sizeof(why)),
                          -EINVAL);
         assert_non_null(strstr(why, "wave: expected {\"id\": string, \"ok\": bool, \"healthy\": bool"));
-        /* a report names its wave */
+        /* a report names its wave, and a wave's ID is short */
+        assert_int_equal(parse(FLEETLOCK_STEADY_STATE,
+                               "{" PARAMS ", \"wave\": {\"id\": \"w-0123456789012345678901234567890123456789012345678901234567890123\","
+                               " \"ok\": true, \"healthy\": true}}",
+                               "n1", &body, &req, why, sizeof(why)),
+                         -EINVAL);
+        assert_non_null(strstr(why, "wave.id: expected a wave ID of 1..39 characters"));
         assert_int_equal(parse(FLEETLOCK_STEADY_STATE, "{" PARAMS ", \"wave\": {\"ok\": true, \"healthy\": true}}", "n1",
                                &body, &req, why, sizeof(why)),
                          -EINVAL);

@@ -492,6 +492,19 @@ static void test_error_budget(void **state _unused_) {
         assert_int_equal(back->max_errors, 1);
         wave_free(w);
 
+        /* a failed canary halts whatever the budget: the rest waits on it */
+        static const char *const canaries[] = { "node-02", NULL };
+        WaveOptions oc = { .node_deadline_usec = 600 * SEC, .max_errors = 2, .canaries = canaries };
+        w = three_nodes(&s, &oc);
+        for (size_t i = 0; i < 3; i++)
+                s.nodes[i].running_tasks = 0;
+        advance(w, &s, 100 * SEC, a, &n, blocked);
+        s.nodes[2].availability = AVAILABILITY_DRAIN;
+        advance(w, &s, 101 * SEC, a, &n, blocked);
+        assert_int_equal(wave_node_report(w, "id02", false, true, "failed", "tx", 102 * SEC), 0);
+        assert_int_equal(w->status, WAVE_HALTED);
+        wave_free(w);
+
         /* more than every node is refused */
         ClusterView cv = view(&s);
         o.max_errors_percent = 101;
