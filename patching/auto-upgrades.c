@@ -97,6 +97,14 @@ static void assign(AptPeriodic *c, const char *key, const char *value) {
                 snprintf(c->enable, sizeof(c->enable), "%.63s", value);
 }
 
+/* "}": leaves the scope; one that was never opened is not apt.conf */
+static int close_scope(size_t *depth) {
+        if (*depth == 0)
+                return -EINVAL;
+        (*depth)--;
+        return 0;
+}
+
 int apt_conf_periodic(const char *path, const char *text, size_t size, AptPeriodic *ret, char *what,
                       size_t what_size) {
         Lexer l = { .p = text, .end = text + size, .path = path, .line = 1 };
@@ -116,11 +124,8 @@ int apt_conf_periodic(const char *path, const char *text, size_t size, AptPeriod
                 if (t == TOKEN_SEMICOLON)
                         continue;
                 if (t == TOKEN_CLOSE) {
-                        if (depth == 0) {
-                                r = -EINVAL;
+                        if ((r = close_scope(&depth)) < 0)
                                 goto bad;
-                        }
-                        depth--;
                         continue;
                 }
                 if (t == TOKEN_OPEN) {
@@ -134,13 +139,8 @@ int apt_conf_periodic(const char *path, const char *text, size_t size, AptPeriod
                                 r = r < 0 ? r : -EINVAL;
                                 goto bad;
                         }
-                        if (t == TOKEN_CLOSE) {
-                                if (depth == 0) {
-                                        r = -EINVAL;
-                                        goto bad;
-                                }
-                                depth--;
-                        }
+                        if (t == TOKEN_CLOSE && (r = close_scope(&depth)) < 0)
+                                goto bad;
                         continue;
                 }
                 /* names longer than these are none apt's daily job reads */
