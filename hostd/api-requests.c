@@ -158,10 +158,41 @@ static int get_integer(const json_t *body, const char *key, json_int_t min, json
         return 0;
 }
 
-int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_CANARIES + 1], WaveOptions *ret,
-                         char *err, size_t err_size) {
+/* "windows" or "blackouts": an array of specifications, each parsed */
+static int get_specs(const json_t *body, const char *key, size_t max, WaveSchedule *s, char *err, size_t err_size) {
+        const json_t *v = json_object_get(body, key), *c;
+        char why[192];
+        size_t i;
+
+        if (!v)
+                return 0;
+        if (!json_is_array(v) || json_array_size(v) > max) {
+                snprintf(err, err_size, "%s: expected an array of at most %zu strings", key, max);
+                return -EINVAL;
+        }
+        json_array_foreach(v, i, c) {
+                const char *spec = json_string_value(c);
+                int r;
+                if (!spec || strlen(spec) != json_string_length(c)) {
+                        snprintf(err, err_size, "%s[%zu]: expected a string", key, i);
+                        return -EINVAL;
+                }
+                r = STREQ(key, "windows") ? wave_window_parse(spec, &s->windows[s->n_windows++], why, sizeof(why)) :
+                                            wave_blackout_parse(spec, &s->blackouts[s->n_blackouts++], why, sizeof(why));
+                if (r < 0) {
+                        snprintf(err, err_size, "%s[%zu]: %s", key, i, why);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_CANARIES + 1], WaveSchedule *schedule,
+                         WaveOptions *ret, char *err, size_t err_size) {
         static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
-                                            "canaries", "on_failure", "max_errors", NULL };
+                                            "canaries", "on_failure", "max_errors", "windows", "blackouts",
+                                            "zone", NULL };
+        WaveSchedule sched = {};
         json_int_t soak = 0, deadline = 0;
         WaveOptions o = {};
         const json_t *v, *c;
@@ -231,6 +262,26 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
                         canaries[i] = json_string_value(c);
                 canaries[json_array_size(v)] = NULL;
                 o.canaries = canaries;
+        }
+        if (get_specs(body, "windows", WAVE_WINDOWS_MAX, &sched, err, err_size) < 0 ||
+            get_specs(body, "blackouts", WAVE_BLACKOUTS_MAX, &sched, err, err_size) < 0)
+                return -EINVAL;
+        if ((v = json_object_get(body, "zone"))) {
+                /* the name's form here; whether the zone exists, where it is read */
+                if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= TIMEZONE_NAME_MAX ||
+                    strlen(json_string_value(v)) != json_string_length(v)) {
+                        snprintf(err, err_size, "zone: expected an IANA time zone name (like \"Europe/Berlin\")");
+                        return -EINVAL;
+                }
+                if (!wave_schedule_active(&sched)) {
+                        snprintf(err, err_size, "zone: only with windows or blackouts");
+                        return -EINVAL;
+                }
+        }
+        if (wave_schedule_active(&sched)) {
+                snprintf(sched.zone, sizeof(sched.zone), "%s", v ? json_string_value(v) : "UTC");
+                *schedule = sched;
+                o.schedule = schedule;
         }
         *ret = o;
         return 0;

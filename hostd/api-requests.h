@@ -69,12 +69,16 @@ int api_changes_query_parse(const char *since, const char *limit, const char *ki
 /* POST /v1/wave/start: {"max_unavailable": 1..WAVE_MAX_NODES,
  * "soak_seconds": 0..7 days, "deadline_seconds": 1..2 days, "label":
  * "key=value", "canaries": [up to 32 strings], "on_failure": "halt" |
- * "continue"}, each optional (0/NULL: the wave's defaults). On success
+ * "continue", "max_errors": N | "P%", "windows": ["Mon-Fri 22:00 4h", ...],
+ * "blackouts": ["2026-12-24", ...], "zone": "Europe/Berlin"}, each
+ * optional (0/NULL: the wave's defaults; the zone: UTC). On success
  * ret->canaries is canaries (NULL-terminated, filled here) when the body
- * has them, else NULL. -EINVAL naming the first member at fault: unknown,
- * out of range or of the wrong type. */
-int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_CANARIES + 1], WaveOptions *ret,
-                         char *err, size_t err_size);
+ * has them, else NULL; ret->schedule is schedule (filled here) when it has
+ * windows or blackouts, else NULL. -EINVAL naming the first member at
+ * fault: unknown, out of range or of the wrong type. Whether the zone
+ * exists is the coordinator's to say (it reads it). */
+int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_CANARIES + 1], WaveSchedule *schedule,
+                         WaveOptions *ret, char *err, size_t err_size);
 
 /* POST /v1/wave/{pause,resume,abort}: {} or {"reason": string}; *ret_reason
  * NULL without one. -EINVAL for a reason that is not a string or another

@@ -278,10 +278,11 @@ static void wave_request(Daemon *d, ControlCall *call, const WaveRequest *req) {
 
 static void post_wave_start(Daemon *d, ControlCall *call) {
         const char *canaries[API_WAVE_MAX_CANARIES + 1] = {};
+        WaveSchedule schedule;
         WaveRequest req = { .kind = WAVE_REQUEST_START };
         char why[512];
 
-        if (api_wave_start_parse(control_call_body(call), canaries, &req.start, why, sizeof(why)) < 0) {
+        if (api_wave_start_parse(control_call_body(call), canaries, &schedule, &req.start, why, sizeof(why)) < 0) {
                 control_call_reply_error(call, 400, "%s", why);
                 return;
         }

@@ -18,6 +18,7 @@ typedef struct Request {
         /* owned copies of the request's strings */
         char *reason, *node_id, *message, *transaction, *label, *wave_id;
         char *canaries[MAX_CANARIES + 1];
+        WaveSchedule schedule;
         CoordinatorDone done;
         void *userdata;
         int error;
@@ -58,7 +59,24 @@ struct Coordinator {
         uint64_t peers_generation; /* counts peer set changes: a watch that
                                     * came in before the last one is answered */
         char leader_address[64]; /* the Raft leader's, from /nodes */
+        TimeZone *zone;          /* the last schedule's zone, read once */
+        char zone_name[TIMEZONE_NAME_MAX];
 };
+
+/* The zone named, read from the system's zoneinfo once while waves use
+ * it; NULL with why when it cannot be read (then no node starts). */
+static const TimeZone *schedule_zone(Coordinator *c, const char *name, char *why, size_t why_size) {
+        TimeZone *tz = NULL;
+
+        if (c->zone && STREQ(c->zone_name, name))
+                return c->zone;
+        if (timezone_load(NULL, name, &tz, why, why_size) < 0)
+                return NULL;
+        timezone_free(c->zone);
+        c->zone = tz;
+        snprintf(c->zone_name, sizeof(c->zone_name), "%s", name);
+        return tz;
+}
 
 static void request_free(Request *r) {
         free(r->reason);
@@ -222,6 +240,9 @@ static void set_timer(Coordinator *c) {
                         due = MIN(due, now + 250000);
         if (c->wave->canaries_done_usec && c->wave->soak_usec)
                 due = MIN(due, c->wave->canaries_done_usec + c->wave->soak_usec + 1000);
+        /* held back by the schedule: until it lets the next node start */
+        if (c->wave->window_opens_usec)
+                due = MIN(due, MAX(c->wave->window_opens_usec, now + 1000));
         /* A wave held back by a guard waits for the Swarm to settle (a
          * rebooted manager reachable again, a node ready): Swarm sends no
          * event for a manager's reachability, so look again soon. */
@@ -381,7 +402,13 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
                 strftime(id, sizeof(id), "w-%Y%m%dT%H%M%S", &tm);
                 /* milliseconds: two waves in one second stay apart */
                 snprintf(id + strlen(id), sizeof(id) - strlen(id), ".%03uZ", (unsigned) (now / 1000 % 1000));
-                q = wave_new(id, &r->req.start, cluster_snapshot_view(c->snapshot), now, &w, why, sizeof(why));
+                const TimeZone *tz = NULL;
+                const WaveSchedule *sched = r->req.start.schedule;
+                if (sched && wave_schedule_active(sched) && !(tz = schedule_zone(c, sched->zone, why, sizeof(why)))) {
+                        fail_request(r, -EINVAL, "%s", why);
+                        return false;
+                }
+                q = wave_new(id, &r->req.start, cluster_snapshot_view(c->snapshot), tz, now, &w, why, sizeof(why));
                 if (q < 0) {
                         fail_request(r, q, "%s", q == -ENOMEM ? "out of memory" : why);
                         return false;
@@ -460,7 +487,11 @@ static void serve(Coordinator *c) {
                 char before[sizeof(c->blocked)];
 
                 memcpy(before, c->blocked, sizeof(before));
-                r = wave_advance(c->wave, cluster_snapshot_view(c->snapshot), now, c->actions, ELEMENTSOF(c->actions),
+                const TimeZone *tz = NULL;
+                if (wave_schedule_active(&c->wave->schedule) &&
+                    !(tz = schedule_zone(c, c->wave->schedule.zone, why, sizeof(why))))
+                        log_warning("Wave %s: %s", c->wave->id, why);
+                r = wave_advance(c->wave, cluster_snapshot_view(c->snapshot), tz, now, c->actions, ELEMENTSOF(c->actions),
                                  &c->n_actions, &advanced, c->blocked, sizeof(c->blocked));
                 if (r < 0) {
                         cycle_end(c, r, "cannot advance the wave");
@@ -637,6 +668,7 @@ Coordinator *coordinator_free(Coordinator *c) {
         sd_event_source_disable_unref(c->defer);
         event_clock_timer_free(c->timer);
         event_clock_timer_free(c->recheck);
+        timezone_free(c->zone);
         sd_event_unref(c->event);
         free(c);
         return NULL;
@@ -703,6 +735,10 @@ int coordinator_request(Coordinator *c, const WaveRequest *req, CoordinatorDone 
         r->req.wave_id = r->wave_id;
         r->req.start.label = r->label;
         r->req.start.canaries = (const char *const *) r->canaries;
+        if (req->start.schedule) {
+                r->schedule = *req->start.schedule;
+                r->req.start.schedule = &r->schedule;
+        }
         for (tail = &c->queue; *tail; tail = &(*tail)->next)
                 ;
         *tail = r;

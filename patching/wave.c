@@ -135,10 +135,29 @@ static int by_wave_order(const void *a, const void *b) {
         return strcmp(x->hostname, y->hostname);
 }
 
-int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_t now_usec, Wave **ret, char *err,
-             size_t err_size) {
+uint64_t wave_node_time(const Wave *w) {
+        return 2 * w->node_deadline_usec;
+}
+
+/* The schedule's windows, for messages: "Mon-Fri 22:00 4h, Sat 02:00 1h" */
+static void format_windows(const WaveSchedule *s, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < s->n_windows && n < size; i++) {
+                char spec[WAVE_WINDOW_SPEC_MAX];
+                wave_window_format(&s->windows[i], spec, sizeof(spec));
+                n += (size_t) snprintf(buf + n, size - n, "%s%s", i ? ", " : "", spec);
+        }
+        if (s->n_windows == 0)
+                snprintf(buf, size, "none (any time but the blackouts)");
+}
+
+int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, const TimeZone *tz, uint64_t now_usec,
+             Wave **ret, char *err, size_t err_size) {
         _cleanup_(wave_freep) Wave *w = calloc(1, sizeof(Wave));
         size_t n_canaries = 0;
+        int r;
 
         if (!w || !(w->nodes = calloc(MAX(c->n_nodes, (size_t) 1), sizeof(WaveNode))))
                 return -ENOMEM;
@@ -154,6 +173,26 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, uint64_
         w->node_deadline_usec = o->node_deadline_usec ? o->node_deadline_usec : HOUR_USEC;
         w->started_usec = now_usec;
         w->status = WAVE_RUNNING;
+        if (o->schedule && wave_schedule_active(o->schedule)) {
+                uint64_t start, close;
+                char windows[160];
+
+                if (!tz) {
+                        snprintf(err, err_size, "the schedule's time zone %s is not read", o->schedule->zone);
+                        return -EINVAL;
+                }
+                w->schedule = *o->schedule;
+                format_windows(&w->schedule, windows, sizeof(windows));
+                r = wave_schedule_next_start(&w->schedule, tz, now_usec, wave_node_time(w), &start, &close);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        snprintf(err, err_size, "no window within a year holds a node's time (%llu min: twice the "
+                                 "node deadline) outside the blackouts; windows: %s",
+                                 (unsigned long long) (wave_node_time(w) / 60000000), windows);
+                        return -EINVAL;
+                }
+        }
 
         for (size_t i = 0; i < c->n_nodes; i++) {
                 const ClusterNode *cn = &c->nodes[i];
@@ -292,14 +331,48 @@ static void enter(WaveNode *n, NodeStep step, uint64_t now, bool *changed) {
         *changed = true;
 }
 
-int wave_advance(Wave *w, const ClusterView *c, uint64_t now, WaveAction *actions, size_t max, size_t *n_actions,
-                 bool *changed, char *blocked, size_t blocked_size) {
+/* Whether the schedule lets a node start now; else why not in buf, and
+ * w->window_opens_usec set to when one may. */
+static bool schedule_allows(Wave *w, const TimeZone *tz, uint64_t now, char *buf, size_t size) {
+        uint64_t start, close;
+        char when[64], windows[160];
+        int r;
+
+        if (!wave_schedule_active(&w->schedule))
+                return true;
+        if (!tz) {
+                /* fail closed: a leader that cannot read the zone starts no node */
+                snprintf(buf, size, "the schedule's time zone %s cannot be read here: no node starts",
+                         w->schedule.zone);
+                w->window_opens_usec = now + 60 * 1000000ULL;
+                return false;
+        }
+        r = wave_schedule_next_start(&w->schedule, tz, now, wave_node_time(w), &start, &close);
+        if (r >= 0 && start <= now)
+                return true;
+        format_windows(&w->schedule, windows, sizeof(windows));
+        if (r < 0) {
+                snprintf(buf, size, "no window within a year holds a node's time (%llu min) outside the blackouts; "
+                         "windows: %s", (unsigned long long) (wave_node_time(w) / 60000000), windows);
+                w->window_opens_usec = now + 3600 * 1000000ULL;
+                return false;
+        }
+        wave_schedule_format_time(tz, start, when, sizeof(when));
+        snprintf(buf, size, "waiting for the maintenance window: the next node may start at %s (%s); windows: %.100s",
+                 when, w->schedule.zone, windows);
+        w->window_opens_usec = start;
+        return false;
+}
+
+int wave_advance(Wave *w, const ClusterView *c, const TimeZone *tz, uint64_t now, WaveAction *actions, size_t max,
+                 size_t *n_actions, bool *changed, char *blocked, size_t blocked_size) {
         char buf[WAVE_MESSAGE_MAX];
-        bool canaries_done = true;
+        bool canaries_done = true, scheduled = false;
         int r;
 
         *n_actions = 0;
         *changed = false;
+        w->window_opens_usec = 0;
         if (blocked_size)
                 blocked[0] = '\0';
 
@@ -375,6 +448,11 @@ int wave_advance(Wave *w, const ClusterView *c, uint64_t now, WaveAction *action
                                                                1000000));
                                 break;
                         }
+                        if (!scheduled && !schedule_allows(w, tz, now, buf, sizeof(buf))) {
+                                snprintf(blocked, blocked_size, "%s", buf);
+                                break;
+                        }
+                        scheduled = true; /* once per advance: every node starting now starts in it */
                         if ((why = guard(w, c, n, buf, sizeof(buf)))) {
                                 /* in order: a later node does not overtake a waiting one */
                                 snprintf(blocked, blocked_size, "%s", why);
@@ -540,7 +618,31 @@ json_t *wave_to_json_value(const Wave *w) {
         }
         if (!nodes)
                 return NULL;
-        return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
+        json_t *schedule = NULL;
+        if (wave_schedule_active(&w->schedule)) {
+                json_t *windows = json_array(), *blackouts = json_array();
+                char spec[WAVE_WINDOW_SPEC_MAX];
+
+                schedule = json_pack("{s:s, s:o*, s:o*}", "zone", w->schedule.zone, "windows", windows, "blackouts",
+                                     blackouts);
+                for (size_t i = 0; schedule && windows && i < w->schedule.n_windows; i++) {
+                        wave_window_format(&w->schedule.windows[i], spec, sizeof(spec));
+                        if (json_array_append_new(windows, json_string(spec)) < 0)
+                                json_decref(TAKE_PTR(schedule));
+                }
+                for (size_t i = 0; schedule && blackouts && i < w->schedule.n_blackouts; i++) {
+                        wave_blackout_format(&w->schedule.blackouts[i], spec, sizeof(spec));
+                        if (json_array_append_new(blackouts, json_string(spec)) < 0)
+                                json_decref(TAKE_PTR(schedule));
+                }
+                if (!schedule || !windows || !blackouts) {
+                        json_decref(schedule);
+                        json_decref(nodes);
+                        return NULL;
+                }
+        }
+        /* version 2 has a schedule: a hostd that cannot keep to it refuses the wave rather than ignore it */
+        json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
                          w->id, "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
                          (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
                          (json_int_t) w->node_deadline_usec, "on_failure", wave_on_failure_to_string(w->on_failure),
@@ -548,6 +650,11 @@ json_t *wave_to_json_value(const Wave *w) {
                          "started", (json_int_t) w->started_usec,
                          "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
                          (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
+        if (j && schedule && (json_object_set_new(j, "version", json_integer(2)) < 0 ||
+                              json_object_set_new(j, "schedule", TAKE_PTR(schedule)) < 0))
+                json_decref(TAKE_PTR(j));
+        json_decref(schedule);
+        return j;
 }
 
 char *wave_to_json(const Wave *w) {
@@ -625,6 +732,40 @@ static int get_enum(const JsonValue *o, const char *key, const char *path, const
         return located_error_at(error, v, key, "unknown value \"%s\"", v->string.chars);
 }
 
+static int parse_schedule(const JsonValue *o, WaveSchedule *s, LocatedError *error) {
+        const JsonValue *windows, *blackouts;
+        char why[192], path[48];
+        int r;
+
+        if (o->type != JV_OBJECT)
+                return located_error_at(error, o, "schedule", "expected an object");
+        if ((r = get_string(o, "zone", "schedule", s->zone, sizeof(s->zone), true, error)) < 0 ||
+            (r = need(o, "windows", JV_ARRAY, "schedule", &windows, error)) < 0 ||
+            (r = need(o, "blackouts", JV_ARRAY, "schedule", &blackouts, error)) < 0)
+                return r;
+        if (windows->array.count > WAVE_WINDOWS_MAX || blackouts->array.count > WAVE_BLACKOUTS_MAX ||
+            windows->array.count + blackouts->array.count == 0)
+                return located_error_at(error, o, "schedule", "expected 0..%d windows and 0..%d blackouts, not none",
+                                        WAVE_WINDOWS_MAX, WAVE_BLACKOUTS_MAX);
+        for (size_t i = 0; i < windows->array.count; i++) {
+                const JsonValue *v = windows->array.items[i];
+                snprintf(path, sizeof(path), "schedule.windows[%zu]", i);
+                if (v->type != JV_STRING || strlen(v->string.chars) != v->string.length ||
+                    wave_window_parse(v->string.chars, &s->windows[i], why, sizeof(why)) < 0)
+                        return located_error_at(error, v, path, "%s", v->type != JV_STRING ? "expected a string" : why);
+                s->n_windows++;
+        }
+        for (size_t i = 0; i < blackouts->array.count; i++) {
+                const JsonValue *v = blackouts->array.items[i];
+                snprintf(path, sizeof(path), "schedule.blackouts[%zu]", i);
+                if (v->type != JV_STRING || strlen(v->string.chars) != v->string.length ||
+                    wave_blackout_parse(v->string.chars, &s->blackouts[i], why, sizeof(why)) < 0)
+                        return located_error_at(error, v, path, "%s", v->type != JV_STRING ? "expected a string" : why);
+                s->n_blackouts++;
+        }
+        return 0;
+}
+
 int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error) {
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(wave_freep) Wave *w = calloc(1, sizeof(Wave));
@@ -642,9 +783,14 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
                 return located_error_at(error, root, "", "expected an object");
         if ((r = get_u64(root, "version", "", &u, error)) < 0)
                 return r;
-        if (u != 1)
+        if (u != 1 && u != 2)
                 return located_error_at(error, jv_object_get(root, "version"), "version", "unsupported wave version %llu",
                                         (unsigned long long) u);
+        if ((u == 2) != (jv_object_get(root, "schedule") != NULL))
+                return located_error_at(error, root, "schedule", u == 2 ? "version 2 has a schedule: missing" :
+                                                                   "a schedule needs version 2");
+        if (u == 2 && (r = parse_schedule(jv_object_get(root, "schedule"), &w->schedule, error)) < 0)
+                return r;
         if ((r = get_string(root, "id", "", w->id, sizeof(w->id), true, error)) < 0 ||
             (r = get_enum(root, "status", "", status_names, _WAVE_STATUS_MAX, &e, error)) < 0)
                 return r;

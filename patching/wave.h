@@ -28,6 +28,10 @@
  *     and ready (the Raft quorum is never put at risk);
  *   - canaries first; the others only once every canary is done and the
  *     soak time has passed;
+ *   - inside the wave's maintenance windows and outside its blackouts
+ *     (patching/wave-window.h), and only when the window stays open for
+ *     the node's time: both its steps' deadlines (2 x node_deadline); a
+ *     node under way when the window closes finishes;
  *   - every replicated service that has a task keeps, with the node
  *     drained, another node it may run on (ready, active, not held by the
  *     wave, meeting its placement constraints); otherwise the wave waits
@@ -41,6 +45,8 @@
 
 #include "common/macro.h"
 #include "common/json.h"
+#include "common/timezone.h"
+#include "patching/wave-window.h"
 
 #define WAVE_MAX_NODES 1024
 #define WAVE_ID_MAX 40
@@ -107,6 +113,9 @@ typedef struct Wave {
                                         * goes on past; one more halts it */
         uint64_t started_usec, canaries_done_usec, finished_usec;
         unsigned max_held;             /* most nodes held at once so far */
+        WaveSchedule schedule;         /* when nodes may start; stored as version 2 when active */
+        uint64_t window_opens_usec;    /* not stored: set by wave_advance when the schedule
+                                        * holds the next node back, to when it may start */
         WaveNode *nodes;               /* in wave order, canaries first */
         size_t n_nodes;
 } Wave;
@@ -163,14 +172,20 @@ typedef struct WaveOptions {
         WaveOnFailure on_failure;
         unsigned max_errors;          /* the error budget, in nodes... */
         unsigned max_errors_percent;  /* ...or, when not 0, in percent of the wave's nodes (rounded down) */
+        const WaveSchedule *schedule; /* NULL: nodes start at any time */
 } WaveOptions;
+
+/* What a node may take, from its drain to its report: the schedule's
+ * cutoff. */
+uint64_t wave_node_time(const Wave *w);
 
 /* A new wave over the cluster's nodes: canaries first in the order given,
  * then managers last (each manager drained costs the quorum a member), the
  * rest by hostname. -EINVAL with err for a canary that is not a node of the
- * wave, or no node at all. */
-int wave_new(const char *id, const WaveOptions *options, const ClusterView *cluster, uint64_t now_usec,
-             Wave **ret, char *err, size_t err_size);
+ * wave, no node at all, or a schedule no node's time fits in within a
+ * year. tz is the schedule's zone (NULL without a schedule). */
+int wave_new(const char *id, const WaveOptions *options, const ClusterView *cluster, const TimeZone *tz,
+             uint64_t now_usec, Wave **ret, char *err, size_t err_size);
 
 typedef enum WaveActionKind {
         WAVE_ACTION_DRAIN,
@@ -185,9 +200,10 @@ typedef struct WaveAction {
 /* Moves the wave as far as the cluster allows now. Fills actions (at most
  * max) for the coordinator; sets *changed when the wave changed and must
  * be written back; blocked says why no further node could start (empty when
- * none was waiting). */
-int wave_advance(Wave *w, const ClusterView *cluster, uint64_t now_usec, WaveAction *actions, size_t max,
-                 size_t *n_actions, bool *changed, char *blocked, size_t blocked_size);
+ * none was waiting). tz is the schedule's zone: NULL when the wave has no
+ * schedule, or when its zone cannot be read here (then no node starts). */
+int wave_advance(Wave *w, const ClusterView *cluster, const TimeZone *tz, uint64_t now_usec, WaveAction *actions,
+                 size_t max, size_t *n_actions, bool *changed, char *blocked, size_t blocked_size);
 
 /* The node is asking whether it may patch now (FleetLock pre-reboot): 0 yes
  * (it is in "patching"), -EAGAIN not yet (pending or draining), -ENOENT it

@@ -35,6 +35,17 @@ static void print_wave(const json_t *reply) {
         if (!STREQ_PTR(json_string_value(json_object_get(w, "on_failure")), "continue"))
                 printf(" (error budget %lld)", (long long) json_integer_value(json_object_get(w, "max_errors")));
         printf("\n");
+        const json_t *schedule = json_object_get(w, "schedule"), *spec;
+        if (json_is_object(schedule)) {
+                printf("schedule (%s): windows", str(schedule, "zone"));
+                if (json_array_size(json_object_get(schedule, "windows")) == 0)
+                        printf(" none (any time)");
+                json_array_foreach(json_object_get(schedule, "windows"), i, spec)
+                        printf("%s %s", i ? "," : "", json_string_value(spec));
+                json_array_foreach(json_object_get(schedule, "blackouts"), i, spec)
+                        printf("%s %s", i ? "," : "; blackouts", json_string_value(spec));
+                printf("\n");
+        }
         if (blocked && *blocked)
                 printf("waiting: %s\n", blocked);
         printf("\n%-24s %-8s %-11s %-9s %s\n", "NODE", "ROLE", "STEP", "ELAPSED", "RESULT");
@@ -53,7 +64,8 @@ static void print_wave(const json_t *reply) {
 static const char wave_usage[] =
         "hostctl: usage: hostctl wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
         "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
-        "                              [--max-errors N|P%]\n"
+        "                              [--max-errors N|P%] [--window 'DAYS HH:MM LENGTH']...\n"
+        "                              [--blackout YYYY-MM-DD[..YYYY-MM-DD]]... [--zone ZONE]\n"
         "       hostctl wave status|watch\n"
         "       hostctl wave pause|abort [--reason TEXT]\n"
         "       hostctl wave resume\n";
@@ -62,7 +74,7 @@ static const char wave_usage[] =
  * a usage error (said). */
 static int parse_wave_args(int argc, char *argv[], json_t *body) {
         enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE,
-               ARG_MAX_ERRORS };
+               ARG_MAX_ERRORS, ARG_WINDOW, ARG_BLACKOUT, ARG_ZONE };
         static const struct option options[] = {
                 { "max-unavailable", required_argument, NULL, ARG_MAX_UNAVAILABLE },
                 { "soak", required_argument, NULL, ARG_SOAK },
@@ -72,12 +84,15 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                 { "reason", required_argument, NULL, ARG_REASON },
                 { "on-failure", required_argument, NULL, ARG_ON_FAILURE },
                 { "max-errors", required_argument, NULL, ARG_MAX_ERRORS },
+                { "window", required_argument, NULL, ARG_WINDOW },
+                { "blackout", required_argument, NULL, ARG_BLACKOUT },
+                { "zone", required_argument, NULL, ARG_ZONE },
                 {},
         };
-        _cleanup_(json_decrefp) json_t *canaries = json_array();
+        _cleanup_(json_decrefp) json_t *canaries = json_array(), *windows = json_array(), *blackouts = json_array();
         int c;
 
-        if (!canaries)
+        if (!canaries || !windows || !blackouts)
                 return EXIT_FAILED;
         optind = 0;
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
@@ -130,6 +145,23 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                         json_object_set_new(body, "max_errors", *end ? json_string(optarg) : json_integer(v));
                         break;
                 }
+                case ARG_WINDOW:
+                case ARG_BLACKOUT: {
+                        /* read here too: a typo is told before anything is asked */
+                        WaveWindow window;
+                        WaveBlackout blackout;
+                        char why[256];
+                        if ((c == ARG_WINDOW ? wave_window_parse(optarg, &window, why, sizeof(why)) :
+                                               wave_blackout_parse(optarg, &blackout, why, sizeof(why))) < 0) {
+                                fprintf(stderr, "hostctl: --%s: %s\n", c == ARG_WINDOW ? "window" : "blackout", why);
+                                return EXIT_USAGE;
+                        }
+                        json_array_append_new(c == ARG_WINDOW ? windows : blackouts, json_string(optarg));
+                        break;
+                }
+                case ARG_ZONE:
+                        json_object_set_new(body, "zone", json_string(optarg));
+                        break;
                 default:
                         return EXIT_USAGE;
                 }
@@ -140,6 +172,10 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
         }
         if (json_array_size(canaries) > 0)
                 json_object_set(body, "canaries", canaries);
+        if (json_array_size(windows) > 0)
+                json_object_set(body, "windows", windows);
+        if (json_array_size(blackouts) > 0)
+                json_object_set(body, "blackouts", blackouts);
         return 0;
 }
 

@@ -141,8 +141,23 @@ static void patch(PatchOp op, const json_t *body) {
 static bool same_options(const WaveOptions *a, const WaveOptions *b) {
         if (a->max_unavailable != b->max_unavailable || a->soak_usec != b->soak_usec ||
             a->node_deadline_usec != b->node_deadline_usec || !STREQ_PTR(a->label, b->label) ||
-            a->on_failure != b->on_failure || !a->canaries != !b->canaries)
+            a->on_failure != b->on_failure || !a->canaries != !b->canaries || !a->schedule != !b->schedule ||
+            a->max_errors != b->max_errors || a->max_errors_percent != b->max_errors_percent)
                 return false;
+        if (a->schedule) {
+                const WaveSchedule *x = a->schedule, *y = b->schedule;
+                if (!STREQ(x->zone, y->zone) || x->n_windows != y->n_windows || x->n_blackouts != y->n_blackouts)
+                        return false;
+                for (size_t i = 0; i < x->n_windows; i++)
+                        if (x->windows[i].days != y->windows[i].days ||
+                            x->windows[i].start_minute != y->windows[i].start_minute ||
+                            x->windows[i].length_minutes != y->windows[i].length_minutes)
+                                return false;
+                for (size_t i = 0; i < x->n_blackouts; i++)
+                        if (x->blackouts[i].first_day != y->blackouts[i].first_day ||
+                            x->blackouts[i].last_day != y->blackouts[i].last_day)
+                                return false;
+        }
         for (size_t i = 0; a->canaries && (a->canaries[i] || b->canaries[i]); i++)
                 if (!STREQ_PTR(a->canaries[i], b->canaries[i]))
                         return false;
@@ -172,11 +187,32 @@ static json_t *wave_start_body(const WaveOptions *o) {
                         json_array_append_new(c, json_string(o->canaries[i]));
                 json_object_set_new(b, "canaries", c);
         }
+        if (o->max_errors_percent)
+                json_object_set_new(b, "max_errors", json_sprintf("%u%%", o->max_errors_percent));
+        else if (o->max_errors)
+                json_object_set_new(b, "max_errors", json_integer(o->max_errors));
+        if (o->schedule) {
+                /* in canonical form: what the stored wave keeps */
+                json_t *w = json_array(), *k = json_array();
+                char spec[WAVE_WINDOW_SPEC_MAX];
+                for (size_t i = 0; w && i < o->schedule->n_windows; i++) {
+                        wave_window_format(&o->schedule->windows[i], spec, sizeof(spec));
+                        json_array_append_new(w, json_string(spec));
+                }
+                for (size_t i = 0; k && i < o->schedule->n_blackouts; i++) {
+                        wave_blackout_format(&o->schedule->blackouts[i], spec, sizeof(spec));
+                        json_array_append_new(k, json_string(spec));
+                }
+                json_object_set_new(b, "windows", w);
+                json_object_set_new(b, "blackouts", k);
+                json_object_set_new(b, "zone", json_string(o->schedule->zone));
+        }
         return b;
 }
 
 static void wave_start(const json_t *body) {
         const char *canaries[API_WAVE_MAX_CANARIES + 1], *canaries2[API_WAVE_MAX_CANARIES + 1];
+        WaveSchedule schedule, schedule2;
         const json_t *c = json_object_get(body, "canaries");
         WaveOptions o, untouched, o2;
         char why[512] = "";
@@ -185,7 +221,7 @@ static void wave_start(const json_t *body) {
 
         memset(&o, 0xa5, sizeof(o));
         untouched = o;
-        r = api_wave_start_parse(body, canaries, &o, why, sizeof(why));
+        r = api_wave_start_parse(body, canaries, &schedule, &o, why, sizeof(why));
         if (r < 0) {
                 CHECK_REFUSED(r, why, o, untouched);
                 return;
@@ -194,7 +230,7 @@ static void wave_start(const json_t *body) {
             o.soak_usec % 1000000 || o.node_deadline_usec > 2 * 86400 * 1000000ULL || o.node_deadline_usec % 1000000 ||
             (o.label && !strchr(o.label, '=')) || o.label != member_string(body, "label") ||
             (unsigned) o.on_failure >= _WAVE_ON_FAILURE_MAX || !c != !o.canaries ||
-            (o.canaries && o.canaries != canaries))
+            (o.canaries && o.canaries != canaries) || (o.schedule && o.schedule != &schedule))
                 __builtin_trap();
         if (o.canaries) {
                 if (json_array_size(c) > API_WAVE_MAX_CANARIES || o.canaries[json_array_size(c)])
@@ -207,7 +243,7 @@ static void wave_start(const json_t *body) {
         body2 = wave_start_body(&o);
         if (body2) {
                 memset(&o2, 0, sizeof(o2));
-                if (api_wave_start_parse(body2, canaries2, &o2, why, sizeof(why)) < 0 || !same_options(&o, &o2))
+                if (api_wave_start_parse(body2, canaries2, &schedule2, &o2, why, sizeof(why)) < 0 || !same_options(&o, &o2))
                         __builtin_trap();
         }
         json_decref(body2);

@@ -85,6 +85,37 @@ hctl 3 wave abort --reason "deadline test over" >/dev/null
 expect_eq "$(wave 1 .wave.status)" aborted "abort"
 for i in 1 2 3 4; do docker_on 1 node update --availability active "$(eval echo "\$NODE${i}_ID")" >/dev/null; done
 
+# --- a maintenance window in Berlin time: the wave waits for it, then starts in it ---
+opens=$(( ($(date +%s) + 20 + 59) / 60 * 60 ))   # the next minute at least 20 s ahead
+window="$(LC_ALL=C TZ=Europe/Berlin date -d "@$opens" '+%a %H:%M') 10m"
+set +e
+out=$(hctl 2 wave start --window "Mon 22:00 1h" --zone Mars/Olympus 2>&1); rc=$?
+set -e
+expect_eq "$rc" 1 "a zone this manager does not know is refused by it"
+expect_contains "$out" "time zone Mars/Olympus: /usr/share/zoneinfo/Mars/Olympus: no such zone" "naming the zone"
+expect_eq "$(wave 1 .wave.status)" aborted "and starts nothing"
+hctl 2 wave start --deadline 10s --window "$window" --zone Europe/Berlin --blackout 2025-12-24 >/dev/null
+expect_contains "$(wave 1 .blocked)" "waiting for the maintenance window: the next node may start at $(TZ=Europe/Berlin date -d "@$opens" '+%Y-%m-%d %H:%M %:z') (Europe/Berlin)" \
+        "before its window the wave says when it starts"
+expect_eq "$(wave 3 '[.wave.nodes[] | select(.step != "pending")] | length')" 0 "and no node is drained"
+expect_contains "$(hctl 3 wave status)" "schedule (Europe/Berlin): windows $window; blackouts 2025-12-24" "wave status shows the schedule"
+set +e
+out=$(hctl 2 wave start --window "Mon 25:00 1h" 2>&1); rc=$?
+set -e
+expect_eq "$rc" 2 "a window that is not one is refused"
+expect_contains "$out" "the start is not a time HH:MM" "saying why"
+wait_until 90 "a node drains in the window" bash -c "'$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -e '[.wave.nodes[] | select(.step != \"pending\")] | length == 1' >/dev/null"
+# when the leader drained it, from the managers' change records
+wid=$(wave 1 .wave.id)
+drained=$(for i in 1 2 3; do hctl "$i" --json changes 2>/dev/null; done |
+        jq -s --arg w "$wid" '[.[].changes[] | select(.kind == "node-drain" and .fields.wave == $w) | .time_usec] | min // 0')
+[ "$drained" -ge "$((opens * 1000000))" ] || fail "a node was drained at $drained, before the window opened at $opens"
+[ "$drained" -lt "$(((opens + 3) * 1000000))" ] || fail "a node was drained at $drained, more than 3 s after the window opened at $opens"
+ok "the first node was drained $(( (drained - opens * 1000000) / 1000 )) ms after the window opened"
+wait_until 40 "the undrained wave halts on its deadline" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -r .wave.status)\" = halted ]"
+hctl 1 wave abort --reason "window test over" >/dev/null
+for i in 1 2 3 4; do docker_on 1 node update --availability active "$(eval echo "\$NODE${i}_ID")" >/dev/null; done
+
 # --- two managers start at once: one wave ---
 hctl 2 wave start --deadline 60s >"$TMP/start2" 2>&1 &
 p2=$!

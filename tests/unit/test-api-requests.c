@@ -160,16 +160,17 @@ static void test_changes_query(void **state _unused_) {
 
 static void test_wave_start(void **state _unused_) {
         const char *canaries[API_WAVE_MAX_CANARIES + 1];
+        WaveSchedule schedule;
         WaveOptions o = { .max_unavailable = 77 };
         char why[512];
         json_t *j;
 
-        assert_int_equal(api_wave_start_parse(NULL, canaries, &o, why, sizeof(why)), 0);
+        assert_int_equal(api_wave_start_parse(NULL, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_int_equal(o.max_unavailable, 0);
         assert_null(o.canaries);
         j = body("{\"max_unavailable\": 2, \"soak_seconds\": 300, \"deadline_seconds\": 3600, \"label\": \"patch=yes\","
                  " \"canaries\": [\"w1\", \"w2\"], \"on_failure\": \"continue\"}");
-        assert_int_equal(api_wave_start_parse(j, canaries, &o, why, sizeof(why)), 0);
+        assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_int_equal(o.max_unavailable, 2);
         assert_true(o.soak_usec == 300 * 1000000ull);
         assert_true(o.node_deadline_usec == 3600 * 1000000ull);
@@ -182,13 +183,29 @@ static void test_wave_start(void **state _unused_) {
         json_decref(j);
         /* the error budget: a number of nodes, or a percentage of the wave's */
         j = body("{\"max_errors\": 2}");
-        assert_int_equal(api_wave_start_parse(j, canaries, &o, why, sizeof(why)), 0);
+        assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_int_equal(o.max_errors, 2);
         assert_int_equal(o.max_errors_percent, 0);
         json_decref(j);
         j = body("{\"max_errors\": \"25%\"}");
-        assert_int_equal(api_wave_start_parse(j, canaries, &o, why, sizeof(why)), 0);
+        assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_int_equal(o.max_errors_percent, 25);
+        assert_null(o.schedule);
+        json_decref(j);
+        /* a schedule: windows and blackouts in a zone, UTC when none is named */
+        j = body("{\"windows\": [\"Mon-Fri 22:00 4h\", \"Sat 01:00 90m\"], \"blackouts\": [\"2026-12-24..2026-12-26\"],"
+                 " \"zone\": \"Europe/Berlin\"}");
+        assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
+        assert_ptr_equal(o.schedule, &schedule);
+        assert_string_equal(schedule.zone, "Europe/Berlin");
+        assert_int_equal(schedule.n_windows, 2);
+        assert_int_equal(schedule.windows[1].length_minutes, 90);
+        assert_int_equal(schedule.n_blackouts, 1);
+        json_decref(j);
+        j = body("{\"blackouts\": [\"2026-12-24\"]}");
+        assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
+        assert_string_equal(o.schedule->zone, "UTC");
+        assert_int_equal(o.schedule->n_windows, 0);
         json_decref(j);
 
         static const struct {
@@ -207,13 +224,22 @@ static void test_wave_start(void **state _unused_) {
                 { "{\"label\": \"patch\"}", "label: expected \"key=value\"" },
                 { "{\"canaries\": \"w1\"}", "canaries: expected an array of at most 32 node IDs or hostnames" },
                 { "{\"canaries\": [\"w1\", 2]}", "canaries[1]: expected a string" },
+                { "{\"windows\": \"Mon 22:00 1h\"}", "windows: expected an array of at most 16 strings" },
+                { "{\"windows\": [\"Mon 25:00 1h\"]}",
+                  "windows[0]: window \"Mon 25:00 1h\": the start is not a time HH:MM (00:00..23:59)" },
+                { "{\"windows\": [\"Mon 22:00 1h\", 7]}", "windows[1]: expected a string" },
+                { "{\"blackouts\": [\"2026-02-30\"]}",
+                  "blackouts[0]: blackout \"2026-02-30\": expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD" },
+                { "{\"zone\": \"Europe/Berlin\"}", "zone: only with windows or blackouts" },
+                { "{\"windows\": [\"Mon 22:00 1h\"], \"zone\": 5}",
+                  "zone: expected an IANA time zone name (like \"Europe/Berlin\")" },
         };
         for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
                 WaveOptions before;
                 j = body(refused[i].body);
                 memset(&o, 0x5a, sizeof(o));
                 before = o;
-                assert_int_equal(api_wave_start_parse(j, canaries, &o, why, sizeof(why)), -EINVAL);
+                assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), -EINVAL);
                 assert_string_equal(why, refused[i].why);
                 assert_memory_equal(&o, &before, sizeof(o));
                 json_decref(j);

@@ -83,9 +83,9 @@ static void test_guards_on_real_swarm(void **state _unused_) {
         char why[256], blocked[256];
         Wave *w = NULL;
 
-        assert_int_equal(wave_new("w", &o, v, 0, &w, why, sizeof(why)), 0);
+        assert_int_equal(wave_new("w", &o, v, NULL, 0, &w, why, sizeof(why)), 0);
         assert_string_equal(w->nodes[0].hostname, "hostd-fxn3"); /* the worker first */
-        assert_int_equal(wave_advance(w, v, 1, a, 8, &n, &changed, blocked, sizeof(blocked)), 0);
+        assert_int_equal(wave_advance(w, v, NULL, 1, a, 8, &n, &changed, blocked, sizeof(blocked)), 0);
         assert_int_equal(n, 0);
         assert_string_equal(blocked, "node hostd-fxn3 waits: service web has no other node it may run on");
         wave_free(w);
@@ -94,8 +94,8 @@ static void test_guards_on_real_swarm(void **state _unused_) {
         o.label = NULL;
         const char *const canaries[] = { "hostd-fxn1", NULL };
         o.canaries = canaries;
-        assert_int_equal(wave_new("w", &o, v, 0, &w, why, sizeof(why)), 0);
-        assert_int_equal(wave_advance(w, v, 1, a, 8, &n, &changed, blocked, sizeof(blocked)), 0);
+        assert_int_equal(wave_new("w", &o, v, NULL, 0, &w, why, sizeof(why)), 0);
+        assert_int_equal(wave_advance(w, v, NULL, 1, a, 8, &n, &changed, blocked, sizeof(blocked)), 0);
         assert_int_equal(n, 1);
         assert_string_equal(w->nodes[a[0].node].hostname, "hostd-fxn1");
         wave_free(w);

@@ -539,6 +539,50 @@ static void test_soak_after_canary(void **state) {
         env_free(env);
 }
 
+static uint64_t cycles(Env *env) {
+        json_t *status = coordinator_status(env->coordinator);
+        uint64_t n = (uint64_t) json_integer_value(json_object_get(status, "cycles"));
+
+        json_decref(status);
+        return n;
+}
+
+static void test_window(void **state) {
+        Env *env = env_new(*state);
+        WaveSchedule sched = { .zone = "UTC", .n_windows = 1 };
+        Answer a;
+
+        /* a window every day from three hours on, for three hours */
+        uint64_t now = event_clock_now(env->clock, CLOCK_REALTIME);
+        uint64_t opens = (now / MINUTE_USEC + 180 + 1) * MINUTE_USEC;
+        unsigned minute = (unsigned) (opens / MINUTE_USEC % (24 * 60));
+        sched.windows[0] = (WaveWindow){ .days = 0x7f, .start_minute = minute, .length_minutes = 180 };
+        start_wave_with(env, &(WaveOptions){ .max_unavailable = 1, .node_deadline_usec = 30 * MINUTE_USEC,
+                                             .schedule = &sched });
+        settle(env);
+        for (size_t k = 0; k < N_NODES; k++)
+                assert_string_equal(fake_docker_availability(env->fake, NODES[k][0]), "active");
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_READ }, &a);
+        assert_non_null(strstr(a.wave, "\"schedule\":{\"zone\":\"UTC\""));
+
+        /* waiting, it reads the Swarm no more: its timer is set to the window */
+        uint64_t before = cycles(env), until = clock_usec(CLOCK_MONOTONIC) + 700000;
+        while (clock_usec(CLOCK_MONOTONIC) < until)
+                assert_true(sd_event_run(env->event, 100 * 1000) >= 0);
+        assert_true(cycles(env) == before);
+
+        /* ten seconds before the window: nothing; then the first node at its opening */
+        event_clock_advance(env->clock, opens - event_clock_now(env->clock, CLOCK_REALTIME) - 10000000ULL);
+        settle(env);
+        for (size_t k = 0; k < N_NODES; k++)
+                assert_string_equal(fake_docker_availability(env->fake, NODES[k][0]), "active");
+        advance_until_availability(env, "w1", "drain", 1000000ULL, MINUTE_USEC);
+        uint64_t drained = event_clock_now(env->clock, CLOCK_REALTIME);
+        assert_true(drained >= opens && drained < opens + 2000000ULL);
+        node_turn(env, "w1", false);
+        env_free(env);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_step),
@@ -554,6 +598,7 @@ int main(void) {
                 cmocka_unit_test(test_restart_after_activation_unanswered),
                 cmocka_unit_test(test_deadline_passes_while_draining),
                 cmocka_unit_test(test_soak_after_canary),
+                cmocka_unit_test(test_window),
         };
         return cmocka_run_group_tests(tests, scratch_dir_setup, scratch_dir_teardown);
 }

@@ -158,14 +158,14 @@ static RunResult run_wave_policy(Sim *s, unsigned max_unavailable, size_t fail_n
         size_t running_at_start = services_running(s);
         RunResult res = {};
 
-        assert_int_equal(wave_new("w1", &o, &cv, now, &w, why, sizeof(why)), 0);
+        assert_int_equal(wave_new("w1", &o, &cv, NULL, now, &w, why, sizeof(why)), 0);
         for (res.steps = 0; res.steps < 2000; res.steps++) {
                 WaveAction actions[MAX_NODES * 2];
                 size_t n_actions;
                 bool changed;
 
                 cv = view(s);
-                assert_int_equal(wave_advance(w, &cv, now, actions, ELEMENTSOF(actions), &n_actions, &changed, blocked,
+                assert_int_equal(wave_advance(w, &cv, NULL, now, actions, ELEMENTSOF(actions), &n_actions, &changed, blocked,
                                               sizeof(blocked)),
                                  0);
                 for (size_t a = 0; a < n_actions; a++) {
@@ -312,7 +312,7 @@ static Wave *three_nodes(Sim *s, const WaveOptions *o) {
                 s->nodes[i].running_tasks = 1;
         }
         cv = view(s);
-        assert_int_equal(wave_new("w", o, &cv, 100 * SEC, &w, why, sizeof(why)), 0);
+        assert_int_equal(wave_new("w", o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), 0);
         return w;
 }
 
@@ -320,7 +320,7 @@ static void advance(Wave *w, Sim *s, uint64_t now, WaveAction *a, size_t *n, cha
         ClusterView cv = view(s);
         bool changed;
 
-        assert_int_equal(wave_advance(w, &cv, now, a, 8, n, &changed, blocked, 256), 0);
+        assert_int_equal(wave_advance(w, &cv, NULL, now, a, 8, n, &changed, blocked, 256), 0);
 }
 
 static void test_deadline(void **state _unused_) {
@@ -369,7 +369,7 @@ static void test_manager_guard(void **state _unused_) {
         }
         s.nodes[2].manager_reachable = false;
         ClusterView cv = view(&s);
-        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), 0);
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 0, &w, why, sizeof(why)), 0);
         advance(w, &s, SEC, a, &n, blocked);
         assert_int_equal(n, 0);
         assert_string_equal(blocked, "manager node-00 waits: manager node-02 is not reachable");
@@ -400,7 +400,7 @@ static void test_service_guard(void **state _unused_) {
         s.replicas[0] = 1;
         schedule(&s);
         ClusterView cv = view(&s);
-        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), 0);
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 0, &w, why, sizeof(why)), 0);
         advance(w, &s, SEC, a, &n, blocked);
         /* node-00 is the only zone=a node: it waits, and so does the wave */
         assert_int_equal(n, 0);
@@ -508,7 +508,7 @@ static void test_error_budget(void **state _unused_) {
         /* more than every node is refused */
         ClusterView cv = view(&s);
         o.max_errors_percent = 101;
-        assert_int_equal(wave_new("w2", &o, &cv, 100 * SEC, &w, why, sizeof(why)), -EINVAL);
+        assert_int_equal(wave_new("w2", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), -EINVAL);
         assert_non_null(strstr(why, "error budget of 101%"));
 }
 
@@ -636,16 +636,105 @@ static void test_new_errors(void **state _unused_) {
 
         sim_new(&s, 11);
         ClusterView cv = view(&s);
-        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), -EINVAL);
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 0, &w, why, sizeof(why)), -EINVAL);
         assert_string_equal(why, "canary node-99 is not a node of the wave");
         o.canaries = twice;
-        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), -EINVAL);
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 0, &w, why, sizeof(why)), -EINVAL);
         assert_string_equal(why, "canary id01 is given twice");
         o = (WaveOptions){ .label = "zone=c" };
-        assert_int_equal(wave_new("w", &o, &cv, 0, &w, why, sizeof(why)), -EINVAL);
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 0, &w, why, sizeof(why)), -EINVAL);
         assert_string_equal(why, "no node has the label zone=c");
         assert_null(w);
         assert_null(wave_free(NULL));
+}
+
+static uint64_t utc(int y, unsigned mo, unsigned d, unsigned h, unsigned mi) {
+        return (uint64_t) (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60) * SEC;
+}
+
+static void test_schedule(void **state _unused_) {
+        WaveSchedule sched = { .zone = "Europe/Berlin" };
+        WaveOptions o = { .node_deadline_usec = 30 * 60 * SEC, .schedule = &sched };
+        TimeZone *tz = NULL;
+        Sim s;
+        Wave *w = NULL, *again = NULL;
+        WaveAction a[8];
+        size_t n;
+        bool changed;
+        char why[256], blocked[256];
+        LocatedError e = {};
+
+        assert_int_equal(timezone_load(NULL, "Europe/Berlin", &tz, why, sizeof(why)), 0);
+        assert_int_equal(wave_window_parse("Sun 01:00 3h", &sched.windows[sched.n_windows++], why, sizeof(why)), 0);
+        assert_int_equal(wave_blackout_parse("2027-04-11", &sched.blackouts[sched.n_blackouts++], why, sizeof(why)), 0);
+        sim_new(&s, 7);
+        s.n_nodes = 3;
+        s.n_services = 0;
+        for (size_t i = 0; i < 3; i++) {
+                s.nodes[i].manager = s.nodes[i].manager_reachable = i == 0;
+                s.nodes[i].running_tasks = 1;
+        }
+        ClusterView cv = view(&s);
+        /* Saturday noon: the window opens on Sunday at 01:00 CET */
+        assert_int_equal(wave_new("w", &o, &cv, tz, utc(2027, 3, 27, 12, 0), &w, why, sizeof(why)), 0);
+        assert_int_equal(wave_advance(w, &cv, tz, utc(2027, 3, 27, 12, 0), a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 0);
+        assert_string_equal(blocked, "waiting for the maintenance window: the next node may start at 2027-03-28 01:00 "
+                                     "+01:00 (Europe/Berlin); windows: Sun 01:00 3h");
+        assert_true(w->window_opens_usec == utc(2027, 3, 28, 0, 0));
+
+        /* stored and read back: version 2, the same schedule */
+        char *text = wave_to_json(w);
+        assert_non_null(strstr(text, "\"version\":2"));
+        assert_non_null(strstr(text, "\"schedule\":{\"zone\":\"Europe/Berlin\",\"windows\":[\"Sun 01:00 3h\"],"
+                                     "\"blackouts\":[\"2027-04-11\"]}"));
+        assert_int_equal(wave_parse(text, strlen(text), &again, &e), 0);
+        assert_string_equal(again->schedule.zone, "Europe/Berlin");
+        assert_int_equal(again->schedule.n_windows, 1);
+        assert_int_equal(again->schedule.windows[0].start_minute, 60);
+        assert_true(again->schedule.blackouts[0].first_day == sched.blackouts[0].first_day);
+        free(text);
+        wave_free(again);
+
+        /* a leader that cannot read the zone starts no node */
+        assert_int_equal(wave_advance(w, &cv, NULL, utc(2027, 3, 28, 0, 0), a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 0);
+        assert_non_null(strstr(blocked, "time zone Europe/Berlin cannot be read here"));
+
+        /* the window opens (a DST day: 01:00 CET to 04:00 CEST, two hours) */
+        assert_int_equal(wave_advance(w, &cv, tz, utc(2027, 3, 28, 0, 0), a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].kind, WAVE_ACTION_DRAIN);
+        ClusterNode *first = sim_node(&s, w->nodes[a[0].node].id);
+        first->availability = AVAILABILITY_DRAIN;
+        first->running_tasks = 0;
+        cv = view(&s);
+        assert_int_equal(wave_advance(w, &cv, tz, utc(2027, 3, 28, 0, 10), a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(w->nodes[0].step, NODE_PATCHING);
+        assert_int_equal(wave_node_report(w, w->nodes[0].id, true, true, "ok", "t1", utc(2027, 3, 28, 0, 40)), 0);
+        first->availability = AVAILABILITY_ACTIVE;
+        cv = view(&s);
+        /* 01:01 UTC: 59 minutes left, a node may take an hour: the next Sunday */
+        assert_int_equal(wave_advance(w, &cv, tz, utc(2027, 3, 28, 1, 1), a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(w->nodes[0].step, NODE_DONE);
+        assert_int_equal(n, 0);
+        assert_int_equal(w->nodes[1].step, NODE_PENDING);
+        assert_true(w->window_opens_usec == utc(2027, 4, 3, 23, 0));
+        assert_non_null(strstr(blocked, "2027-04-04 01:00 +02:00"));
+        /* the next Sunday: the next node starts */
+        assert_int_equal(wave_advance(w, &cv, tz, utc(2027, 4, 3, 23, 0), a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(w->nodes[1].step, NODE_DRAINING);
+        wave_free(w);
+
+        /* no window holds a node's hour */
+        w = NULL;
+        sched.windows[0].length_minutes = 45;
+        assert_int_equal(wave_new("w", &o, &cv, tz, utc(2027, 3, 27, 12, 0), &w, why, sizeof(why)), -EINVAL);
+        assert_string_equal(why, "no window within a year holds a node's time (60 min: twice the node deadline) "
+                                 "outside the blackouts; windows: Sun 01:00 45m");
+        assert_null(w);
+        timezone_free(tz);
 }
 
 static void test_parse_errors(void **state _unused_) {
@@ -654,7 +743,15 @@ static void test_parse_errors(void **state _unused_) {
                 unsigned line;
         } cases[] = {
                 { "[]", "", "expected an object", 1 },
-                { "{\"version\": 2}", "version", "unsupported wave version 2", 1 },
+                { "{\"version\": 3}", "version", "unsupported wave version 3", 1 },
+                { "{\"version\": 2}", "schedule", "version 2 has a schedule: missing", 1 },
+                { "{\"version\": 1, \"schedule\": {}}", "schedule", "a schedule needs version 2", 1 },
+                { "{\"version\": 2, \"schedule\": {\"zone\": \"UTC\", \"windows\": [\"Mon 22:00 1h\", \"Tue 9:00\"],\n"
+                  " \"blackouts\": []}}", "schedule.windows[1]", "the start is not a time HH:MM", 1 },
+                { "{\"version\": 2, \"schedule\": {\"zone\": \"UTC\", \"windows\": [],\n"
+                  " \"blackouts\": [\"2026-12-24..2026-12-01\"]}}", "schedule.blackouts[0]", "ends before it starts", 2 },
+                { "{\"version\": 2, \"schedule\": {\"zone\": \"UTC\", \"windows\": [], \"blackouts\": []}}",
+                  "schedule", "not none", 1 },
                 { "{\"version\": 1, \"id\": \"w\", \"status\": \"sleeping\"}", "status", "unknown value \"sleeping\"", 1 },
                 { "{\"version\": 1, \"id\": \"w\", \"status\": \"running\", \"reason\": \"\", \"max_unavailable\": 0}",
                   "max_unavailable", "expected 1..1024", 1 },
@@ -700,6 +797,7 @@ int main(void) {
                 cmocka_unit_test(test_constraints),
                 cmocka_unit_test(test_new_errors),
                 cmocka_unit_test(test_parse_errors),
+                cmocka_unit_test(test_schedule),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
