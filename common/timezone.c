@@ -405,24 +405,70 @@ int32_t timezone_offset(const TimeZone *tz, int64_t t) {
         return tz->offsets[lo];
 }
 
-int64_t timezone_from_local(const TimeZone *tz, int64_t local) {
-        /* offsets never change twice within two days: the one before and after */
-        int32_t before = timezone_offset(tz, local - 2 * DAY), after = timezone_offset(tz, local + 2 * DAY);
-        int64_t a = local - before, b = local - after;
-        bool a_ok = timezone_offset(tz, a) == before, b_ok = timezone_offset(tz, b) == after;
+/* The first instant after t at which the zone's table or its footer rule
+ * may change the offset (a candidate; the offset may stay the same). */
+static int64_t next_boundary(const TimeZone *tz, int64_t t) {
+        int64_t best = INT64_MAX;
 
-        if (a_ok && b_ok)
-                return MIN(a, b);
-        if (a_ok || b_ok)
-                return a_ok ? a : b;
-        /* skipped: the first instant showing the later offset, between b and a */
-        int64_t lo = MIN(a, b), hi = MAX(a, b);
-        while (hi - lo > 1) {
-                int64_t mid = lo + (hi - lo) / 2;
-                if (timezone_offset(tz, mid) == after)
-                        hi = mid;
-                else
-                        lo = mid;
+        if (tz->n > 0 && t < tz->times[tz->n - 1]) {
+                size_t lo = 0, hi = tz->n - 1; /* the first time > t */
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+                        if (tz->times[mid] > t)
+                                hi = mid;
+                        else
+                                lo = mid + 1;
+                }
+                return tz->times[lo];
         }
-        return hi;
+        if (tz->footer.present && tz->footer.has_dst && tz->footer.has_rule) {
+                const Footer *f = &tz->footer;
+                int year;
+                unsigned m, d;
+                civil_from_days(floor_div(t + f->std_offset, DAY), &year, &m, &d);
+                for (int y = year - 2; y <= year + 2; y++) {
+                        int64_t start = rule_instant(&f->start, y, f->std_offset);
+                        int64_t end = rule_instant(&f->end, y, f->dst_offset);
+                        if (start > t)
+                                best = MIN(best, start);
+                        if (end > t)
+                                best = MIN(best, end);
+                }
+        }
+        return best;
+}
+
+/* Where the offset changes after t, up to limit (INT64_MAX: it does not). */
+static int64_t next_change(const TimeZone *tz, int64_t t, int64_t limit) {
+        int32_t off = timezone_offset(tz, t);
+
+        for (int64_t c = next_boundary(tz, t); c <= limit; c = next_boundary(tz, c))
+                if (timezone_offset(tz, c) != off)
+                        return c;
+        return INT64_MAX;
+}
+
+int64_t timezone_from_local(const TimeZone *tz, int64_t local) {
+        /* an instant showing local is within a day and two hours of it:
+         * offsets are; look at each span of one offset there, in order */
+        const int64_t from = local - 26 * 3600, to = local + 26 * 3600;
+        int64_t skipped = INT64_MAX;
+
+        for (int64_t start = from; start <= to;) {
+                int32_t off = timezone_offset(tz, start);
+                int64_t end = next_change(tz, start, to), t = local - off;
+
+                if (t >= start && t < end && timezone_offset(tz, t) == off)
+                        return t; /* the first showing */
+                /* the clock jumps over local at end */
+                if (end != INT64_MAX && skipped == INT64_MAX && end - 1 + off < local &&
+                    end + timezone_offset(tz, end) > local)
+                        skipped = end;
+                if (end == INT64_MAX)
+                        break;
+                start = end;
+        }
+        if (skipped != INT64_MAX)
+                return skipped;
+        return local - timezone_offset(tz, local); /* not reached for a zone's data: offsets are within a day */
 }
