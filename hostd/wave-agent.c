@@ -1247,6 +1247,8 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
         if (!a)
                 return NULL;
         if (a->child_pid > 0) {
+                /* with what it started: its own process group */
+                kill(-a->child_pid, SIGKILL);
                 kill(a->child_pid, SIGKILL);
                 waitpid(a->child_pid, NULL, 0);
         }

@@ -437,7 +437,12 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
         case WAVE_REQUEST_MAY_PATCH:
                 return false; /* answered from the wave after advancing */
         case WAVE_REQUEST_REPORT:
+                /* A plain FleetLock client (no wave ID: Zincati) releases its
+                 * lock at every boot: holding none, there is nothing to
+                 * release, and that is no error, or it would ask for ever. */
                 if (!c->wave) {
+                        if (!r->wave_id)
+                                return false;
                         fail_request(r, -ENOENT, "there is no wave");
                         return false;
                 }
@@ -447,6 +452,10 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
                                      c->wave->id);
                         return false;
                 }
+                q = wave_node_may_patch(c->wave, r->node_id);
+                /* reported already (its answer lost on the way): taken once, answered again */
+                if (q == -ESTALE || (q < 0 && !r->wave_id))
+                        return false;
                 q = wave_node_report(c->wave, r->node_id, r->req.ok, r->req.healthy, r->message, r->transaction, now);
                 if (q == -ENOENT)
                         fail_request(r, q, "node %s is not in wave %s", r->node_id, c->wave->id);

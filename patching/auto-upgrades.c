@@ -17,78 +17,27 @@
 #define APT_CONF_MAX_DEPTH 16
 #define APT_CONF_MAX_FILES 512
 
-typedef struct Lexer {
-        const char *p, *end, *path;
-        unsigned line;
-} Lexer;
+/* ---- apt.conf, read as apt's ReadConfigFile reads it ---------------------
+ * Line by line: comments ("//", "#" but for "#clear" and "#include", and
+ * slash-star comments across lines) are dropped outside quotes; what is left builds up
+ * a statement until a "{", ";" or "}" outside quotes ends it. A statement
+ * is a tag and a value ("Tag value;"), a tag opening a scope ("Tag {"), or
+ * a value alone (a list item). Tags and values are apt's quote-words:
+ * quotes are taken out, %xx is decoded. A "}" leaves the scope (or none),
+ * scopes left open at the end are closed, a statement left unended is an
+ * error, as in apt. */
 
-typedef enum Token { TOKEN_END, TOKEN_WORD, TOKEN_STRING, TOKEN_OPEN, TOKEN_CLOSE, TOKEN_SEMICOLON } Token;
+#define STATEMENT_MAX 4096
 
-/* The next token; word and string values into buf. -EINVAL on what apt
- * would refuse too, -EOPNOTSUPP for #include (not followed here). */
-static int next_token(Lexer *l, char *buf, size_t size, Token *ret) {
-        for (;;) {
-                while (l->p < l->end && strchr(" \t\r\n", *l->p)) {
-                        if (*l->p == '\n')
-                                l->line++;
-                        l->p++;
-                }
-                if (l->p >= l->end) {
-                        *ret = TOKEN_END;
-                        return 0;
-                }
-                if (l->end - l->p >= 2 && l->p[0] == '/' && l->p[1] == '/') {
-                        while (l->p < l->end && *l->p != '\n')
-                                l->p++;
-                        continue;
-                }
-                if (l->end - l->p >= 2 && l->p[0] == '/' && l->p[1] == '*') {
-                        for (l->p += 2; l->p < l->end && !(l->end - l->p >= 2 && l->p[0] == '*' && l->p[1] == '/');
-                             l->p++)
-                                if (*l->p == '\n')
-                                        l->line++;
-                        if (l->p >= l->end)
-                                return -EINVAL;
-                        l->p += 2;
-                        continue;
-                }
-                if (*l->p == '#') {
-                        if ((size_t) (l->end - l->p) >= 8 && strncmp(l->p, "#include", 8) == 0)
-                                return -EOPNOTSUPP;
-                        /* #clear and comments: to the end of the line */
-                        while (l->p < l->end && *l->p != '\n')
-                                l->p++;
-                        continue;
-                }
-                break;
-        }
-        switch (*l->p) {
-        case '{': l->p++; *ret = TOKEN_OPEN; return 0;
-        case '}': l->p++; *ret = TOKEN_CLOSE; return 0;
-        case ';': l->p++; *ret = TOKEN_SEMICOLON; return 0;
-        default: break;
-        }
-        size_t n = 0;
-        if (*l->p == '"') {
-                for (l->p++; l->p < l->end && *l->p != '"'; l->p++) {
-                        if (*l->p == '\n')
-                                return -EINVAL;
-                        if (n + 1 < size)
-                                buf[n++] = *l->p;
-                }
-                if (l->p >= l->end)
-                        return -EINVAL;
-                l->p++;
-                *ret = TOKEN_STRING;
-        } else {
-                for (; l->p < l->end && !strchr(" \t\r\n{};\"", *l->p); l->p++)
-                        if (n + 1 < size)
-                                buf[n++] = *l->p;
-                *ret = TOKEN_WORD;
-        }
-        buf[n] = '\0';
-        return 0;
-}
+typedef struct AptReader {
+        AptPeriodic *c;
+        char parent[1024];                       /* the scope's full name */
+        char stack[APT_CONF_MAX_DEPTH][1024];    /* the enclosing scopes' */
+        size_t depth;
+        char statement[STATEMENT_MAX];
+        size_t length;
+        const char *why;                         /* what apt would say */
+} AptReader;
 
 static void assign(AptPeriodic *c, const char *key, const char *value) {
         if (strcasecmp(key, "APT::Periodic::Unattended-Upgrade") == 0)
@@ -97,101 +46,287 @@ static void assign(AptPeriodic *c, const char *key, const char *value) {
                 snprintf(c->enable, sizeof(c->enable), "%.63s", value);
 }
 
-/* "}": leaves the scope; one that was never opened is not apt.conf */
-static int close_scope(size_t *depth) {
-        if (*depth == 0)
+/* #clear NAME: the tree at NAME, and NAME itself, as never set */
+static void clear_tree(AptPeriodic *c, const char *name) {
+        static const char *const keys[] = { "APT::Periodic::Unattended-Upgrade", "APT::Periodic::Enable" };
+        size_t n = strlen(name);
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strcasecmp(keys[i], name) == 0 || (strncasecmp(keys[i], name, n) == 0 && strncmp(keys[i] + n, "::", 2) == 0))
+                        (i == 0 ? c->unattended : c->enable)[0] = '\0';
+}
+
+static void leave_scope(AptReader *r) {
+        if (r->depth == 0)
+                r->parent[0] = '\0';
+        else
+                memcpy(r->parent, r->stack[--r->depth], sizeof(r->parent));
+}
+
+static bool is_space(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int hex_value(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* apt's ParseQuoteWord: a word up to white space, "..." and [...] held
+ * together; quotes taken out and %xx decoded; then past the white space */
+static bool quote_word(const char **s, char *out, size_t size) {
+        const char *c = *s, *start = *s;
+        size_t n = 0;
+
+        while (*c == ' ')
+                c++;
+        if (!*c)
+                return false;
+        for (; *c && !is_space(*c); c++) {
+                if (*c == '"' && !(c = strchr(c + 1, '"')))
+                        return false;
+                if (*c == '[' && !(c = strchr(c + 1, ']')))
+                        return false;
+        }
+        for (; start != c && n + 1 < size; start++) {
+                if (*start == '%' && start + 2 < c && hex_value(start[1]) >= 0 && hex_value(start[2]) >= 0) {
+                        out[n++] = (char) (hex_value(start[1]) * 16 + hex_value(start[2]));
+                        start += 2;
+                } else if (*start != '"')
+                        out[n++] = *start;
+        }
+        out[n] = '\0';
+        while (*c && is_space(*c))
+                c++;
+        *s = c;
+        return true;
+}
+
+/* apt's ParseCWord: only quoted strings to the end, joined by a space */
+static bool c_word(const char **s, char *out, size_t size) {
+        const char *c = *s, *begin = *s;
+        size_t n = 0;
+
+        while (*c == ' ')
+                c++;
+        if (!*c || strlen(*s) >= size)
+                return false;
+        for (; *c; c++) {
+                if (*c == '"') {
+                        for (c++; *c && *c != '"'; c++)
+                                out[n++] = *c;
+                        if (!*c)
+                                return false;
+                        continue;
+                }
+                if (c != begin && is_space(*c) && is_space(c[-1]))
+                        continue;
+                if (!is_space(*c))
+                        return false;
+                out[n++] = ' ';
+        }
+        out[n] = '\0';
+        *s = c;
+        return true;
+}
+
+/* A statement ended by term ('{', ';' or '}'). */
+static int statement_end(AptReader *r, char term) {
+        char tag[1024], word[1024], item[2048 + 2];
+        const char *pos = r->statement;
+        bool no_word = false;
+
+        if (term == '{' && r->length == 0) {
+                r->why = "block starts with no name";
                 return -EINVAL;
-        (*depth)--;
+        }
+        if (r->length == 0) {
+                if (term == '}')
+                        leave_scope(r);
+                return 0;
+        }
+        if (!quote_word(&pos, tag, sizeof(tag))) {
+                r->why = "malformed tag";
+                return -EINVAL;
+        }
+        if (!c_word(&pos, word, sizeof(word)) && !quote_word(&pos, word, sizeof(word))) {
+                if (term != '{') {
+                        memcpy(word, tag, sizeof(word)); /* a list item */
+                        tag[0] = '\0';
+                } else
+                        no_word = true;
+        }
+        if (*pos) {
+                r->why = "extra junk after value";
+                return -EINVAL;
+        }
+        if (term == '{') {
+                if (r->depth == APT_CONF_MAX_DEPTH)
+                        return -E2BIG;
+                memcpy(r->stack[r->depth++], r->parent, sizeof(r->parent));
+                if (r->parent[0])
+                        snprintf(r->parent + strlen(r->parent), sizeof(r->parent) - strlen(r->parent), "::%s", tag);
+                else
+                        snprintf(r->parent, sizeof(r->parent), "%s", tag);
+                tag[0] = '\0';
+        }
+        if (!r->parent[0])
+                snprintf(item, sizeof(item), "%s", tag);
+        else if (term != '{' || tag[0])
+                snprintf(item, sizeof(item), "%s::%s", r->parent, tag);
+        else
+                snprintf(item, sizeof(item), "%s", r->parent);
+
+        if (tag[0] == '#') {
+                if (r->parent[0]) {
+                        r->why = "directives can only be done at the top level";
+                        return -EINVAL;
+                }
+                if (STREQ(tag + 1, "clear"))
+                        clear_tree(r->c, word);
+                else if (STREQ(tag + 1, "include"))
+                        return -EOPNOTSUPP;
+                else if (!STREQ(tag + 1, "x-apt-configure-index")) {
+                        r->why = "unsupported directive";
+                        return -EINVAL;
+                }
+        } else if (!tag[0] && !no_word && STREQ(word, "#clear")) {
+                r->why = "clear directive requires an option tree as argument";
+                return -EINVAL;
+        } else if (!no_word)
+                assign(r->c, item, word);
+        r->length = 0;
+        r->statement[0] = '\0';
+        if (term == '}')
+                leave_scope(r);
+        return 0;
+}
+
+/* Appends text[0..n) trimmed to the statement, a space between pieces. */
+static int statement_add(AptReader *r, const char *text, size_t n) {
+        while (n && is_space(*text))
+                text++, n--;
+        while (n && is_space(text[n - 1]))
+                n--;
+        if (n == 0)
+                return 0;
+        if (r->length + n + 2 >= sizeof(r->statement))
+                return -E2BIG;
+        if (r->length)
+                r->statement[r->length++] = ' ';
+        memcpy(r->statement + r->length, text, n);
+        r->length += n;
+        r->statement[r->length] = '\0';
         return 0;
 }
 
 int apt_conf_periodic(const char *path, const char *text, size_t size, AptPeriodic *ret, char *what,
                       size_t what_size) {
-        Lexer l = { .p = text, .end = text + size, .path = path, .line = 1 };
-        AptPeriodic settings = *ret, *c = &settings; /* *ret changed only when the whole text reads */
-        /* scope[i]: the full name of the scope opened at depth i + 1 */
-        char scope[APT_CONF_MAX_DEPTH][1024], name[256], value[256], key[1024];
-        size_t depth = 0;
-        Token t;
-        int r;
+        AptPeriodic settings = *ret; /* *ret changed only when the whole text reads */
+        _cleanup_free_ AptReader *r = calloc(1, sizeof(AptReader));
+        _cleanup_free_ char *line = malloc(size + 1), *fragment = malloc(size + 1);
+        bool in_comment = false;
+        unsigned number = 0;
+        int e = 0;
 
-        for (;;) {
-                r = next_token(&l, name, sizeof(name), &t);
-                if (r < 0)
-                        goto bad;
-                if (t == TOKEN_END)
-                        break;
-                if (t == TOKEN_SEMICOLON)
-                        continue;
-                if (t == TOKEN_CLOSE) {
-                        if ((r = close_scope(&depth)) < 0)
-                                goto bad;
-                        continue;
+        if (!r || !line || !fragment)
+                return -ENOMEM;
+        r->c = &settings;
+        for (size_t at = 0; at < size && e >= 0;) {
+                const char *nl = memchr(text + at, '\n', size - at);
+                size_t n = nl ? (size_t) (nl - (text + at)) : size - at, len = 0, f = 0;
+
+                /* the line, a NUL in it ending it as in apt's getline into a C string */
+                for (size_t k = 0; k < n && text[at + k]; k++)
+                        line[len++] = text[at + k];
+                line[len] = '\0';
+                at += n + 1;
+                number++;
+
+                char *l = line;
+                if (in_comment) {
+                        char *end = strstr(l, "*/");
+                        if (!end)
+                                continue;
+                        l = end + 2;
+                        in_comment = false;
                 }
-                if (t == TOKEN_OPEN) {
-                        r = -EINVAL;
-                        goto bad;
-                }
-                /* a bare string: an item of a list */
-                if (t == TOKEN_STRING) {
-                        r = next_token(&l, value, sizeof(value), &t);
-                        if (r < 0 || (t != TOKEN_SEMICOLON && t != TOKEN_CLOSE)) {
-                                r = r < 0 ? r : -EINVAL;
-                                goto bad;
+                /* "//" and "#" comments, outside quotes (counted from the line's
+                 * start); #clear and #include stay */
+                bool q = false;
+                for (char *c = l; *c; c++) {
+                        if (*c == '"')
+                                q = !q;
+                        else if (!q && ((c[0] == '/' && c[1] == '/') ||
+                                        (c[0] == '#' && strncmp(c + 1, "clear", 5) != 0 &&
+                                         strncmp(c + 1, "include", 7) != 0 &&
+                                         strncmp(c + 1, "x-apt-configure-index", 21) != 0))) {
+                                *c = '\0';
+                                break;
                         }
-                        if (t == TOKEN_CLOSE && (r = close_scope(&depth)) < 0)
-                                goto bad;
-                        continue;
                 }
-                /* names longer than these are none apt's daily job reads */
-                snprintf(key, sizeof(key), "%.700s%s%.255s", depth ? scope[depth - 1] : "", depth ? "::" : "", name);
-                r = next_token(&l, value, sizeof(value), &t);
-                if (r < 0)
-                        goto bad;
-                if (t == TOKEN_OPEN) {
-                        if (depth == APT_CONF_MAX_DEPTH) {
-                                r = -E2BIG;
-                                goto bad;
+                /* slash-star comments, possibly to a later line; quotes are
+                 * counted afresh after each, as apt does */
+                q = false;
+                for (const char *c = l; *c;) {
+                        if (*c == '"')
+                                q = !q;
+                        else if (!q && c[0] == '/' && c[1] == '*') {
+                                const char *close = strstr(c + 2, "*/");
+                                if (!close) {
+                                        in_comment = true;
+                                        break;
+                                }
+                                c = close + 2;
+                                q = false;
+                                continue;
                         }
-                        snprintf(scope[depth++], sizeof(scope[0]), "%s", key);
-                        continue;
+                        fragment[f++] = *c++;
                 }
-                if (t != TOKEN_STRING && t != TOKEN_WORD) {
-                        r = -EINVAL;
-                        goto bad;
+                fragment[f] = '\0';
+
+                bool quoted = false;
+                size_t start = 0;
+                for (size_t i = 0; i < f && e >= 0; i++) {
+                        if (fragment[i] == '"')
+                                quoted = !quoted;
+                        if (quoted || (fragment[i] != '{' && fragment[i] != ';' && fragment[i] != '}'))
+                                continue;
+                        if ((e = statement_add(r, fragment + start, i - start)) >= 0)
+                                e = statement_end(r, fragment[i]);
+                        start = i + 1;
                 }
-                assign(c, key, value);
-                r = next_token(&l, value, sizeof(value), &t);
-                if (r < 0 || t != TOKEN_SEMICOLON) {
-                        r = r < 0 ? r : -EINVAL;
-                        goto bad;
-                }
+                if (e >= 0)
+                        e = statement_add(r, fragment + start, f - start);
         }
-        if (depth != 0) {
-                r = -EINVAL;
-                goto bad;
+        if (e >= 0 && r->length) {
+                r->why = "extra junk at end of file";
+                e = -EINVAL;
+                number += size > 0 && text[size - 1] == '\n'; /* apt counts the line after the last newline */
+        }
+        if (e < 0) {
+                snprintf(what, what_size, "%s:%u: %s%s", path, number,
+                         e == -EOPNOTSUPP ? "#include is not followed: cannot tell what apt's daily job does" :
+                         e == -E2BIG      ? "scopes nested too deep or a statement too long" :
+                                            "not apt.conf syntax (apt refuses it too): ",
+                         e == -EINVAL && r->why ? r->why : "");
+                return e;
         }
         *ret = settings;
         return 0;
-bad:
-        snprintf(what, what_size, "%s:%u: %s", path, l.line,
-                 r == -EOPNOTSUPP ? "#include is not followed: cannot tell what apt's daily job does" :
-                 r == -E2BIG      ? "scopes nested too deep" :
-                                    "not apt.conf syntax (apt refuses it too)");
-        return r;
 }
 
-/* apt's Dir::Ignore-Files-Silently, and names apt does not read at all */
+/* The names apt's ReadConfigDir reads (GetListOfFilesInDir with "conf",
+ * files without an extension allowed): no leading dot, only letters,
+ * digits, "_", "-", ":" and ".", not ending in "."; an extension, if any,
+ * "conf". */
 static bool apt_reads(const char *name) {
-        static const char *const ignored[] = { "~", ".disabled", ".bak", ".save", ".orig", ".distUpgrade", NULL };
         size_t n = strlen(name);
+        const char *dot = strrchr(name, '.');
 
-        if (name[0] == '.' || n == 0 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+        if (n == 0 || name[0] == '.' || name[n - 1] == '.' ||
+            strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-:.") != n)
                 return false;
-        for (const char *const *s = ignored; *s; s++)
-                if (n >= strlen(*s) && STREQ(name + n - strlen(*s), *s))
-                        return false;
-        return !strstr(name, ".dpkg-") && !strstr(name, ".ucf-");
+        return !dot || STREQ(dot + 1, "conf");
 }
 
 static int by_name(const void *a, const void *b) {
@@ -287,15 +422,17 @@ static bool dnf_false(const char *value) {
                strcasecmp(value, "off") == 0;
 }
 
+#define DNF_NOT_SET 2
+
 /* apply_updates in the [commands] section of an automatic.conf: 1 yes, 0
- * no or not set, negative unreadable. */
+ * no, DNF_NOT_SET (no file, or no such line), negative unreadable. */
 static int dnf_applies(const char *path, char *what, size_t what_size) {
         _cleanup_free_ char *text = NULL;
         bool in_commands = false;
-        int r = read_file(path, APT_CONF_MAX_SIZE, &text, NULL), applies = 0;
+        int r = read_file(path, APT_CONF_MAX_SIZE, &text, NULL), applies = DNF_NOT_SET;
 
         if (r == -ENOENT)
-                return 0;
+                return DNF_NOT_SET;
         if (r < 0) {
                 snprintf(what, what_size, "%s: %s", path, strerror(-r));
                 return r;
@@ -314,29 +451,38 @@ static int dnf_applies(const char *path, char *what, size_t what_size) {
 
 int auto_upgrades_find(const char *root, char *what, size_t what_size) {
         static const struct {
-                const char *timer, *conf; /* conf NULL: the timer installs by itself */
+                const char *timer;
+                const char *conf, *defaults; /* conf NULL: the timer installs by itself; defaults: read
+                                              * when conf does not set apply_updates */
         } dnf[] = {
-                { "dnf-automatic-install.timer", NULL },
-                { "dnf-automatic.timer", "etc/dnf/automatic.conf" },
-                { "dnf5-automatic.timer", "etc/dnf/dnf5-plugins/automatic.conf" },
+                { "dnf-automatic-install.timer", NULL, NULL },
+                { "dnf-automatic.timer", "etc/dnf/automatic.conf", NULL },
+                /* dnf5: the distribution's defaults, overridden by the host's */
+                { "dnf5-automatic.timer", "etc/dnf/automatic.conf", "usr/share/dnf5/dnf5-plugins/automatic.conf" },
         };
         AptPeriodic apt = {};
         char path[4096];
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(dnf); i++) {
+                const char *from = dnf[i].conf;
                 if (!timer_enabled(root, dnf[i].timer))
                         continue;
                 if (dnf[i].conf) {
                         snprintf(path, sizeof(path), "%s/%s", root, dnf[i].conf);
                         r = dnf_applies(path, what, what_size);
+                        if (r == DNF_NOT_SET && dnf[i].defaults) {
+                                from = dnf[i].defaults;
+                                snprintf(path, sizeof(path), "%s/%s", root, dnf[i].defaults);
+                                r = dnf_applies(path, what, what_size);
+                        }
                         if (r < 0)
                                 return r;
-                        if (r == 0)
-                                continue;
+                        if (r != 1)
+                                continue; /* no, or not set: apply_updates is off by default */
                 }
                 snprintf(what, what_size, "%s is enabled and installs updates%s%s", dnf[i].timer,
-                         dnf[i].conf ? ": apply_updates = yes in /" : "", dnf[i].conf ? dnf[i].conf : "");
+                         from ? ": apply_updates = yes in /" : "", from ? from : "");
                 return 1;
         }
 

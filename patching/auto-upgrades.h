@@ -10,9 +10,10 @@
  *     is not "0", APT::Periodic::Enable is not "0" (apt.conf, as apt reads
  *     it: ROOT/etc/apt/apt.conf.d/ in order, then ROOT/etc/apt/apt.conf), and
  *     the timer is enabled and not masked.
- *   rpm: dnf-automatic-install.timer, or dnf-automatic.timer (dnf5:
- *     dnf5-automatic.timer) with apply_updates = yes in its automatic.conf,
- *     enabled and not masked.
+ *   rpm: dnf-automatic-install.timer, or dnf-automatic.timer with
+ *     apply_updates = yes in /etc/dnf/automatic.conf, or dnf5-automatic.timer
+ *     with it there or, when not set there, in dnf5's defaults
+ *     (/usr/share/dnf5/dnf5-plugins/automatic.conf), enabled and not masked.
  * Everything is read from the root's files; nothing is run. */
 
 #include <stddef.h>
@@ -23,12 +24,14 @@ typedef struct AptPeriodic {
         char enable[64];     /* APT::Periodic::Enable, "" not set */
 } AptPeriodic;
 
-/* Reads one apt.conf text ("Name value;", "Name { ... };" with names joined
- * by "::" across scopes, lists of bare values, comments) into c, whose
+/* Reads one apt.conf text as apt's ReadConfigFile does ("Name value;",
+ * "Name { ... };" with names joined by "::" across scopes, quoted or bare
+ * words, list items, a value ended by "}", comments, #clear) into c, whose
  * settings it overrides as a later file does; c is left as it was when the
- * text is refused. 0, or a negative errno with
- * what naming path:line: -EINVAL for what apt refuses too, -EOPNOTSUPP for
- * #include (not followed), -E2BIG for scopes nested deeper than 16. */
+ * text is refused. 0, or a negative errno with what naming path:line (the
+ * line apt names): -EINVAL for what apt refuses too, with apt's reason,
+ * -EOPNOTSUPP for #include (not followed), -E2BIG for scopes nested deeper
+ * than 16 or a statement longer than 4 KiB. */
 int apt_conf_periodic(const char *path, const char *text, size_t size, AptPeriodic *c, char *what,
                       size_t what_size);
 

@@ -218,8 +218,16 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, const T
                 snprintf(err, err_size, "an error budget of %u%% is more than every node", o->max_errors_percent);
                 return -EINVAL;
         }
-        if (o->max_errors_percent)
+        if (o->max_errors_percent) {
                 w->max_errors = (unsigned) (w->n_nodes * o->max_errors_percent / 100);
+                if (w->max_errors == 0) {
+                        /* asked for a budget: never silently none */
+                        snprintf(err, err_size, "an error budget of %u%% of %zu node(s) rounds down to no node: "
+                                 "give a number of nodes, or at least %zu%%", o->max_errors_percent, w->n_nodes,
+                                 (100 + w->n_nodes - 1) / w->n_nodes);
+                        return -EINVAL;
+                }
+        }
         /* canaries first, in the order given */
         for (const char *const *cn = o->canaries; cn && *cn; cn++) {
                 size_t i;

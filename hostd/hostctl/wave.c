@@ -243,8 +243,17 @@ static int wave_watch(void) {
                 fflush(stdout);
                 const char *st = json_string_value(json_object_get(json_object_get(reply, "wave"), "status"));
                 json_int_t finished = json_integer_value(json_object_get(json_object_get(reply, "wave"), "finished"));
-                if (!st || (finished && !STREQ(st, "paused")))
-                        return st && STREQ(st, "done") ? 0 : EXIT_FAILED;
+                if (!st || (finished && !STREQ(st, "paused"))) {
+                        const json_t *n;
+                        size_t i, failed = 0;
+                        json_array_foreach(json_object_get(json_object_get(reply, "wave"), "nodes"), i, n)
+                                failed += STREQ_PTR(json_string_value(json_object_get(n, "step")), "failed");
+                        /* done within the error budget is not success for a script */
+                        if (st && STREQ(st, "done") && failed)
+                                fprintf(stderr, "hostctl: the wave is done, but %zu node(s) failed (within its error "
+                                        "budget)\n", failed);
+                        return st && STREQ(st, "done") && !failed ? 0 : EXIT_FAILED;
+                }
         }
 }
 

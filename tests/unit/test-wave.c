@@ -510,6 +510,17 @@ static void test_error_budget(void **state _unused_) {
         o.max_errors_percent = 101;
         assert_int_equal(wave_new("w2", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), -EINVAL);
         assert_non_null(strstr(why, "error budget of 101%"));
+        /* a percentage that rounds down to no node is refused, not taken as none */
+        o.max_errors_percent = 20;
+        w = NULL;
+        assert_int_equal(wave_new("w3", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), -EINVAL);
+        assert_null(w);
+        assert_string_equal(why, "an error budget of 20% of 3 node(s) rounds down to no node: give a number of nodes, "
+                                 "or at least 34%");
+        o.max_errors_percent = 34;
+        assert_int_equal(wave_new("w4", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), 0);
+        assert_int_equal(w->max_errors, 1);
+        wave_free(w);
 }
 
 /* A leader whose clock is behind the one that stored the steps: a step
