@@ -191,7 +191,7 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
                          WaveOptions *ret, char *err, size_t err_size) {
         static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
                                             "canaries", "on_failure", "max_errors", "windows", "blackouts",
-                                            "zone", NULL };
+                                            "zone", "any_version", NULL };
         WaveSchedule sched = {};
         json_int_t soak = 0, deadline = 0;
         WaveOptions o = {};
@@ -278,6 +278,12 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
                         return -EINVAL;
                 }
         }
+        if ((v = json_object_get(body, "any_version")) && !json_is_boolean(v)) {
+                snprintf(err, err_size, "any_version: expected true or false");
+                return -EINVAL;
+        }
+        o.approve = !json_is_true(v); /* the approved set, unless asked not to */
+        v = json_object_get(body, "zone");
         if (wave_schedule_active(&sched)) {
                 snprintf(sched.zone, sizeof(sched.zone), "%s", v ? json_string_value(v) : "UTC");
                 *schedule = sched;

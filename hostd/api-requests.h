@@ -70,8 +70,9 @@ int api_changes_query_parse(const char *since, const char *limit, const char *ki
  * "soak_seconds": 0..7 days, "deadline_seconds": 1..2 days, "label":
  * "key=value", "canaries": [up to 32 strings], "on_failure": "halt" |
  * "continue", "max_errors": N | "P%", "windows": ["Mon-Fri 22:00 4h", ...],
- * "blackouts": ["2026-12-24", ...], "zone": "Europe/Berlin"}, each
- * optional (0/NULL: the wave's defaults; the zone: UTC). On success
+ * "blackouts": ["2026-12-24", ...], "zone": "Europe/Berlin", "any_version":
+ * bool}, each optional (0/NULL: the wave's defaults; the zone: UTC;
+ * ret->approve unless any_version is true: the caller adds the plans). On success
  * ret->canaries is canaries (NULL-terminated, filled here) when the body
  * has them, else NULL; ret->schedule is schedule (filled here) when it has
  * windows or blackouts, else NULL. -EINVAL naming the first member at

@@ -288,6 +288,16 @@ static void post_wave_start(Daemon *d, ControlCall *call) {
         }
         log_info("Wave start requested over the control API by uid %u pid %d", (unsigned) control_call_uid(call),
                  (int) control_call_pid(call));
+        /* the nodes' latest plans, as this manager has them: the approved set is frozen from them */
+        _cleanup_(json_decrefp) json_t *plans = NULL;
+        if (req.start.approve) {
+                plans = daemon_posture_board(d) ? posture_board_plans(daemon_posture_board(d)) : json_object();
+                if (!plans) {
+                        control_call_reply_error(call, 500, "out of memory");
+                        return;
+                }
+                req.start.plans = plans;
+        }
         wave_request(d, call, &req);
 }
 

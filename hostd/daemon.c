@@ -1027,7 +1027,7 @@ static int agent_seccomp_restart_pending(void *userdata) {
 }
 
 static int agent_start_patch(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id,
-                             PatchJobDone done, void *done_userdata) {
+                             const PackageSet *approved, PatchJobDone done, void *done_userdata) {
         Daemon *d = userdata;
         _cleanup_free_ char *state_dir = NULL;
         PatchRequest req;
@@ -1038,6 +1038,7 @@ static int agent_start_patch(void *userdata, PatchOp op, const char *expected_pl
                 return r;
         req.expected_plan = expected_plan;
         req.entry_id = entry_id;
+        req.policy.approved = approved; /* the worker is forked: it reads it before the call returns */
         /* a wave patches what the archives offer now */
         req.refresh = op == PATCH_OP_STAGE;
         return patch_jobs_start_then(d->patch_jobs, &req, done, done_userdata, &id);
@@ -1486,6 +1487,10 @@ FirewallManager *daemon_firewall(Daemon *d) {
 
 PatchJobs *daemon_patch_jobs(Daemon *d) {
         return d->patch_jobs;
+}
+
+PostureBoard *daemon_posture_board(Daemon *d) {
+        return d->posture_board;
 }
 
 Coordinator *daemon_coordinator(Daemon *d) {

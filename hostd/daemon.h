@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "hostd/api-server.h"
+#include "hostd/posture-board.h"
 #include "hostd/wave-coordinator.h"
 #include "hostd/firewall-manager.h"
 #include "hostd/patch-jobs.h"
@@ -37,6 +38,8 @@ uint64_t daemon_reloads(const Daemon *d);
 FirewallManager *daemon_firewall(Daemon *d);
 PatchJobs *daemon_patch_jobs(Daemon *d);
 Coordinator *daemon_coordinator(Daemon *d);
+/* The nodes' posture summaries this manager has (NULL: none kept). */
+PostureBoard *daemon_posture_board(Daemon *d);
 
 /* Re-reads the configuration. On an invalid file, keeps the running one and
  * returns -EINVAL with the reason in err. */

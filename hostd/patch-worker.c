@@ -287,7 +287,9 @@ static int build_plan(PackageBackend *b, const PatchRequest *req, const char *st
                 package_updates_free(updates, n_updates);
                 return r;
         }
-        r = plan_build(updates, n_updates, &req->policy, &seen, now, ret);
+        PatchPolicy policy = req->policy;
+        policy.backend = backend_kind(b); /* the approved set's versions compare as this root's */
+        r = plan_build(updates, n_updates, &policy, &seen, now, ret);
         if (r >= 0 && (r = mkdir_p(state_dir, 0700)) >= 0)
                 r = first_seen_save(&seen, seen_path);
         first_seen_done(&seen);

@@ -23,18 +23,84 @@ json_t *posture_summary_new(const json_t *report, const char *hostname, unsigned
                          (json_int_t) interval_sec);
 }
 
-static bool count_ok(const json_t *s, const char *key) {
-        const json_t *v = json_object_get(s, key);
-        return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1000;
+json_t *posture_summary_plan(const json_t *plan, uint64_t plan_usec) {
+        json_t *packages = json_array(), *p;
+        const json_t *item;
+        size_t i;
+
+        if (!packages)
+                return NULL;
+        json_array_foreach(json_object_get(plan, "packages"), i, item) {
+                if (!json_is_true(json_object_get(item, "included")))
+                        continue;
+                if (json_array_size(packages) == POSTURE_SUMMARY_MAX_PLAN ||
+                    !(p = json_pack("{s:O, s:O, s:O, s:O, s:b}", "name", json_object_get(item, "name"), "arch",
+                                    json_object_get(item, "arch"), "from",
+                                    json_object_get(item, "from") ?: json_null(), "to", json_object_get(item, "to"),
+                                    "security", json_is_true(json_object_get(item, "security")))) ||
+                    json_array_append_new(packages, p) < 0) {
+                        json_decref(packages);
+                        return NULL;
+                }
+        }
+        return json_pack("{s:O, s:I, s:o}", "id", json_object_get(plan, "id"), "generated_usec", (json_int_t) plan_usec,
+                         "packages", packages);
 }
 
 static bool short_string(const json_t *v, size_t max) {
         return json_is_string(v) && json_string_length(v) <= max;
 }
 
+/* a package name, architecture or version: printable, no space */
+static bool package_field(const json_t *v) {
+        const char *s = json_string_value(v);
+
+        if (!s || json_string_length(v) == 0 || json_string_length(v) > 256 || strlen(s) != json_string_length(v))
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s <= ' ' || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+static int validate_plan(const json_t *plan, char *err, size_t err_size) {
+        const json_t *packages = json_object_get(plan, "packages"), *p;
+        size_t i;
+
+        if (!json_is_object(plan) || json_object_size(plan) != 3 || !short_string(json_object_get(plan, "id"), 64) ||
+            !json_is_integer(json_object_get(plan, "generated_usec")) ||
+            json_integer_value(json_object_get(plan, "generated_usec")) < 0) {
+                snprintf(err, err_size, "posture.plan: not {\"id\", \"generated_usec\", \"packages\"}");
+                return -EINVAL;
+        }
+        if (!json_is_array(packages) || json_array_size(packages) > POSTURE_SUMMARY_MAX_PLAN) {
+                snprintf(err, err_size, "posture.plan.packages: not an array of at most %d updates",
+                         POSTURE_SUMMARY_MAX_PLAN);
+                return -EINVAL;
+        }
+        json_array_foreach(packages, i, p) {
+                bool ok = json_is_object(p) && json_object_size(p) == 5 && package_field(json_object_get(p, "name")) &&
+                          package_field(json_object_get(p, "arch")) && package_field(json_object_get(p, "to")) &&
+                          json_is_boolean(json_object_get(p, "security")) &&
+                          (json_is_null(json_object_get(p, "from")) || package_field(json_object_get(p, "from")));
+                if (!ok) {
+                        snprintf(err, err_size, "posture.plan.packages[%zu]: not {\"name\", \"arch\", \"from\", \"to\", "
+                                 "\"security\"} of package names and versions", i);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static bool count_ok(const json_t *s, const char *key) {
+        const json_t *v = json_object_get(s, key);
+        return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1000;
+}
+
 int posture_summary_validate(const json_t *s, char *err, size_t err_size) {
         static const char *const known[] = { "hostname", "compliant", "pass", "fail", "warn", "not_applicable",
-                                             "failing", "hostd_version", "generated_usec", "interval_seconds" };
+                                             "failing", "hostd_version", "generated_usec", "interval_seconds",
+                                             "plan" };
         static const char *const counts[] = { "pass", "fail", "warn", "not_applicable" };
         const json_t *v, *failing;
         const char *key;
@@ -96,12 +162,15 @@ int posture_summary_validate(const json_t *s, char *err, size_t err_size) {
                 snprintf(err, err_size, "posture.interval_seconds: not 1..86400");
                 return -EINVAL;
         }
+        if (json_object_get(s, "plan"))
+                return validate_plan(json_object_get(s, "plan"), err, err_size);
         return 0;
 }
 
 typedef struct BoardEntry {
         char node_id[64];
-        json_t *summary;
+        json_t *summary; /* without its plan */
+        json_t *plan;
         uint64_t received_usec;
 } BoardEntry;
 
@@ -118,8 +187,10 @@ int posture_board_new(PostureBoard **ret) {
 PostureBoard *posture_board_free(PostureBoard *b) {
         if (!b)
                 return NULL;
-        for (size_t i = 0; i < b->n; i++)
+        for (size_t i = 0; i < b->n; i++) {
                 json_decref(b->entries[i].summary);
+                json_decref(b->entries[i].plan);
+        }
         free(b->entries);
         free(b);
         return NULL;
@@ -148,9 +219,28 @@ int posture_board_put(PostureBoard *b, const char *node_id, const json_t *summar
                 snprintf(e->node_id, sizeof(e->node_id), "%s", node_id);
         }
         json_decref(e->summary);
+        json_decref(e->plan);
         e->summary = json_deep_copy(summary);
+        e->plan = json_incref(json_object_get(e->summary, "plan"));
+        if (e->summary)
+                json_object_del(e->summary, "plan");
         e->received_usec = now_usec;
         return e->summary ? 0 : -ENOMEM;
+}
+
+json_t *posture_board_plans(const PostureBoard *b) {
+        json_t *plans = json_object();
+
+        for (size_t i = 0; plans && i < b->n; i++)
+                if (b->entries[i].plan && json_object_set(plans, b->entries[i].node_id, b->entries[i].plan) < 0)
+                        json_decref(TAKE_PTR(plans));
+        return plans;
+}
+
+const json_t *posture_board_plan(const PostureBoard *b, const char *node_id) {
+        const BoardEntry *e = board_find(b, node_id);
+
+        return e ? e->plan : NULL;
 }
 
 static const char *nested(const json_t *o, const char *a, const char *b) {
@@ -201,6 +291,15 @@ json_t *posture_cluster_view(const PostureBoard *b, const json_t *nodes, uint64_
                                         "availability", nested(node, "Spec", "Availability") ?: "", "state",
                                         nested(node, "Status", "State") ?: "", "status", names[status], "age_seconds",
                                         age, "summary", e ? e->summary : json_null());
+                /* the plan a wave started here would be approved from: which, how old, how big */
+                if (row && e && e->plan)
+                        json_object_set_new(row, "plan",
+                                            json_pack("{s:O, s:O, s:I}", "id", json_object_get(e->plan, "id"),
+                                                      "generated_usec", json_object_get(e->plan, "generated_usec"),
+                                                      "packages",
+                                                      (json_int_t) json_array_size(json_object_get(e->plan, "packages"))));
+                else if (row)
+                        json_object_set_new(row, "plan", json_null());
                 if (!row) {
                         while (n > 0)
                                 json_decref(sorted[--n]);

@@ -51,6 +51,9 @@ typedef enum Busy {
 struct WaveAgent {
         WaveAgentHost host;
         char *record_path;
+        char *approved_path;       /* the wave's approved set, kept for the node's whole turn */
+        PackageSet approved;
+        bool has_approved;
         WaveNodeRecord rec;
         bool record_damaged;
         char boot_id[37];
@@ -469,9 +472,70 @@ static unsigned health_now(WaveAgent *a, char *failed, size_t size) {
         return ok;
 }
 
+/* The approved set of the wave this node's turn is in, from the stored
+ * wave at the turn's start, written to STATE/wave-approved.json so that a
+ * restarted hostd applies the same set:
+ *   {"wave": ID, "approved": [{"name", "arch", "version", "security"}]}
+ * A wave without one removes the file. */
+static int approved_take(WaveAgent *a) {
+        const json_t *list = json_object_get(a->wave, "approved"), *p;
+        _cleanup_free_ char *text = NULL;
+        size_t i;
+        int r;
+
+        package_set_done(&a->approved);
+        a->has_approved = false;
+        if (!list) {
+                if (unlink(a->approved_path) < 0 && errno != ENOENT)
+                        return -errno;
+                return 0;
+        }
+        json_array_foreach(list, i, p)
+                if ((r = package_set_put(&a->approved, json_string_value(json_object_get(p, "name")) ?: "",
+                                         json_string_value(json_object_get(p, "arch")) ?: "",
+                                         json_string_value(json_object_get(p, "version")) ?: "")) < 0)
+                        return r;
+        a->has_approved = true;
+        json_t *doc = json_pack("{s:s, s:O}", "wave", a->rec.wave, "approved", list);
+        text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+        if (!text)
+                return -ENOMEM;
+        return write_file_atomic(a->approved_path, text, strlen(text), 0600);
+}
+
+/* After a restart inside a turn: the set written when it started. */
+static int approved_load(WaveAgent *a) {
+        _cleanup_free_ char *text = NULL;
+        const json_t *p;
+        json_t *doc;
+        size_t i;
+        int r = read_file(a->approved_path, 16 * 1024 * 1024, &text, NULL);
+
+        if (r == -ENOENT)
+                return 0; /* its wave had none */
+        if (r < 0)
+                return r;
+        doc = json_loads(text, 0, NULL);
+        if (!doc || !STREQ_PTR(json_string_value(json_object_get(doc, "wave")), a->rec.wave) ||
+            !json_is_array(json_object_get(doc, "approved"))) {
+                json_decref(doc);
+                return doc ? 0 : -EBADMSG; /* another wave's: not this turn's */
+        }
+        json_array_foreach(json_object_get(doc, "approved"), i, p)
+                if ((r = package_set_put(&a->approved, json_string_value(json_object_get(p, "name")) ?: "",
+                                         json_string_value(json_object_get(p, "arch")) ?: "",
+                                         json_string_value(json_object_get(p, "version")) ?: "")) < 0)
+                        break;
+        json_decref(doc);
+        a->has_approved = r >= 0;
+        return r < 0 ? -EBADMSG : 0;
+}
+
 static void start_job(WaveAgent *a, PatchOp op, const char *expected_plan, const char *entry_id,
                       PatchJobDone done) {
-        int r = a->host.start_patch(a->host.userdata, op, expected_plan, entry_id, done, a);
+        int r = a->host.start_patch(a->host.userdata, op, expected_plan, entry_id,
+                                    a->has_approved && op != PATCH_OP_ROLLBACK ? &a->approved : NULL, done, a);
 
         if (r == -EBUSY) {
                 /* an operator's job runs: try again once it may be over */
@@ -1124,6 +1188,15 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
                         snprintf(a->rec.wave, sizeof(a->rec.wave), "%s", id);
                         a->last_task_stopped_usec = a->last_task_event_usec = 0;
                         log_info("Wave %s names this node: staging its patches", id);
+                        int r = approved_take(a);
+                        if (r < 0) {
+                                log_error_errno(r, "Wave %s: cannot keep its approved set in %s: %m", id,
+                                                a->approved_path);
+                                retry_later(a);
+                                return 0;
+                        }
+                        if (a->has_approved)
+                                log_info("Wave %s: within its approved set of %zu package(s)", id, a->approved.n);
                         start_job(a, PATCH_OP_STAGE, NULL, NULL, on_staged);
                 }
                 return 0;
@@ -1214,7 +1287,8 @@ int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
                 return -ENOMEM;
         a->host = *host;
         a->local_tasks = -1;
-        if (asprintf(&a->record_path, "%s/wave-node.json", config(a)->state_directory) < 0)
+        if (asprintf(&a->record_path, "%s/wave-node.json", config(a)->state_directory) < 0 ||
+            asprintf(&a->approved_path, "%s/wave-approved.json", config(a)->state_directory) < 0)
                 return -ENOMEM;
         /* named after the socket: two hostds sharing a runtime directory
          * (tests) never overwrite each other's copy */
@@ -1230,8 +1304,14 @@ int wave_agent_new(const WaveAgentHost *host, WaveAgent **ret) {
                           "removed: %s",
                           where);
                 a->record_damaged = true;
-        } else if (a->rec.step != AGENT_IDLE)
+        } else if (a->rec.step != AGENT_IDLE) {
                 log_notice("Wave %s: resuming this node at step %s", a->rec.wave, wave_node_step_to_string(a->rec.step));
+                if ((r = approved_load(a)) < 0) {
+                        log_error_errno(r, "The wave's approved set in %s cannot be read; this node takes no part in "
+                                        "waves until it is repaired or removed: %m", a->approved_path);
+                        a->record_damaged = true;
+                }
+        }
         if ((r = sd_event_add_defer(host->event, &a->defer, on_defer, a)) < 0 ||
             (r = event_clock_timer_new(host->clock, 1000, on_retry, a, &a->retry_timer)) < 0 ||
             (r = event_clock_timer_new(host->clock, 1000, on_watch_retry, a, &a->watch_retry)) < 0 ||
@@ -1269,6 +1349,8 @@ WaveAgent *wave_agent_free(WaveAgent *a) {
         sd_bus_flush_close_unref(a->bus);
         json_decref(a->wave);
         free(a->record_path);
+        free(a->approved_path);
+        package_set_done(&a->approved);
         free(a->key_copy);
         free(a);
         return NULL;

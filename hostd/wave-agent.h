@@ -62,10 +62,11 @@ typedef struct WaveAgentHost {
         unsigned (*health)(void *userdata, const char *node_id);
         /* starts a patch job of the configuration's root and policy
          * (hostd/patch-jobs.h): op, for expected_plan (stage, apply) or
-         * entry_id (rollback); done(result, error, done_userdata) when it
-         * ends; -EBUSY while another job runs */
+         * entry_id (rollback), within the wave's approved set (NULL: none;
+         * valid during the call); done(result, error, done_userdata) when
+         * it ends; -EBUSY while another job runs */
         int (*start_patch)(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id,
-                           PatchJobDone done, void *done_userdata);
+                           const PackageSet *approved, PatchJobDone done, void *done_userdata);
         /* a client for the node protocol to the manager at address; NULL:
          * HTTPS with this node's Swarm certificate (wave-fleetlock.h) */
         int (*open_peer)(void *userdata, const char *address, DockerClient **ret);

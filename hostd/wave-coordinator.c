@@ -19,6 +19,7 @@ typedef struct Request {
         char *reason, *node_id, *message, *transaction, *label, *wave_id;
         char *canaries[MAX_CANARIES + 1];
         WaveSchedule schedule;
+        json_t *plans;
         CoordinatorDone done;
         void *userdata;
         int error;
@@ -87,6 +88,7 @@ static void request_free(Request *r) {
         free(r->label);
         for (size_t i = 0; i < MAX_CANARIES; i++)
                 free(r->canaries[i]);
+        json_decref(r->plans);
         free(r);
 }
 
@@ -328,8 +330,21 @@ static void on_written(const DockerReply *reply, void *userdata) {
                         char f_wave[96];
 
                         snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", c->wave->id);
-                        change_record(c->changes, LOG_NOTICE, CHANGE_WAVE_START, LOG_FIELDS(f_wave),
-                                      "Wave %s started over %zu node(s)", c->wave->id, c->wave->n_nodes);
+                        /* the approved set, as reviewed: "name arch version" each */
+                        Text approved = {};
+                        text_printf(&approved, "HOSTD_APPROVED=");
+                        for (size_t i = 0; i < c->wave->n_approved; i++)
+                                text_printf(&approved, "%s%s %s %s", i ? ", " : "", c->wave->approved[i].name,
+                                            c->wave->approved[i].arch, c->wave->approved[i].version);
+                        _cleanup_free_ char *f_approved = text_take(&approved);
+                        if (c->wave->has_approved && f_approved)
+                                change_record(c->changes, LOG_NOTICE, CHANGE_WAVE_START, LOG_FIELDS(f_wave, f_approved),
+                                              "Wave %s started over %zu node(s), within an approved set of %zu "
+                                              "package(s)", c->wave->id, c->wave->n_nodes, c->wave->n_approved);
+                        else
+                                change_record(c->changes, LOG_NOTICE, CHANGE_WAVE_START, LOG_FIELDS(f_wave),
+                                              "Wave %s started over %zu node(s), each installing what it is offered "
+                                              "at its turn", c->wave->id, c->wave->n_nodes);
                 }
         next_action(c);
 }
@@ -748,6 +763,9 @@ int coordinator_request(Coordinator *c, const WaveRequest *req, CoordinatorDone 
                 r->schedule = *req->start.schedule;
                 r->req.start.schedule = &r->schedule;
         }
+        /* the plans as they were asked with (the board replaces, never changes, them) */
+        r->plans = json_incref((json_t *) req->start.plans);
+        r->req.start.plans = r->plans;
         for (tail = &c->queue; *tail; tail = &(*tail)->next)
                 ;
         *tail = r;

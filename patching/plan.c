@@ -17,6 +17,8 @@ const char *plan_decision_to_string(PlanDecision d) {
         case PLAN_NOT_ALLOWED: return "not on the allow list";
         case PLAN_HELD: return "held";
         case PLAN_TOO_NEW: return "newer than the minimum age";
+        case PLAN_NOT_APPROVED: return "not in the wave's approved set";
+        case PLAN_PAST_APPROVED: return "installed at or past the approved version";
         default: return "?";
         }
 }
@@ -38,6 +40,15 @@ static PlanDecision decide(const PackageUpdate *u, const PatchPolicy *policy, ui
                 }
         if ((*matched = match_glob(policy->deny, u->name)))
                 return PLAN_DENIED;
+        if (policy->approved) {
+                const PackageVersion *a = package_set_find(policy->approved, u->name, u->arch);
+                if (!a)
+                        return PLAN_NOT_APPROVED;
+                /* never a downgrade: a node already at or past it needs none */
+                if (u->from && backend_version_compare(policy->backend, a->version, u->from) <= 0)
+                        return PLAN_PAST_APPROVED;
+                return PLAN_INCLUDED;
+        }
         if (policy->allow && policy->allow[0] && !(*matched = match_glob(policy->allow, u->name)))
                 return PLAN_NOT_ALLOWED;
         if (policy->security_only && !u->security)
@@ -183,6 +194,17 @@ int plan_build(PackageUpdate *updates, size_t n, const PatchPolicy *policy, Firs
                 const PackageUpdate *u = &it->update;
 
                 it->decision = decide(u, policy, now_usec - it->first_seen_usec, &it->matched);
+                /* the approved version, whatever newer one is offered now */
+                const PackageVersion *a = policy->approved && it->decision == PLAN_INCLUDED ?
+                                                  package_set_find(policy->approved, u->name, u->arch) :
+                                                  NULL;
+                if (a && !STREQ(a->version, u->to)) {
+                        char *to = strdup(a->version);
+                        if (!to)
+                                return -ENOMEM;
+                        free(it->update.to);
+                        it->update.to = to;
+                }
                 if (u->security)
                         p->n_security++;
                 if (it->decision != PLAN_INCLUDED)

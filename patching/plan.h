@@ -20,6 +20,14 @@ typedef struct PatchPolicy {
         const char *const *held;  /* exact names never upgraded */
         uint64_t min_age_usec;    /* an update is left out until it has been
                                    * offered this long (see FirstSeen) */
+        /* A wave's approved set (NULL: none): then an update is in exactly
+         * when its (name, arch) is approved, at the approved version, even
+         * when a newer one is offered (the transaction fails if the
+         * repositories no longer have it); held and denied packages stay
+         * out; security-only, allow and the minimum age were the approving
+         * plans' to apply. backend compares versions. */
+        const PackageSet *approved;
+        BackendKind backend;
 } PatchPolicy;
 
 /* When each update (name, arch, version) was first offered: the minimum
@@ -50,6 +58,8 @@ typedef enum PlanDecision {
         PLAN_NOT_ALLOWED,  /* an allow list is given and it is not on it */
         PLAN_HELD,
         PLAN_TOO_NEW,      /* offered for less than the minimum age */
+        PLAN_NOT_APPROVED, /* not in the wave's approved set */
+        PLAN_PAST_APPROVED, /* installed at or past the approved version */
         _PLAN_DECISION_MAX,
 } PlanDecision;
 

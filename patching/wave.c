@@ -26,12 +26,127 @@ const char *node_step_to_string(NodeStep s) {
         return s < _NODE_STEP_MAX ? step_names[s] : "?";
 }
 
+static void approved_free(WaveApproved *a, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(a[i].name);
+                free(a[i].arch);
+                free(a[i].version);
+        }
+        free(a);
+}
+
 Wave *wave_free(Wave *w) {
         if (!w)
                 return NULL;
         free(w->nodes);
+        approved_free(w->approved, w->n_approved);
         free(w);
         return NULL;
+}
+
+static int by_package(const void *a, const void *b) {
+        const WaveApproved *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : strcmp(x->arch, y->arch);
+}
+
+static int by_planned(const void *a, const void *b) {
+        const json_t *x = *(const json_t *const *) a, *y = *(const json_t *const *) b;
+        int c = strcmp(json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(y, "name")));
+        if (!c)
+                c = strcmp(json_string_value(json_object_get(x, "arch")), json_string_value(json_object_get(y, "arch")));
+        return c ? c : strcmp(json_string_value(json_object_get(x, "to")), json_string_value(json_object_get(y, "to")));
+}
+
+const WaveApproved *wave_approved_find(const Wave *w, const char *name, const char *arch) {
+        WaveApproved key = { .name = (char *) name, .arch = (char *) arch };
+
+        return w->n_approved ? bsearch(&key, w->approved, w->n_approved, sizeof(WaveApproved), by_package) : NULL;
+}
+
+static int approved_add(Wave *w, size_t *allocated, const char *name, const char *arch, const char *version,
+                        bool security) {
+        if (w->n_approved == WAVE_MAX_APPROVED)
+                return -E2BIG;
+        if (w->n_approved == *allocated) {
+                size_t n = *allocated ? *allocated * 2 : 16;
+                WaveApproved *grown = realloc(w->approved, n * sizeof(WaveApproved));
+                if (!grown)
+                        return -ENOMEM;
+                w->approved = grown;
+                *allocated = n;
+        }
+        WaveApproved *a = &w->approved[w->n_approved];
+        *a = (WaveApproved){ .name = strdup(name), .arch = strdup(arch), .version = strdup(version),
+                             .security = security };
+        w->n_approved++;
+        return a->name && a->arch && a->version ? 0 : -ENOMEM;
+}
+
+/* The approved set from the covered nodes' plans: their included updates,
+ * one version per (name, arch), every node with a plan. */
+static int freeze_approved(Wave *w, const json_t *plans, char *err, size_t err_size) {
+        _cleanup_free_ const json_t **all = NULL;
+        size_t n_all = 0, n_missing = 0, allocated = 0;
+        char missing[160] = "";
+        int r;
+
+        w->has_approved = true;
+        for (size_t i = 0; i < w->n_nodes; i++) {
+                const json_t *plan = json_object_get(plans, w->nodes[i].id);
+                if (!plan) {
+                        size_t len = strlen(missing);
+                        if (n_missing++ < 4)
+                                snprintf(missing + len, sizeof(missing) - len, "%s%s", len ? ", " : "",
+                                         w->nodes[i].hostname);
+                        continue;
+                }
+                n_all += json_array_size(json_object_get(plan, "packages"));
+        }
+        if (n_missing) {
+                snprintf(err, err_size, "no patch plan from %zu node(s) of the wave (%s%s) reached this manager: "
+                         "each node sends its latest plan with its posture summary; start again once they have, "
+                         "or with any version", n_missing, missing, n_missing > 4 ? ", ..." : "");
+                return -EINVAL;
+        }
+        /* every node's updates, sorted: a package two nodes plan differently is side by side */
+        all = calloc(MAX(n_all, (size_t) 1), sizeof(json_t *));
+        if (!all)
+                return -ENOMEM;
+        n_all = 0;
+        for (size_t i = 0; i < w->n_nodes; i++) {
+                const json_t *p;
+                size_t k;
+                json_array_foreach(json_object_get(json_object_get(plans, w->nodes[i].id), "packages"), k, p) {
+                        if (!json_string_value(json_object_get(p, "name")) ||
+                            !json_string_value(json_object_get(p, "arch")) || !json_string_value(json_object_get(p, "to")))
+                                return -EINVAL;
+                        all[n_all++] = p;
+                }
+        }
+        qsort(all, n_all, sizeof(json_t *), by_planned);
+        for (size_t i = 0; i < n_all; i++) {
+                const char *name = json_string_value(json_object_get(all[i], "name"));
+                const char *arch = json_string_value(json_object_get(all[i], "arch"));
+                const char *to = json_string_value(json_object_get(all[i], "to"));
+                const WaveApproved *last = w->n_approved ? &w->approved[w->n_approved - 1] : NULL;
+
+                if (last && STREQ(last->name, name) && STREQ(last->arch, arch)) {
+                        if (!STREQ(last->version, to)) {
+                                snprintf(err, err_size, "the nodes' plans disagree on %s (%s): %s and %s; refresh "
+                                         "their plans from the same repositories, or start with any version",
+                                         name, arch, last->version, to);
+                                return -EINVAL;
+                        }
+                        continue;
+                }
+                r = approved_add(w, &allocated, name, arch, to, json_is_true(json_object_get(all[i], "security")));
+                if (r == -E2BIG)
+                        snprintf(err, err_size, "more than %d packages to approve", WAVE_MAX_APPROVED);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static bool held(NodeStep s) {
@@ -217,6 +332,11 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, const T
         if (o->max_errors_percent > 100) {
                 snprintf(err, err_size, "an error budget of %u%% is more than every node", o->max_errors_percent);
                 return -EINVAL;
+        }
+        if (o->approve && (r = freeze_approved(w, o->plans, err, err_size)) < 0) {
+                if (r == -ENOMEM)
+                        snprintf(err, err_size, "out of memory");
+                return r == -ENOMEM ? r : -EINVAL;
         }
         if (o->max_errors_percent) {
                 w->max_errors = (unsigned) (w->n_nodes * o->max_errors_percent / 100);
@@ -649,7 +769,24 @@ json_t *wave_to_json_value(const Wave *w) {
                         return NULL;
                 }
         }
-        /* version 2 has a schedule: a hostd that cannot keep to it refuses the wave rather than ignore it */
+        json_t *approved = NULL;
+        if (w->has_approved) {
+                approved = json_array();
+                for (size_t i = 0; approved && i < w->n_approved; i++) {
+                        const WaveApproved *a = &w->approved[i];
+                        if (json_array_append_new(approved, json_pack("{s:s, s:s, s:s, s:b}", "name", a->name, "arch",
+                                                                      a->arch, "version", a->version, "security",
+                                                                      a->security)) < 0)
+                                json_decref(TAKE_PTR(approved));
+                }
+                if (!approved) {
+                        json_decref(schedule);
+                        json_decref(nodes);
+                        return NULL;
+                }
+        }
+        /* version 2 has a schedule or an approved set: a hostd that cannot
+         * keep to them refuses the wave rather than ignore them */
         json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
                          w->id, "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
                          (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
@@ -658,10 +795,14 @@ json_t *wave_to_json_value(const Wave *w) {
                          "started", (json_int_t) w->started_usec,
                          "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
                          (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
-        if (j && schedule && (json_object_set_new(j, "version", json_integer(2)) < 0 ||
-                              json_object_set_new(j, "schedule", TAKE_PTR(schedule)) < 0))
+        if (j && (schedule || approved) && json_object_set_new(j, "version", json_integer(2)) < 0)
+                json_decref(TAKE_PTR(j));
+        if (j && schedule && json_object_set_new(j, "schedule", TAKE_PTR(schedule)) < 0)
+                json_decref(TAKE_PTR(j));
+        if (j && approved && json_object_set_new(j, "approved", TAKE_PTR(approved)) < 0)
                 json_decref(TAKE_PTR(j));
         json_decref(schedule);
+        json_decref(approved);
         return j;
 }
 
@@ -774,6 +915,49 @@ static int parse_schedule(const JsonValue *o, WaveSchedule *s, LocatedError *err
         return 0;
 }
 
+static bool package_field(const JsonValue *v) {
+        if (v->type != JV_STRING || v->string.length == 0 || v->string.length > 256 ||
+            strlen(v->string.chars) != v->string.length)
+                return false;
+        for (const char *c = v->string.chars; *c; c++)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f)
+                        return false;
+        return true;
+}
+
+static int parse_approved(const JsonValue *a, Wave *w, LocatedError *error) {
+        size_t allocated = 0;
+        char path[48];
+        int r;
+
+        if (a->type != JV_ARRAY || a->array.count > WAVE_MAX_APPROVED)
+                return located_error_at(error, a, "approved", "expected an array of at most %d packages",
+                                        WAVE_MAX_APPROVED);
+        w->has_approved = true;
+        for (size_t i = 0; i < a->array.count; i++) {
+                const JsonValue *o = a->array.items[i], *name, *arch, *version, *security;
+                snprintf(path, sizeof(path), "approved[%zu]", i);
+                if (o->type != JV_OBJECT || !(name = jv_object_get(o, "name")) || !(arch = jv_object_get(o, "arch")) ||
+                    !(version = jv_object_get(o, "version")) || !(security = jv_object_get(o, "security")) ||
+                    !package_field(name) || !package_field(arch) || !package_field(version) ||
+                    security->type != JV_BOOLEAN)
+                        return located_error_at(error, o, path, "expected {\"name\", \"arch\", \"version\", "
+                                                "\"security\"} of a package name, architecture and version");
+                if (w->n_approved > 0) {
+                        const WaveApproved *last = &w->approved[w->n_approved - 1];
+                        int c = strcmp(last->name, name->string.chars);
+                        if (c > 0 || (c == 0 && strcmp(last->arch, arch->string.chars) >= 0))
+                                return located_error_at(error, o, path, "not after the one before (sorted by name "
+                                                        "and architecture, each once)");
+                }
+                r = approved_add(w, &allocated, name->string.chars, arch->string.chars, version->string.chars,
+                                 security->boolean);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error) {
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(wave_freep) Wave *w = calloc(1, sizeof(Wave));
@@ -794,10 +978,15 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
         if (u != 1 && u != 2)
                 return located_error_at(error, jv_object_get(root, "version"), "version", "unsupported wave version %llu",
                                         (unsigned long long) u);
-        if ((u == 2) != (jv_object_get(root, "schedule") != NULL))
-                return located_error_at(error, root, "schedule", u == 2 ? "version 2 has a schedule: missing" :
-                                                                   "a schedule needs version 2");
-        if (u == 2 && (r = parse_schedule(jv_object_get(root, "schedule"), &w->schedule, error)) < 0)
+        bool v2 = jv_object_get(root, "schedule") || jv_object_get(root, "approved");
+        if ((u == 2) != v2)
+                return located_error_at(error, root, "schedule",
+                                        u == 2 ? "version 2 has a schedule or an approved set: neither is there" :
+                                                 "a schedule or an approved set needs version 2");
+        if (jv_object_get(root, "schedule") &&
+            (r = parse_schedule(jv_object_get(root, "schedule"), &w->schedule, error)) < 0)
+                return r;
+        if (jv_object_get(root, "approved") && (r = parse_approved(jv_object_get(root, "approved"), w, error)) < 0)
                 return r;
         if ((r = get_string(root, "id", "", w->id, sizeof(w->id), true, error)) < 0 ||
             (r = get_enum(root, "status", "", status_names, _WAVE_STATUS_MAX, &e, error)) < 0)

@@ -48,6 +48,8 @@
 #include "common/timezone.h"
 #include "patching/wave-window.h"
 
+typedef struct json_t json_t;
+
 #define WAVE_MAX_NODES 1024
 #define WAVE_ID_MAX 40
 #define WAVE_NODE_ID_MAX 64
@@ -101,6 +103,15 @@ typedef struct WaveNode {
         char transaction[WAVE_NODE_ID_MAX]; /* the node's patch journal entry */
 } WaveNode;
 
+/* One package of a wave's approved set: the version every node that
+ * upgrades it installs. */
+typedef struct WaveApproved {
+        char *name, *arch, *version;
+        bool security;
+} WaveApproved;
+
+#define WAVE_MAX_APPROVED 8192
+
 typedef struct Wave {
         char id[WAVE_ID_MAX];
         WaveStatus status;
@@ -114,6 +125,9 @@ typedef struct Wave {
         uint64_t started_usec, canaries_done_usec, finished_usec;
         unsigned max_held;             /* most nodes held at once so far */
         WaveSchedule schedule;         /* when nodes may start; stored as version 2 when active */
+        bool has_approved;             /* the approved set was frozen at the start (version 2) */
+        WaveApproved *approved;        /* sorted by name, arch */
+        size_t n_approved;
         uint64_t window_opens_usec;    /* not stored: set by wave_advance when the schedule
                                         * holds the next node back, to when it may start */
         WaveNode *nodes;               /* in wave order, canaries first */
@@ -173,7 +187,17 @@ typedef struct WaveOptions {
         unsigned max_errors;          /* the error budget, in nodes... */
         unsigned max_errors_percent;  /* ...or, when not 0, in percent of the wave's nodes (rounded down) */
         const WaveSchedule *schedule; /* NULL: nodes start at any time */
+        /* Freeze an approved set from the covered nodes' patch plans: plans
+         * is {node ID: {"id", "generated_usec", "packages": [{"name",
+         * "arch", "from", "to", "security"}]}} (posture-board.h's, checked);
+         * every covered node must have one, and nodes must agree on each
+         * package's version. Without it each node plans for itself. */
+        bool approve;
+        const json_t *plans;
 } WaveOptions;
+
+/* The approved package of (name, arch), or NULL. */
+const WaveApproved *wave_approved_find(const Wave *w, const char *name, const char *arch);
 
 /* What a node may take, from its drain to its report: the schedule's
  * cutoff. */
@@ -234,6 +258,5 @@ unsigned wave_held(const Wave *w);
 /* Stored form: a JSON document, read strictly (located errors). */
 char *wave_to_json(const Wave *w);
 /* The same as a jansson value (a new reference; NULL on ENOMEM). */
-typedef struct json_t json_t;
 json_t *wave_to_json_value(const Wave *w);
 int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error);

@@ -65,6 +65,8 @@ hctl 4 patch plan --refresh
 
 section "A rolling patch wave: hostctl wave start --max-unavailable 1, then wave watch"
 "$SWARM" service-create web 4 >/dev/null
+# every node's plan reaches the managers with its summary: the wave's approved set is frozen from them
+plans_sent 1
 hctl 1 wave start --max-unavailable 1 --deadline 10m
 # watch redraws on every change of the stored wave and exits when it ends;
 # the managers reboot in the wave too, so when the one watched goes down,

@@ -46,6 +46,22 @@ static void print_wave(const json_t *reply) {
                         printf("%s %s", i ? "," : "; blackouts", json_string_value(spec));
                 printf("\n");
         }
+        const json_t *approved = json_object_get(w, "approved"), *a;
+        if (json_is_array(approved)) {
+                size_t security = 0;
+                json_array_foreach(approved, i, a)
+                        security += json_is_true(json_object_get(a, "security"));
+                printf("approved set: %zu package(s), %zu security:", json_array_size(approved), security);
+                json_array_foreach(approved, i, a) {
+                        if (i == 8) {
+                                printf(" ... (--json lists them all)");
+                                break;
+                        }
+                        printf(" %s %s", str(a, "name"), str(a, "version"));
+                }
+                printf("\n");
+        } else
+                printf("approved set: none (each node installs what it is offered at its turn)\n");
         if (blocked && *blocked)
                 printf("waiting: %s\n", blocked);
         printf("\n%-24s %-8s %-11s %-9s %s\n", "NODE", "ROLE", "STEP", "ELAPSED", "RESULT");
@@ -65,7 +81,7 @@ static const char wave_usage[] =
         "hostctl: usage: hostctl wave start [--max-unavailable N] [--soak DURATION] [--deadline DURATION]\n"
         "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
         "                              [--max-errors N|P%] [--window 'DAYS HH:MM LENGTH']...\n"
-        "                              [--blackout YYYY-MM-DD[..YYYY-MM-DD]]... [--zone ZONE]\n"
+        "                              [--blackout YYYY-MM-DD[..YYYY-MM-DD]]... [--zone ZONE] [--any-version]\n"
         "       hostctl wave status|watch\n"
         "       hostctl wave pause|abort [--reason TEXT]\n"
         "       hostctl wave resume\n";
@@ -74,7 +90,7 @@ static const char wave_usage[] =
  * a usage error (said). */
 static int parse_wave_args(int argc, char *argv[], json_t *body) {
         enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE,
-               ARG_MAX_ERRORS, ARG_WINDOW, ARG_BLACKOUT, ARG_ZONE };
+               ARG_MAX_ERRORS, ARG_WINDOW, ARG_BLACKOUT, ARG_ZONE, ARG_ANY_VERSION };
         static const struct option options[] = {
                 { "max-unavailable", required_argument, NULL, ARG_MAX_UNAVAILABLE },
                 { "soak", required_argument, NULL, ARG_SOAK },
@@ -87,6 +103,7 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                 { "window", required_argument, NULL, ARG_WINDOW },
                 { "blackout", required_argument, NULL, ARG_BLACKOUT },
                 { "zone", required_argument, NULL, ARG_ZONE },
+                { "any-version", no_argument, NULL, ARG_ANY_VERSION },
                 {},
         };
         _cleanup_(json_decrefp) json_t *canaries = json_array(), *windows = json_array(), *blackouts = json_array();
@@ -161,6 +178,9 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                 }
                 case ARG_ZONE:
                         json_object_set_new(body, "zone", json_string(optarg));
+                        break;
+                case ARG_ANY_VERSION:
+                        json_object_set_new(body, "any_version", json_true());
                         break;
                 default:
                         return EXIT_USAGE;

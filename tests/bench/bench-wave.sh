@@ -42,6 +42,7 @@ for i in $(seq $N); do
 done
 sleep 0.5
 
+plans_sent 1
 t0=$(date +%s%N)
 hctl 1 wave start --max-unavailable 1 --deadline 5m >/dev/null
 wave_done() { [ "$(wave_json | jq -r .wave.status)" = done ]; }

@@ -142,7 +142,7 @@ static bool same_options(const WaveOptions *a, const WaveOptions *b) {
         if (a->max_unavailable != b->max_unavailable || a->soak_usec != b->soak_usec ||
             a->node_deadline_usec != b->node_deadline_usec || !STREQ_PTR(a->label, b->label) ||
             a->on_failure != b->on_failure || !a->canaries != !b->canaries || !a->schedule != !b->schedule ||
-            a->max_errors != b->max_errors || a->max_errors_percent != b->max_errors_percent)
+            a->max_errors != b->max_errors || a->max_errors_percent != b->max_errors_percent || a->approve != b->approve)
                 return false;
         if (a->schedule) {
                 const WaveSchedule *x = a->schedule, *y = b->schedule;
@@ -187,6 +187,8 @@ static json_t *wave_start_body(const WaveOptions *o) {
                         json_array_append_new(c, json_string(o->canaries[i]));
                 json_object_set_new(b, "canaries", c);
         }
+        if (!o->approve)
+                json_object_set_new(b, "any_version", json_true());
         if (o->max_errors_percent)
                 json_object_set_new(b, "max_errors", json_sprintf("%u%%", o->max_errors_percent));
         else if (o->max_errors)

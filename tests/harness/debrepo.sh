@@ -37,13 +37,18 @@ deb_build() {
 }
 
 # repo_suite REPO SUITE LABEL DEBS...: publishes DEBS as REPO/dists/SUITE/main
+# (with what was published there before; the newest version of each).
+# REPO_EXACT=1: exactly DEBS, every version of them listed, as archives
+# that keep older versions do.
 repo_suite() {
         local repo=$1 suite=$2 label=$3
         shift 3
         local dist="$repo/dists/$suite"
+        [ "${REPO_EXACT:-0}" = 1 ] && rm -rf "${repo:?}/pool/$suite"
         mkdir -p "$repo/pool/$suite" "$dist/main/binary-amd64"
         cp "$@" "$repo/pool/$suite/"
-        (cd "$repo" && dpkg-scanpackages "pool/$suite" /dev/null 2>/dev/null) >"$dist/main/binary-amd64/Packages"
+        (cd "$repo" && dpkg-scanpackages $([ "${REPO_EXACT:-0}" = 1 ] && echo -m) "pool/$suite" /dev/null 2>/dev/null) \
+                >"$dist/main/binary-amd64/Packages"
         {
                 echo "Origin: Debian"
                 echo "Label: $label"

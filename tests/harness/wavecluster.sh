@@ -36,6 +36,7 @@ deb_build "$WAVE_DEBS" openssl-t 3.0.11-1 amd64
 # faults during the apply)
 DEB_POSTINST="sleep ${WAVE_POSTINST_SLEEP:-0}; "'mkdir -p "$DPKG_ROOT/run" && touch "$DPKG_ROOT/run/reboot-required"' \
         deb_build "$WAVE_DEBS" openssl-t 3.0.13-1 amd64
+deb_build "$WAVE_DEBS" openssl-t 3.0.14-1 amd64 # published mid-wave: not approved
 deb_build "$WAVE_DEBS" bash-t 5.2-1 amd64
 deb_build "$WAVE_DEBS" bash-t 5.2-2 amd64
 deb_build "$WAVE_DEBS" broken-t 1.0-1 amd64
@@ -96,6 +97,15 @@ leader_index() {
         echo 0
 }
 wait_until 20 "a manager's hostd knows it leads" bash -c "[ \"\$(for i in 1 2 3; do '$HOSTCTL' --socket '$TMP'/n\$i/h.sock --json status 2>/dev/null | jq -r .swarm.leader; done | grep -c true)\" = 1 ]"
+# plans_sent MANAGER: every node plans now (refreshing its lists), and
+# MANAGER has every node's plan, which each sends with its posture summary
+# (every 5 s here): what a wave started there is approved from
+plans_sent() {
+        local m=$1 since i
+        since=$(($(date +%s) * 1000000))
+        for i in $(seq $N); do hctl "$i" patch plan --refresh >/dev/null || fail "node $i cannot plan"; done
+        wait_until 30 "manager $m to have every node's plan" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/n$m/h.sock' --json posture --cluster | jq --argjson t $since '[.nodes[] | select(.plan != null and .plan.generated_usec >= \$t)] | length')\" = $N ]"
+}
 # any manager that answers
 wave_json() {
         local i

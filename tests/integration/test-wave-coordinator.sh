@@ -49,8 +49,15 @@ expect_eq "$(running)" 4 "web runs 4 replicas"
 SAMPLER=$!
 on_exit "kill $SAMPLER 2>/dev/null"
 
+# --- no agents here, so no node has sent a plan: a wave with an approved set cannot start ---
+set +e
+out=$(hctl 2 wave start 2>&1); rc=$?
+set -e
+expect_eq "$rc" 1 "a wave whose nodes sent no patch plan does not start"
+expect_contains "$out" "no patch plan from 4 node(s) of the wave" "saying whose plans are missing"
+
 # --- the guard: pinned has no other node than the worker ---
-out=$(hctl 2 wave start --max-unavailable 2 --deadline 15s)
+out=$(hctl 2 wave start --any-version --max-unavailable 2 --deadline 15s)
 expect_contains "$out" "wave w-" "a wave starts from a manager that is not the leader"
 wave_id=$(wave 3 .wave.id)
 expect_eq "$(wave 1 .wave.id)" "$wave_id" "every manager reads the same stored wave"
@@ -76,7 +83,7 @@ expect_contains "$table" "$NODE4_NAME" "wave status is a table of nodes"
 expect_contains "$(head -1 <<<"$table")" "s ago)" "its header says how long ago the wave started"
 expect_contains "$table" "failed" "with each node's step"
 set +e
-out=$(hctl 3 wave start 2>&1)
+out=$(hctl 3 wave start --any-version 2>&1)
 rc=$?
 set -e
 expect_eq "$rc" 1 "a halted wave is not replaced"
@@ -89,18 +96,18 @@ for i in 1 2 3 4; do docker_on 1 node update --availability active "$(eval echo 
 opens=$(( ($(date +%s) + 20 + 59) / 60 * 60 ))   # the next minute at least 20 s ahead
 window="$(LC_ALL=C TZ=Europe/Berlin date -d "@$opens" '+%a %H:%M') 10m"
 set +e
-out=$(hctl 2 wave start --window "Mon 22:00 1h" --zone Mars/Olympus 2>&1); rc=$?
+out=$(hctl 2 wave start --any-version --window "Mon 22:00 1h" --zone Mars/Olympus 2>&1); rc=$?
 set -e
 expect_eq "$rc" 1 "a zone this manager does not know is refused by it"
 expect_contains "$out" "time zone Mars/Olympus: /usr/share/zoneinfo/Mars/Olympus: no such zone" "naming the zone"
 expect_eq "$(wave 1 .wave.status)" aborted "and starts nothing"
-hctl 2 wave start --deadline 10s --window "$window" --zone Europe/Berlin --blackout 2025-12-24 >/dev/null
+hctl 2 wave start --any-version --deadline 10s --window "$window" --zone Europe/Berlin --blackout 2025-12-24 >/dev/null
 expect_contains "$(wave 1 .blocked)" "waiting for the maintenance window: the next node may start at $(TZ=Europe/Berlin date -d "@$opens" '+%Y-%m-%d %H:%M %:z') (Europe/Berlin)" \
         "before its window the wave says when it starts"
 expect_eq "$(wave 3 '[.wave.nodes[] | select(.step != "pending")] | length')" 0 "and no node is drained"
 expect_contains "$(hctl 3 wave status)" "schedule (Europe/Berlin): windows $window; blackouts 2025-12-24" "wave status shows the schedule"
 set +e
-out=$(hctl 2 wave start --window "Mon 25:00 1h" 2>&1); rc=$?
+out=$(hctl 2 wave start --any-version --window "Mon 25:00 1h" 2>&1); rc=$?
 set -e
 expect_eq "$rc" 2 "a window that is not one is refused"
 expect_contains "$out" "the start is not a time HH:MM" "saying why"
@@ -117,9 +124,9 @@ hctl 1 wave abort --reason "window test over" >/dev/null
 for i in 1 2 3 4; do docker_on 1 node update --availability active "$(eval echo "\$NODE${i}_ID")" >/dev/null; done
 
 # --- two managers start at once: one wave ---
-hctl 2 wave start --deadline 60s >"$TMP/start2" 2>&1 &
+hctl 2 wave start --any-version --deadline 60s >"$TMP/start2" 2>&1 &
 p2=$!
-hctl 3 wave start --deadline 60s >"$TMP/start3" 2>&1 &
+hctl 3 wave start --any-version --deadline 60s >"$TMP/start3" 2>&1 &
 p3=$!
 rc2=0; rc3=0
 wait $p2 || rc2=$?

@@ -48,9 +48,11 @@ SAMPLER=$!
 on_exit "kill $SAMPLER 2>/dev/null"
 
 # --- wave A ---
+plans_sent 1
 t0=$(date +%s.%N)
 out=$(hctl 1 wave start --max-unavailable 2 --deadline 5m)
 expect_contains "$out" "wave w-" "wave A starts"
+expect_contains "$out" "approved set: 1 package(s), 1 security: openssl-t 3.0.13-1" "its approved set, from the nodes' plans"
 WAVE_A=$(wave_json | jq -r .wave.id)
 
 # fault: SIGKILL of the coordinator's hostd while a node is draining or patching
@@ -67,6 +69,21 @@ wait_until 20 "the restarted hostd" test -S "$TMP/n$L/h.sock"
 wait_until 120 "a node finishes after the restart" bash -c "'$HOSTCTL' --socket '$TMP/n$L/h.sock' --json wave status | jq -e '[.wave.nodes[] | select(.step == \"done\")] | length > 0' >/dev/null"
 resumed=$(awk -v a="$t_kill" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 ok "the wave went on under the restarted coordinator"
+
+# mid-wave the repository gains openssl-t 3.0.14-1 (keeping 3.0.13-1); the
+# nodes still to come refresh their lists, as apt's daily job would: they
+# are offered 3.0.14-1, and must still install the approved 3.0.13-1
+REPO_EXACT=1 repo_suite "$WAVE_REPO" bookworm-security Debian-Security "$WAVE_DEBS/openssl-t_3.0.13-1_amd64.deb" \
+        "$WAVE_DEBS/openssl-t_3.0.14-1_amd64.deb"
+LATER=()
+for i in $(seq $N); do [ "$(step_of "$i")" = pending ] && LATER+=("$i"); done
+[ ${#LATER[@]} -gt 0 ] || fail "no node was still pending when the repository changed"
+for i in "${LATER[@]}"; do
+        offered=$("$HOSTCTL" --json patch plan --root "$TMP/n$i/root" --refresh |
+                jq -r '.plan.packages[] | select(.name == "openssl-t") | .to')
+        expect_eq "$offered" 3.0.14-1 "mid-wave, node $i (still pending) is offered openssl-t 3.0.14-1"
+done
+summary "mid-wave the repository offered openssl-t 3.0.14-1 to node(s) ${LATER[*]}, still pending: the approved set held them to 3.0.13-1"
 summary "fault: SIGKILL of hostd on the coordinator (node $L) while $under_way: restarted 1 s later, it read the stored wave and resumed; a node finished ${resumed} s after the restart"
 
 # fault: SIGKILL of a node's hostd while its package transaction runs
@@ -97,7 +114,7 @@ final=$(wave_json)
 expect_eq "$(jq -r .wave.status <<<"$final")" done "wave A is done$(jq -r 'if .wave.reason != "" then ": " + .wave.reason else "" end' <<<"$final")"
 expect_eq "$(jq -r '[.wave.nodes[] | select(.step == "done")] | length' <<<"$final")" $N "every node is done"
 for i in $(seq $N); do
-        expect_eq "$(cat "$TMP/n$i/root/usr/share/openssl-t/version")" 3.0.13-1 "node $i has the security update"
+        expect_eq "$(cat "$TMP/n$i/root/usr/share/openssl-t/version")" 3.0.13-1 "node $i has the approved security update, 3.0.13-1"
         expect_eq "$(cat "$TMP/n$i/root/usr/share/bash-t/version")" 5.2-1 "node $i kept bash-t (not a security update)"
         expect_eq "$(wc -l <"$TMP/n$i/reboots")" 1 "node $i rebooted once"
         expect_eq "$("$HOSTCTL" --json patch history --root "$TMP/n$i/root" | jq '[.entries[] | select(.state == "applied")] | length')" 1 \
@@ -167,7 +184,9 @@ summary "refused: a client without a Swarm-CA certificate (401 client_certificat
 # --- wave B: a failing package on the worker ---
 root4="$TMP/n4/root"
 root_install "$root4" "$WAVE_DEBS/broken-t_1.0-1_amd64.deb"
-repo_suite "$WAVE_REPO" bookworm-security Debian-Security "$WAVE_DEBS/openssl-t_3.0.13-1_amd64.deb" "$WAVE_DEBS/broken-t_1.0-2_amd64.deb"
+REPO_EXACT=1 repo_suite "$WAVE_REPO" bookworm-security Debian-Security "$WAVE_DEBS/openssl-t_3.0.13-1_amd64.deb" \
+        "$WAVE_DEBS/broken-t_1.0-2_amd64.deb"
+plans_sent 2
 out=$(hctl 2 wave start --canary "$NODE4_NAME" --deadline 5m)
 expect_contains "$out" "wave w-" "wave B starts with the worker as its canary"
 WAVE_B=$(wave_json | jq -r .wave.id)
@@ -242,6 +261,7 @@ for i in 2 3 4; do
         docker_on 1 node update --label-add hostd-wave-c=yes "$(var "$i" NAME)" >/dev/null
         cp "$(var "$i" PIDFILE)" "$TMP/dockerd$i.before"
 done
+plans_sent 1
 out=$(hctl 1 wave start --label hostd-wave-c=yes --deadline 5m)
 expect_contains "$out" "wave w-" "wave C starts on nodes 2, 3 and 4"
 WAVE_C=$(wave_json | jq -r .wave.id)

@@ -116,7 +116,7 @@ ok "a node that stops sending goes stale after three of its intervals"
 # --- a wave over the worker, curl as its client ---
 "$SWARM" service-create web 2 >/dev/null
 "$DOCKER" -H "unix://$NODE1_SOCK" node update --label-add wave=yes "$WORKER_ID" >/dev/null
-"$HOSTCTL" --socket "$TMP/h1.sock" wave start --label wave=yes --deadline 120s >/dev/null
+"$HOSTCTL" --socket "$TMP/h1.sock" wave start --any-version --label wave=yes --deadline 120s >/dev/null
 ok "a wave over the worker starts"
 may() { fl /v1/pre-reboot -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$WORKER_ID")" | tail -1; }
 # asked while draining, the question is held until the worker's tasks have
@@ -156,7 +156,7 @@ out=$(fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(param
 expect_eq "$(tail -1 <<<"$out")" 200 "a plain FleetLock client releasing at boot a lock it does not hold: 200"
 
 # --- a failure report: the node rolled back, is healthy: active, wave halted ---
-"$HOSTCTL" --socket "$TMP/h1.sock" wave start --label wave=yes --deadline 120s >/dev/null
+"$HOSTCTL" --socket "$TMP/h1.sock" wave start --any-version --label wave=yes --deadline 120s >/dev/null
 wait_until 30 "the worker may patch again" bash -c "[ \"\$(nsenter --net='$NODE2_NETNS' curl -s -o /dev/null -w '%{http_code}' --connect-to swarm-manager:9443:$NODE1_ADDR:9443 --cacert '$CERTS/swarm-root-ca.crt' --cert '$CERTS/swarm-node.crt' --key '$TMP/worker.key' -H 'fleet-lock-protocol: true' -H 'Content-Type: application/json' -XPOST -d '$(params "$WORKER_ID")' https://swarm-manager:9443/v1/pre-reboot)\" = 200 ]"
 fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" \
         -d "$(params "$WORKER_ID" ', "wave": {"id": "'"$(wave_id)"'", "ok": false, "healthy": true, "message": "postinst of openssl-t failed; rolled back", "transaction": "tx-2"}')" >/dev/null

@@ -167,6 +167,7 @@ static void test_wave_start(void **state _unused_) {
 
         assert_int_equal(api_wave_start_parse(NULL, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_int_equal(o.max_unavailable, 0);
+        assert_true(o.approve); /* an approved set unless asked for any version */
         assert_null(o.canaries);
         j = body("{\"max_unavailable\": 2, \"soak_seconds\": 300, \"deadline_seconds\": 3600, \"label\": \"patch=yes\","
                  " \"canaries\": [\"w1\", \"w2\"], \"on_failure\": \"continue\"}");
@@ -202,6 +203,10 @@ static void test_wave_start(void **state _unused_) {
         assert_int_equal(schedule.windows[1].length_minutes, 90);
         assert_int_equal(schedule.n_blackouts, 1);
         json_decref(j);
+        j = body("{\"any_version\": true}");
+        assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
+        assert_false(o.approve);
+        json_decref(j);
         j = body("{\"blackouts\": [\"2026-12-24\"]}");
         assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_string_equal(o.schedule->zone, "UTC");
@@ -231,6 +236,7 @@ static void test_wave_start(void **state _unused_) {
                 { "{\"blackouts\": [\"2026-02-30\"]}",
                   "blackouts[0]: blackout \"2026-02-30\": expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD" },
                 { "{\"zone\": \"Europe/Berlin\"}", "zone: only with windows or blackouts" },
+                { "{\"any_version\": 1}", "any_version: expected true or false" },
                 { "{\"windows\": [\"Mon 22:00 1h\"], \"zone\": 5}",
                   "zone: expected an IANA time zone name (like \"Europe/Berlin\")" },
         };

@@ -57,6 +57,47 @@ static void test_all(void **state _unused_) {
         plan_free(again);
 }
 
+/* A wave's approved set: exactly its packages, at its versions, whatever
+ * newer one is offered; never a downgrade; held packages stay out. */
+static void test_approved(void **state _unused_) {
+        PackageSet approved = {};
+        const char *const held[] = { "postgresql-15", NULL };
+        PatchPolicy policy = { .approved = &approved, .backend = BACKEND_APT, .held = held,
+                               .security_only = true, .min_age_usec = 86400ULL * 1000000 };
+        Plan *p;
+
+        assert_int_equal(package_set_put(&approved, "bash", "amd64", "5.2.15-2+b7"), 0);     /* offered as is */
+        assert_int_equal(package_set_put(&approved, "openssl", "amd64", "3.0.12-1"), 0);     /* older than offered */
+        assert_int_equal(package_set_put(&approved, "postgresql-15", "amd64", "15.10-0"), 0); /* held here */
+        p = build(&policy);
+        /* bash is not a security update, and is younger than the minimum
+         * age: approved, so in (the approving plans applied the policy) */
+        assert_string_equal(p->items[0].update.name, "bash");
+        assert_int_equal(p->items[0].decision, PLAN_INCLUDED);
+        assert_int_equal(p->items[1].decision, PLAN_NOT_APPROVED); /* the kernel */
+        assert_string_equal(plan_decision_to_string(PLAN_NOT_APPROVED), "not in the wave's approved set");
+        assert_int_equal(p->items[2].decision, PLAN_INCLUDED);
+        assert_string_equal(p->items[2].update.to, "3.0.12-1"); /* the approved version, not 3.0.13-1 */
+        assert_int_equal(p->items[3].decision, PLAN_HELD);
+        assert_int_equal(p->n_included, 2);
+        PackageSet target = {};
+        assert_int_equal(plan_target_set(p, &target), 0);
+        assert_string_equal(package_set_find(&target, "openssl", "amd64")->version, "3.0.12-1");
+        package_set_done(&target);
+        plan_free(p);
+
+        /* installed already at or past it: nothing, never a downgrade */
+        assert_int_equal(package_set_put(&approved, "openssl", "amd64", "3.0.11-1"), 0);
+        p = build(&policy);
+        assert_int_equal(p->items[2].decision, PLAN_PAST_APPROVED);
+        plan_free(p);
+        assert_int_equal(package_set_put(&approved, "openssl", "amd64", "3.0.9-1"), 0);
+        p = build(&policy);
+        assert_int_equal(p->items[2].decision, PLAN_PAST_APPROVED);
+        plan_free(p);
+        package_set_done(&approved);
+}
+
 static void test_security_only(void **state _unused_) {
         PatchPolicy all = {}, sec = { .security_only = true };
         Plan *p = build(&sec), *q = build(&all);
@@ -170,6 +211,7 @@ static void test_first_seen_damaged(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_approved),
                 cmocka_unit_test(test_all),
                 cmocka_unit_test(test_security_only),
                 cmocka_unit_test(test_allow_deny_hold),

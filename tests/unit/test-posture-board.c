@@ -50,6 +50,13 @@ static void test_validate_rejects(void **state _unused_) {
                 { "generated_usec", "-4", "posture.generated_usec" },
                 { "hostname", "null", "posture.hostname" },
                 { "extra", "1", "posture.extra: not a member" },
+                { "plan", "[]", "posture.plan: not {" },
+                { "plan", "{\"id\": \"p\", \"generated_usec\": 1}", "posture.plan: not {" },
+                { "plan", "{\"id\": \"p\", \"generated_usec\": 1, \"packages\": {}}", "posture.plan.packages: not an array" },
+                { "plan", "{\"id\": \"p\", \"generated_usec\": 1, \"packages\": [{\"name\": \"a b\", \"arch\": \"amd64\", "
+                          "\"from\": null, \"to\": \"1\", \"security\": true}]}", "posture.plan.packages[0]" },
+                { "plan", "{\"id\": \"p\", \"generated_usec\": 1, \"packages\": [{\"name\": \"a\", \"arch\": \"amd64\", "
+                          "\"from\": 3, \"to\": \"1\", \"security\": true}]}", "posture.plan.packages[0]" },
         };
         char why[160];
 
@@ -67,6 +74,48 @@ static void test_validate_rejects(void **state _unused_) {
         json_t *arr = json_array();
         assert_int_equal(posture_summary_validate(arr, why, sizeof(why)), -EINVAL);
         json_decref(arr);
+}
+
+/* A node's plan travels with its summary: its included updates only; the
+ * board keeps it apart, for a wave's approved set, and the view says which. */
+static json_t *node(const char *id, const char *hostname, const char *role);
+static const json_t *row(const json_t *view, const char *hostname);
+
+static void test_plan(void **state _unused_) {
+        _cleanup_(json_decrefp) json_t *r = report(0), *s = posture_summary_new(r, "n", 60, 0);
+        _cleanup_(json_decrefp) json_t *plan = json_loads(
+                "{\"id\": \"abc\", \"included\": 1, \"security\": 1, \"packages\": ["
+                "{\"name\": \"openssl-t\", \"arch\": \"amd64\", \"from\": \"3.0.11-1\", \"to\": \"3.0.13-1\", \"security\": true,"
+                " \"origin\": \"Debian\", \"suite\": \"bookworm-security\", \"included\": true, \"reason\": \"included\"},"
+                "{\"name\": \"bash-t\", \"arch\": \"amd64\", \"from\": \"5.2-1\", \"to\": \"5.2-2\", \"security\": false,"
+                " \"included\": false, \"reason\": \"not a security update\"}]}", 0, NULL);
+        _cleanup_(posture_board_freep) PostureBoard *b = NULL;
+        _cleanup_(json_decrefp) json_t *nodes = json_pack("[o, o]", node("id-a", "a", "manager"), node("id-b", "b", "worker"));
+        char why[160];
+
+        assert_non_null(plan);
+        json_object_set_new(s, "plan", posture_summary_plan(plan, 7 * SEC));
+        assert_int_equal(posture_summary_validate(s, why, sizeof(why)), 0);
+        const json_t *p = json_object_get(s, "plan");
+        assert_string_equal(json_string_value(json_object_get(p, "id")), "abc");
+        assert_int_equal(json_array_size(json_object_get(p, "packages")), 1); /* the included only */
+        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(p, "packages"), 0), "to")),
+                            "3.0.13-1");
+        assert_int_equal(posture_board_new(&b), 0);
+        assert_int_equal(posture_board_put(b, "id-a", s, 1 * SEC), 0);
+        assert_non_null(posture_board_plan(b, "id-a"));
+        assert_null(posture_board_plan(b, "id-b"));
+        _cleanup_(json_decrefp) json_t *plans = posture_board_plans(b);
+        assert_int_equal(json_object_size(plans), 1);
+        assert_non_null(json_object_get(plans, "id-a"));
+        _cleanup_(json_decrefp) json_t *view = posture_cluster_view(b, nodes, 2 * SEC);
+        assert_null(json_object_get(json_object_get(row(view, "a"), "summary"), "plan")); /* kept apart */
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(row(view, "a"), "plan"), "packages")), 1);
+        assert_true(json_is_null(json_object_get(row(view, "b"), "plan")));
+        /* a later summary without a plan: none */
+        json_object_del(s, "plan");
+        assert_int_equal(posture_board_put(b, "id-a", s, 3 * SEC), 0);
+        assert_null(posture_board_plan(b, "id-a"));
 }
 
 static json_t *node(const char *id, const char *hostname, const char *role) {
@@ -140,6 +189,7 @@ int main(void) {
                 cmocka_unit_test(test_summary),
                 cmocka_unit_test(test_validate_rejects),
                 cmocka_unit_test(test_view),
+                cmocka_unit_test(test_plan),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

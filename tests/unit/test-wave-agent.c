@@ -72,6 +72,9 @@ typedef struct Env {
         bool apply_fails;       /* the apply answers "failed" */
         unsigned report_unavailable; /* steady-states answered 503 first */
         int restart_pending;    /* what seccomp_restart_pending answers */
+        json_t *approved;       /* the stored wave's approved set (NULL: none) */
+        size_t approved_n[32];  /* each job's: packages in it, or SIZE_MAX for none */
+        char approved_version[32][64]; /* and openssl-t's version in it */
 } Env;
 
 /* ---- the manager's node protocol ------------------------------------- */
@@ -80,6 +83,8 @@ static void set_step(Env *env, const char *step) {
         json_decref(env->wave);
         env->wave = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "id", "wave-1", "status", "running", "nodes", "id", "w1",
                               "step", step);
+        if (env->approved)
+                json_object_set(env->wave, "approved", env->approved);
         env->version++;
         fake_docker_retry_held(env->fake);
 }
@@ -178,12 +183,15 @@ static int on_job_done(sd_event_source *s _unused_, void *userdata) {
 }
 
 static int on_start_patch(void *userdata, PatchOp op, const char *expected_plan, const char *entry_id _unused_,
-                          PatchJobDone done, void *done_userdata) {
+                          const PackageSet *approved, PatchJobDone done, void *done_userdata) {
         Env *env = userdata;
 
         if (env->job.defer)
                 return -EBUSY;
         assert_true(env->n_ops < ELEMENTSOF(env->ops));
+        env->approved_n[env->n_ops] = approved ? approved->n : SIZE_MAX;
+        const PackageVersion *v = approved ? package_set_find(approved, "openssl-t", "amd64") : NULL;
+        snprintf(env->approved_version[env->n_ops], sizeof(env->approved_version[0]), "%s", v ? v->version : "");
         env->ops[env->n_ops++] = op;
         if (op == PATCH_OP_APPLY)
                 assert_string_equal(expected_plan, "plan-1");
@@ -368,6 +376,7 @@ static void env_free(Env *env) {
         json_decref(env->wave);
         json_decref(env->report);
         json_decref(env->history);
+        json_decref(env->approved);
         free(env);
 }
 
@@ -488,6 +497,41 @@ static void test_restart_during_apply(void **state) {
  * all killed): the history job the restarted agent runs finds it
  * interrupted and rolls it back (patch_recover); the node is reported
  * failed, rolled back, as any failed node, and nothing is applied again. */
+/* A wave with an approved set: the stage and the apply get it, the apply
+ * also after a restart between them, from the set kept at the turn's start
+ * (whatever the stored wave says by then). */
+static void test_approved_set_kept(void **state) {
+        Env *env = env_new(*state);
+
+        env->approved = json_loads("[{\"name\": \"bash-t\", \"arch\": \"amd64\", \"version\": \"5.2-2\", \"security\": false},"
+                                   " {\"name\": \"openssl-t\", \"arch\": \"amd64\", \"version\": \"3.0.13-1\", "
+                                   "\"security\": true}]", 0, NULL);
+        assert_non_null(env->approved);
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        assert_int_equal(env->ops[0], PATCH_OP_STAGE);
+        assert_int_equal(env->approved_n[0], 2);
+        assert_string_equal(env->approved_version[0], "3.0.13-1");
+        /* restarted; the wave as read now names no set: the kept one holds */
+        json_decref(env->approved);
+        env->approved = NULL;
+        set_step(env, "draining");
+        fake_docker_stop_tasks(env->fake, "w1");
+        agent_restart(env);
+        run_until_step(env, AGENT_REBOOTING);
+        assert_int_equal(env->ops[1], PATCH_OP_APPLY);
+        assert_int_equal(env->approved_n[1], 2);
+        assert_string_equal(env->approved_version[1], "3.0.13-1");
+        env_free(env);
+
+        /* a wave without a set: none is passed */
+        env = env_new(*state);
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        assert_true(env->approved_n[0] == SIZE_MAX);
+        env_free(env);
+}
+
 static void test_power_loss_during_apply(void **state) {
         Env *env = env_new(*state);
         char entries[768];
@@ -977,6 +1021,7 @@ int main(void) {
                 cmocka_unit_test(test_every_step),
                 cmocka_unit_test(test_restart_at_every_step),
                 cmocka_unit_test(test_restart_during_apply),
+                cmocka_unit_test(test_approved_set_kept),
                 cmocka_unit_test(test_power_loss_during_apply),
                 cmocka_unit_test(test_question_answer_lost),
                 cmocka_unit_test(test_report_answered_twice),

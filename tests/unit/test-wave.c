@@ -748,6 +748,65 @@ static void test_schedule(void **state _unused_) {
         timezone_free(tz);
 }
 
+/* The approved set: frozen from the covered nodes' plans, one version per
+ * package, kept in the stored wave. */
+static void test_approved_set(void **state _unused_) {
+        WaveOptions o = { .approve = true };
+        Sim s;
+        Wave *w = NULL, *again = NULL;
+        char why[512];
+        LocatedError e = {};
+
+        sim_new(&s, 7);
+        s.n_nodes = 3;
+        s.n_services = 0;
+        ClusterView cv = view(&s);
+        json_t *plans = json_loads("{\"id00\": {\"id\": \"p1\", \"generated_usec\": 1, \"packages\": ["
+                                   "{\"name\": \"openssl\", \"arch\": \"amd64\", \"from\": \"3.0.11-1\", \"to\": \"3.0.13-1\", \"security\": true},"
+                                   "{\"name\": \"bash\", \"arch\": \"amd64\", \"from\": \"5.2-1\", \"to\": \"5.2-2\", \"security\": false}]},"
+                                   "\"id01\": {\"id\": \"p2\", \"generated_usec\": 1, \"packages\": ["
+                                   "{\"name\": \"openssl\", \"arch\": \"amd64\", \"from\": \"3.0.9-1\", \"to\": \"3.0.13-1\", \"security\": true}]},"
+                                   "\"id02\": {\"id\": \"p3\", \"generated_usec\": 1, \"packages\": []}}", 0, NULL);
+        assert_non_null(plans);
+        o.plans = plans;
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), 0);
+        assert_true(w->has_approved);
+        assert_int_equal(w->n_approved, 2);
+        assert_string_equal(w->approved[0].name, "bash"); /* sorted */
+        assert_string_equal(wave_approved_find(w, "openssl", "amd64")->version, "3.0.13-1");
+        assert_true(wave_approved_find(w, "openssl", "amd64")->security);
+        assert_null(wave_approved_find(w, "openssl", "i386"));
+        char *text = wave_to_json(w);
+        assert_non_null(strstr(text, "\"version\":2"));
+        assert_int_equal(wave_parse(text, strlen(text), &again, &e), 0);
+        assert_int_equal(again->n_approved, 2);
+        assert_string_equal(again->approved[1].version, "3.0.13-1");
+        free(text);
+        wave_free(again);
+        w = wave_free(w);
+
+        /* nodes that disagree, or a node with no plan: refused, saying which */
+        json_object_set_new(json_object_get(plans, "id02"), "packages",
+                            json_loads("[{\"name\": \"openssl\", \"arch\": \"amd64\", \"from\": null, \"to\": \"3.0.14-1\", "
+                                       "\"security\": true}]", 0, NULL));
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), -EINVAL);
+        assert_string_equal(why, "the nodes' plans disagree on openssl (amd64): 3.0.13-1 and 3.0.14-1; refresh their "
+                                 "plans from the same repositories, or start with any version");
+        json_object_del(plans, "id02");
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), -EINVAL);
+        assert_non_null(strstr(why, "no patch plan from 1 node(s) of the wave (node-02) reached this manager"));
+        assert_null(w);
+        /* no approval: no set, version 1 */
+        o.approve = false;
+        assert_int_equal(wave_new("w", &o, &cv, NULL, 100 * SEC, &w, why, sizeof(why)), 0);
+        assert_false(w->has_approved);
+        text = wave_to_json(w);
+        assert_non_null(strstr(text, "\"version\":1"));
+        free(text);
+        wave_free(w);
+        json_decref(plans);
+}
+
 static void test_parse_errors(void **state _unused_) {
         static const struct {
                 const char *text, *path, *message;
@@ -755,8 +814,14 @@ static void test_parse_errors(void **state _unused_) {
         } cases[] = {
                 { "[]", "", "expected an object", 1 },
                 { "{\"version\": 3}", "version", "unsupported wave version 3", 1 },
-                { "{\"version\": 2}", "schedule", "version 2 has a schedule: missing", 1 },
-                { "{\"version\": 1, \"schedule\": {}}", "schedule", "a schedule needs version 2", 1 },
+                { "{\"version\": 2}", "schedule", "version 2 has a schedule or an approved set: neither is there", 1 },
+                { "{\"version\": 1, \"schedule\": {}}", "schedule", "a schedule or an approved set needs version 2", 1 },
+                { "{\"version\": 1, \"approved\": []}", "schedule", "a schedule or an approved set needs version 2", 1 },
+                { "{\"version\": 2, \"approved\": [{\"name\": \"open ssl\", \"arch\": \"amd64\", \"version\": \"1\", "
+                  "\"security\": true}]}", "approved[0]", "expected {\"name\", \"arch\", \"version\", \"security\"}", 1 },
+                { "{\"version\": 2, \"approved\": [{\"name\": \"b\", \"arch\": \"amd64\", \"version\": \"1\", "
+                  "\"security\": true},\n{\"name\": \"a\", \"arch\": \"amd64\", \"version\": \"1\", \"security\": true}]}",
+                  "approved[1]", "not after the one before", 2 },
                 { "{\"version\": 2, \"schedule\": {\"zone\": \"UTC\", \"windows\": [\"Mon 22:00 1h\", \"Tue 9:00\"],\n"
                   " \"blackouts\": []}}", "schedule.windows[1]", "the start is not a time HH:MM", 1 },
                 { "{\"version\": 2, \"schedule\": {\"zone\": \"UTC\", \"windows\": [],\n"
@@ -809,6 +874,7 @@ int main(void) {
                 cmocka_unit_test(test_new_errors),
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_schedule),
+                cmocka_unit_test(test_approved_set),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
