@@ -80,7 +80,7 @@ for i in $(seq $N); do [ "$(step_of "$i")" = pending ] && LATER+=("$i"); done
 [ ${#LATER[@]} -gt 0 ] || fail "no node was still pending when the repository changed"
 for i in "${LATER[@]}"; do
         offered=$("$HOSTCTL" --json patch plan --root "$TMP/n$i/root" --refresh |
-                jq -r '.plan.packages[] | select(.name == "openssl-t") | .to')
+                jq -r '.packages[] | select(.name == "openssl-t") | .to')
         expect_eq "$offered" 3.0.14-1 "mid-wave, node $i (still pending) is offered openssl-t 3.0.14-1"
 done
 summary "mid-wave the repository offered openssl-t 3.0.14-1 to node(s) ${LATER[*]}, still pending: the approved set held them to 3.0.13-1"
