@@ -735,6 +735,9 @@ static int docker_start(Daemon *d) {
         r = coordinator_new(d->event, d->clock, d->docker, d->changes, &d->coordinator);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the wave coordinator");
+        r = coordinator_set_alert_gate(d->coordinator, &d->config->wave.alertmanager, why, sizeof(why));
+        if (r < 0)
+                return log_error_errno(r, "Cannot set the wave's alert gate: %s", why);
         r = docker_events_start(d->docker, on_docker_event, on_docker_stream, d);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the Docker events stream");
@@ -882,6 +885,10 @@ int daemon_reload(Daemon *d, char *err, size_t err_size) {
                         sd_notify(0, "READY=1");
                         return r;
                 }
+        } else if (d->coordinator &&
+                   (r = coordinator_set_alert_gate(d->coordinator, &d->config->wave.alertmanager, err, err_size)) < 0) {
+                sd_notify(0, "READY=1");
+                return r;
         }
         periodic_enable(d);
         snprintf(config_field, sizeof(config_field), "HOSTD_CONFIG=%s", d->config_path);

@@ -516,6 +516,22 @@ int docker_client_new_https(sd_event *event, const HttpsPeer *peer, unsigned tim
         return 0;
 }
 
+int docker_client_new_url(sd_event *event, const char *base_url, unsigned timeout_sec, DockerClient **ret) {
+        _cleanup_(docker_client_freep) DockerClient *c = NULL;
+        int r;
+
+        if (!base_url || (strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0))
+                return -EINVAL;
+        r = client_new(event, timeout_sec, &c);
+        if (r < 0)
+                return r;
+        c->url_base = strdup(base_url);
+        if (!c->url_base)
+                return -ENOMEM;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 void docker_cancel(DockerClient *c, void *userdata) {
         DockerRequest *r, *next;
 
@@ -600,7 +616,11 @@ static int request_start(DockerClient *c, const char *method, const char *path,
 
         if (c->socket_path && curl_easy_setopt(r->easy, CURLOPT_UNIX_SOCKET_PATH, c->socket_path) != CURLE_OK)
                 goto fail_io;
-        if (c->url_base &&
+        /* a plain URL (Alertmanager): http or https, the system's CAs */
+        if (c->url_base && !c->connect_to &&
+            curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
+                goto fail_io;
+        if (c->url_base && c->connect_to &&
             (curl_easy_setopt(r->easy, CURLOPT_CONNECT_TO, c->connect_to) != CURLE_OK ||
              curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
              curl_easy_setopt(r->easy, CURLOPT_SSLCERT, c->cert_file) != CURLE_OK ||

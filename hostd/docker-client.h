@@ -74,6 +74,10 @@ typedef struct HttpsPeer {
 
 int docker_client_new_https(sd_event *event, const HttpsPeer *peer, unsigned timeout_sec, DockerClient **ret);
 
+/* The same client to a plain http:// or https:// base URL (Alertmanager's),
+ * paths appended to it; https verifies with the system's CAs. */
+int docker_client_new_url(sd_event *event, const char *base_url, unsigned timeout_sec, DockerClient **ret);
+
 /* A raw call: method "GET"/"POST", path with query ("/nodes?filters=..."),
  * body serialised when non-NULL (not stolen). */
 int docker_call(DockerClient *client, const char *method, const char *path,

@@ -8,6 +8,7 @@
 #include "common/text.h"
 #include "hostd/wave-coordinator.h"
 #include "hostd/log.h"
+#include "policy/alert-gate.h"
 
 #define MAX_CANARIES 32
 #define RECHECK_MIN_USEC 50000ULL
@@ -62,6 +63,17 @@ struct Coordinator {
         char leader_address[64]; /* the Raft leader's, from /nodes */
         TimeZone *zone;          /* the last schedule's zone, read once */
         char zone_name[TIMEZONE_NAME_MAX];
+        /* the alert gate (wave.alertmanager): its client, its matchers, and
+         * what it says this cycle ("" nothing holds) */
+        DockerClient *alerts;
+        AlertFilter filter;
+        char alerts_url[512];
+        /* a new gate, taken at the next cycle's start (the old one may have a call out) */
+        bool gate_changed;
+        DockerClient *next_alerts;
+        AlertFilter next_filter;
+        char next_url[512];
+        char hold[WAVE_MESSAGE_MAX], last_hold[WAVE_MESSAGE_MAX];
 };
 
 /* The zone named, read from the system's zoneinfo once while waves use
@@ -248,6 +260,9 @@ static void set_timer(Coordinator *c) {
         /* A wave held back by a guard waits for the Swarm to settle (a
          * rebooted manager reachable again, a node ready): Swarm sends no
          * event for a manager's reachability, so look again soon. */
+        /* held by the gate: Alertmanager tells nobody when an alert ends, so ask again in 5 s */
+        if (c->hold[0])
+                due = MIN(due, now + 5000000);
         if (due == UINT64_MAX || due <= now)
                 due = now + (c->blocked[0] && wave_held(c->wave) == 0 ? 250000 : 1000000);
         if (c->timer)
@@ -515,7 +530,16 @@ static void serve(Coordinator *c) {
                 if (wave_schedule_active(&c->wave->schedule) &&
                     !(tz = schedule_zone(c, c->wave->schedule.zone, why, sizeof(why))))
                         log_warning("Wave %s: %s", c->wave->id, why);
-                r = wave_advance(c->wave, cluster_snapshot_view(c->snapshot), tz, now, c->actions, ELEMENTSOF(c->actions),
+                ClusterView view = *cluster_snapshot_view(c->snapshot);
+                view.hold = c->hold[0] ? c->hold : NULL;
+                if (!STREQ(c->hold, c->last_hold)) {
+                        if (c->hold[0])
+                                log_notice("Wave %s held by the alert gate: %s", c->wave->id, c->hold);
+                        else if (c->last_hold[0])
+                                log_notice("Wave %s: the alert gate holds it no more", c->wave->id);
+                        memcpy(c->last_hold, c->hold, sizeof(c->hold));
+                }
+                r = wave_advance(c->wave, &view, tz, now, c->actions, ELEMENTSOF(c->actions),
                                  &c->n_actions, &advanced, c->blocked, sizeof(c->blocked));
                 if (r < 0) {
                         cycle_end(c, r, "cannot advance the wave");
@@ -535,6 +559,64 @@ static void serve(Coordinator *c) {
         next_action(c);
 }
 
+static void on_alerts(const DockerReply *reply, void *userdata) {
+        Coordinator *c = userdata;
+        char names[160], why[160];
+        unsigned firing = 0;
+
+        /* fail closed: an answer not had, or not understood, holds the wave */
+        if (reply->error)
+                snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s cannot be read: %.100s", c->alerts_url,
+                         reply->message ? reply->message : strerror(-reply->error));
+        else if (alert_filter_firing(&c->filter, reply->json, &firing, names, sizeof(names), why, sizeof(why)) < 0)
+                snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s: %.100s", c->alerts_url, why);
+        else if (firing)
+                snprintf(c->hold, sizeof(c->hold), "%u alert(s) firing that the gate matches: %s", firing, names);
+        else
+                c->hold[0] = '\0';
+        utf8_trim_partial(c->hold);
+        serve(c);
+}
+
+/* Whether the stored wave may move a node this cycle: only then is
+ * Alertmanager asked. */
+static bool wave_may_move(const Coordinator *c) {
+        const json_t *labels = json_object_get(json_object_get(c->swarm, "Spec"), "Labels");
+        const char *stored = json_string_value(json_object_get(labels, WAVE_LABEL));
+        _cleanup_(wave_freep) Wave *w = NULL;
+        LocatedError e = {};
+
+        if (!stored || wave_parse(stored, strlen(stored), &w, &e) < 0)
+                return false;
+        return w->finished_usec == 0;
+}
+
+/* At a cycle's start, when no call to the old gate is out. */
+static void take_gate(Coordinator *c) {
+        if (!c->gate_changed)
+                return;
+        docker_client_free(c->alerts);
+        alert_filter_done(&c->filter);
+        c->alerts = TAKE_PTR(c->next_alerts);
+        c->filter = c->next_filter;
+        c->next_filter = (AlertFilter){};
+        memcpy(c->alerts_url, c->next_url, sizeof(c->alerts_url));
+        c->gate_changed = false;
+}
+
+/* The leader asks the alert gate, when there is one, before it serves. */
+static void gate_then_serve(Coordinator *c) {
+        take_gate(c);
+        c->hold[0] = '\0';
+        if (c->alerts && c->leader && wave_may_move(c) &&
+            docker_call(c->alerts, "GET", "/api/v2/alerts?active=true&silenced=false&inhibited=false", NULL,
+                        on_alerts, c) >= 0)
+                return;
+        if (c->alerts && c->leader && wave_may_move(c))
+                snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s cannot be asked", c->alerts_url);
+        serve(c);
+}
+
 static void on_tasks(const DockerReply *reply, void *userdata) {
         Coordinator *c = userdata;
         char why[WAVE_MESSAGE_MAX], msg[WAVE_MESSAGE_MAX + 32];
@@ -549,7 +631,7 @@ static void on_tasks(const DockerReply *reply, void *userdata) {
                 cycle_end(c, -EPROTO, msg);
                 return;
         }
-        serve(c);
+        gate_then_serve(c);
 }
 
 static void on_services(const DockerReply *reply, void *userdata) {
@@ -693,9 +775,38 @@ Coordinator *coordinator_free(Coordinator *c) {
         event_clock_timer_free(c->timer);
         event_clock_timer_free(c->recheck);
         timezone_free(c->zone);
+        docker_client_free(c->alerts);
+        alert_filter_done(&c->filter);
+        docker_client_free(c->next_alerts);
+        alert_filter_done(&c->next_filter);
         sd_event_unref(c->event);
         free(c);
         return NULL;
+}
+
+int coordinator_set_alert_gate(Coordinator *c, const AlertGateConfig *g, char *err, size_t err_size) {
+        _cleanup_(docker_client_freep) DockerClient *client = NULL;
+        AlertFilter filter = {};
+        int r;
+
+        if (g && g->url) {
+                if ((r = alert_filter_parse((const char *const *) g->matchers, &filter, err, err_size)) < 0)
+                        return r;
+                r = docker_client_new_url(c->event, g->url, g->timeout_sec ? g->timeout_sec : 5, &client);
+                if (r < 0) {
+                        alert_filter_done(&filter);
+                        snprintf(err, err_size, "cannot make a client for %s: %s", g->url, strerror(-r));
+                        return r;
+                }
+        }
+        docker_client_free(c->next_alerts);
+        alert_filter_done(&c->next_filter);
+        c->next_alerts = TAKE_PTR(client);
+        c->next_filter = filter;
+        snprintf(c->next_url, sizeof(c->next_url), "%s", g && g->url ? g->url : "");
+        c->gate_changed = true;
+        schedule_cycle(c);
+        return 0;
 }
 
 void coordinator_set_leader(Coordinator *c, bool leader) {

@@ -28,6 +28,7 @@
 #include "hostd/docker-client.h"
 #include "hostd/event-clock.h"
 #include "patching/wave.h"
+#include "policy/config.h"
 
 #define WAVE_LABEL "io.hostd.wave"
 
@@ -40,6 +41,13 @@ int coordinator_new(sd_event *event, EventClock *clock, DockerClient *docker, Ch
 /* Answers queued requests with -ECANCELED. */
 Coordinator *coordinator_free(Coordinator *c);
 DEFINE_CLEANUP_FUNC(Coordinator, coordinator_free);
+
+/* The alert gate (g NULL or without a URL: none): on the leader, each
+ * cycle of a wave that may move a node asks Alertmanager first; a firing
+ * alert that matches, or no answer, holds the drain of a new node and the
+ * activation of a patched one (patching/wave.h ClusterView.hold), asked
+ * again every 5 s. -EINVAL with err for a matcher that is not one. */
+int coordinator_set_alert_gate(Coordinator *c, const AlertGateConfig *g, char *err, size_t err_size);
 
 /* Whether this node is the Raft leader now; becoming it starts a cycle. */
 void coordinator_set_leader(Coordinator *c, bool leader);

@@ -537,6 +537,13 @@ int wave_advance(Wave *w, const ClusterView *c, const TimeZone *tz, uint64_t now
                                 enter(n, n->failed ? NODE_FAILED : NODE_DONE, now, changed);
                                 break;
                         }
+                        if (c->hold) {
+                                /* not made active while the gate holds */
+                                if (blocked_size && !blocked[0])
+                                        snprintf(blocked, blocked_size, "node %s waits to be made active: %s",
+                                                 n->hostname, c->hold);
+                                break;
+                        }
                         if (cn && (r = push(actions, max, n_actions, WAVE_ACTION_ACTIVATE, i)) < 0)
                                 return r;
                         break;
@@ -553,8 +560,11 @@ int wave_advance(Wave *w, const ClusterView *c, const TimeZone *tz, uint64_t now
                 *changed = true;
         }
 
-        /* new nodes, as far as the guards allow */
-        if (w->status == WAVE_RUNNING) {
+        /* new nodes, as far as the guards allow; none while the gate holds */
+        if (w->status == WAVE_RUNNING && c->hold) {
+                if (blocked_size && !blocked[0])
+                        snprintf(blocked, blocked_size, "%s", c->hold);
+        } else if (w->status == WAVE_RUNNING) {
                 for (size_t i = 0; i < w->n_nodes; i++) {
                         WaveNode *n = &w->nodes[i];
                         const char *why;

@@ -28,6 +28,8 @@
  *     and ready (the Raft quorum is never put at risk);
  *   - canaries first; the others only once every canary is done and the
  *     soak time has passed;
+ *   - no alert of the gate fires (ClusterView.hold): it holds both the
+ *     drain of a new node and the activation of a patched one;
  *   - inside the wave's maintenance windows and outside its blackouts
  *     (patching/wave-window.h), and only when the window stays open for
  *     the node's time: both its steps' deadlines (2 x node_deadline); a
@@ -167,6 +169,9 @@ typedef struct ClusterView {
         size_t n_nodes;
         const ClusterService *services;
         size_t n_services;
+        /* why no node may start, nor be made active, now (the alert gate:
+         * alerts firing, or Alertmanager not answering); NULL: nothing holds */
+        const char *hold;
 } ClusterView;
 
 /* Whether node meets one Swarm placement constraint ("node.role==manager",

@@ -8,6 +8,7 @@
 
 #include "common/fileio.h"
 #include "common/cidr.h"
+#include "policy/alert-gate.h"
 #include "policy/config.h"
 #include "common/json.h"
 
@@ -441,9 +442,53 @@ static void argv_list_free(char ***list) {
         free(list);
 }
 
+static const char *alert_matcher_check(size_t index _unused_, const char *item) {
+        const char *one[] = { item, NULL };
+        AlertFilter f;
+        char err[192];
+
+        if (alert_filter_parse(one, &f, err, sizeof(err)) < 0)
+                return "is not an Alertmanager matcher (name=\"value\", name!=\"value\", name=~\"regex\" or "
+                       "name!~\"regex\")";
+        alert_filter_done(&f);
+        return NULL;
+}
+
+static int parse_alertmanager(const JsonValue *o, AlertGateConfig *g, ConfigError *error) {
+        static const char *const keys[] = { "url", "matchers", "timeout-seconds", NULL };
+        const JsonValue *v;
+        int r;
+
+        if ((r = check_keys(o, "wave.alertmanager", keys, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "url"))) {
+                if (v->type != JV_STRING || strlen(v->string.chars) != v->string.length ||
+                    (strncmp(v->string.chars, "http://", 7) != 0 && strncmp(v->string.chars, "https://", 8) != 0) ||
+                    strpbrk(v->string.chars, " \t\r\n?#") || v->string.length > 512)
+                        return located_error_at(error, v, "wave.alertmanager.url",
+                                                "expected Alertmanager's URL, http:// or https://, with no query");
+                char *copy = strdup(v->string.chars);
+                if (!copy)
+                        return -ENOMEM;
+                /* no trailing slash: paths are appended */
+                for (size_t n = strlen(copy); n > 8 && copy[n - 1] == '/'; copy[--n] = '\0')
+                        ;
+                free(g->url);
+                g->url = copy;
+        }
+        if ((v = jv_object_get(o, "matchers")) &&
+            (r = get_string_list(v, "wave.alertmanager.matchers", 16, alert_matcher_check, &g->matchers, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "timeout-seconds")) &&
+            (r = get_uint(v, "wave.alertmanager.timeout-seconds", 1, 60, &g->timeout_sec, error)) < 0)
+                return r;
+        return 0;
+}
+
 static int parse_wave(const JsonValue *o, WaveAgentConfig *w, ConfigError *error) {
         static const char *const keys[] = { "agent", "group", "reboot-command", "docker-restart-command",
-                                            "boot-id-file", "health-commands", "health-timeout-seconds", NULL };
+                                            "boot-id-file", "health-commands", "health-timeout-seconds",
+                                            "alertmanager", NULL };
         const JsonValue *v;
         char p[64];
         int r;
@@ -504,6 +549,13 @@ static int parse_wave(const JsonValue *o, WaveAgentConfig *w, ConfigError *error
         if ((v = jv_object_get(o, "health-timeout-seconds")) &&
             (r = get_uint(v, "wave.health-timeout-seconds", 1, 3600, &w->health_timeout_sec, error)) < 0)
                 return r;
+        if ((v = jv_object_get(o, "alertmanager"))) {
+                if (v->type != JV_OBJECT)
+                        return located_error_at(error, v, "wave.alertmanager", "expected an object, got %s",
+                                                jv_type_name(v->type));
+                if ((r = parse_alertmanager(v, &w->alertmanager, error)) < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -643,12 +695,15 @@ static HostdConfig *config_new_default(void) {
         c->wave.group = strdup("default");
         c->wave.reboot_command = calloc(1, sizeof(char *));
         c->wave.docker_restart_command = strv_new("/usr/bin/systemctl", "restart", "docker.service", NULL);
+        c->wave.alertmanager.matchers = strv_new(NULL);
+        c->wave.alertmanager.timeout_sec = 5;
         c->wave.boot_id_file = strdup("/proc/sys/kernel/random/boot_id");
         c->wave.health_commands = calloc(1, sizeof(char **));
         c->wave.health_timeout_sec = 300;
         c->posture_textfile_sec = 60;
         c->posture_report_sec = 60;
         if (!c->wave.group || !c->wave.reboot_command || !c->wave.docker_restart_command || !c->wave.boot_id_file ||
+            !c->wave.alertmanager.matchers ||
             !c->wave.health_commands)
                 return config_free(c);
         return c;
@@ -759,6 +814,8 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->wave.group);
         strv_free(c->wave.reboot_command);
         strv_free(c->wave.docker_restart_command);
+        free(c->wave.alertmanager.url);
+        strv_free(c->wave.alertmanager.matchers);
         free(c->wave.boot_id_file);
         argv_list_free(c->wave.health_commands);
         free(c->posture_textfile);

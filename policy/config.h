@@ -107,6 +107,16 @@
  *     "health-commands": [],             argv arrays, each must exit 0 after
  *                                        patching (besides Docker up, node
  *                                        ready, firewall and seccomp)
+ *     "alertmanager": {                  managers: the wave's alert gate
+ *       "url": "http://127.0.0.1:9093",  Alertmanager (http or https); no
+ *                                        url: no gate
+ *       "matchers": ["severity=\"critical\""], Alertmanager matchers; an alert
+ *                                        that fires and matches them all
+ *                                        holds the wave: no node drained nor
+ *                                        made active; none: every alert
+ *       "timeout-seconds": 5             1..60; an answer not had in time,
+ *                                        or any error, holds it too
+ *     },
  *     "health-timeout-seconds": 300      1..3600: how long the checks may
  *                                        take to pass after patching
  *   }
@@ -171,6 +181,14 @@ typedef struct PatchingConfig {
 #define WAVE_MAX_HEALTH_COMMANDS 16
 #define WAVE_MAX_ARGV 64
 
+/* The wave's alert gate (managers): Alertmanager's firing alerts that
+ * match hold the wave (policy/alert-gate.h). */
+typedef struct AlertGateConfig {
+        char *url;         /* "http://127.0.0.1:9093"; NULL: no gate */
+        char **matchers;   /* NULL-terminated, never NULL; empty: every firing alert */
+        unsigned timeout_sec;
+} AlertGateConfig;
+
 typedef struct WaveAgentConfig {
         bool agent;
         char *group;
@@ -179,6 +197,7 @@ typedef struct WaveAgentConfig {
         char *boot_id_file;
         char ***health_commands;   /* NULL-terminated list of argvs, never NULL */
         unsigned health_timeout_sec;
+        AlertGateConfig alertmanager;
 } WaveAgentConfig;
 
 typedef struct HostdConfig {

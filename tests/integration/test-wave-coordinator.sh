@@ -21,10 +21,27 @@ on_exit "'$SWARM' down >/dev/null 2>&1"
 eval "$("$SWARM" env)"
 docker_on() { local i=$1; shift; "$DOCKER" -H "unix://$(eval echo "\$NODE${i}_SOCK")" "$@"; }
 
+# a real Alertmanager outside the nodes: the wave's alert gate on every manager
+cat >"$TMP/am.yml" <<EOF
+route: {receiver: "null"}
+receivers: [{name: "null"}]
+EOF
+AM_URL="http://$OUTSIDE_ADDR:9093"
+start_am() {
+        "$SWARM" nsexec outside prometheus-alertmanager --config.file="$TMP/am.yml" --storage.path="$TMP/am" \
+                --web.listen-address="$OUTSIDE_ADDR:9093" --cluster.listen-address= >>"$TMP/am.log" 2>&1 &
+        AM_PID=$!
+        wait_until 30 "Alertmanager ready" "$SWARM" nsexec outside curl -sf "$AM_URL/-/ready"
+}
+am() { "$SWARM" nsexec outside curl -sf -H 'Content-Type: application/json' "$@"; }
+start_am
+on_exit 'kill $AM_PID 2>/dev/null'
+
 start_node_hostd() {
         local i=$1 sock_var="NODE${1}_SOCK" netns_var="NODE${1}_NETNS"
-        printf '{"swarm": {"refresh-seconds": 1}, "firewall": {"enabled": false}, "wave": {"agent": false}, "state-directory": "%s"}\n' \
-                "$TMP/state$i" >"$TMP/hostd$i.json"
+        printf '{"swarm": {"refresh-seconds": 1}, "firewall": {"enabled": false}, "state-directory": "%s",
+ "wave": {"agent": false, "alertmanager": {"url": "%s", "matchers": ["severity=\\"critical\\""], "timeout-seconds": 2}}}\n' \
+                "$TMP/state$i" "$AM_URL" >"$TMP/hostd$i.json"
         DOCKER_HOST="unix://${!sock_var}" start_hostd "n$i" "${!netns_var}" --config "$TMP/hostd$i.json" \
                 --socket "$TMP/h$i.sock"
 }
@@ -121,6 +138,29 @@ drained=$(for i in 1 2 3; do hctl "$i" --json changes 2>/dev/null; done |
 ok "the first node was drained $(( (drained - opens * 1000000) / 1000 )) ms after the window opened"
 wait_until 40 "the undrained wave halts on its deadline" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -r .wave.status)\" = halted ]"
 hctl 1 wave abort --reason "window test over" >/dev/null
+for i in 1 2 3 4; do docker_on 1 node update --availability active "$(eval echo "\$NODE${i}_ID")" >/dev/null; done
+
+# --- the alert gate: a firing critical alert holds the wave; silenced, or not critical, it does not; no answer holds it ---
+am -XPOST "$AM_URL/api/v2/alerts" -d '[{"labels": {"alertname": "NodeDown", "severity": "critical", "instance": "node-3"}},
+        {"labels": {"alertname": "DiskFilling", "severity": "warning"}}]' >/dev/null
+hctl 2 wave start --any-version --deadline 20s >/dev/null
+wait_until 20 "the gate holds the wave" bash -c "'$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -r .blocked | grep -q 'alert(s) firing that the gate matches'"
+expect_contains "$(wave 1 .blocked)" '1 alert(s) firing that the gate matches: NodeDown{instance="node-3"}' \
+        "a firing critical alert holds the wave, named (the warning does not count)"
+sleep 6 # past a recheck of the gate
+expect_eq "$(wave 3 '[.wave.nodes[] | select(.step != "pending")] | length')" 0 "no node is drained while it fires"
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z); until=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)
+am -XPOST "$AM_URL/api/v2/silences" -d '{"matchers": [{"name": "alertname", "value": "NodeDown", "isRegex": false, "isEqual": true}],
+        "startsAt": "'"$now"'", "endsAt": "'"$until"'", "createdBy": "test-wave-coordinator", "comment": "known"}' >/dev/null
+wait_until 20 "a node drains once the alert is silenced" bash -c "'$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -e '[.wave.nodes[] | select(.step != \"pending\")] | length == 1' >/dev/null"
+ok "silenced, the alert holds the wave no more: a node is drained"
+kill "$AM_PID"; wait "$AM_PID" 2>/dev/null || true
+wait_until 20 "no answer holds the wave (fail closed)" bash -c "'$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -r .blocked | grep -q 'Alertmanager at $AM_URL cannot be read'"
+ok "Alertmanager stopped: the wave is held ($(wave 1 .blocked | cut -c1-90)...)"
+expect_eq "$(wave 1 '[.wave.nodes[] | select(.step != "pending")] | length')" 1 "and no other node starts"
+start_am
+wait_until 60 "the undrained wave halts on its deadline" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/h1.sock' --json wave status | jq -r .wave.status)\" = halted ]"
+hctl 1 wave abort --reason "gate test over" >/dev/null
 for i in 1 2 3 4; do docker_on 1 node update --availability active "$(eval echo "\$NODE${i}_ID")" >/dev/null; done
 
 # --- two managers start at once: one wave ---

@@ -297,6 +297,31 @@ static void test_wave_section(void **state _unused_) {
                   "expected a string");
         parse_bad("{\"wave\": {\"health-timeout-seconds\": 0}}", 1, 37, "wave.health-timeout-seconds", "");
         parse_bad("{\"wave\": {\"canary\": 1}}", 1, 11, "wave.canary", "unknown key");
+
+        /* the alert gate */
+        c = parse_ok("{}");
+        assert_null(c->wave.alertmanager.url);
+        assert_null(c->wave.alertmanager.matchers[0]);
+        assert_int_equal(c->wave.alertmanager.timeout_sec, 5);
+        config_free(c);
+        c = parse_ok("{\"wave\": {\"alertmanager\": {\"url\": \"http://10.0.0.9:9093/\", \"matchers\": "
+                     "[\"severity=\\\"critical\\\"\", \"env!~dev|test\"], \"timeout-seconds\": 3}}}");
+        assert_string_equal(c->wave.alertmanager.url, "http://10.0.0.9:9093"); /* without the slash */
+        assert_string_equal(c->wave.alertmanager.matchers[0], "severity=\"critical\"");
+        assert_string_equal(c->wave.alertmanager.matchers[1], "env!~dev|test");
+        assert_null(c->wave.alertmanager.matchers[2]);
+        assert_int_equal(c->wave.alertmanager.timeout_sec, 3);
+        config_free(c);
+        parse_bad("{\"wave\": {\"alertmanager\": {\"url\": \"10.0.0.9:9093\"}}}", 1, 35, "wave.alertmanager.url",
+                  "expected Alertmanager's URL, http:// or https://, with no query");
+        parse_bad("{\"wave\": {\"alertmanager\": {\"url\": \"http://am/?x=1\"}}}", 1, 35, "wave.alertmanager.url",
+                  "with no query");
+        parse_bad("{\"wave\": {\"alertmanager\": {\"matchers\": [\"severity\"]}}}", 1, 41,
+                  "wave.alertmanager.matchers[0]", "\"severity\" is not an Alertmanager matcher");
+        parse_bad("{\"wave\": {\"alertmanager\": {\"timeout-seconds\": 0}}}", 1, 47, "wave.alertmanager.timeout-seconds",
+                  "out of range");
+        parse_bad("{\"wave\": {\"alertmanager\": {\"receiver\": 1}}}", 1, 28, "wave.alertmanager.receiver", "unknown key");
+        parse_bad("{\"wave\": {\"alertmanager\": \"http://am\"}}", 1, 27, "wave.alertmanager", "expected an object");
 }
 
 static void test_posture_section(void **state _unused_) {

@@ -748,6 +748,45 @@ static void test_schedule(void **state _unused_) {
         timezone_free(tz);
 }
 
+/* The alert gate holds both the drain of a new node and the activation of
+ * a patched one; when it lets go, both go on. */
+static void test_gate_holds(void **state _unused_) {
+        WaveOptions o = { .max_unavailable = 1 };
+        Sim s;
+        Wave *w = three_nodes(&s, &o);
+        WaveAction a[8];
+        size_t n;
+        bool changed;
+        char blocked[256];
+        ClusterView cv = view(&s);
+
+        cv.hold = "1 alert(s) firing that the gate matches: NodeDown";
+        assert_int_equal(wave_advance(w, &cv, NULL, 100 * SEC, a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 0);
+        assert_string_equal(blocked, "1 alert(s) firing that the gate matches: NodeDown");
+        cv.hold = NULL;
+        assert_int_equal(wave_advance(w, &cv, NULL, 101 * SEC, a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 1);
+        ClusterNode *first = sim_node(&s, w->nodes[0].id);
+        first->availability = AVAILABILITY_DRAIN;
+        first->running_tasks = 0;
+        cv = view(&s);
+        assert_int_equal(wave_advance(w, &cv, NULL, 102 * SEC, a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(w->nodes[0].step, NODE_PATCHING);
+        assert_int_equal(wave_node_report(w, w->nodes[0].id, true, true, "ok", "t", 103 * SEC), 0);
+        /* patched, but an alert fires: left drained, the wave waits */
+        cv.hold = "1 alert(s) firing that the gate matches: NodeDown";
+        assert_int_equal(wave_advance(w, &cv, NULL, 104 * SEC, a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(w->nodes[0].step, NODE_ACTIVATING);
+        assert_non_null(strstr(blocked, "waits to be made active: 1 alert(s) firing"));
+        cv.hold = NULL;
+        assert_int_equal(wave_advance(w, &cv, NULL, 105 * SEC, a, 8, &n, &changed, blocked, 256), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].kind, WAVE_ACTION_ACTIVATE);
+        wave_free(w);
+}
+
 /* The approved set: frozen from the covered nodes' plans, one version per
  * package, kept in the stored wave. */
 static void test_approved_set(void **state _unused_) {
@@ -875,6 +914,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_schedule),
                 cmocka_unit_test(test_approved_set),
+                cmocka_unit_test(test_gate_holds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
