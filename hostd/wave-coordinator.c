@@ -565,9 +565,13 @@ static void on_alerts(const DockerReply *reply, void *userdata) {
         unsigned firing = 0;
 
         /* fail closed: an answer not had, or not understood, holds the wave */
-        if (reply->error)
-                snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s cannot be read: %.100s", c->alerts_url,
-                         reply->message ? reply->message : strerror(-reply->error));
+        /* the words stay the same while the fault does (curl's carry times): said once */
+        if (reply->error && reply->status >= 400)
+                snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s cannot be read: HTTP status %ld",
+                         c->alerts_url, (long) reply->status);
+        else if (reply->error)
+                snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s cannot be read: %s", c->alerts_url,
+                         strerror(-reply->error));
         else if (alert_filter_firing(&c->filter, reply->json, &firing, names, sizeof(names), why, sizeof(why)) < 0)
                 snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s: %.100s", c->alerts_url, why);
         else if (firing)
