@@ -34,6 +34,7 @@ struct PatchJobs {
         PatchJobDone done; /* of the running job */
         json_t *last_plan;  /* of the last plan or stage job that succeeded */
         uint64_t last_plan_usec;
+        uint64_t last_change_usec; /* when an apply or a rollback last ended (CLOCK_REALTIME) */
         void *done_userdata;
 };
 
@@ -157,6 +158,9 @@ static void job_finish(PatchJobs *j) {
                 j->last_plan = json_incref(json_object_get(j->result, "plan"));
                 j->last_plan_usec = clock_usec(CLOCK_REALTIME);
         }
+        /* the packages may have changed, whatever the outcome: plans before it are out of date */
+        if (j->op == PATCH_OP_APPLY || j->op == PATCH_OP_ROLLBACK)
+                j->last_change_usec = clock_usec(CLOCK_REALTIME);
         log_outcome(j);
         wake_waiters(j);
         if (j->done) {
@@ -307,6 +311,17 @@ void patch_jobs_wait(PatchJobs *j, unsigned id, size_t after, ControlCall *call)
         }
         *w = (Waiter){ .call = call, .after = after, .next = j->waiters };
         j->waiters = w;
+}
+
+const json_t *patch_jobs_current_plan(const PatchJobs *j, uint64_t *ret_usec) {
+        uint64_t usec = 0;
+        const json_t *plan = patch_jobs_last_plan(j, &usec);
+
+        if (!plan || usec <= j->last_change_usec)
+                return NULL;
+        if (ret_usec)
+                *ret_usec = usec;
+        return plan;
 }
 
 const json_t *patch_jobs_last_plan(const PatchJobs *j, uint64_t *ret_usec) {

@@ -46,5 +46,9 @@ void patch_jobs_wait(PatchJobs *j, unsigned id, size_t after, ControlCall *call)
  * it), and when it finished (CLOCK_REALTIME); NULL when none did yet. */
 const json_t *patch_jobs_last_plan(const PatchJobs *j, uint64_t *ret_usec);
 
+/* The same, unless an apply or a rollback has ended since (the packages
+ * it was made from may have changed): what a wave may be approved from. */
+const json_t *patch_jobs_current_plan(const PatchJobs *j, uint64_t *ret_usec);
+
 /* {"running": bool, "job": N, "op": "..."} for the status document. */
 json_t *patch_jobs_status(const PatchJobs *j);

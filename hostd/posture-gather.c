@@ -230,7 +230,7 @@ static void deliver(Gathering *g, const PostureSources *d, Posture *p, json_t *f
                                       : NULL;
                 /* the latest plan: a wave's approved set is frozen from the nodes' */
                 uint64_t plan_usec = 0;
-                const json_t *plan = d->patch_jobs ? patch_jobs_last_plan(d->patch_jobs, &plan_usec) : NULL;
+                const json_t *plan = d->patch_jobs ? patch_jobs_current_plan(d->patch_jobs, &plan_usec) : NULL;
                 if (summary && plan)
                         json_object_set_new(summary, "plan", posture_summary_plan(plan, plan_usec));
                 if (summary && d->agent)

@@ -562,8 +562,24 @@ static void on_staged(const json_t *result, const char *error, void *userdata) {
                 a->rec.ok = false;
                 snprintf(a->rec.message, sizeof(a->rec.message), "staging failed: %s", error);
         } else if (!json_is_true(json_object_get(stage, "complete"))) {
+                /* name the first package that could not be had, and why
+                 * (an approved version the repositories no longer offer) */
+                const json_t *p, *missing = NULL;
+                size_t i;
+                json_array_foreach(json_object_get(stage, "apply"), i, p)
+                        if (!missing && json_string_value(json_object_get(p, "error")))
+                                missing = p;
                 a->rec.ok = false;
-                snprintf(a->rec.message, sizeof(a->rec.message), "staging is incomplete: a package could not be had");
+                if (missing)
+                        snprintf(a->rec.message, sizeof(a->rec.message), "staging is incomplete: %s %s (%s): %s",
+                                 json_string_value(json_object_get(missing, "name")) ?: "?",
+                                 json_string_value(json_object_get(missing, "version")) ?: "?",
+                                 json_string_value(json_object_get(missing, "arch")) ?: "?",
+                                 json_string_value(json_object_get(missing, "error")));
+                else
+                        snprintf(a->rec.message, sizeof(a->rec.message),
+                                 "staging is incomplete: a package could not be had");
+                utf8_trim_partial(a->rec.message);
         }
         record_step(a, AGENT_STAGED);
         schedule(a);
@@ -1192,12 +1208,15 @@ static int on_defer(sd_event_source *s _unused_, void *userdata) {
                         if (r < 0) {
                                 log_error_errno(r, "Wave %s: cannot keep its approved set in %s: %m", id,
                                                 a->approved_path);
+                                a->rec.wave[0] = '\0'; /* not started: the next look starts it again */
                                 retry_later(a);
                                 return 0;
                         }
                         if (a->has_approved)
                                 log_info("Wave %s: within its approved set of %zu package(s)", id, a->approved.n);
                         start_job(a, PATCH_OP_STAGE, NULL, NULL, on_staged);
+                        if (a->busy != BUSY_JOB)
+                                a->rec.wave[0] = '\0'; /* busy, or could not start: again on the retry */
                 }
                 return 0;
         default:

@@ -74,6 +74,9 @@ struct Coordinator {
         AlertFilter next_filter;
         char next_url[512];
         char hold[WAVE_MESSAGE_MAX], last_hold[WAVE_MESSAGE_MAX];
+        uint64_t gate_usec;      /* when it last answered (CLOCK_MONOTONIC) */
+        bool requests_changed;   /* this cycle's requests changed the wave */
+        char zone_error[WAVE_MESSAGE_MAX];
 };
 
 /* The zone named, read from the system's zoneinfo once while waves use
@@ -483,8 +486,16 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
                         return false;
                 }
                 q = wave_node_may_patch(c->wave, r->node_id);
-                /* reported already (its answer lost on the way): taken once, answered again */
-                if (q == -ESTALE || (q < 0 && !r->wave_id))
+                if (q < 0 && !r->wave_id)
+                        return false; /* a plain release of a lock it does not hold */
+                /* reported already (its answer lost on the way): taken once, answered again;
+                 * a node failed without a report (its deadline) is told so */
+                const WaveNode *n = NULL;
+                for (size_t i = 0; i < c->wave->n_nodes && !n; i++)
+                        if (STREQ(c->wave->nodes[i].id, r->node_id))
+                                n = &c->wave->nodes[i];
+                if (n && (n->step == NODE_ACTIVATING || n->step == NODE_DONE || (n->step == NODE_FAILED && n->failed)) &&
+                    STREQ(n->transaction, r->transaction ? r->transaction : ""))
                         return false;
                 q = wave_node_report(c->wave, r->node_id, r->req.ok, r->req.healthy, r->message, r->transaction, now);
                 if (q == -ENOENT)
@@ -496,6 +507,13 @@ static bool apply_request(Coordinator *c, Request *r, uint64_t now) {
         return false;
 }
 
+static void serve_advance(Coordinator *c);
+static void ask_gate(Coordinator *c);
+static void take_gate(Coordinator *c);
+
+/* The cycle's reads are in: the stored wave, the requests applied to it,
+ * then (on the leader, for a wave that may move a node) the alert gate,
+ * then the advance. */
 static void serve(Coordinator *c) {
         const json_t *labels = json_object_get(json_object_get(c->swarm, "Spec"), "Labels");
         const char *stored = json_string_value(json_object_get(labels, WAVE_LABEL));
@@ -503,7 +521,6 @@ static void serve(Coordinator *c) {
         bool changed = false;
         char why[WAVE_MESSAGE_MAX], where[512];
         LocatedError e = {};
-        int r;
 
         c->cycles++;
         if (stored && wave_parse(stored, strlen(stored), &c->wave, &e) < 0) {
@@ -521,6 +538,23 @@ static void serve(Coordinator *c) {
         }
         for (Request *q = c->inflight; q; q = q->next)
                 changed = apply_request(c, q, now) || changed;
+        c->requests_changed = changed;
+        /* asked after the requests: a wave started now is gated in this very cycle */
+        take_gate(c);
+        if (c->alerts && c->leader && c->wave && c->wave->finished_usec == 0) {
+                ask_gate(c);
+                return;
+        }
+        c->hold[0] = '\0';
+        serve_advance(c);
+}
+
+static void serve_advance(Coordinator *c) {
+        uint64_t now = event_clock_now(c->clock, CLOCK_REALTIME);
+        bool changed = c->requests_changed;
+        char why[WAVE_MESSAGE_MAX];
+        int r;
+
         if (c->leader && c->wave) {
                 bool advanced = false;
                 char before[sizeof(c->blocked)];
@@ -528,8 +562,13 @@ static void serve(Coordinator *c) {
                 memcpy(before, c->blocked, sizeof(before));
                 const TimeZone *tz = NULL;
                 if (wave_schedule_active(&c->wave->schedule) &&
-                    !(tz = schedule_zone(c, c->wave->schedule.zone, why, sizeof(why))))
-                        log_warning("Wave %s: %s", c->wave->id, why);
+                    !(tz = schedule_zone(c, c->wave->schedule.zone, why, sizeof(why)))) {
+                        /* once per reason: it holds the wave until it is fixed */
+                        if (!STREQ(why, c->zone_error))
+                                log_warning("Wave %s: %s", c->wave->id, why);
+                        snprintf(c->zone_error, sizeof(c->zone_error), "%s", why);
+                } else
+                        c->zone_error[0] = '\0';
                 ClusterView view = *cluster_snapshot_view(c->snapshot);
                 view.hold = c->hold[0] ? c->hold : NULL;
                 if (!STREQ(c->hold, c->last_hold)) {
@@ -579,20 +618,8 @@ static void on_alerts(const DockerReply *reply, void *userdata) {
         else
                 c->hold[0] = '\0';
         utf8_trim_partial(c->hold);
-        serve(c);
-}
-
-/* Whether the stored wave may move a node this cycle: only then is
- * Alertmanager asked. */
-static bool wave_may_move(const Coordinator *c) {
-        const json_t *labels = json_object_get(json_object_get(c->swarm, "Spec"), "Labels");
-        const char *stored = json_string_value(json_object_get(labels, WAVE_LABEL));
-        _cleanup_(wave_freep) Wave *w = NULL;
-        LocatedError e = {};
-
-        if (!stored || wave_parse(stored, strlen(stored), &w, &e) < 0)
-                return false;
-        return w->finished_usec == 0;
+        c->gate_usec = event_clock_now(c->clock, CLOCK_MONOTONIC);
+        serve_advance(c);
 }
 
 /* At a cycle's start, when no call to the old gate is out. */
@@ -606,19 +633,24 @@ static void take_gate(Coordinator *c) {
         c->next_filter = (AlertFilter){};
         memcpy(c->alerts_url, c->next_url, sizeof(c->alerts_url));
         c->gate_changed = false;
+        c->gate_usec = 0;
 }
 
-/* The leader asks the alert gate, when there is one, before it serves. */
-static void gate_then_serve(Coordinator *c) {
-        take_gate(c);
-        c->hold[0] = '\0';
-        if (c->alerts && c->leader && wave_may_move(c) &&
-            docker_call(c->alerts, "GET", "/api/v2/alerts?active=true&silenced=false&inhibited=false", NULL,
-                        on_alerts, c) >= 0)
+/* The gate's answer of the last second is the answer: a draining node's
+ * held question re-reads the cluster every 100 ms, Alertmanager need not
+ * be asked as often. */
+static void ask_gate(Coordinator *c) {
+        uint64_t mono = event_clock_now(c->clock, CLOCK_MONOTONIC);
+
+        if (c->gate_usec && mono - c->gate_usec < 1000000) {
+                serve_advance(c);
                 return;
-        if (c->alerts && c->leader && wave_may_move(c))
+        }
+        if (docker_call(c->alerts, "GET", "/api/v2/alerts?active=true&silenced=false&inhibited=false", NULL, on_alerts,
+                        c) < 0) {
                 snprintf(c->hold, sizeof(c->hold), "Alertmanager at %.120s cannot be asked", c->alerts_url);
-        serve(c);
+                serve_advance(c);
+        }
 }
 
 static void on_tasks(const DockerReply *reply, void *userdata) {
@@ -635,7 +667,7 @@ static void on_tasks(const DockerReply *reply, void *userdata) {
                 cycle_end(c, -EPROTO, msg);
                 return;
         }
-        gate_then_serve(c);
+        serve(c);
 }
 
 static void on_services(const DockerReply *reply, void *userdata) {

@@ -200,8 +200,10 @@ int plan_build(PackageUpdate *updates, size_t n, const PatchPolicy *policy, Firs
                                                   NULL;
                 if (a && !STREQ(a->version, u->to)) {
                         char *to = strdup(a->version);
-                        if (!to)
+                        if (!to) {
+                                gnutls_hash_deinit(hash, NULL);
                                 return -ENOMEM;
+                        }
                         free(it->update.to);
                         it->update.to = to;
                 }

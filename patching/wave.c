@@ -119,8 +119,11 @@ static int freeze_approved(Wave *w, const json_t *plans, char *err, size_t err_s
                 size_t k;
                 json_array_foreach(json_object_get(json_object_get(plans, w->nodes[i].id), "packages"), k, p) {
                         if (!json_string_value(json_object_get(p, "name")) ||
-                            !json_string_value(json_object_get(p, "arch")) || !json_string_value(json_object_get(p, "to")))
+                            !json_string_value(json_object_get(p, "arch")) || !json_string_value(json_object_get(p, "to"))) {
+                                snprintf(err, err_size, "the plan of node %s names a package without name, "
+                                         "architecture or version", w->nodes[i].hostname);
                                 return -EINVAL;
+                        }
                         all[n_all++] = p;
                 }
         }
@@ -478,6 +481,11 @@ static bool schedule_allows(Wave *w, const TimeZone *tz, uint64_t now, char *buf
         r = wave_schedule_next_start(&w->schedule, tz, now, wave_node_time(w), &start, &close);
         if (r >= 0 && start <= now)
                 return true;
+        if (r == -ENOMEM) {
+                snprintf(buf, size, "out of memory computing the maintenance windows");
+                w->window_opens_usec = now + 60 * 1000000ULL;
+                return false;
+        }
         format_windows(&w->schedule, windows, sizeof(windows));
         if (r < 0) {
                 snprintf(buf, size, "no window within a year holds a node's time (%llu min) outside the blackouts; "

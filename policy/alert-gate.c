@@ -29,21 +29,34 @@ static bool label_char(char c, bool first) {
 }
 
 /* What glibc could blow up into gigabytes as it compiles: a counted
- * repetition ({n,m}: each a copy), a repetition of a repetition ("a+*"),
- * or many repetitions. Alert matchers need none of these. */
+ * repetition ({n,m}: each a copy), a repetition of a repetition ("a+*",
+ * "(a+)*"), or many repetitions. Alert matchers need none of these. */
 static bool risky_regex(const char *re) {
-        unsigned quantifiers = 0;
-        bool after = false;
+        bool group_has[16] = {}; /* a group, open at each depth, holds a repetition */
+        unsigned quantifiers = 0, depth = 0;
+        bool after = false, closed_with = false;
 
         for (const char *c = re; *c; c++) {
                 if (*c == '\\' && c[1]) {
                         c++;
-                        after = false;
+                        after = closed_with = false;
                         continue;
                 }
                 bool q = *c == '*' || *c == '+' || *c == '?';
-                if (*c == '{' || (q && after) || (q && ++quantifiers > 8))
+                if (*c == '{' || (q && (after || closed_with)) || (q && ++quantifiers > 8))
                         return true;
+                if (q && depth > 0)
+                        group_has[depth - 1] = true;
+                closed_with = false;
+                if (*c == '(') {
+                        if (depth == ELEMENTSOF(group_has))
+                                return true;
+                        group_has[depth++] = false;
+                } else if (*c == ')' && depth > 0) {
+                        closed_with = group_has[--depth];
+                        if (closed_with && depth > 0)
+                                group_has[depth - 1] = true;
+                }
                 after = q;
         }
         return false;

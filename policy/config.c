@@ -442,18 +442,6 @@ static void argv_list_free(char ***list) {
         free(list);
 }
 
-static const char *alert_matcher_check(size_t index _unused_, const char *item) {
-        const char *one[] = { item, NULL };
-        AlertFilter f;
-        char err[192];
-
-        if (alert_filter_parse(one, &f, err, sizeof(err)) < 0)
-                return "is not an Alertmanager matcher (name=\"value\", name!=\"value\", name=~\"regex\" or "
-                       "name!~\"regex\")";
-        alert_filter_done(&f);
-        return NULL;
-}
-
 static int parse_alertmanager(const JsonValue *o, AlertGateConfig *g, ConfigError *error) {
         static const char *const keys[] = { "url", "matchers", "timeout-seconds", NULL };
         const JsonValue *v;
@@ -464,9 +452,10 @@ static int parse_alertmanager(const JsonValue *o, AlertGateConfig *g, ConfigErro
         if ((v = jv_object_get(o, "url"))) {
                 if (v->type != JV_STRING || strlen(v->string.chars) != v->string.length ||
                     (strncmp(v->string.chars, "http://", 7) != 0 && strncmp(v->string.chars, "https://", 8) != 0) ||
-                    strpbrk(v->string.chars, " \t\r\n?#") || v->string.length > 512)
+                    strpbrk(v->string.chars, " \t\r\n?#@") || v->string.length > 512)
                         return located_error_at(error, v, "wave.alertmanager.url",
-                                                "expected Alertmanager's URL, http:// or https://, with no query");
+                                                "expected Alertmanager's URL, http:// or https://, with no query and "
+                                                "no credentials");
                 char *copy = strdup(v->string.chars);
                 if (!copy)
                         return -ENOMEM;
@@ -476,9 +465,21 @@ static int parse_alertmanager(const JsonValue *o, AlertGateConfig *g, ConfigErro
                 free(g->url);
                 g->url = copy;
         }
-        if ((v = jv_object_get(o, "matchers")) &&
-            (r = get_string_list(v, "wave.alertmanager.matchers", 16, alert_matcher_check, &g->matchers, error)) < 0)
-                return r;
+        if ((v = jv_object_get(o, "matchers"))) {
+                if ((r = get_string_list(v, "wave.alertmanager.matchers", 16, NULL, &g->matchers, error)) < 0)
+                        return r;
+                /* each, with what is wrong in it */
+                for (size_t i = 0; i < v->array.count; i++) {
+                        const char *one[] = { g->matchers[i], NULL };
+                        char why[192], p[64];
+                        AlertFilter f;
+                        if (alert_filter_parse(one, &f, why, sizeof(why)) < 0) {
+                                snprintf(p, sizeof(p), "wave.alertmanager.matchers[%zu]", i);
+                                return located_error_at(error, v->array.items[i], p, "%s", why);
+                        }
+                        alert_filter_done(&f);
+                }
+        }
         if ((v = jv_object_get(o, "timeout-seconds")) &&
             (r = get_uint(v, "wave.alertmanager.timeout-seconds", 1, 60, &g->timeout_sec, error)) < 0)
                 return r;

@@ -149,9 +149,12 @@ ok "the wave is done"
 expect_eq "$("$DOCKER" -H "unix://$NODE1_SOCK" node inspect "$WORKER_ID" --format '{{.Spec.Availability}}')" active "the worker is active again"
 expect_contains "$("$HOSTCTL" --socket "$TMP/h1.sock" wave status)" "3 package(s) installed" "its report in the wave's table"
 out=$(fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" \
-        -d "$(params "$WORKER_ID" ', "wave": {"id": "'"$(wave_id)"'", "ok": true, "healthy": true, "message": "again", "transaction": ""}')")
+        -d "$(params "$WORKER_ID" ', "wave": {"id": "'"$(wave_id)"'", "ok": true, "healthy": true, "message": "again", "transaction": "tx-1"}')")
 expect_eq "$(tail -1 <<<"$out")" 200 "the same report again (its answer lost) is answered as taken"
 expect_contains "$("$HOSTCTL" --socket "$TMP/h1.sock" wave status)" "3 package(s) installed" "and changes nothing"
+out=$(fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" \
+        -d "$(params "$WORKER_ID" ', "wave": {"id": "'"$(wave_id)"'", "ok": true, "healthy": true, "message": "other", "transaction": "tx-9"}')")
+expect_eq "$(tail -1 <<<"$out")" 409 "another report from a node no longer patching is refused"
 out=$(fl /v1/steady-state -XPOST "${as_worker[@]}" "${fleetlock[@]}" -d "$(params "$WORKER_ID")")
 expect_eq "$(tail -1 <<<"$out")" 200 "a plain FleetLock client releasing at boot a lock it does not hold: 200"
 

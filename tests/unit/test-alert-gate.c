@@ -74,6 +74,8 @@ static void test_bad_matchers(void **state _unused_) {
                 { "alertname=~\"(\"", "not a regular expression" },
                 { "alertname=~\"a{100}\"", "counted repetitions" },
                 { "alertname=~\"a++\"", "a repetition of a repetition" },
+                { "alertname=~\"(a+)*\"", "a repetition of a repetition" },
+                { "alertname=~\"((x|a+)b)+\"", "a repetition of a repetition" },
                 { "alertname=~\"a*b*c*d*e*f*g*h*i*\"", "more than 8 repetitions" },
         };
         AlertFilter f;
@@ -90,6 +92,10 @@ static void test_bad_matchers(void **state _unused_) {
         const char *quoted[] = { "summary=\"say \\\"hi\\\"\"", NULL };
         assert_int_equal(alert_filter_parse(quoted, &f, err, sizeof(err)), 0);
         assert_string_equal(f.matchers[0].value, "say \"hi\"");
+        alert_filter_done(&f);
+        /* a repeated group without a repetition inside is fine */
+        const char *grouped[] = { "alertname=~\"(Node|Disk)+Down\"", NULL };
+        assert_int_equal(alert_filter_parse(grouped, &f, err, sizeof(err)), 0);
         alert_filter_done(&f);
 }
 

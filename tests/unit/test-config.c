@@ -313,11 +313,13 @@ static void test_wave_section(void **state _unused_) {
         assert_int_equal(c->wave.alertmanager.timeout_sec, 3);
         config_free(c);
         parse_bad("{\"wave\": {\"alertmanager\": {\"url\": \"10.0.0.9:9093\"}}}", 1, 35, "wave.alertmanager.url",
-                  "expected Alertmanager's URL, http:// or https://, with no query");
+                  "expected Alertmanager's URL, http:// or https://, with no query and no credentials");
         parse_bad("{\"wave\": {\"alertmanager\": {\"url\": \"http://am/?x=1\"}}}", 1, 35, "wave.alertmanager.url",
                   "with no query");
         parse_bad("{\"wave\": {\"alertmanager\": {\"matchers\": [\"severity\"]}}}", 1, 41,
-                  "wave.alertmanager.matchers[0]", "\"severity\" is not an Alertmanager matcher");
+                  "wave.alertmanager.matchers[0]", "alert matcher \"severity\": expected =, !=, =~ or !~ after severity");
+        parse_bad("{\"wave\": {\"alertmanager\": {\"url\": \"http://user:pw@am:9093\"}}}", 1, 35,
+                  "wave.alertmanager.url", "no credentials");
         parse_bad("{\"wave\": {\"alertmanager\": {\"timeout-seconds\": 0}}}", 1, 47, "wave.alertmanager.timeout-seconds",
                   "out of range");
         parse_bad("{\"wave\": {\"alertmanager\": {\"receiver\": 1}}}", 1, 28, "wave.alertmanager.receiver", "unknown key");

@@ -73,6 +73,8 @@ typedef struct Env {
         unsigned report_unavailable; /* steady-states answered 503 first */
         int restart_pending;    /* what seccomp_restart_pending answers */
         json_t *approved;       /* the stored wave's approved set (NULL: none) */
+        bool stage_busy_once;   /* the first stage finds another job running */
+        bool stage_missing;     /* the stage cannot have a package: its version is offered no more */
         size_t approved_n[32];  /* each job's: packages in it, or SIZE_MAX for none */
         char approved_version[32][64]; /* and openssl-t's version in it */
 } Env;
@@ -156,7 +158,13 @@ static int on_job_done(sd_event_source *s _unused_, void *userdata) {
         env->job.defer = sd_event_source_disable_unref(env->job.defer);
         switch (job.op) {
         case PATCH_OP_STAGE:
-                result = json_pack("{s:{s:s}, s:{s:b}}", "plan", "id", "plan-1", "stage", "complete", true);
+                if (env->stage_missing)
+                        result = json_pack("{s:{s:s}, s:{s:b, s:[{s:s, s:s, s:s, s:s}]}}", "plan", "id", "plan-1", "stage",
+                                           "complete", false, "apply", "name", "openssl-t", "arch", "amd64", "version",
+                                           "3.0.13-1", "error", "no repository has this version and apt's cache has no "
+                                           "copy"); /* apt-shim.cc's words */
+                else
+                        result = json_pack("{s:{s:s}, s:{s:b}}", "plan", "id", "plan-1", "stage", "complete", true);
                 break;
         case PATCH_OP_ROLLBACK:
                 /* back on the old versions: the firewall is in place again */
@@ -188,6 +196,10 @@ static int on_start_patch(void *userdata, PatchOp op, const char *expected_plan,
 
         if (env->job.defer)
                 return -EBUSY;
+        if (op == PATCH_OP_STAGE && env->stage_busy_once) {
+                env->stage_busy_once = false;
+                return -EBUSY; /* an operator's job */
+        }
         assert_true(env->n_ops < ELEMENTSOF(env->ops));
         env->approved_n[env->n_ops] = approved ? approved->n : SIZE_MAX;
         const PackageVersion *v = approved ? package_set_find(approved, "openssl-t", "amd64") : NULL;
@@ -529,6 +541,36 @@ static void test_approved_set_kept(void **state) {
         set_step(env, "pending");
         run_until_step(env, AGENT_STAGED);
         assert_true(env->approved_n[0] == SIZE_MAX);
+        env_free(env);
+}
+
+/* The turn's stage found another job running: it is started again later,
+ * not forgotten. */
+static void test_stage_busy_is_retried(void **state) {
+        Env *env = env_new(*state);
+
+        env->stage_busy_once = true;
+        set_step(env, "pending");
+        for (int i = 0; i < 20; i++)
+                assert_true(sd_event_run(env->event, 10 * 1000) >= 0);
+        assert_int_equal(env->n_ops, 0);
+        event_clock_advance(env->clock, 120 * 1000000ULL); /* past the retry */
+        run_until_step(env, AGENT_STAGED);
+        assert_int_equal(env->ops[0], PATCH_OP_STAGE);
+        env_free(env);
+}
+
+/* An approved version the repositories no longer offer: the node fails
+ * with that reason, naming the package, and applies nothing. */
+static void test_approved_version_gone(void **state) {
+        Env *env = env_new(*state);
+
+        env->stage_missing = true;
+        set_step(env, "pending");
+        run_until_step(env, AGENT_STAGED);
+        assert_false(record_of(env).ok);
+        assert_string_equal(record_of(env).message, "staging is incomplete: openssl-t 3.0.13-1 (amd64): no repository "
+                                                    "has this version and apt's cache has no copy");
         env_free(env);
 }
 
@@ -1022,6 +1064,8 @@ int main(void) {
                 cmocka_unit_test(test_restart_at_every_step),
                 cmocka_unit_test(test_restart_during_apply),
                 cmocka_unit_test(test_approved_set_kept),
+                cmocka_unit_test(test_stage_busy_is_retried),
+                cmocka_unit_test(test_approved_version_gone),
                 cmocka_unit_test(test_power_loss_during_apply),
                 cmocka_unit_test(test_question_answer_lost),
                 cmocka_unit_test(test_report_answered_twice),
