@@ -76,3 +76,15 @@ char *utf8_trim_partial(char *s) {
                 s[start - 1] = '\0';
         return s;
 }
+
+int text_refuse(char *err, size_t err_size, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        if (err_size) {
+                vsnprintf(err, err_size, format, ap);
+                utf8_trim_partial(err);
+        }
+        va_end(ap);
+        return -EINVAL;
+}

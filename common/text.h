@@ -27,6 +27,10 @@ char *text_take(Text *t);
  * character. */
 void text_append(char *buf, size_t size, const char *separator, const char *format, ...) _printf_(4, 5);
 
+/* Writes the message into err (err_size bytes; 0: none) and returns
+ * -EINVAL: a parser's "refused, and why" in one statement. */
+int text_refuse(char *err, size_t err_size, const char *format, ...) _printf_(3, 4);
+
 /* Cuts s before a UTF-8 character its end leaves incomplete (what a
  * truncating snprintf into a fixed buffer may leave), so that JSON
  * encoders take it. Returns s. */

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "common/fileio.h"
+#include "common/text.h"
 #include "common/timezone.h"
 
 #define TZIF_MAX_SIZE (1024 * 1024)
@@ -43,17 +44,6 @@ TimeZone *timezone_free(TimeZone *tz) {
         free(tz->offsets);
         free(tz);
         return NULL;
-}
-
-static int fail(char *err, size_t size, const char *format, ...) _printf_(3, 4);
-static int fail(char *err, size_t size, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (size)
-                vsnprintf(err, size, format, ap);
-        va_end(ap);
-        return -EINVAL;
 }
 
 /* ---- civil dates ------------------------------------------------------- */
@@ -260,7 +250,7 @@ typedef struct Header {
 
 static int read_header(const uint8_t *p, size_t left, Header *h, char *err, size_t err_size) {
         if (left < 44 || memcmp(p, "TZif", 4) != 0)
-                return fail(err, err_size, "not TZif data (no \"TZif\" header)");
+                return text_refuse(err, err_size, "not TZif data (no \"TZif\" header)");
         h->version = (char) p[4];
         h->isutcnt = be32(p + 20);
         h->isstdcnt = be32(p + 24);
@@ -271,7 +261,7 @@ static int read_header(const uint8_t *p, size_t left, Header *h, char *err, size
         if (h->typecnt == 0 || h->typecnt > 256 || h->charcnt == 0 || h->charcnt > 65536 ||
             h->timecnt > TZIF_MAX_TRANSITIONS || h->leapcnt > 1000 || (h->isutcnt && h->isutcnt != h->typecnt) ||
             (h->isstdcnt && h->isstdcnt != h->typecnt))
-                return fail(err, err_size, "TZif header: impossible counts (%u types, %u transitions)", h->typecnt,
+                return text_refuse(err, err_size, "TZif header: impossible counts (%u types, %u transitions)", h->typecnt,
                             h->timecnt);
         return 0;
 }
@@ -290,17 +280,17 @@ int timezone_parse(const void *data, size_t size, TimeZone **ret, char *err, siz
         if ((r = read_header(p, size, &h, err, err_size)) < 0)
                 return r;
         if (h.version < '2')
-                return fail(err, err_size, "TZif version 1 has no 64-bit data: not supported");
+                return text_refuse(err, err_size, "TZif version 1 has no 64-bit data: not supported");
         if (block_size(&h, 4) > size - 44)
-                return fail(err, err_size, "TZif data is cut short (version 1 block)");
+                return text_refuse(err, err_size, "TZif data is cut short (version 1 block)");
         p += 44 + block_size(&h, 4);
         if ((r = read_header(p, (size_t) (end - p), &h, err, err_size)) < 0)
                 return r;
         p += 44;
         if (block_size(&h, 8) > (size_t) (end - p))
-                return fail(err, err_size, "TZif data is cut short (64-bit block)");
+                return text_refuse(err, err_size, "TZif data is cut short (64-bit block)");
         if (h.leapcnt)
-                return fail(err, err_size, "a zone with leap seconds (right/) is not supported");
+                return text_refuse(err, err_size, "a zone with leap seconds (right/) is not supported");
 
         const uint8_t *times = p, *indices = times + (size_t) h.timecnt * 8, *types = indices + h.timecnt;
         const uint8_t *chars = types + (size_t) h.typecnt * 6;
@@ -311,11 +301,11 @@ int timezone_parse(const void *data, size_t size, TimeZone **ret, char *err, siz
                 /* RFC 8536: -2^31 is invalid; real offsets are within a day */
                 if (utoff <= -25 * 3600 || utoff >= 26 * 3600 || types[i * 6 + 4] > 1 ||
                     types[i * 6 + 5] >= h.charcnt)
-                        return fail(err, err_size, "TZif local time type %u is invalid", i);
+                        return text_refuse(err, err_size, "TZif local time type %u is invalid", i);
                 offsets[i] = utoff;
         }
         if (chars[h.charcnt - 1] != '\0')
-                return fail(err, err_size, "TZif abbreviations are not NUL-terminated");
+                return text_refuse(err, err_size, "TZif abbreviations are not NUL-terminated");
 
         tz = calloc(1, sizeof(TimeZone));
         if (!tz || !(tz->times = calloc(MAX(h.timecnt, 1u), sizeof(int64_t))) ||
@@ -324,9 +314,9 @@ int timezone_parse(const void *data, size_t size, TimeZone **ret, char *err, siz
         for (uint32_t i = 0; i < h.timecnt; i++) {
                 tz->times[i] = be64(times + (size_t) i * 8);
                 if (i > 0 && tz->times[i] <= tz->times[i - 1])
-                        return fail(err, err_size, "TZif transition %u is not after the one before", i);
+                        return text_refuse(err, err_size, "TZif transition %u is not after the one before", i);
                 if (indices[i] >= h.typecnt)
-                        return fail(err, err_size, "TZif transition %u names type %u of %u", i, indices[i], h.typecnt);
+                        return text_refuse(err, err_size, "TZif transition %u names type %u of %u", i, indices[i], h.typecnt);
                 tz->offsets[i] = offsets[indices[i]];
         }
         tz->n = h.timecnt;
@@ -338,11 +328,11 @@ int timezone_parse(const void *data, size_t size, TimeZone **ret, char *err, siz
         const uint8_t *nl;
         if (p >= end || *p != '\n' || !(nl = memchr(p + 1, '\n', (size_t) (end - p - 1))) ||
             (size_t) (nl - p - 1) >= sizeof(footer))
-                return fail(err, err_size, "TZif footer is missing or not one line");
+                return text_refuse(err, err_size, "TZif footer is missing or not one line");
         memcpy(footer, p + 1, (size_t) (nl - p - 1));
         footer[nl - p - 1] = '\0';
         if (memchr(footer, '\0', (size_t) (nl - p - 1)) || parse_footer(footer, &tz->footer) < 0)
-                return fail(err, err_size, "TZif footer \"%.64s\" is not a POSIX TZ rule hostd reads", footer);
+                return text_refuse(err, err_size, "TZif footer \"%.64s\" is not a POSIX TZ rule hostd reads", footer);
         *ret = TAKE_PTR(tz);
         return 0;
 }
@@ -370,7 +360,7 @@ int timezone_load(const char *directory, const char *name, TimeZone **ret, char 
         int r;
 
         if (!name || !valid_name(name))
-                return fail(err, err_size, "\"%.64s\" is not a time zone name (like Europe/Berlin or UTC)",
+                return text_refuse(err, err_size, "\"%.64s\" is not a time zone name (like Europe/Berlin or UTC)",
                             name ? name : "");
         snprintf(path, sizeof(path), "%s/%s", directory ? directory : TIMEZONE_DIRECTORY, name);
         r = read_file(path, TZIF_MAX_SIZE, &data, &size);

@@ -75,6 +75,7 @@ struct Coordinator {
         char next_url[512];
         char hold[WAVE_MESSAGE_MAX], last_hold[WAVE_MESSAGE_MAX];
         uint64_t gate_usec;      /* when it last answered (CLOCK_MONOTONIC) */
+        char gate_wave[WAVE_ID_MAX]; /* for which wave */
         bool requests_changed;   /* this cycle's requests changed the wave */
         char zone_error[WAVE_MESSAGE_MAX];
 };
@@ -619,6 +620,7 @@ static void on_alerts(const DockerReply *reply, void *userdata) {
                 c->hold[0] = '\0';
         utf8_trim_partial(c->hold);
         c->gate_usec = event_clock_now(c->clock, CLOCK_MONOTONIC);
+        snprintf(c->gate_wave, sizeof(c->gate_wave), "%s", c->wave ? c->wave->id : "");
         serve_advance(c);
 }
 
@@ -642,7 +644,9 @@ static void take_gate(Coordinator *c) {
 static void ask_gate(Coordinator *c) {
         uint64_t mono = event_clock_now(c->clock, CLOCK_MONOTONIC);
 
-        if (c->gate_usec && mono - c->gate_usec < 1000000) {
+        /* never for a wave just started, resumed or another one: asked anew */
+        if (c->gate_usec && mono - c->gate_usec < 1000000 && !c->requests_changed &&
+            STREQ(c->gate_wave, c->wave->id)) {
                 serve_advance(c);
                 return;
         }

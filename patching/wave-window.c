@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "common/text.h"
 #include "patching/wave-window.h"
 
 #define DAY 86400
@@ -9,17 +10,6 @@
 #define HORIZON_DAYS 380 /* a year, and the longest window */
 
 static const char *const day_names[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-
-static int fail(char *err, size_t size, const char *format, ...) _printf_(3, 4);
-static int fail(char *err, size_t size, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (size)
-                vsnprintf(err, size, format, ap);
-        va_end(ap);
-        return -EINVAL;
-}
 
 bool wave_schedule_active(const WaveSchedule *s) {
         return s->n_windows > 0 || s->n_blackouts > 0;
@@ -108,20 +98,20 @@ int wave_window_parse(const char *spec, WaveWindow *ret, char *err, size_t err_s
         unsigned h, m;
 
         if (!spec || strlen(spec) >= WAVE_WINDOW_SPEC_MAX)
-                return fail(err, err_size, "window: expected \"DAYS HH:MM LENGTH\" (like \"Mon-Fri 22:00 4h\")");
+                return text_refuse(err, err_size, "window: expected \"DAYS HH:MM LENGTH\" (like \"Mon-Fri 22:00 4h\")");
         if (!(s = parse_days(s, &w.days)) || *s != ' ')
-                return fail(err, err_size,
+                return text_refuse(err, err_size,
                             "window \"%s\": the days are not days of the week (like \"Mon-Fri\", \"Sat,Sun\" or \"*\")",
                             spec);
         while (*s == ' ')
                 s++;
         if (!(s = parse_uint(s, 23, &h)) || *s != ':' || !(s = parse_uint(s + 1, 59, &m)) || *s != ' ')
-                return fail(err, err_size, "window \"%s\": the start is not a time HH:MM (00:00..23:59)", spec);
+                return text_refuse(err, err_size, "window \"%s\": the start is not a time HH:MM (00:00..23:59)", spec);
         w.start_minute = h * 60 + m;
         while (*s == ' ')
                 s++;
         if (!(s = parse_length(s, &w.length_minutes)) || w.length_minutes == 0 || *s)
-                return fail(err, err_size,
+                return text_refuse(err, err_size,
                             "window \"%s\": the length is not a duration of 1m..7d (like \"4h\", \"90m\" or \"1h30m\")",
                             spec);
         *ret = w;
@@ -146,16 +136,16 @@ int wave_blackout_parse(const char *spec, WaveBlackout *ret, char *err, size_t e
         WaveBlackout b;
 
         if (!spec || !(s = parse_date(s, &b.first_day)))
-                return fail(err, err_size, "blackout \"%.64s\": expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
+                return text_refuse(err, err_size, "blackout \"%.64s\": expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
                             spec ? spec : "");
         b.last_day = b.first_day;
         if (s[0] == '.' && s[1] == '.' && !(s = parse_date(s + 2, &b.last_day)))
-                return fail(err, err_size, "blackout \"%.64s\": the range's end is not a date YYYY-MM-DD", spec);
+                return text_refuse(err, err_size, "blackout \"%.64s\": the range's end is not a date YYYY-MM-DD", spec);
         if (*s)
-                return fail(err, err_size, "blackout \"%.64s\": expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
+                return text_refuse(err, err_size, "blackout \"%.64s\": expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
                             spec);
         if (b.last_day < b.first_day || b.last_day - b.first_day >= 366)
-                return fail(err, err_size, "blackout \"%.64s\": the range ends before it starts or is longer than a year",
+                return text_refuse(err, err_size, "blackout \"%.64s\": the range ends before it starts or is longer than a year",
                             spec);
         *ret = b;
         return 0;

@@ -4,18 +4,8 @@
 #include <stdio.h>
 
 #include "common/macro.h"
+#include "common/text.h"
 #include "policy/alert-gate.h"
-
-static int fail(char *err, size_t size, const char *format, ...) _printf_(3, 4);
-static int fail(char *err, size_t size, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (size)
-                vsnprintf(err, size, format, ap);
-        va_end(ap);
-        return -EINVAL;
-}
 
 void alert_filter_done(AlertFilter *f) {
         for (size_t i = 0; i < f->n; i++)
@@ -71,11 +61,11 @@ static int parse_one(const char *spec, AlertMatcher *m, char *err, size_t err_si
                 s++;
         for (; label_char(*s, n == 0); s++) {
                 if (n + 1 >= sizeof(m->name))
-                        return fail(err, err_size, "alert matcher \"%.64s\": the label name is too long", spec);
+                        return text_refuse(err, err_size, "alert matcher \"%.64s\": the label name is too long", spec);
                 m->name[n++] = *s;
         }
         if (n == 0)
-                return fail(err, err_size, "alert matcher \"%.64s\": expected a label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                return text_refuse(err, err_size, "alert matcher \"%.64s\": expected a label name ([a-zA-Z_][a-zA-Z0-9_]*)",
                             spec);
         while (*s == ' ')
                 s++;
@@ -88,7 +78,7 @@ static int parse_one(const char *spec, AlertMatcher *m, char *err, size_t err_si
         else if (s[0] == '=')
                 m->op = ALERT_MATCH_EQUAL, s += 1;
         else
-                return fail(err, err_size, "alert matcher \"%.64s\": expected =, !=, =~ or !~ after %s", spec, m->name);
+                return text_refuse(err, err_size, "alert matcher \"%.64s\": expected =, !=, =~ or !~ after %s", spec, m->name);
         while (*s == ' ')
                 s++;
         n = 0;
@@ -97,31 +87,31 @@ static int parse_one(const char *spec, AlertMatcher *m, char *err, size_t err_si
                         if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
                                 s++;
                         if (n + 1 >= sizeof(m->value))
-                                return fail(err, err_size, "alert matcher \"%.64s\": the value is too long", spec);
+                                return text_refuse(err, err_size, "alert matcher \"%.64s\": the value is too long", spec);
                         m->value[n++] = *s;
                 }
                 if (*s != '"')
-                        return fail(err, err_size, "alert matcher \"%.64s\": the quoted value does not end", spec);
+                        return text_refuse(err, err_size, "alert matcher \"%.64s\": the quoted value does not end", spec);
                 s++;
         } else
                 for (; *s && *s != ' '; s++) {
                         if (*s == '"' || n + 1 >= sizeof(m->value))
-                                return fail(err, err_size, "alert matcher \"%.64s\": the value is not one", spec);
+                                return text_refuse(err, err_size, "alert matcher \"%.64s\": the value is not one", spec);
                         m->value[n++] = *s;
                 }
         while (*s == ' ')
                 s++;
         if (*s)
-                return fail(err, err_size, "alert matcher \"%.64s\": something follows the value", spec);
+                return text_refuse(err, err_size, "alert matcher \"%.64s\": something follows the value", spec);
         if (m->op == ALERT_MATCH_REGEX || m->op == ALERT_MATCH_NOT_REGEX) {
                 char anchored[sizeof(m->value) + 8];
                 if (risky_regex(m->value))
-                        return fail(err, err_size, "alert matcher \"%.64s\": counted repetitions ({n,m}), a repetition "
+                        return text_refuse(err, err_size, "alert matcher \"%.64s\": counted repetitions ({n,m}), a repetition "
                                     "of a repetition (\"a+*\") and more than 8 repetitions are refused: they can make "
                                     "the expression huge", spec);
                 snprintf(anchored, sizeof(anchored), "^(%s)$", m->value);
                 if (regcomp(&m->regex, anchored, REG_EXTENDED | REG_NOSUB) != 0)
-                        return fail(err, err_size, "alert matcher \"%.64s\": not a regular expression", spec);
+                        return text_refuse(err, err_size, "alert matcher \"%.64s\": not a regular expression", spec);
                 m->compiled = true;
         }
         return 0;
@@ -134,7 +124,7 @@ int alert_filter_parse(const char *const *matchers, AlertFilter *ret, char *err,
         for (const char *const *m = matchers; m && *m; m++) {
                 if (f.n == WAVE_ALERT_MATCHERS_MAX) {
                         alert_filter_done(&f);
-                        return fail(err, err_size, "more than %d alert matchers", WAVE_ALERT_MATCHERS_MAX);
+                        return text_refuse(err, err_size, "more than %d alert matchers", WAVE_ALERT_MATCHERS_MAX);
                 }
                 if ((r = parse_one(*m, &f.matchers[f.n], err, err_size)) < 0) {
                         alert_filter_done(&f);
