@@ -477,10 +477,26 @@ static unsigned health_now(WaveAgent *a, char *failed, size_t size) {
  * restarted hostd applies the same set:
  *   {"wave": ID, "approved": [{"name", "arch", "version", "security"}]}
  * A wave without one removes the file. */
-static int approved_take(WaveAgent *a) {
-        const json_t *list = json_object_get(a->wave, "approved"), *p;
-        _cleanup_free_ char *text = NULL;
+/* The set from its JSON list (the stored wave's, or the kept file's). */
+static int approved_read(WaveAgent *a, const json_t *list) {
+        const json_t *p;
         size_t i;
+        int r;
+
+        package_set_done(&a->approved);
+        a->has_approved = false;
+        json_array_foreach(list, i, p)
+                if ((r = package_set_put(&a->approved, json_string_value(json_object_get(p, "name")) ?: "",
+                                         json_string_value(json_object_get(p, "arch")) ?: "",
+                                         json_string_value(json_object_get(p, "version")) ?: "")) < 0)
+                        return r;
+        a->has_approved = true;
+        return 0;
+}
+
+static int approved_take(WaveAgent *a) {
+        const json_t *list = json_object_get(a->wave, "approved");
+        _cleanup_free_ char *text = NULL;
         int r;
 
         package_set_done(&a->approved);
@@ -490,12 +506,8 @@ static int approved_take(WaveAgent *a) {
                         return -errno;
                 return 0;
         }
-        json_array_foreach(list, i, p)
-                if ((r = package_set_put(&a->approved, json_string_value(json_object_get(p, "name")) ?: "",
-                                         json_string_value(json_object_get(p, "arch")) ?: "",
-                                         json_string_value(json_object_get(p, "version")) ?: "")) < 0)
-                        return r;
-        a->has_approved = true;
+        if ((r = approved_read(a, list)) < 0)
+                return r;
         json_t *doc = json_pack("{s:s, s:O}", "wave", a->rec.wave, "approved", list);
         text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
         json_decref(doc);
@@ -507,9 +519,7 @@ static int approved_take(WaveAgent *a) {
 /* After a restart inside a turn: the set written when it started. */
 static int approved_load(WaveAgent *a) {
         _cleanup_free_ char *text = NULL;
-        const json_t *p;
         json_t *doc;
-        size_t i;
         int r = read_file(a->approved_path, 16 * 1024 * 1024, &text, NULL);
 
         if (r == -ENOENT)
@@ -522,13 +532,8 @@ static int approved_load(WaveAgent *a) {
                 json_decref(doc);
                 return doc ? 0 : -EBADMSG; /* another wave's: not this turn's */
         }
-        json_array_foreach(json_object_get(doc, "approved"), i, p)
-                if ((r = package_set_put(&a->approved, json_string_value(json_object_get(p, "name")) ?: "",
-                                         json_string_value(json_object_get(p, "arch")) ?: "",
-                                         json_string_value(json_object_get(p, "version")) ?: "")) < 0)
-                        break;
+        r = approved_read(a, json_object_get(doc, "approved"));
         json_decref(doc);
-        a->has_approved = r >= 0;
         return r < 0 ? -EBADMSG : 0;
 }
 
