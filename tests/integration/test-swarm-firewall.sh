@@ -131,10 +131,17 @@ docker_on 1 network create -d overlay --attachable sfovl >/dev/null
 task5=$(docker_on 5 ps -q --filter label=com.docker.swarm.service.name=ovweb)
 ip5=$(docker_on 5 inspect --format '{{(index .NetworkSettings.Networks "sfovl").IPAddress}}' "$task5")
 [ -n "$ip5" ] || fail "no overlay address for the task on node 5"
-out=$(timeout 60 "$DOCKER" -H "unix://$(sock_of 4)" run --rm --network sfovl "$SWARM_IMAGE" \
-        sh -c "wget -q -O - http://$ip5/") || fail "the task on node 5 did not answer node 4 over the overlay"
+# Docker learns a remote task's overlay address by gossip (its network
+# database over 7946), which may reach node 4 a few seconds after the task
+# runs: until then ARP for it fails ("No route to host"). The container
+# asks once a second for up to 60 s and says after how many tries.
+t_ov=$(date +%s%N)
+out=$(timeout 90 "$DOCKER" -H "unix://$(sock_of 4)" run --rm --network sfovl "$SWARM_IMAGE" \
+        sh -c "i=0; while [ \$i -lt 60 ]; do i=\$((i + 1)); wget -q -T 2 -O - http://$ip5/ 2>/dev/null && exit 0; sleep 1; done; exit 1") ||
+        fail "the task on node 5 did not answer node 4 over the overlay within 60 s"
+ov_ms=$(( ($(date +%s%N) - t_ov) / 1000000 ))
 expect_contains "$out" "overlay hello from $(docker_on 5 info --format '{{.Name}}')" \
-        "node 4 reaches the overlay task on node 5 (VXLAN between the workers' data-path addresses)"
+        "node 4 reaches the overlay task on node 5 (VXLAN between the workers' data-path addresses; ${ov_ms} ms, with the container's start)"
 vx5=$(counter 5 peer-udp-v4)
 [ "$vx5" -gt 0 ] || fail "node 5's peer UDP rule counted nothing"
 
