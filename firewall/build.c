@@ -179,6 +179,20 @@ int firewall_build(const FirewallPolicy *p, const Cidr *live, size_t n_live, Rul
                              in_set(MATCH_SADDR_IN_SET, from_sources[i].set), l4proto(IPPROTO_TCP),
                              ((Match){ .kind = MATCH_DPORT, .port = from_sources[i].port }))) < 0)
                         return e;
+        /* the load balancer's checkers, to hostd's health endpoint: only
+         * when there is one (a table without it is as before) */
+        if (p->lb_health_port) {
+                if ((e = ruleset_add_set(r, "lb4", SET_KEY_IPV4, NULL)) < 0 ||
+                    (e = ruleset_add_set(r, "lb6", SET_KEY_IPV6, NULL)) < 0 ||
+                    (e = add_cidrs((RuleSet *) ruleset_find_set(r, "lb4"), (RuleSet *) ruleset_find_set(r, "lb6"),
+                                   p->lb_sources, p->n_lb_sources)) < 0)
+                        return e;
+                if ((e = ADD(r, "lb-health-v4", VERDICT_ACCEPT, nfproto(NFPROTO_V4), in_set(MATCH_SADDR_IN_SET, "lb4"),
+                             l4proto(IPPROTO_TCP), ((Match){ .kind = MATCH_DPORT, .port = p->lb_health_port }))) < 0 ||
+                    (e = ADD(r, "lb-health-v6", VERDICT_ACCEPT, nfproto(NFPROTO_V6), in_set(MATCH_SADDR_IN_SET, "lb6"),
+                             l4proto(IPPROTO_TCP), ((Match){ .kind = MATCH_DPORT, .port = p->lb_health_port }))) < 0)
+                        return e;
+        }
 
         if (p->log_drops) {
                 Rule log = { .id = "log-drop", .limit_per_second = 5, .limit_burst = 10,

@@ -22,6 +22,8 @@
  *   join-v4/v6       from @join4/@join6 ("join-sources") to 2377 accept: a
  *                    node joins before any peer set can name it
  *   ssh-v4/v6        from @management4/@management6 to the SSH port accept
+ *   lb-health-v4/v6  from @lb4/@lb6 ("load-balancer.sources") to hostd's
+ *                    load-balancer health port accept (only when set)
  *   log-drop         log what is about to be dropped, 5/s at most
  *   drop             drop
  *

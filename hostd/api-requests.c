@@ -191,9 +191,9 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
                          WaveOptions *ret, char *err, size_t err_size) {
         static const char *const keys[] = { "max_unavailable", "soak_seconds", "deadline_seconds", "label",
                                             "canaries", "on_failure", "max_errors", "windows", "blackouts",
-                                            "zone", "any_version", NULL };
+                                            "zone", "any_version", "deregistration_seconds", NULL };
         WaveSchedule sched = {};
-        json_int_t soak = 0, deadline = 0;
+        json_int_t soak = 0, deadline = 0, deregistration = 0;
         WaveOptions o = {};
         const json_t *v, *c;
         size_t i;
@@ -201,8 +201,10 @@ int api_wave_start_parse(const json_t *body, const char *canaries[API_WAVE_MAX_C
         if (!body_keys(body, keys, err, err_size))
                 return -EINVAL;
         if (get_integer(body, "soak_seconds", 0, 7 * 86400, &soak, err, err_size) < 0 ||
-            get_integer(body, "deadline_seconds", 1, 2 * 86400, &deadline, err, err_size) < 0)
+            get_integer(body, "deadline_seconds", 1, 2 * 86400, &deadline, err, err_size) < 0 ||
+            get_integer(body, "deregistration_seconds", 0, 3600, &deregistration, err, err_size) < 0)
                 return -EINVAL;
+        o.deregistration_usec = (uint64_t) deregistration * 1000000ULL;
         o.soak_usec = (uint64_t) soak * 1000000ULL;
         o.node_deadline_usec = (uint64_t) deadline * 1000000ULL;
         if ((v = json_object_get(body, "max_unavailable"))) {

@@ -286,6 +286,10 @@ static void post_wave_start(Daemon *d, ControlCall *call) {
                 control_call_reply_error(call, 400, "%s", why);
                 return;
         }
+        /* the load balancer's delay, as this manager is configured, unless asked otherwise */
+        if (!json_object_get(control_call_body(call), "deregistration_seconds"))
+                req.start.deregistration_usec =
+                        (uint64_t) daemon_config(d)->load_balancer.deregistration_delay_sec * 1000000ULL;
         log_info("Wave start requested over the control API by uid %u pid %d", (unsigned) control_call_uid(call),
                  (int) control_call_pid(call));
         /* the nodes' latest plans, as this manager has them: the approved set is frozen from them */

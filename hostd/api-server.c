@@ -24,6 +24,7 @@ struct ControlServer {
         ControlHandler handler;
         void *userdata;
         bool tls;
+        bool plain_tcp;  /* TCP without TLS: no peer to tell, for public answers only */
         uint16_t port;
         char *tls_strings[3]; /* cert, key, trust: MHD keeps pointers to them */
 };
@@ -357,7 +358,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                 struct ucred cred;
                 unsigned status;
 
-                if (s->tls) {
+                if (s->tls || s->plain_tcp) {
                         cred = (struct ucred){ .uid = (uid_t) -1, .pid = 0 };
                 } else {
                         if (peer_credentials(connection, &cred) < 0)
@@ -656,6 +657,25 @@ int control_server_new_tls(sd_event *event, uint16_t port, const ControlTls *tls
         s->tls_strings[2] = strdup(tls->trust_pem);
         if (!s->tls_strings[0] || !s->tls_strings[1] || !s->tls_strings[2])
                 return -ENOMEM;
+        r = listen_tcp(port, &fd, &s->port);
+        if (r < 0)
+                return r;
+        s->listen_fd = fd;
+        r = server_start(s, event);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int control_server_new_tcp(sd_event *event, uint16_t port, ControlHandler handler, void *userdata,
+                           ControlServer **ret) {
+        _cleanup_(control_server_freep) ControlServer *s = server_alloc(event, handler, userdata);
+        int r, fd = -1;
+
+        if (!s)
+                return -ENOMEM;
+        s->plain_tcp = true;
         r = listen_tcp(port, &fd, &s->port);
         if (r < 0)
                 return r;

@@ -48,6 +48,10 @@ typedef struct ControlTls {
 
 int control_server_new_tls(sd_event *event, uint16_t port, const ControlTls *tls, ControlHandler handler,
                            void *userdata, ControlServer **ret);
+/* The same over plain TCP, for answers anyone may have (the load
+ * balancer's health endpoint): a call carries no peer at all (uid -1). */
+int control_server_new_tcp(sd_event *event, uint16_t port, ControlHandler handler, void *userdata,
+                           ControlServer **ret);
 uint16_t control_server_port(const ControlServer *server);
 
 /* The verified client certificate's subject on a TLS server. */

@@ -37,6 +37,7 @@ static const struct {
         [CHANGE_NODE_ACTIVATE] = { "node-activate", MSGID_WAVE_ACTIVATED },
         [CHANGE_NODE_REBOOT] = { "node-reboot", MSGID_WAVE_NODE_REBOOT },
         [CHANGE_DOCKER_RESTART] = { "docker-restart", MSGID_WAVE_DOCKER_RESTART },
+        [CHANGE_NODE_TASKS_REPLACED] = { "node-tasks-replaced", MSGID_WAVE_TASKS_REPLACED },
 };
 
 const char *change_kind_to_string(ChangeKind kind) {

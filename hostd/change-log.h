@@ -47,6 +47,7 @@ typedef enum ChangeKind {
         CHANGE_NODE_ACTIVATE,          /* ... and back to active */
         CHANGE_NODE_REBOOT,            /* this node rebooted by its wave agent */
         CHANGE_DOCKER_RESTART,         /* dockerd restarted by the wave agent (seccomp install) */
+        CHANGE_NODE_TASKS_REPLACED,    /* a drained node's services run all their tasks elsewhere */
         _CHANGE_KIND_MAX,
 } ChangeKind;
 

@@ -17,6 +17,7 @@
 #include "hostd/seccomp-audit.h"
 #include "hostd/seccomp-install.h"
 #include "hostd/swarm-peers.h"
+#include "hostd/lb-health.h"
 #include "hostd/wave-agent.h"
 #include "hostd/wave-fleetlock.h"
 #include "patching/patch.h"
@@ -30,6 +31,9 @@ struct Daemon {
         char *socket_path;
         HostdConfig *config;
         ControlServer *control;
+        ControlServer *lb_health;  /* load-balancer.health-port; NULL: none */
+        uint16_t lb_health_port;
+        unsigned lb_last_status;   /* the last answer, to log its changes */
         ChangeLog *changes;       /* every change hostd makes, see hostd/change-log.h */
 
         DockerClient *docker;
@@ -585,6 +589,8 @@ static void on_container_inspect(const DockerReply *reply, void *userdata) {
         r = container_assess(reply->json, "/proc", &baseline, &f);
         if (r == -ESRCH)
                 return;
+        if (r >= 0)
+                f.n_published_tcp = lb_published_tcp_ports(reply->json, f.published_tcp, ELEMENTSOF(f.published_tcp));
         if (r < 0) {
                 log_warning_errno(r, "Unexpected container inspect body from dockerd");
                 return;
@@ -844,6 +850,62 @@ static void periodic_enable(Daemon *d) {
                         sd_event_source_set_enabled(timers[i].source, timers[i].on ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
 }
 
+/* GET on the load balancer's health port: decided now, from what this
+ * hostd knows (hostd/lb-health.h) */
+static void on_lb_health(ControlCall *call, void *userdata) {
+        Daemon *d = userdata;
+        uint16_t published[256];
+        size_t n_published = 0;
+        char why[256];
+        unsigned status;
+
+        if (!STREQ(control_call_method(call), "GET") && !STREQ(control_call_method(call), "HEAD")) {
+                control_call_reply_text(call, 405, "text/plain", strdup("GET only\n"));
+                return;
+        }
+        for (size_t i = 0; i < d->n_containers; i++)
+                for (size_t k = 0; k < d->containers[i].n_published_tcp && n_published < ELEMENTSOF(published); k++)
+                        published[n_published++] = d->containers[i].published_tcp[k];
+        LbHealthInput in = {
+                .wave = d->agent ? wave_agent_wave(d->agent) : NULL,
+                .node_id = d->swarm_known ? d->swarm.node_id : NULL,
+                .docker_reachable = d->docker_reachable && d->events_connected,
+                .serving_ports = d->config->load_balancer.serving_ports,
+                .n_serving_ports = d->config->load_balancer.n_serving_ports,
+                .published = published,
+                .n_published = n_published,
+        };
+        status = lb_health_decide(&in, why, sizeof(why));
+        if (status != d->lb_last_status)
+                log_info("Load balancer health: %u, %s", status, why);
+        d->lb_last_status = status;
+        char *body = NULL;
+        if (asprintf(&body, "%s\n", why) < 0)
+                body = NULL;
+        control_call_reply_text(call, status, "text/plain", body);
+}
+
+/* Serves the health endpoint on load-balancer.health-port (again when the
+ * port changed; none at 0). */
+static int lb_health_start(Daemon *d) {
+        uint16_t port = d->config->load_balancer.health_port;
+        int r;
+
+        if (d->lb_health && port == d->lb_health_port)
+                return 0;
+        d->lb_health = control_server_free(d->lb_health);
+        d->lb_health_port = 0;
+        d->lb_last_status = 0;
+        if (!port)
+                return 0;
+        r = control_server_new_tcp(d->event, port, on_lb_health, d, &d->lb_health);
+        if (r < 0)
+                return log_error_errno(r, "Cannot serve the load balancer's health endpoint on port %u", port);
+        d->lb_health_port = port;
+        log_info("Serving the load balancer's health endpoint on port %u (HTTP)", port);
+        return 0;
+}
+
 int daemon_reload(Daemon *d, char *err, size_t err_size) {
         _cleanup_(config_freep) HostdConfig *c = NULL;
         char config_field[300];
@@ -891,6 +953,7 @@ int daemon_reload(Daemon *d, char *err, size_t err_size) {
                 return r;
         }
         periodic_enable(d);
+        lb_health_start(d); /* a port that cannot be had is logged; the rest stands */
         snprintf(config_field, sizeof(config_field), "HOSTD_CONFIG=%s", d->config_path);
         change_record(d->changes, LOG_INFO, CHANGE_CONFIG_RELOAD, LOG_FIELDS(config_field),
                       "Configuration reloaded from %s", d->config_path);
@@ -1121,6 +1184,9 @@ int daemon_new(const char *config_path, const char *socket_path, ControlHandler 
         if (r < 0)
                 return log_error_errno(r, "Cannot serve the control API on %s", socket_path);
 
+        r = lb_health_start(d);
+        if (r < 0)
+                return r;
         r = patch_jobs_new(d->event, d->changes, &d->patch_jobs);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up patch jobs");
@@ -1200,6 +1266,7 @@ Daemon *daemon_free(Daemon *d) {
         free(d->manager_peers);
         certs_unwatch(d);
         d->control = control_server_free(d->control);
+        d->lb_health = control_server_free(d->lb_health);
         firewall_manager_free(d->firewall);
         free(d->containers);
         sd_event_source_disable_unref(d->refresh_timer);

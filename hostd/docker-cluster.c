@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <limits.h>
 #include <stdio.h>
 
 #include "hostd/docker-cluster.h"
@@ -155,7 +156,9 @@ static int read_services(ClusterSnapshot *s, char *err, size_t err_size) {
                         return -EPROTO;
                 }
                 cs->name = name;
-                cs->replicated = replicated && json_integer_value(json_object_get(replicated, "Replicas")) > 0;
+                json_int_t replicas = json_integer_value(json_object_get(replicated, "Replicas"));
+                cs->replicated = replicated && replicas > 0;
+                cs->desired = cs->replicated ? (unsigned) MIN(replicas, (json_int_t) UINT_MAX) : 0;
                 char **list = keep(s, calloc(json_array_size(constraints) + 1, sizeof(char *)));
                 if (!list)
                         return -ENOMEM;
@@ -174,8 +177,15 @@ static int read_services(ClusterSnapshot *s, char *err, size_t err_size) {
                         return -ENOMEM;
                 json_array_foreach(s->tasks_json, k, task) {
                         const char *sid = get_str(task, "ServiceID", NULL, NULL), *nid = get_str(task, "NodeID", NULL, NULL);
-                        if (sid && nid && STREQ(sid, id) && task_state_active(get_str(task, "Status", "State", NULL)))
+                        const char *state = get_str(task, "Status", "State", NULL);
+                        const char *desired = get_str(task, "DesiredState", NULL, NULL);
+                        if (!sid || !STREQ(sid, id))
+                                continue;
+                        if (nid && task_state_active(state))
                                 nodes[n++] = (char *) nid;
+                        /* converged counts the tasks meant to run that do */
+                        if (state && STREQ(state, "running") && desired && STREQ(desired, "running"))
+                                cs->running++;
                 }
                 cs->task_nodes = (const char *const *) nodes;
         }

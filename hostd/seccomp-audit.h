@@ -25,6 +25,10 @@ typedef struct ContainerFinding {
         bool compliant;
         bool own_profile;       /* started with --security-opt seccomp=PROFILE */
         char problem[512];      /* why not compliant, for people */
+        /* not judged: the TCP ports it publishes on the host, kept with it
+         * for the load balancer's health (hostd/lb-health.h) */
+        uint16_t published_tcp[8];
+        size_t n_published_tcp;
 } ContainerFinding;
 
 /* What a container's own profile is judged against: Docker's default, or

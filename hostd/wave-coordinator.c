@@ -44,6 +44,15 @@ struct Coordinator {
         json_t *swarm, *nodes, *services;
         uint64_t swarm_version;
         ClusterSnapshot *snapshot;
+        /* the services each drained node ran, and when each ran all its
+         * tasks elsewhere: recorded when the node goes on to patch (kept
+         * in memory only: a new leader records what it saw) */
+        struct Replacement {
+                char node[WAVE_NODE_ID_MAX];
+                char service[128];
+                uint64_t drained_usec, replaced_usec;
+        } *replacements;
+        size_t n_replacements;
         Wave *wave;
         WaveAction actions[WAVE_MAX_NODES];
         size_t n_actions, next_action;
@@ -277,6 +286,83 @@ static void set_timer(Coordinator *c) {
 
 static void next_action(Coordinator *c);
 
+/* The node's drain is written: the services with a task on it now. */
+static void replacements_begin(Coordinator *c, const WaveNode *n, uint64_t now) {
+        const ClusterView *v = cluster_snapshot_view(c->snapshot);
+
+        for (size_t i = 0; i < c->n_replacements; i++)
+                if (STREQ(c->replacements[i].node, n->id))
+                        return; /* drained again (a lost answer): the first time counts */
+        for (size_t i = 0; i < v->n_services; i++) {
+                const ClusterService *s = &v->services[i];
+                bool here = false;
+                for (const char *const *t = s->task_nodes; t && *t && !here; t++)
+                        here = STREQ(*t, n->id);
+                if (!s->replicated || !here)
+                        continue;
+                struct Replacement *grown = reallocarray(c->replacements, c->n_replacements + 1, sizeof(*grown));
+                if (!grown)
+                        return; /* not recorded, nothing else lost */
+                c->replacements = grown;
+                struct Replacement *r = &c->replacements[c->n_replacements++];
+                *r = (struct Replacement){ .drained_usec = now };
+                snprintf(r->node, sizeof(r->node), "%s", n->id);
+                snprintf(r->service, sizeof(r->service), "%s", s->name);
+        }
+}
+
+/* Each cycle: a service replaced once it runs all its tasks, none on the
+ * drained node. */
+static void replacements_update(Coordinator *c, uint64_t now) {
+        const ClusterView *v = cluster_snapshot_view(c->snapshot);
+
+        for (size_t i = 0; i < c->n_replacements; i++) {
+                struct Replacement *r = &c->replacements[i];
+                if (r->replaced_usec)
+                        continue;
+                for (size_t k = 0; k < v->n_services; k++) {
+                        const ClusterService *s = &v->services[k];
+                        bool here = false;
+                        if (!STREQ(s->name, r->service))
+                                continue;
+                        for (const char *const *t = s->task_nodes; t && *t && !here; t++)
+                                here = STREQ(*t, r->node);
+                        if (!here && (s->desired == 0 || s->running >= s->desired))
+                                r->replaced_usec = now;
+                }
+        }
+}
+
+/* The node goes on to patch: how long each of its services took. */
+static void replacements_record(Coordinator *c, const WaveNode *n) {
+        uint64_t now = event_clock_now(c->clock, CLOCK_REALTIME);
+        Text replaced = {};
+        size_t kept = 0;
+        char f_wave[96], f_node[160];
+
+        text_printf(&replaced, "HOSTD_REPLACED=");
+        for (size_t i = 0; i < c->n_replacements; i++) {
+                struct Replacement *r = &c->replacements[i];
+                if (!STREQ(r->node, n->id)) {
+                        c->replacements[kept++] = *r;
+                        continue;
+                }
+                /* not seen replaced (its cycle missed): until the move on */
+                text_printf(&replaced, "%s%s %.1f s", replaced.size > strlen("HOSTD_REPLACED=") ? ", " : "", r->service,
+                            (double) ((r->replaced_usec ? r->replaced_usec : now) - r->drained_usec) / 1e6);
+        }
+        c->n_replacements = kept;
+        _cleanup_free_ char *f_replaced = text_take(&replaced);
+        if (!f_replaced)
+                return;
+        snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", c->wave->id);
+        snprintf(f_node, sizeof(f_node), "HOSTD_NODE=%s", n->hostname);
+        change_record(c->changes, LOG_INFO, CHANGE_NODE_TASKS_REPLACED, LOG_FIELDS(f_wave, f_node, f_replaced),
+                      "Wave %s: node %s's services run all their tasks elsewhere (%s)", c->wave->id, n->hostname,
+                      f_replaced[strlen("HOSTD_REPLACED=")] ? f_replaced + strlen("HOSTD_REPLACED=") :
+                                                               "it ran no task of a replicated service");
+}
+
 static void on_node_updated(const DockerReply *reply, void *userdata) {
         Coordinator *c = userdata;
         const WaveAction *a = &c->actions[c->next_action - 1];
@@ -289,10 +375,13 @@ static void on_node_updated(const DockerReply *reply, void *userdata) {
                 /* the stored step stays; the next cycle does it again */
                 log_warning("Cannot %s node %s: %s", a->kind == WAVE_ACTION_DRAIN ? "drain" : "activate", n->hostname,
                             reply->message);
-        else
+        else {
+                if (a->kind == WAVE_ACTION_DRAIN)
+                        replacements_begin(c, n, event_clock_now(c->clock, CLOCK_REALTIME));
                 change_record(c->changes, LOG_NOTICE, a->kind == WAVE_ACTION_DRAIN ? CHANGE_NODE_DRAIN : CHANGE_NODE_ACTIVATE,
                               LOG_FIELDS(f_wave, f_node), "Wave %s: node %s set to %s", c->wave->id, n->hostname,
                               a->kind == WAVE_ACTION_DRAIN ? "drain" : "active");
+        }
         next_action(c);
 }
 
@@ -341,9 +430,12 @@ static void on_written(const DockerReply *reply, void *userdata) {
         c->wrote = true;
         /* each node's move, stored, in the journal of the hostd that made it */
         for (size_t i = 0; STREQ(c->stored_id, c->wave->id) && i < c->wave->n_nodes; i++)
-                if (c->wave->nodes[i].step != c->stored_steps[i])
+                if (c->wave->nodes[i].step != c->stored_steps[i]) {
                         log_info("Wave %s: node %s %s -> %s", c->wave->id, c->wave->nodes[i].hostname,
                                  node_step_to_string(c->stored_steps[i]), node_step_to_string(c->wave->nodes[i].step));
+                        if (c->stored_steps[i] == NODE_DRAINING && c->wave->nodes[i].step == NODE_PATCHING)
+                                replacements_record(c, &c->wave->nodes[i]);
+                }
         for (Request *r = c->inflight; r; r = r->next)
                 if (r->req.kind == WAVE_REQUEST_START && !r->error) {
                         char f_wave[96];
@@ -671,6 +763,7 @@ static void on_tasks(const DockerReply *reply, void *userdata) {
                 cycle_end(c, -EPROTO, msg);
                 return;
         }
+        replacements_update(c, event_clock_now(c->clock, CLOCK_REALTIME));
         serve(c);
 }
 
@@ -815,6 +908,7 @@ Coordinator *coordinator_free(Coordinator *c) {
         event_clock_timer_free(c->timer);
         event_clock_timer_free(c->recheck);
         timezone_free(c->zone);
+        free(c->replacements);
         docker_client_free(c->alerts);
         alert_filter_done(&c->filter);
         docker_client_free(c->next_alerts);

@@ -289,6 +289,13 @@ int wave_new(const char *id, const WaveOptions *o, const ClusterView *c, const T
         w->on_failure = o->on_failure;
         w->max_errors = o->max_errors;
         w->node_deadline_usec = o->node_deadline_usec ? o->node_deadline_usec : HOUR_USEC;
+        if (o->deregistration_usec >= w->node_deadline_usec) {
+                snprintf(err, err_size, "the deregistration delay (%llu s) must be shorter than the node deadline "
+                         "(%llu s): it counts against the drain's", (unsigned long long) (o->deregistration_usec / 1000000),
+                         (unsigned long long) (w->node_deadline_usec / 1000000));
+                return -EINVAL;
+        }
+        w->deregistration_usec = o->deregistration_usec;
         w->started_usec = now_usec;
         w->status = WAVE_RUNNING;
         if (o->schedule && wave_schedule_active(o->schedule)) {
@@ -409,6 +416,15 @@ static bool service_has_other_node(const Wave *w, const ClusterView *c, const Cl
         return false;
 }
 
+/* A replicated service that does not run all the tasks it wants, or NULL. */
+static const ClusterService *unconverged(const ClusterView *c) {
+        for (size_t i = 0; i < c->n_services; i++)
+                if (c->services[i].replicated && c->services[i].desired &&
+                    c->services[i].running < c->services[i].desired)
+                        return &c->services[i];
+        return NULL;
+}
+
 /* Why this node may not be drained now, or NULL. */
 static const char *guard(const Wave *w, const ClusterView *c, const WaveNode *node, char *buf, size_t size) {
         const ClusterNode *cn = cluster_node(c, node->id);
@@ -434,6 +450,12 @@ static const char *guard(const Wave *w, const ClusterView *c, const WaveNode *no
                                          c->nodes[i].hostname);
                                 return buf;
                         }
+        }
+        const ClusterService *behind = unconverged(c);
+        if (behind) {
+                snprintf(buf, size, "node %s waits: service %s runs %u of its %u tasks (not converged)",
+                         node->hostname, behind->name, behind->running, behind->desired);
+                return buf;
         }
         for (size_t i = 0; i < c->n_services; i++) {
                 const ClusterService *s = &c->services[i];
@@ -530,16 +552,42 @@ int wave_advance(Wave *w, const ClusterView *c, const TimeZone *tz, uint64_t now
                         continue;
                 }
                 switch (n->step) {
-                case NODE_DRAINING:
+                case NODE_DRAINING: {
+                        const ClusterService *behind;
                         if (!cn)
                                 break;
                         if (cn->availability != AVAILABILITY_DRAIN) {
+                                /* chosen: the load balancers take it out first */
+                                if (elapsed(now, n->step_since_usec) < w->deregistration_usec)
+                                        break;
+                                if (!n->drained_usec) {
+                                        n->drained_usec = now;
+                                        set_message(n->message, "drained; its tasks stopping");
+                                        *changed = true;
+                                }
                                 /* the drain was not written yet, or undone: (again) */
                                 if ((r = push(actions, max, n_actions, WAVE_ACTION_DRAIN, i)) < 0)
                                         return r;
-                        } else if (cn->running_tasks == 0)
+                        } else if (cn->running_tasks > 0)
+                                break;
+                        else if ((behind = unconverged(c))) {
+                                /* patched only once what it ran runs elsewhere */
+                                char why[WAVE_MESSAGE_MAX];
+                                snprintf(why, sizeof(why), "its tasks stopped; waiting for service %s to run all its "
+                                         "tasks (%u of %u)", behind->name, behind->running, behind->desired);
+                                utf8_trim_partial(why);
+                                if (!STREQ(why, n->message)) {
+                                        snprintf(n->message, sizeof(n->message), "%s", why);
+                                        *changed = true;
+                                }
+                        } else {
+                                if (n->drained_usec)
+                                        set_message(n->message, "its tasks run elsewhere, %.1f s after its drain",
+                                                    (double) elapsed(now, n->drained_usec) / 1e6);
                                 enter(n, NODE_PATCHING, now, changed);
+                        }
                         break;
+                }
                 case NODE_ACTIVATING:
                         if (!n->was_active || (cn && cn->availability == AVAILABILITY_ACTIVE)) {
                                 enter(n, n->failed ? NODE_FAILED : NODE_DONE, now, changed);
@@ -606,9 +654,16 @@ int wave_advance(Wave *w, const ClusterView *c, const TimeZone *tz, uint64_t now
                         }
                         n->was_active = cluster_node(c, n->id)->availability == AVAILABILITY_ACTIVE;
                         n->message[0] = '\0';
+                        n->drained_usec = 0;
                         enter(n, NODE_DRAINING, now, changed);
-                        if ((r = push(actions, max, n_actions, WAVE_ACTION_DRAIN, i)) < 0)
-                                return r;
+                        if (w->deregistration_usec) {
+                                set_message(n->message, "chosen: out of the load balancers first, drained in %llu s",
+                                            (unsigned long long) (w->deregistration_usec / 1000000));
+                        } else {
+                                n->drained_usec = now;
+                                if ((r = push(actions, max, n_actions, WAVE_ACTION_DRAIN, i)) < 0)
+                                        return r;
+                        }
                         if (n->canary)
                                 break; /* canaries one at a time */
                 }
@@ -757,6 +812,8 @@ json_t *wave_to_json_value(const Wave *w) {
                                                        "transaction", n->transaction);
                 /* a node that cannot be written fails the whole wave's
                  * form: never a stored wave without it */
+                if (node && n->drained_usec && json_object_set_new(node, "drained", json_integer((json_int_t) n->drained_usec)) < 0)
+                        json_decref(TAKE_PTR(node));
                 if (!node || json_array_append_new(nodes, node) < 0) {
                         json_decref(nodes);
                         return NULL;
@@ -803,8 +860,9 @@ json_t *wave_to_json_value(const Wave *w) {
                         return NULL;
                 }
         }
-        /* version 2 has a schedule or an approved set: a hostd that cannot
-         * keep to them refuses the wave rather than ignore them */
+        /* version 2 has a schedule, an approved set or a deregistration
+         * delay: a hostd that cannot keep to them refuses the wave rather
+         * than ignore them */
         json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
                          w->id, "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
                          (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
@@ -813,7 +871,10 @@ json_t *wave_to_json_value(const Wave *w) {
                          "started", (json_int_t) w->started_usec,
                          "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
                          (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
-        if (j && (schedule || approved) && json_object_set_new(j, "version", json_integer(2)) < 0)
+        if (j && (schedule || approved || w->deregistration_usec) && json_object_set_new(j, "version", json_integer(2)) < 0)
+                json_decref(TAKE_PTR(j));
+        if (j && w->deregistration_usec &&
+            json_object_set_new(j, "deregistration_delay", json_integer((json_int_t) w->deregistration_usec)) < 0)
                 json_decref(TAKE_PTR(j));
         if (j && schedule && json_object_set_new(j, "schedule", TAKE_PTR(schedule)) < 0)
                 json_decref(TAKE_PTR(j));
@@ -996,11 +1057,20 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
         if (u != 1 && u != 2)
                 return located_error_at(error, jv_object_get(root, "version"), "version", "unsupported wave version %llu",
                                         (unsigned long long) u);
-        bool v2 = jv_object_get(root, "schedule") || jv_object_get(root, "approved");
+        bool v2 = jv_object_get(root, "schedule") || jv_object_get(root, "approved") ||
+                  jv_object_get(root, "deregistration_delay");
         if ((u == 2) != v2)
                 return located_error_at(error, root, "schedule",
-                                        u == 2 ? "version 2 has a schedule or an approved set: neither is there" :
-                                                 "a schedule or an approved set needs version 2");
+                                        u == 2 ? "version 2 has a schedule, an approved set or a deregistration "
+                                                 "delay: none is there" :
+                                                 "a schedule, an approved set or a deregistration delay needs version 2");
+        if (jv_object_get(root, "deregistration_delay")) {
+                if ((r = get_u64(root, "deregistration_delay", "", &w->deregistration_usec, error)) < 0)
+                        return r;
+                if (w->deregistration_usec == 0)
+                        return located_error_at(error, jv_object_get(root, "deregistration_delay"),
+                                                "deregistration_delay", "expected a delay above 0 (absent: none)");
+        }
         if (jv_object_get(root, "schedule") &&
             (r = parse_schedule(jv_object_get(root, "schedule"), &w->schedule, error)) < 0)
                 return r;
@@ -1039,6 +1109,9 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
             (r = get_u64(root, "max_held", "", &u, error)) < 0)
                 return r;
         w->max_held = (unsigned) MIN(u, (uint64_t) WAVE_MAX_NODES);
+        if (w->deregistration_usec && w->deregistration_usec >= w->node_deadline_usec)
+                return located_error_at(error, jv_object_get(root, "deregistration_delay"), "deregistration_delay",
+                                        "must be shorter than node_deadline");
         if ((r = need(root, "nodes", JV_ARRAY, "", &nodes, error)) < 0)
                 return r;
         if (nodes->array.count == 0 || nodes->array.count > WAVE_MAX_NODES)
@@ -1066,6 +1139,9 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
                     (r = get_bool(o, "was_active", path, &n->was_active, error)) < 0 ||
                     (r = get_string(o, "message", path, n->message, sizeof(n->message), false, error)) < 0 ||
                     (r = get_string(o, "transaction", path, n->transaction, sizeof(n->transaction), false, error)) < 0)
+                        return r;
+                /* optional: absent before it existed, and until the drain */
+                if (jv_object_get(o, "drained") && (r = get_u64(o, "drained", path, &n->drained_usec, error)) < 0)
                         return r;
                 for (size_t k = 0; k + 1 < w->n_nodes; k++)
                         if (STREQ(w->nodes[k].id, n->id))

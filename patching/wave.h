@@ -11,8 +11,12 @@
  * where the last one stopped without repeating a finished step.
  *
  * A node's way through the wave:
- *   pending -> draining (availability=drain, its tasks stopping)
- *           -> patching (its tasks are gone: it may apply, reboot, verify)
+ *   pending -> draining (chosen: out of the load balancers first, for the
+ *                       wave's deregistration delay; then availability=drain,
+ *                       its tasks stopping)
+ *           -> patching (its tasks are gone, and every replicated service
+ *                        runs all its tasks elsewhere: it may apply, reboot,
+ *                        verify)
  *           -> activating (it reported steady state: set active again)
  *           -> done
  * A node that reports a failure was rolled back by itself: if it is healthy
@@ -34,6 +38,8 @@
  *     (patching/wave-window.h), and only when the window stays open for
  *     the node's time: both its steps' deadlines (2 x node_deadline); a
  *     node under way when the window closes finishes;
+ *   - every replicated service runs all the tasks it wants (converged):
+ *     otherwise the wave waits and says which service;
  *   - every replicated service that has a task keeps, with the node
  *     drained, another node it may run on (ready, active, not held by the
  *     wave, meeting its placement constraints); otherwise the wave waits
@@ -101,6 +107,7 @@ typedef struct WaveNode {
         bool failed;                /* reported a failure (activating, then failed) */
         bool was_active;            /* availability before the drain: only
                                      * then is it made active again */
+        uint64_t drained_usec;      /* when its drain was first asked for (0: not yet) */
         char message[WAVE_MESSAGE_MAX];
         char transaction[WAVE_NODE_ID_MAX]; /* the node's patch journal entry */
 } WaveNode;
@@ -121,6 +128,9 @@ typedef struct Wave {
         unsigned max_unavailable;      /* >= 1 */
         uint64_t soak_usec;            /* after the canaries, before the rest */
         uint64_t node_deadline_usec;   /* per step, draining and patching */
+        uint64_t deregistration_usec;  /* from a node's choosing to its drain: the load
+                                        * balancers take it out (its health endpoint
+                                        * answers 503); stored as version 2 when set */
         WaveOnFailure on_failure;
         unsigned max_errors;           /* failed nodes (healthy on their old state) the wave
                                         * goes on past; one more halts it */
@@ -162,6 +172,8 @@ typedef struct ClusterService {
         bool replicated;        /* replicated (not global) with replicas > 0 */
         const char *const *constraints; /* Swarm placement constraints; may be NULL */
         const char *const *task_nodes;  /* node IDs its running tasks are on */
+        unsigned desired;       /* replicated: the replicas it wants; 0: not known (not checked) */
+        unsigned running;       /* its tasks running now that are meant to (desired state running) */
 } ClusterService;
 
 typedef struct ClusterView {
@@ -186,6 +198,7 @@ typedef struct WaveOptions {
         unsigned max_unavailable;     /* 0: 1 */
         uint64_t soak_usec;
         uint64_t node_deadline_usec;  /* 0: one hour */
+        uint64_t deregistration_usec; /* below node_deadline_usec */
         const char *label;            /* "key=value": only nodes with it; NULL: all */
         const char *const *canaries;  /* node IDs or hostnames, first, in order */
         WaveOnFailure on_failure;

@@ -225,18 +225,33 @@ static int get_interface_list(const JsonValue *v, const char *path, FirewallPoli
         return 0;
 }
 
-static int parse_firewall(const JsonValue *o, FirewallPolicy *f, ConfigError *error) {
+/* stored: the policy as hostd saved it, which also carries what the
+ * "load-balancer" section adds to it */
+static int parse_firewall(const JsonValue *o, FirewallPolicy *f, bool stored, ConfigError *error) {
         static const char *const keys[] = {
                 "enabled", "public-tcp-ports", "trusted-interfaces", "peers", "swarm-peers",
                 "peer-tcp-ports", "peer-udp-ports", "management-sources", "join-sources", "ssh-port",
                 "log-drops", "icmp-echo-per-second", NULL
         };
+        static const char *const stored_keys[] = {
+                "enabled", "public-tcp-ports", "trusted-interfaces", "peers", "swarm-peers",
+                "peer-tcp-ports", "peer-udp-ports", "management-sources", "join-sources", "ssh-port",
+                "log-drops", "icmp-echo-per-second", "load-balancer-health-port", "load-balancer-sources", NULL
+        };
         const JsonValue *v;
         unsigned u;
         int r;
 
-        r = check_keys(o, "firewall", keys, error);
+        r = check_keys(o, "firewall", stored ? stored_keys : keys, error);
         if (r < 0)
+                return r;
+        if ((v = jv_object_get(o, "load-balancer-health-port"))) {
+                if ((r = get_uint(v, "firewall.load-balancer-health-port", 0, 65535, &u, error)) < 0)
+                        return r;
+                f->lb_health_port = (uint16_t) u;
+        }
+        if ((v = jv_object_get(o, "load-balancer-sources")) &&
+            (r = get_cidr_list(v, "firewall.load-balancer-sources", &f->lb_sources, &f->n_lb_sources, error)) < 0)
                 return r;
         if ((v = jv_object_get(o, "enabled")) && (r = get_bool(v, "firewall.enabled", &f->enabled, error)) < 0)
                 return r;
@@ -644,6 +659,66 @@ static int parse_swarm(const JsonValue *o, HostdConfig *c, ConfigError *error) {
         return 0;
 }
 
+static int parse_load_balancer(const JsonValue *o, HostdConfig *c, ConfigError *error) {
+        static const char *const keys[] = { "health-port", "sources", "serving-ports",
+                                            "deregistration-delay-seconds", NULL };
+        LoadBalancerConfig *lb = &c->load_balancer;
+        const JsonValue *v;
+        unsigned u;
+        int r;
+
+        if ((r = check_keys(o, "load-balancer", keys, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "health-port"))) {
+                if ((r = get_uint(v, "load-balancer.health-port", 0, 65535, &u, error)) < 0)
+                        return r;
+                lb->health_port = (uint16_t) u;
+        }
+        if ((v = jv_object_get(o, "sources")) &&
+            (r = get_cidr_list(v, "load-balancer.sources", &c->firewall.lb_sources, &c->firewall.n_lb_sources,
+                               error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "serving-ports")) &&
+            (r = get_port_list(v, "load-balancer.serving-ports", lb->serving_ports, &lb->n_serving_ports, error)) < 0)
+                return r;
+        if ((v = jv_object_get(o, "deregistration-delay-seconds")) &&
+            (r = get_uint(v, "load-balancer.deregistration-delay-seconds", 0, 3600, &lb->deregistration_delay_sec,
+                          error)) < 0)
+                return r;
+        if (lb->health_port && c->firewall.n_lb_sources == 0)
+                return located_error_at(error, o, "load-balancer.sources",
+                                        "the load balancer's sources (CIDRs) are needed with health-port: the "
+                                        "firewall admits the port from them only");
+        if (!lb->health_port && c->firewall.n_lb_sources > 0)
+                return located_error_at(error, jv_object_get(o, "sources"), "load-balancer.sources",
+                                        "sources without a health-port");
+        c->firewall.lb_health_port = lb->health_port;
+        return 0;
+}
+
+/* The health port is a port of its own: not one the firewall opens to
+ * everyone or to peers, nor SSH's or the node protocol's. */
+static int check_health_port(const JsonValue *root, const HostdConfig *c, ConfigError *error) {
+        const FirewallPolicy *f = &c->firewall;
+        uint16_t p = c->load_balancer.health_port;
+        const char *clash = NULL;
+
+        if (!p)
+                return 0;
+        for (size_t i = 0; i < f->n_public_tcp_ports; i++)
+                if (f->public_tcp_ports[i] == p)
+                        clash = "firewall.public-tcp-ports (open to everyone)";
+        for (size_t i = 0; i < f->n_peer_tcp_ports; i++)
+                if (f->peer_tcp_ports[i] == p)
+                        clash = "firewall.peer-tcp-ports (or swarm.coordination-port)";
+        if (f->ssh_port == p)
+                clash = "firewall.ssh-port";
+        if (!clash)
+                return 0;
+        return located_error_at(error, jv_object_get(jv_object_get(root, "load-balancer"), "health-port"),
+                                "load-balancer.health-port", "port %u is also in %s", (unsigned) p, clash);
+}
+
 static int parse_log_level(const JsonValue *v, HostdConfig *c, ConfigError *error) {
         static const struct {
                 const char *name;
@@ -712,7 +787,8 @@ static HostdConfig *config_new_default(void) {
 
 int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError *error) {
         static const char *const keys[] = { "docker", "swarm", "log-level", "state-directory",
-                                            "firewall", "seccomp", "patching", "wave", "posture", NULL };
+                                            "firewall", "seccomp", "patching", "wave", "posture",
+                                            "load-balancer", NULL };
         _cleanup_(jv_freep) JsonValue *root = NULL;
         _cleanup_(config_freep) HostdConfig *c = NULL;
         const JsonValue *v;
@@ -740,7 +816,7 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
                 return r;
         if ((v = jv_object_get(root, "log-level")) && (r = parse_log_level(v, c, error)) < 0)
                 return r;
-        if ((v = jv_object_get(root, "firewall")) && (r = parse_firewall(v, &c->firewall, error)) < 0)
+        if ((v = jv_object_get(root, "firewall")) && (r = parse_firewall(v, &c->firewall, false, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "seccomp")) && (r = parse_seccomp(v, c, error)) < 0)
                 return r;
@@ -749,6 +825,8 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
         if ((v = jv_object_get(root, "wave")) && (r = parse_wave(v, &c->wave, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "posture")) && (r = parse_posture(v, c, error)) < 0)
+                return r;
+        if ((v = jv_object_get(root, "load-balancer")) && (r = parse_load_balancer(v, c, error)) < 0)
                 return r;
         if ((v = jv_object_get(root, "state-directory")) &&
             (r = get_absolute_path(v, "state-directory", &c->state_directory, error)) < 0)
@@ -769,6 +847,8 @@ int config_parse(const char *text, size_t length, HostdConfig **ret, ConfigError
                         f->peer_tcp_ports[f->n_peer_tcp_ports++] = (uint16_t) c->coordination_port;
                 }
         }
+        if ((r = check_health_port(root, c, error)) < 0)
+                return r;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -805,6 +885,7 @@ HostdConfig *config_free(HostdConfig *c) {
         free(c->firewall.peers);
         free(c->firewall.management_sources);
         free(c->firewall.join_sources);
+        free(c->firewall.lb_sources);
         free(c->seccomp_installed_profile);
         free(c->seccomp_baseline_profile);
         free(c->seccomp_daemon_json);
@@ -868,21 +949,27 @@ static json_t *cidrs_to_json(const Cidr *cidrs, size_t n) {
 }
 
 json_t *firewall_policy_to_json(const FirewallPolicy *p) {
-        json_t *interfaces = json_array();
+        json_t *interfaces = json_array(), *j;
 
         for (size_t i = 0; interfaces && i < p->n_trusted_interfaces; i++)
                 if (json_array_append_new(interfaces, json_string(p->trusted_interfaces[i])) < 0)
                         return json_decref(interfaces), NULL;
-        return json_pack("{s:b, s:o*, s:o*, s:o*, s:b, s:o*, s:o*, s:o*, s:o*, s:i, s:b, s:i}", "enabled", p->enabled,
-                         "public-tcp-ports", ports_to_json(p->public_tcp_ports, p->n_public_tcp_ports),
-                         "trusted-interfaces", interfaces, "peers", cidrs_to_json(p->peers, p->n_peers),
-                         "swarm-peers", p->swarm_peers, "peer-tcp-ports",
-                         ports_to_json(p->peer_tcp_ports, p->n_peer_tcp_ports), "peer-udp-ports",
-                         ports_to_json(p->peer_udp_ports, p->n_peer_udp_ports), "management-sources",
-                         cidrs_to_json(p->management_sources, p->n_management_sources), "join-sources",
-                         cidrs_to_json(p->join_sources, p->n_join_sources), "ssh-port",
-                         (int) p->ssh_port, "log-drops", p->log_drops, "icmp-echo-per-second",
-                         (int) p->icmp_echo_per_second);
+        j = json_pack("{s:b, s:o*, s:o*, s:o*, s:b, s:o*, s:o*, s:o*, s:o*, s:i, s:b, s:i}", "enabled", p->enabled,
+                      "public-tcp-ports", ports_to_json(p->public_tcp_ports, p->n_public_tcp_ports),
+                      "trusted-interfaces", interfaces, "peers", cidrs_to_json(p->peers, p->n_peers),
+                      "swarm-peers", p->swarm_peers, "peer-tcp-ports",
+                      ports_to_json(p->peer_tcp_ports, p->n_peer_tcp_ports), "peer-udp-ports",
+                      ports_to_json(p->peer_udp_ports, p->n_peer_udp_ports), "management-sources",
+                      cidrs_to_json(p->management_sources, p->n_management_sources), "join-sources",
+                      cidrs_to_json(p->join_sources, p->n_join_sources), "ssh-port",
+                      (int) p->ssh_port, "log-drops", p->log_drops, "icmp-echo-per-second",
+                      (int) p->icmp_echo_per_second);
+        /* only when set: a policy without it reads as before it existed */
+        if (j && p->lb_health_port &&
+            (json_object_set_new(j, "load-balancer-health-port", json_integer(p->lb_health_port)) < 0 ||
+             json_object_set_new(j, "load-balancer-sources", cidrs_to_json(p->lb_sources, p->n_lb_sources)) < 0))
+                json_decref(TAKE_PTR(j));
+        return j;
 }
 
 int firewall_policy_from_value(const JsonValue *object, FirewallPolicy *ret, ConfigError *error) {
@@ -890,7 +977,7 @@ int firewall_policy_from_value(const JsonValue *object, FirewallPolicy *ret, Con
         int r;
 
         firewall_defaults(&f);
-        r = parse_firewall(object, &f, error);
+        r = parse_firewall(object, &f, true, error);
         if (r < 0) {
                 firewall_policy_done(&f);
                 return r;
@@ -924,6 +1011,12 @@ int firewall_policy_copy(const FirewallPolicy *p, FirewallPolicy *ret) {
                 free(f.management_sources);
                 return -ENOMEM;
         }
+        if (cidrs_copy(p->lb_sources, p->n_lb_sources, &f.lb_sources) < 0) {
+                free(f.peers);
+                free(f.management_sources);
+                free(f.join_sources);
+                return -ENOMEM;
+        }
         *ret = f;
         return 0;
 }
@@ -934,8 +1027,9 @@ void firewall_policy_done(FirewallPolicy *p) {
         free(p->peers);
         free(p->management_sources);
         free(p->join_sources);
-        p->peers = p->management_sources = p->join_sources = NULL;
-        p->n_peers = p->n_management_sources = p->n_join_sources = 0;
+        free(p->lb_sources);
+        p->peers = p->management_sources = p->join_sources = p->lb_sources = NULL;
+        p->n_peers = p->n_management_sources = p->n_join_sources = p->n_lb_sources = 0;
 }
 
 static bool same_memory(const void *a, const void *b, size_t size) {
@@ -948,7 +1042,8 @@ bool firewall_policy_equal(const FirewallPolicy *a, const FirewallPolicy *b) {
             a->n_public_tcp_ports != b->n_public_tcp_ports || a->n_peer_tcp_ports != b->n_peer_tcp_ports ||
             a->n_peer_udp_ports != b->n_peer_udp_ports || a->n_trusted_interfaces != b->n_trusted_interfaces ||
             a->n_peers != b->n_peers || a->n_management_sources != b->n_management_sources ||
-            a->n_join_sources != b->n_join_sources)
+            a->n_join_sources != b->n_join_sources || a->lb_health_port != b->lb_health_port ||
+            a->n_lb_sources != b->n_lb_sources)
                 return false;
         for (size_t i = 0; i < a->n_trusted_interfaces; i++)
                 if (!STREQ(a->trusted_interfaces[i], b->trusted_interfaces[i]))
@@ -958,5 +1053,6 @@ bool firewall_policy_equal(const FirewallPolicy *a, const FirewallPolicy *b) {
                same_memory(a->peer_udp_ports, b->peer_udp_ports, a->n_peer_udp_ports * sizeof(uint16_t)) &&
                same_memory(a->peers, b->peers, a->n_peers * sizeof(Cidr)) &&
                same_memory(a->management_sources, b->management_sources, a->n_management_sources * sizeof(Cidr)) &&
-               same_memory(a->join_sources, b->join_sources, a->n_join_sources * sizeof(Cidr));
+               same_memory(a->join_sources, b->join_sources, a->n_join_sources * sizeof(Cidr)) &&
+               same_memory(a->lb_sources, b->lb_sources, a->n_lb_sources * sizeof(Cidr));
 }

@@ -119,6 +119,29 @@
  *     },
  *     "health-timeout-seconds": 300      1..3600: how long the checks may
  *                                        take to pass after patching
+ *   },
+ *   "load-balancer": {                   this node behind a load balancer
+ *     "health-port": 0,                  1..65535: hostd answers HTTP GET
+ *                                        there, 200 while the node is in
+ *                                        service and 503 (with why) from the
+ *                                        moment a wave chooses it until it
+ *                                        is active again and serving; 0: no
+ *                                        endpoint
+ *     "sources": [],                     CIDRs the firewall admits to the
+ *                                        health port (the load balancer's
+ *                                        checkers); needed with health-port
+ *     "serving-ports": [],               TCP ports a running container here
+ *                                        must publish for the node to be in
+ *                                        service (Swarm's host-mode
+ *                                        publishing: a node without the task
+ *                                        is out); empty: none needed
+ *     "deregistration-delay-seconds": 0  0..3600, managers: how long a wave
+ *                                        started here waits between choosing
+ *                                        a node and draining it (the
+ *                                        balancer's check interval times its
+ *                                        unhealthy threshold, and a little);
+ *                                        `wave start --deregistration-delay`
+ *                                        overrides it
  *   }
  * Names without a glob character in allow, deny and hold must be packages
  * the root has or is offered: checked when a plan is made.
@@ -161,6 +184,11 @@ typedef struct FirewallPolicy {
         uint16_t ssh_port;
         bool log_drops;
         unsigned icmp_echo_per_second;
+        /* from "load-balancer": its health port, admitted from its sources
+         * only (0: none); stored with the rest of the policy */
+        uint16_t lb_health_port;
+        Cidr *lb_sources;
+        size_t n_lb_sources;
 } FirewallPolicy;
 
 typedef enum SeccompEnforcement {
@@ -200,6 +228,13 @@ typedef struct WaveAgentConfig {
         AlertGateConfig alertmanager;
 } WaveAgentConfig;
 
+typedef struct LoadBalancerConfig {
+        uint16_t health_port;      /* 0: no endpoint (the sources are in FirewallPolicy) */
+        uint16_t serving_ports[FIREWALL_MAX_PORTS];
+        size_t n_serving_ports;
+        unsigned deregistration_delay_sec;
+} LoadBalancerConfig;
+
 typedef struct HostdConfig {
         char *docker_socket; /* NULL: from $DOCKER_HOST, else the default */
         unsigned docker_request_timeout_sec;
@@ -214,6 +249,7 @@ typedef struct HostdConfig {
         char *seccomp_daemon_json;
         PatchingConfig patching;
         WaveAgentConfig wave;
+        LoadBalancerConfig load_balancer;
         char *posture_textfile;       /* NULL: none */
         unsigned posture_textfile_sec;
         unsigned posture_report_sec;

@@ -24,13 +24,22 @@ fi
 failed=()
 ran=0
 start=$(date +%s)
+# each test's output is kept too: the reasons of the failures are told
+# again at the end, where whoever reads only the tail of a run sees them
+outputs=$(mktemp -d /tmp/hostd-integration.XXXXXX)
+trap 'rm -rf "$outputs"' EXIT
 for t in tests/integration/test-*.sh; do
         [ -n "${TESTS:-}" ] && [[ " $TESTS " != *" $(basename "$t" .sh) "* ]] && continue
         echo "=== $t"
         ran=$((ran + 1))
         t0=$(date +%s)
         rc=0
-        bash "$t" || rc=$?
+        # (a daemon a test leaves behind may hold its output open: the
+        # output is followed until the test itself has ended, not to EOF)
+        bash "$t" >"$outputs/$(basename "$t" .sh).out" 2>&1 </dev/null &
+        pid=$!
+        tail -n +1 --pid="$pid" -f "$outputs/$(basename "$t" .sh).out"
+        wait "$pid" || rc=$?
         if [ -n "$san_logs" ] && [ -n "$(ls -A "$san_logs")" ]; then
                 echo "sanitizer reports during $t:" >&2
                 for report in "$san_logs"/*; do
@@ -60,6 +69,16 @@ for name in ${TESTS:-}; do
         fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
+        for t in "${failed[@]}"; do
+                out="$outputs/$(basename "$t" .sh).out"
+                echo "--- why $t failed:" >&2
+                if grep -q '^FAIL' "$out"; then
+                        grep '^FAIL' "$out" | head -5 >&2
+                else
+                        echo "(it said no FAIL line; its last lines:)" >&2
+                        tail -n 5 "$out" >&2
+                fi
+        done
         echo "integration tests failed: ${failed[*]}" >&2
         exit 1
 fi

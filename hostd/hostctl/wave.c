@@ -34,6 +34,9 @@ static void print_wave(const json_t *reply) {
                json_string_value(json_object_get(w, "on_failure")) ?: "halt", failed);
         if (!STREQ_PTR(json_string_value(json_object_get(w, "on_failure")), "continue"))
                 printf(" (error budget %lld)", (long long) json_integer_value(json_object_get(w, "max_errors")));
+        if (json_integer_value(json_object_get(w, "deregistration_delay")) > 0)
+                printf(", deregistration delay %llds",
+                       (long long) (json_integer_value(json_object_get(w, "deregistration_delay")) / 1000000));
         printf("\n");
         const json_t *schedule = json_object_get(w, "schedule"), *spec;
         if (json_is_object(schedule)) {
@@ -82,6 +85,7 @@ static const char wave_usage[] =
         "                              [--label KEY=VALUE] [--canary NODE]... [--on-failure halt|continue]\n"
         "                              [--max-errors N|P%] [--window 'DAYS HH:MM LENGTH']...\n"
         "                              [--blackout YYYY-MM-DD[..YYYY-MM-DD]]... [--zone ZONE] [--any-version]\n"
+        "                              [--deregistration-delay DURATION]\n"
         "       hostctl wave status|watch\n"
         "       hostctl wave pause|abort [--reason TEXT]\n"
         "       hostctl wave resume\n";
@@ -90,7 +94,7 @@ static const char wave_usage[] =
  * a usage error (said). */
 static int parse_wave_args(int argc, char *argv[], json_t *body) {
         enum { ARG_MAX_UNAVAILABLE = 0x100, ARG_SOAK, ARG_DEADLINE, ARG_LABEL, ARG_CANARY, ARG_REASON, ARG_ON_FAILURE,
-               ARG_MAX_ERRORS, ARG_WINDOW, ARG_BLACKOUT, ARG_ZONE, ARG_ANY_VERSION };
+               ARG_MAX_ERRORS, ARG_WINDOW, ARG_BLACKOUT, ARG_ZONE, ARG_ANY_VERSION, ARG_DEREGISTRATION };
         static const struct option options[] = {
                 { "max-unavailable", required_argument, NULL, ARG_MAX_UNAVAILABLE },
                 { "soak", required_argument, NULL, ARG_SOAK },
@@ -104,6 +108,7 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                 { "blackout", required_argument, NULL, ARG_BLACKOUT },
                 { "zone", required_argument, NULL, ARG_ZONE },
                 { "any-version", no_argument, NULL, ARG_ANY_VERSION },
+                { "deregistration-delay", required_argument, NULL, ARG_DEREGISTRATION },
                 {},
         };
         _cleanup_(json_decrefp) json_t *canaries = json_array(), *windows = json_array(), *blackouts = json_array();
@@ -127,14 +132,22 @@ static int parse_wave_args(int argc, char *argv[], json_t *body) {
                 }
                 case ARG_SOAK:
                 case ARG_DEADLINE:
-                        if (parse_duration(optarg, &usec) < 0) {
+                case ARG_DEREGISTRATION: {
+                        const char *name = c == ARG_SOAK ? "--soak" : c == ARG_DEADLINE ? "--deadline" :
+                                                                                       "--deregistration-delay";
+                        /* "0" is a duration too: no delay */
+                        if (!STREQ(optarg, "0") && parse_duration(optarg, &usec) < 0) {
                                 fprintf(stderr, "hostctl: %s \"%s\": expected a duration such as 90s, 30m or 2h\n",
-                                        c == ARG_SOAK ? "--soak" : "--deadline", optarg);
+                                        name, optarg);
                                 return EXIT_USAGE;
                         }
-                        json_object_set_new(body, c == ARG_SOAK ? "soak_seconds" : "deadline_seconds",
+                        if (STREQ(optarg, "0"))
+                                usec = 0;
+                        json_object_set_new(body, c == ARG_SOAK ? "soak_seconds" : c == ARG_DEADLINE ?
+                                                  "deadline_seconds" : "deregistration_seconds",
                                             json_integer((json_int_t) (usec / 1000000)));
                         break;
+                }
                 case ARG_LABEL:
                         json_object_set_new(body, "label", json_string(optarg));
                         break;

@@ -109,15 +109,44 @@ static const char *filtered_node(const char *query, char *buf, size_t size) {
         return buf;
 }
 
-void fake_docker_stop_tasks(FakeDocker *f, const char *node_id) {
+/* An active node other than node_id, as the scheduler would pick, or NULL. */
+static const char *other_active_node(FakeDocker *f, const char *node_id) {
         size_t i;
-        json_t *t;
+        json_t *n;
 
-        json_array_foreach(f->tasks, i, t)
-                if (STREQ_PTR(json_string_value(json_object_get(t, "NodeID")), node_id)) {
-                        json_object_set_new(t, "DesiredState", json_string("shutdown"));
-                        json_object_set_new(json_object_get(t, "Status"), "State", json_string("shutdown"));
-                }
+        json_array_foreach(f->nodes, i, n) {
+                const char *id = json_string_value(json_object_get(n, "ID"));
+                const char *availability = json_string_value(json_object_get(json_object_get(n, "Spec"), "Availability"));
+                if (id && !STREQ(id, node_id) && STREQ_PTR(availability, "active"))
+                        return id;
+        }
+        return NULL;
+}
+
+void fake_docker_stop_tasks(FakeDocker *f, const char *node_id) {
+        size_t i, n = json_array_size(f->tasks);
+
+        /* as Swarm does: each stopped task of a service is replaced on
+         * another active node (none: the service stays short of it) */
+        for (i = 0; i < n; i++) {
+                json_t *t = json_array_get(f->tasks, i);
+                const char *elsewhere;
+                char task_id[200];
+
+                if (!STREQ_PTR(json_string_value(json_object_get(t, "NodeID")), node_id) ||
+                    !STREQ_PTR(json_string_value(json_object_get(t, "DesiredState")), "running"))
+                        continue;
+                json_object_set_new(t, "DesiredState", json_string("shutdown"));
+                json_object_set_new(json_object_get(t, "Status"), "State", json_string("shutdown"));
+                if (!(elsewhere = other_active_node(f, node_id)))
+                        continue;
+                snprintf(task_id, sizeof(task_id), "%s.r%zu", json_string_value(json_object_get(t, "ID")),
+                         json_array_size(f->tasks));
+                json_array_append_new(f->tasks, json_pack("{s:s, s:s, s:s, s:s, s:{s:s}}", "ID", task_id, "ServiceID",
+                                                          json_string_value(json_object_get(t, "ServiceID")), "NodeID",
+                                                          elsewhere, "DesiredState", "running", "Status", "State",
+                                                          "running"));
+        }
 }
 
 /* The effect of an update; the status to answer. */

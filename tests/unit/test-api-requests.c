@@ -207,6 +207,10 @@ static void test_wave_start(void **state _unused_) {
         assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_false(o.approve);
         json_decref(j);
+        j = body("{\"deregistration_seconds\": 12}");
+        assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
+        assert_true(o.deregistration_usec == 12 * 1000000ull);
+        json_decref(j);
         j = body("{\"blackouts\": [\"2026-12-24\"]}");
         assert_int_equal(api_wave_start_parse(j, canaries, &schedule, &o, why, sizeof(why)), 0);
         assert_string_equal(o.schedule->zone, "UTC");
@@ -219,6 +223,8 @@ static void test_wave_start(void **state _unused_) {
                 { "{\"max\": 1}", "unknown field in body: max" },
                 { "{\"soak_seconds\": -1}", "soak_seconds: expected an integer 0..604800" },
                 { "{\"deadline_seconds\": 0}", "deadline_seconds: expected an integer 1..172800" },
+                { "{\"deregistration_seconds\": 3601}", "deregistration_seconds: expected an integer 0..3600" },
+                { "{\"deregistration_seconds\": \"10s\"}", "deregistration_seconds: expected an integer 0..3600" },
                 { "{\"max_unavailable\": 1025}", "max_unavailable: expected an integer 1..1024" },
                 { "{\"on_failure\": 1}", "on_failure: expected \"halt\" or \"continue\"" },
                 { "{\"max_errors\": -1}", "max_errors: expected an integer 0..1024 or a percentage \"1%\"..\"100%\"" },

@@ -345,6 +345,63 @@ static void test_posture_section(void **state _unused_) {
         parse_bad("{\"posture\": {\"report-seconds\": 3601}}", 1, 32, "posture.report-seconds", "out of range 0..3600");
 }
 
+static void test_load_balancer_section(void **state _unused_) {
+        HostdConfig *c = parse_ok("{}");
+
+        assert_int_equal(c->load_balancer.health_port, 0);
+        assert_int_equal(c->firewall.lb_health_port, 0);
+        assert_int_equal(c->load_balancer.deregistration_delay_sec, 0);
+        config_free(c);
+        c = parse_ok("{\"load-balancer\": {\"health-port\": 8080, \"sources\": [\"10.77.0.200/32\", \"fd00::/64\"],"
+                     " \"serving-ports\": [443], \"deregistration-delay-seconds\": 10}}");
+        assert_int_equal(c->load_balancer.health_port, 8080);
+        assert_int_equal(c->load_balancer.n_serving_ports, 1);
+        assert_int_equal(c->load_balancer.serving_ports[0], 443);
+        assert_int_equal(c->load_balancer.deregistration_delay_sec, 10);
+        /* the firewall admits the port from the sources */
+        assert_int_equal(c->firewall.lb_health_port, 8080);
+        assert_int_equal(c->firewall.n_lb_sources, 2);
+        /* and the stored policy keeps both */
+        json_t *stored = firewall_policy_to_json(&c->firewall);
+        char *text = json_dumps(stored, 0);
+        JsonValue *v = NULL;
+        ConfigError e = {};
+        FirewallPolicy back;
+        assert_int_equal(jv_parse_document(text, strlen(text), &v, &e), 0);
+        assert_int_equal(firewall_policy_from_value(v, &back, &e), 0);
+        assert_true(firewall_policy_equal(&back, &c->firewall));
+        firewall_policy_done(&back);
+        jv_free(v);
+        free(text);
+        json_decref(stored);
+        config_free(c);
+        /* a policy without it is stored as before it existed */
+        c = parse_ok("{}");
+        stored = firewall_policy_to_json(&c->firewall);
+        assert_null(json_object_get(stored, "load-balancer-health-port"));
+        json_decref(stored);
+        config_free(c);
+
+        parse_bad("{\"load-balancer\": {\"health-port\": 8080}}", 1, 19, "load-balancer.sources",
+                  "the load balancer's sources (CIDRs) are needed with health-port");
+        parse_bad("{\"load-balancer\": {\"sources\": [\"10.0.0.0/8\"]}}", 1, 31, "load-balancer.sources",
+                  "sources without a health-port");
+        parse_bad("{\"load-balancer\": {\"health-port\": 443, \"sources\": [\"10.0.0.0/8\"]}}", 1, 35,
+                  "load-balancer.health-port", "port 443 is also in firewall.public-tcp-ports");
+        parse_bad("{\"load-balancer\": {\"health-port\": 9443, \"sources\": [\"10.0.0.0/8\"]}}", 1, 35,
+                  "load-balancer.health-port", "port 9443 is also in firewall.peer-tcp-ports");
+        parse_bad("{\"load-balancer\": {\"health-port\": 22, \"sources\": [\"10.0.0.0/8\"]}}", 1, 35,
+                  "load-balancer.health-port", "port 22 is also in firewall.ssh-port");
+        parse_bad("{\"load-balancer\": {\"deregistration-delay-seconds\": 3601}}", 1, 52,
+                  "load-balancer.deregistration-delay-seconds", "out of range 0..3600");
+        parse_bad("{\"load-balancer\": {\"health-port\": 8080, \"sources\": [\"10.0.0.300/8\"]}}", 1, 53,
+                  "load-balancer.sources[0]", "");
+        parse_bad("{\"load-balancer\": {\"weight\": 1}}", 1, 20, "load-balancer.weight", "unknown key");
+        /* the stored form's members are not the configuration's */
+        parse_bad("{\"firewall\": {\"load-balancer-health-port\": 8080}}", 1, 15,
+                  "firewall.load-balancer-health-port", "unknown key");
+}
+
 static void test_free_null(void **state _unused_) {
         assert_null(config_free(NULL));
 }
@@ -367,6 +424,7 @@ int main(void) {
                 cmocka_unit_test(test_patching_section),
                 cmocka_unit_test(test_wave_section),
                 cmocka_unit_test(test_posture_section),
+                cmocka_unit_test(test_load_balancer_section),
                 cmocka_unit_test(test_free_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,6 +61,9 @@ static void test_real_swarm(void **state _unused_) {
         for (size_t i = 0; i < v->n_services; i++) {
                 const ClusterService *svc = &v->services[i];
                 assert_true(svc->replicated);
+                /* converged: every replica it wants runs */
+                assert_int_equal(svc->desired, STREQ(svc->name, "web") ? 3 : 2);
+                assert_int_equal(svc->running, svc->desired);
                 if (STREQ(svc->name, "web")) {
                         assert_string_equal(svc->constraints[0], "node.role==worker");
                         assert_string_equal(svc->task_nodes[0], n3->id);
@@ -68,6 +71,30 @@ static void test_real_swarm(void **state _unused_) {
         }
         assert_non_null(cluster_snapshot_node(s, n1->id));
         assert_null(cluster_snapshot_node(s, "nope"));
+        cluster_snapshot_free(s);
+
+        /* a task still running but meant to stop (its node drained) holds
+         * its node, and no longer counts toward the service's replicas */
+        json_t *tasks = fixture("tasks");
+        json_t *t;
+        size_t i;
+        json_array_foreach(tasks, i, t)
+                if (STREQ_PTR(json_string_value(json_object_get(json_object_get(t, "Status"), "State")), "running")) {
+                        json_object_set_new(t, "DesiredState", json_string("shutdown"));
+                        break;
+                }
+        s = load(fixture("nodes"), fixture("services"), tasks);
+        v = cluster_snapshot_view(s);
+        unsigned running = 0, desired = 0, holding = 0;
+        for (i = 0; i < v->n_services; i++) {
+                running += v->services[i].running;
+                desired += v->services[i].desired;
+        }
+        for (i = 0; i < v->n_nodes; i++)
+                holding += v->nodes[i].running_tasks;
+        assert_int_equal(desired, 5);
+        assert_int_equal(running, 4);
+        assert_int_equal(holding, 5);
         cluster_snapshot_free(s);
 }
 

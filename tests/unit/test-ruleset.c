@@ -242,6 +242,34 @@ static void test_policy_options(void **state _unused_) {
         free(t);
 }
 
+/* The load balancer's health port: from its sources only, and only when
+ * configured (a table without it is as before). */
+static void test_load_balancer_port(void **state _unused_) {
+        char *t = render("{\"load-balancer\": {\"health-port\": 8080, \"sources\": [\"10.77.0.200/32\", \"fd00::9/128\"]}}",
+                         NULL, 0, NULL);
+
+        assert_non_null(strstr(t, "set lb4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 10.77.0.200 }"));
+        assert_non_null(strstr(t, "ip saddr @lb4 meta l4proto tcp th dport 8080 counter accept comment \"lb-health-v4\""));
+        assert_non_null(strstr(t, "ip6 saddr @lb6 meta l4proto tcp th dport 8080 counter accept comment \"lb-health-v6\""));
+        /* before the drop */
+        assert_true(strstr(t, "\"lb-health-v6\"") < strstr(t, "comment \"drop\""));
+        free(t);
+        t = render("{}", NULL, 0, NULL);
+        assert_null(strstr(t, "lb4"));
+        assert_null(strstr(t, "lb-health"));
+        free(t);
+
+        /* from anywhere else, 8080 is dropped */
+        HostdConfig *c = config("{\"load-balancer\": {\"health-port\": 8080, \"sources\": [\"10.77.0.200/32\"]}}");
+        Ruleset *r = NULL;
+        const char *id;
+        assert_int_equal(firewall_build(&c->firewall, NULL, 0, &r), 0);
+        assert_int_equal(outside(r, "eth0", 2, IPPROTO_TCP, 8080, &id), VERDICT_DROP);
+        assert_string_equal(id, "drop");
+        ruleset_free(r);
+        config_free(c);
+}
+
 static void bad(const char *text, const char *path, const char *needle) {
         HostdConfig *c = NULL;
         ConfigError e = {};
@@ -276,6 +304,7 @@ int main(void) {
                 cmocka_unit_test(test_default_policy),
                 cmocka_unit_test(test_verdict_from_outside),
                 cmocka_unit_test(test_policy_options),
+                cmocka_unit_test(test_load_balancer_port),
                 cmocka_unit_test(test_bad_firewall_policy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,8 @@ typedef struct Sim {
         const char *constraints[MAX_SERVICES][2];
         const char *task_nodes[MAX_SERVICES][MAX_TASKS + 1];
         size_t replicas[MAX_SERVICES];
+        uint64_t lag_until[MAX_SERVICES]; /* a task moved off a drained node runs again then */
+        uint64_t now;
         size_t n_services;
         uint64_t patch_done_at[MAX_NODES]; /* when a patching node reports */
         unsigned seed;
@@ -99,9 +101,32 @@ static void sim_new(Sim *s, unsigned seed) {
                                                    .constraints = s->constraints[k], .task_nodes = s->task_nodes[k] };
         }
         schedule(s);
+        /* a service placed nowhere at the start is not checked for convergence
+         * (Swarm would show it short of its replicas from the start) */
+        for (size_t k = 0; k < s->n_services; k++)
+                s->services[k].desired = s->task_nodes[k][0] ? (unsigned) s->replicas[k] : 0;
 }
 
-static ClusterView view(const Sim *s) {
+/* The tasks each service runs now: a task moved off a drained node starts
+ * elsewhere a few seconds later. */
+static void count_running(Sim *s) {
+        for (size_t k = 0; k < s->n_services; k++) {
+                unsigned placed = 0;
+                while (s->task_nodes[k][placed])
+                        placed++;
+                s->services[k].running = placed - (placed && s->now < s->lag_until[k]);
+        }
+}
+
+static bool converged(const ClusterView *cv) {
+        for (size_t k = 0; k < cv->n_services; k++)
+                if (cv->services[k].desired && cv->services[k].running < cv->services[k].desired)
+                        return false;
+        return true;
+}
+
+static ClusterView view(Sim *s) {
+        count_running(s);
         return (ClusterView){ .nodes = s->nodes, .n_nodes = s->n_nodes, .services = s->services,
                               .n_services = s->n_services };
 }
@@ -161,15 +186,34 @@ static RunResult run_wave_policy(Sim *s, unsigned max_unavailable, size_t fail_n
         assert_int_equal(wave_new("w1", &o, &cv, NULL, now, &w, why, sizeof(why)), 0);
         for (res.steps = 0; res.steps < 2000; res.steps++) {
                 WaveAction actions[MAX_NODES * 2];
+                NodeStep before[MAX_NODES];
                 size_t n_actions;
                 bool changed;
 
+                s->now = now;
                 cv = view(s);
+                for (size_t i = 0; i < w->n_nodes; i++)
+                        before[i] = w->nodes[i].step;
                 assert_int_equal(wave_advance(w, &cv, NULL, now, actions, ELEMENTSOF(actions), &n_actions, &changed, blocked,
                                               sizeof(blocked)),
                                  0);
+                /* chosen only while every service runs all its tasks; patched
+                 * only once what it ran runs elsewhere */
+                for (size_t i = 0; i < w->n_nodes; i++) {
+                        if (before[i] == NODE_PENDING && w->nodes[i].step == NODE_DRAINING)
+                                assert_true(converged(&cv));
+                        if (before[i] == NODE_DRAINING && w->nodes[i].step == NODE_PATCHING)
+                                assert_true(converged(&cv));
+                }
                 for (size_t a = 0; a < n_actions; a++) {
                         ClusterNode *n = sim_node(s, w->nodes[actions[a].node].id);
+                        if (actions[a].kind == WAVE_ACTION_DRAIN && n->availability != AVAILABILITY_DRAIN) {
+                                /* its tasks start elsewhere 1 to 3 s later */
+                                for (size_t k = 0; k < s->n_services; k++)
+                                        for (size_t t = 0; s->task_nodes[k][t]; t++)
+                                                if (STREQ(s->task_nodes[k][t], n->id))
+                                                        s->lag_until[k] = now + (1 + rnd(s, 3)) * SEC;
+                        }
                         if (actions[a].kind == WAVE_ACTION_DRAIN) {
                                 /* the guard held: every manager reachable when a manager goes */
                                 if (n->manager)
@@ -398,9 +442,16 @@ static void test_service_guard(void **state _unused_) {
         s.n_services = 1;
         s.constraints[0][0] = "node.labels.zone==a";
         s.replicas[0] = 1;
+        s.services[0].desired = 1;
         schedule(&s);
         ClusterView cv = view(&s);
         assert_int_equal(wave_new("w", &o, &cv, NULL, 0, &w, why, sizeof(why)), 0);
+        /* a service short of its tasks holds every drain, and is named */
+        s.services[0].desired = 2;
+        advance(w, &s, SEC, a, &n, blocked);
+        assert_int_equal(n, 0);
+        assert_string_equal(blocked, "node node-00 waits: service svc0 runs 1 of its 2 tasks (not converged)");
+        s.services[0].desired = 1;
         advance(w, &s, SEC, a, &n, blocked);
         /* node-00 is the only zone=a node: it waits, and so does the wave */
         assert_int_equal(n, 0);
@@ -411,6 +462,63 @@ static void test_service_guard(void **state _unused_) {
         assert_int_equal(n, 1);
         assert_string_equal(w->nodes[a[0].node].hostname, "node-00");
         wave_free(w);
+}
+
+/* With a deregistration delay a chosen node is drained only once the
+ * delay has passed since it was chosen (its health endpoint answering 503
+ * meanwhile), also under a new coordinator; the drain's time is kept. */
+static void test_deregistration(void **state _unused_) {
+        WaveOptions o = { .node_deadline_usec = 60 * SEC, .deregistration_usec = 10 * SEC };
+        Sim s;
+        Wave *w = three_nodes(&s, &o);
+        WaveAction a[8];
+        size_t n, first = SIZE_MAX;
+        char blocked[256], why[256];
+
+        advance(w, &s, 100 * SEC, a, &n, blocked);
+        assert_int_equal(n, 0);
+        for (size_t i = 0; i < w->n_nodes; i++)
+                if (w->nodes[i].step == NODE_DRAINING)
+                        first = i;
+        assert_true(first != SIZE_MAX);
+        assert_true(w->nodes[first].drained_usec == 0);
+        assert_non_null(strstr(w->nodes[first].message, "out of the load balancers first, drained in 10 s"));
+        assert_int_equal(wave_node_may_patch(w, w->nodes[first].id), -EAGAIN);
+        /* a new coordinator keeps the delay */
+        w = reload(w);
+        assert_true(w->deregistration_usec == 10 * SEC);
+        advance(w, &s, 109 * SEC, a, &n, blocked);
+        assert_int_equal(n, 0);
+        advance(w, &s, 110 * SEC, a, &n, blocked);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].kind, WAVE_ACTION_DRAIN);
+        assert_int_equal(a[0].node, first);
+        assert_true(w->nodes[first].drained_usec == 110 * SEC);
+        w = reload(w);
+        assert_true(w->nodes[first].drained_usec == 110 * SEC);
+        /* the drain not written yet: asked for again, its time kept */
+        advance(w, &s, 111 * SEC, a, &n, blocked);
+        assert_int_equal(n, 1);
+        assert_true(w->nodes[first].drained_usec == 110 * SEC);
+        ClusterNode *cn = sim_node(&s, w->nodes[first].id);
+        cn->availability = AVAILABILITY_DRAIN;
+        cn->running_tasks = 0;
+        advance(w, &s, 112500000ULL, a, &n, blocked);
+        assert_int_equal(w->nodes[first].step, NODE_PATCHING);
+        assert_string_equal(w->nodes[first].message, "its tasks run elsewhere, 2.5 s after its drain");
+        char *text = wave_to_json(w);
+        assert_non_null(strstr(text, "\"version\":2"));
+        assert_non_null(strstr(text, "\"deregistration_delay\":10000000"));
+        free(text);
+        wave_free(w);
+
+        /* the delay counts against the drain's deadline: it must be shorter */
+        ClusterView cv = view(&s);
+        o.deregistration_usec = 60 * SEC;
+        w = NULL;
+        assert_int_equal(wave_new("w2", &o, &cv, NULL, 0, &w, why, sizeof(why)), -EINVAL);
+        assert_null(w);
+        assert_non_null(strstr(why, "the deregistration delay (60 s) must be shorter than the node deadline (60 s)"));
 }
 
 static void test_canaries_and_soak(void **state _unused_) {
@@ -853,9 +961,13 @@ static void test_parse_errors(void **state _unused_) {
         } cases[] = {
                 { "[]", "", "expected an object", 1 },
                 { "{\"version\": 3}", "version", "unsupported wave version 3", 1 },
-                { "{\"version\": 2}", "schedule", "version 2 has a schedule or an approved set: neither is there", 1 },
-                { "{\"version\": 1, \"schedule\": {}}", "schedule", "a schedule or an approved set needs version 2", 1 },
-                { "{\"version\": 1, \"approved\": []}", "schedule", "a schedule or an approved set needs version 2", 1 },
+                { "{\"version\": 2}", "schedule", "version 2 has a schedule, an approved set or a deregistration delay: none is there", 1 },
+                { "{\"version\": 1, \"schedule\": {}}", "schedule", "a schedule, an approved set or a deregistration delay needs version 2", 1 },
+                { "{\"version\": 1, \"approved\": []}", "schedule", "a schedule, an approved set or a deregistration delay needs version 2", 1 },
+                { "{\"version\": 1, \"deregistration_delay\": 5000000}", "schedule",
+                  "a schedule, an approved set or a deregistration delay needs version 2", 1 },
+                { "{\"version\": 2,\n\"deregistration_delay\": 0}", "deregistration_delay", "expected a delay above 0", 2 },
+                { "{\"version\": 2, \"deregistration_delay\": -1}", "deregistration_delay", "", 1 },
                 { "{\"version\": 2, \"approved\": [{\"name\": \"open ssl\", \"arch\": \"amd64\", \"version\": \"1\", "
                   "\"security\": true}]}", "approved[0]", "expected {\"name\", \"arch\", \"version\", \"security\"}", 1 },
                 { "{\"version\": 2, \"approved\": [{\"name\": \"b\", \"arch\": \"amd64\", \"version\": \"1\", "
@@ -904,6 +1016,7 @@ int main(void) {
                 cmocka_unit_test(test_deadline),
                 cmocka_unit_test(test_manager_guard),
                 cmocka_unit_test(test_service_guard),
+                cmocka_unit_test(test_deregistration),
                 cmocka_unit_test(test_canaries_and_soak),
                 cmocka_unit_test(test_error_budget),
                 cmocka_unit_test(test_clock_behind),
