@@ -33,7 +33,7 @@ struct Daemon {
         ControlServer *control;
         ControlServer *lb_health;  /* load-balancer.health-port; NULL: none */
         uint16_t lb_health_port;
-        unsigned lb_last_status;   /* the last answer, to log its changes */
+        char lb_last_why[256];     /* the last answer, to log its changes */
         ChangeLog *changes;       /* every change hostd makes, see hostd/change-log.h */
 
         DockerClient *docker;
@@ -876,9 +876,9 @@ static void on_lb_health(ControlCall *call, void *userdata) {
                 .n_published = n_published,
         };
         status = lb_health_decide(&in, why, sizeof(why));
-        if (status != d->lb_last_status)
+        if (!STREQ(why, d->lb_last_why))
                 log_info("Load balancer health: %u, %s", status, why);
-        d->lb_last_status = status;
+        snprintf(d->lb_last_why, sizeof(d->lb_last_why), "%s", why);
         char *body = NULL;
         if (asprintf(&body, "%s\n", why) < 0)
                 body = NULL;
@@ -895,7 +895,7 @@ static int lb_health_start(Daemon *d) {
                 return 0;
         d->lb_health = control_server_free(d->lb_health);
         d->lb_health_port = 0;
-        d->lb_last_status = 0;
+        d->lb_last_why[0] = '\0';
         if (!port)
                 return 0;
         r = control_server_new_tcp(d->event, port, on_lb_health, d, &d->lb_health);

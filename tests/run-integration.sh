@@ -36,6 +36,7 @@ for t in tests/integration/test-*.sh; do
         rc=0
         # (a daemon a test leaves behind may hold its output open: the
         # output is followed until the test itself has ended, not to EOF)
+        : >"$outputs/$(basename "$t" .sh).out" # there before tail opens it
         bash "$t" >"$outputs/$(basename "$t" .sh).out" 2>&1 </dev/null &
         pid=$!
         tail -n +1 --pid="$pid" -f "$outputs/$(basename "$t" .sh).out"

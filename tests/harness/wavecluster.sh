@@ -1,5 +1,6 @@
-# Sourced (bash) after tests/integration/lib.sh: a 4-node Swarm (3
-# managers, 1 worker) where every node runs hostd with its own sandbox root
+# Sourced (bash) after tests/integration/lib.sh: a Swarm of 3 managers and
+# WAVE_WORKERS workers (default 1) where every node runs hostd, its
+# firewall on, with its own sandbox root
 # (patching.root) fed by a local package repository, ready for patch waves:
 #   - openssl-t 3.0.11-1 installed, 3.0.13-1 offered as a security update
 #     whose postinst asks for a reboot (ROOT/run/reboot-required);
@@ -14,6 +15,8 @@
 #   - NODE_DIR i: $TMP/n$i, with start-hostd (restarts it like a unit
 #     would), hostd.pid, boot-id, reboots, the root; hostd logs to
 #     $TMP/hostd$i.log.
+# WAVE_HOSTD_EXTRA: more members of every node's hostd.json ("@OUTSIDE_ADDR@"
+# stands for the outside namespace's address).
 # Sets N, SWARM, WAVE_DEBS, WAVE_REPO and the NODEi_* variables of
 # swarm.sh env; var I FIELD reads one; docker_on I ARGS; hctl I ARGS;
 # leader_index; wave_json (from any manager that answers); any_docker ARGS.
@@ -21,9 +24,10 @@
 SWARM="$HOSTD_SRC/tests/harness/swarm.sh"
 on_exit "'$SWARM' down >/dev/null 2>&1"
 "$SWARM" down >/dev/null 2>&1 || true
-"$SWARM" up 3 1 >/dev/null
+"$SWARM" up 3 "${WAVE_WORKERS:-1}" >/dev/null
 eval "$("$SWARM" env)"
-N=4
+N=$((3 + ${WAVE_WORKERS:-1}))
+HOSTD_EXTRA="${WAVE_HOSTD_EXTRA:+${WAVE_HOSTD_EXTRA//@OUTSIDE_ADDR@/$OUTSIDE_ADDR},}"
 var() { eval echo "\$NODE${1}_$2"; }
 docker_on() { local i=$1; shift; "$DOCKER" -H "unix://$(var "$i" SOCK)" "$@"; }
 
@@ -56,7 +60,7 @@ for i in $(seq $N); do
         root_sources "$root" "$WAVE_REPO" bookworm bookworm-security
         cat /proc/sys/kernel/random/uuid >"$dir/boot-id"
         cat >"$dir/hostd.json" <<EOF
-{"swarm": {"refresh-seconds": 2},
+{$HOSTD_EXTRA "swarm": {"refresh-seconds": 2},
  "state-directory": "$dir/state",
  "posture": {"report-seconds": 5},
  "patching": {"root": "$root", "security-only": true},
