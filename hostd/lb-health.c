@@ -70,10 +70,12 @@ size_t lb_published_tcp_ports(const json_t *inspect, uint16_t *ports, size_t max
                         unsigned long port;
                         bool seen = false;
 
-                        if (!text || !*text)
+                        /* as dockerd writes it: decimal, no sign, space or leading zero */
+                        if (!text || text[0] < '1' || text[0] > '9' || strlen(text) > 5 ||
+                            strspn(text, "0123456789") != strlen(text))
                                 continue;
                         port = strtoul(text, &end, 10);
-                        if (*end || port == 0 || port > 65535)
+                        if (port > 65535)
                                 continue;
                         for (size_t k = 0; k < n; k++)
                                 seen = seen || ports[k] == port;

@@ -18,6 +18,7 @@
 
 #include "hostd/docker-client.h"
 #include "hostd/docker-cluster.h"
+#include "hostd/lb-health.h"
 #include "hostd/seccomp-audit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -321,10 +322,40 @@ static const SeccompBaseline *baseline(void) {
         return &b;
 }
 
+/* The load balancer's serving ports: each one a "/tcp" binding's
+ * HostPort, 1..65535, once, at most max. */
+static void check_published(const json_t *inspect) {
+        uint16_t ports[4];
+        size_t n = lb_published_tcp_ports(inspect, ports, ELEMENTSOF(ports));
+        const json_t *bindings = get(get(inspect, "NetworkSettings", NULL), "Ports", NULL);
+
+        CHECK(n <= ELEMENTSOF(ports));
+        for (size_t i = 0; i < n; i++) {
+                const char *key;
+                const json_t *list, *b;
+                size_t k;
+                bool found = false;
+                char text[8];
+
+                CHECK(ports[i] != 0);
+                for (k = 0; k < i; k++)
+                        CHECK(ports[k] != ports[i]);
+                snprintf(text, sizeof(text), "%u", (unsigned) ports[i]);
+                json_object_foreach((json_t *) bindings, key, list) {
+                        if (strlen(key) < 4 || !STREQ(key + strlen(key) - 4, "/tcp"))
+                                continue;
+                        json_array_foreach(list, k, b)
+                                found = found || STREQ_PTR(json_string_value(json_object_get(b, "HostPort")), text);
+                }
+                CHECK(found);
+        }
+}
+
 static void fuzz_inspect(const json_t *inspect) {
         ContainerFinding f, before;
         int r;
 
+        check_published(inspect);
         proc_make();
         memset(&f, 0xa5, sizeof(f));
         before = f;

@@ -134,11 +134,19 @@ ip5=$(docker_on 5 inspect --format '{{(index .NetworkSettings.Networks "sfovl").
 # Docker learns a remote task's overlay address by gossip (its network
 # database over 7946), which may reach node 4 a few seconds after the task
 # runs: until then ARP for it fails ("No route to host"). The container
-# asks once a second for up to 60 s and says after how many tries.
+# asks 60 times, a second apart (each try bounded by busybox timeout:
+# busybox 1.35 wget -T segfaults), and the time taken is printed.
 t_ov=$(date +%s%N)
-out=$(timeout 90 "$DOCKER" -H "unix://$(sock_of 4)" run --rm --network sfovl "$SWARM_IMAGE" \
-        sh -c "i=0; while [ \$i -lt 60 ]; do i=\$((i + 1)); wget -q -T 2 -O - http://$ip5/ 2>/dev/null && exit 0; sleep 1; done; exit 1") ||
-        fail "the task on node 5 did not answer node 4 over the overlay within 60 s"
+out=$(timeout 300 "$DOCKER" -H "unix://$(sock_of 4)" run --rm --network sfovl "$SWARM_IMAGE" \
+        sh -c "i=0; while [ \$i -lt 60 ]; do i=\$((i + 1)); timeout 3 wget -q -O - http://$ip5/ 2>/dev/null && exit 0; sleep 1; done; exit 1") ||
+        { for n in 4 5; do
+                  v="NODE${n}_LOG"
+                  echo "--- node $n's dockerd: its gossip (memberlist, networkdb), last lines"
+                  grep -iE 'memberlist|networkdb|bulk ?sync|peer' "${!v}" | tail -n 15 || true
+          done
+          echo "--- node 4's drops logged by its firewall"
+          grep -h 'hostd drop' "$TMP"/*.log 2>/dev/null | tail -n 5 || true
+          fail "the task on node 5 did not answer node 4 over the overlay within 60 s"; }
 ov_ms=$(( ($(date +%s%N) - t_ov) / 1000000 ))
 expect_contains "$out" "overlay hello from $(docker_on 5 info --format '{{.Name}}')" \
         "node 4 reaches the overlay task on node 5 (VXLAN between the workers' data-path addresses; ${ov_ms} ms, with the container's start)"

@@ -93,10 +93,10 @@ static void test_published_ports(void **state _unused_) {
 
         /* IPv4 and IPv6 bindings of one port count once; UDP and unbound
          * exposed ports do not; a malformed port is skipped */
-        inspect = json_pack("{s:{s:{s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s}], s:n, s:[{s:s}], s:[{s:s}]}}}",
+        inspect = json_pack("{s:{s:{s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s}], s:n, s:[{s:s}], s:[{s:s}], s:[{s:s}, {s:s}]}}}",
                             "NetworkSettings", "Ports", "80/tcp", "HostIp", "0.0.0.0", "HostPort", "443", "HostIp", "::",
                             "HostPort", "443", "53/udp", "HostPort", "53", "8080/tcp", "81/tcp", "HostPort", "x1",
-                            "82/tcp", "HostPort", "70000");
+                            "82/tcp", "HostPort", "70000", "83/tcp", "HostPort", "0443", "HostPort", "+44");
         assert_int_equal(lb_published_tcp_ports(inspect, ports, ELEMENTSOF(ports)), 1);
         assert_int_equal(ports[0], 443);
         json_decref(inspect);
