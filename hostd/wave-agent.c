@@ -10,6 +10,7 @@
 #include "common/fileio.h"
 #include "common/text.h"
 #include "hostd/wave-fleetlock.h"
+#include "hostd/crash-point.h"
 #include "hostd/log.h"
 #include "hostd/messages.h"
 #include "hostd/wave-agent.h"
@@ -148,9 +149,13 @@ static int record_step(WaveAgent *a, WaveNodeStep step) {
         r = wave_node_record_save(a->record_path, &a->rec);
         if (r < 0)
                 log_error_errno(r, "Cannot write %s: %m", a->record_path);
-        else
+        else {
                 log_struct(LOG_INFO, LOG_FIELDS("MESSAGE_ID=" MSGID_WAVE_NODE_STEP), "Wave %s: this node is %s",
                            a->rec.wave[0] ? a->rec.wave : "-", wave_node_step_to_string(step));
+                char point[64];
+                snprintf(point, sizeof(point), "agent-%s", wave_node_step_to_string(step));
+                crash_point(point);
+        }
         return r;
 }
 

@@ -7,6 +7,7 @@
 #include "hostd/docker-cluster.h"
 #include "common/text.h"
 #include "hostd/wave-coordinator.h"
+#include "hostd/crash-point.h"
 #include "hostd/log.h"
 #include "policy/alert-gate.h"
 
@@ -293,6 +294,15 @@ static void replacements_begin(Coordinator *c, const WaveNode *n, uint64_t now) 
         for (size_t i = 0; i < c->n_replacements; i++)
                 if (STREQ(c->replacements[i].node, n->id))
                         return; /* drained again (a lost answer): the first time counts */
+        /* an entry without a service: this hostd drained it (and it ran
+         * no replicated task, unless entries for its services follow) */
+        struct Replacement *first = reallocarray(c->replacements, c->n_replacements + 1, sizeof(*first));
+        if (!first)
+                return;
+        c->replacements = first;
+        c->replacements[c->n_replacements] = (struct Replacement){ .drained_usec = now };
+        snprintf(c->replacements[c->n_replacements].node, sizeof(c->replacements[0].node), "%s", n->id);
+        c->n_replacements++;
         for (size_t i = 0; i < v->n_services; i++) {
                 const ClusterService *s = &v->services[i];
                 bool here = false;
@@ -318,7 +328,7 @@ static void replacements_update(Coordinator *c, uint64_t now) {
 
         for (size_t i = 0; i < c->n_replacements; i++) {
                 struct Replacement *r = &c->replacements[i];
-                if (r->replaced_usec)
+                if (r->replaced_usec || !r->service[0])
                         continue;
                 for (size_t k = 0; k < v->n_services; k++) {
                         const ClusterService *s = &v->services[k];
@@ -338,6 +348,7 @@ static void replacements_record(Coordinator *c, const WaveNode *n) {
         uint64_t now = event_clock_now(c->clock, CLOCK_REALTIME);
         Text replaced = {};
         size_t kept = 0;
+        bool tracked = false;
         char f_wave[96], f_node[160];
 
         text_printf(&replaced, "HOSTD_REPLACED=");
@@ -347,6 +358,9 @@ static void replacements_record(Coordinator *c, const WaveNode *n) {
                         c->replacements[kept++] = *r;
                         continue;
                 }
+                tracked = true;
+                if (!r->service[0])
+                        continue;
                 /* not seen replaced (its cycle missed): until the move on */
                 text_printf(&replaced, "%s%s %.1f s", replaced.size > strlen("HOSTD_REPLACED=") ? ", " : "", r->service,
                             (double) ((r->replaced_usec ? r->replaced_usec : now) - r->drained_usec) / 1e6);
@@ -357,6 +371,12 @@ static void replacements_record(Coordinator *c, const WaveNode *n) {
                 return;
         snprintf(f_wave, sizeof(f_wave), "HOSTD_WAVE=%s", c->wave->id);
         snprintf(f_node, sizeof(f_node), "HOSTD_NODE=%s", n->hostname);
+        if (!tracked) {
+                /* drained before this hostd led (a restart, a new leader) */
+                log_info("Wave %s: node %s's services run all their tasks elsewhere (not timed here: drained "
+                         "before this hostd led the wave)", c->wave->id, n->hostname);
+                return;
+        }
         change_record(c->changes, LOG_INFO, CHANGE_NODE_TASKS_REPLACED, LOG_FIELDS(f_wave, f_node, f_replaced),
                       "Wave %s: node %s's services run all their tasks elsewhere (%s)", c->wave->id, n->hostname,
                       f_replaced[strlen("HOSTD_REPLACED=")] ? f_replaced + strlen("HOSTD_REPLACED=") :
@@ -436,6 +456,15 @@ static void on_written(const DockerReply *reply, void *userdata) {
                         if (c->stored_steps[i] == NODE_DRAINING && c->wave->nodes[i].step == NODE_PATCHING)
                                 replacements_record(c, &c->wave->nodes[i]);
                 }
+        /* the fault tests' points, once every move of the write is logged;
+         * a write that starts a node as another ends offers the start first */
+        for (NodeStep step = NODE_DRAINING; STREQ(c->stored_id, c->wave->id) && step < _NODE_STEP_MAX; step++)
+                for (size_t i = 0; i < c->wave->n_nodes; i++)
+                        if (c->wave->nodes[i].step == step && c->stored_steps[i] != step) {
+                                char point[64];
+                                snprintf(point, sizeof(point), "coordinator-stored-%s", node_step_to_string(step));
+                                crash_point(point);
+                        }
         for (Request *r = c->inflight; r; r = r->next)
                 if (r->req.kind == WAVE_REQUEST_START && !r->error) {
                         char f_wave[96];

@@ -20,6 +20,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 exec >>"$dir/reboot-hook.log" 2>&1
 
 echo "$(date +%s.%N) reboot of node $node"
+# while it lasts, hostd is down on purpose (a fault test's supervisor
+# leaves it be)
+touch "$dir/rebooting"
 pid=$(cat "$dir/hostd.pid")
 kill -TERM "$pid" 2>/dev/null || true
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -30,4 +33,5 @@ rm -rf "${root:?}/run" && mkdir -p "$root/run"
 cat /proc/sys/kernel/random/uuid >"$dir/boot-id"
 echo "$(date +%s.%N)" >>"$dir/reboots"
 "$dir/start-hostd"
+rm -f "$dir/rebooting"
 echo "$(date +%s.%N) node $node is back"

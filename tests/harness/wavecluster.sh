@@ -13,7 +13,8 @@
 #     $TMP/n$i/etc-docker/hostd-hardened.json, its daemon.json the one
 #     swarm.sh starts its dockerd with;
 #   - NODE_DIR i: $TMP/n$i, with start-hostd (restarts it like a unit
-#     would), hostd.pid, boot-id, reboots, the root; hostd logs to
+#     would), hostd.pid, boot-id, reboots, the root, crash/ (hostd's
+#     crash points, armed by a file of the point's name); hostd logs to
 #     $TMP/hostd$i.log.
 # WAVE_HOSTD_EXTRA: more members of every node's hostd.json ("@OUTSIDE_ADDR@"
 # stands for the outside namespace's address).
@@ -54,7 +55,7 @@ repo_suite "$WAVE_REPO" bookworm Debian "$WAVE_DEBS/bash-t_5.2-2_amd64.deb" "$WA
 for i in $(seq $N); do
         dir="$TMP/n$i"
         root="$dir/root"
-        mkdir -p "$dir"
+        mkdir -p "$dir" "$dir/crash"
         root_new "$root"
         root_install "$root" "$WAVE_DEBS/openssl-t_3.0.11-1_amd64.deb" "$WAVE_DEBS/bash-t_5.2-1_amd64.deb"
         root_sources "$root" "$WAVE_REPO" bookworm bookworm-security
@@ -74,6 +75,8 @@ EOF
         cat >"$dir/start-hostd" <<EOF
 #!/bin/bash
 export DOCKER_HOST=unix://$(var "$i" SOCK) HOSTD_SWARM_PREFIX=$HOSTD_SWARM_PREFIX HOSTD_SWARM_DIR=$HOSTD_SWARM_DIR
+# a fault test arms hostd's crash points by files here (hostd/crash-point.h)
+export HOSTD_TEST_CRASH_DIR=$dir/crash
 # each line with the time it was written, for reading a wave's timeline
 nsenter --net=$(var "$i" NETNS) $HOSTD --log-target=stderr --config $dir/hostd.json --socket $dir/h.sock \\
         > >(perl -MTime::HiRes=time -ne '\$|=1; printf "%.3f %s", time, \$_' >>$TMP/hostd$i.log) 2>&1 &
@@ -107,7 +110,11 @@ wait_until 20 "a manager's hostd knows it leads" bash -c "[ \"\$(for i in 1 2 3;
 plans_sent() {
         local m=$1 since i
         since=$(($(date +%s) * 1000000))
-        for i in $(seq $N); do hctl "$i" patch plan --refresh >/dev/null || fail "node $i cannot plan"; done
+        # (again while the node's hostd is busy: another job, just restarted)
+        for i in $(seq $N); do
+                hctl "$i" patch plan --refresh >/dev/null 2>"$TMP/plan-error" ||
+                        wait_until 60 "node $i to plan ($(cat "$TMP/plan-error"))" hctl "$i" patch plan --refresh
+        done
         wait_until 30 "manager $m to have every node's plan" bash -c "[ \"\$('$HOSTCTL' --socket '$TMP/n$m/h.sock' --json posture --cluster | jq --argjson t $since '[.nodes[] | select(.plan != null and .plan.generated_usec >= \$t)] | length')\" = $N ]"
 }
 # any manager that answers
@@ -115,4 +122,37 @@ wave_json() {
         local i
         for i in 1 2 3; do hctl "$i" --json wave status 2>/dev/null && return; done
         echo '{}'
+}
+# record_node_events: Docker's node events on every manager from now on,
+# for the invariants, proven from them offline
+# (tests/harness/wave-invariants.py), exactly; a stream that ends (its
+# dockerd stopped) is opened again, the other managers' copies covering
+# the gap
+record_node_events() {
+        local i since
+        since=$(date +%s)
+        for i in 1 2 3; do
+                ( while :; do
+                        # (set -e would end the loop when dockerd goes down)
+                        docker_on "$i" events --filter type=node --format '{{json .}}' --since "$since" \
+                                >>"$TMP/node-events$i.jsonl" 2>/dev/null || true
+                        sleep 1
+                  done ) &
+                on_exit "kill $! 2>/dev/null; pkill -f 'unix://$(var "$i" SOCK) events --filter type=node' 2>/dev/null"
+        done
+}
+MANAGER_IDS="$(var 1 ID),$(var 2 ID),$(var 3 ID)"
+# invariants WAVE MAX_UNAVAILABLE SINCE_NS UNTIL_NS [LEFT_DRAINED]: proven
+# from the recorded events (also in $TMP/invariants-WAVE.txt); passed to
+# the test's summary when it has one
+invariants() {
+        local out rc=0
+        out=$("$HOSTD_SRC/tests/harness/wave-invariants.py" --max-unavailable "$2" --managers "$MANAGER_IDS" \
+                --since "$3" --until "$4" --left-drained "${5:-}" "$TMP"/node-events*.jsonl) || rc=$?
+        sed 's/^/    /' <<<"$out" | tee "$TMP/invariants-$1.txt"
+        [ "$rc" = 0 ] || fail "wave $1: an invariant does not hold (above)"
+        ok "wave $1: the invariants hold, from the managers' node events"
+        if declare -F summary >/dev/null; then
+                summary "wave $1 invariants from node events: $(tr '\n' ';' <<<"$out" | sed 's/  */ /g')"
+        fi
 }

@@ -42,30 +42,7 @@ step_of() { wave_json | jq -r --arg h "$(var "$1" NAME)" '.wave.nodes[]? | selec
 "$SWARM" service-create web 4 --stop-signal KILL >/dev/null
 expect_eq "$(any_docker service ps web --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running')" 4 "web runs 4 replicas"
 
-# Docker's node events on every manager, the whole run: the invariants are
-# proven from them offline (tests/harness/wave-invariants.py), exactly; a
-# stream that ends (its dockerd stopped) is opened again, the other
-# managers' copies covering the gap
-T_EVENTS=$(date +%s)
-for i in 1 2 3; do
-        ( while :; do
-                # (set -e would end the loop when dockerd goes down)
-                docker_on "$i" events --filter type=node --format '{{json .}}' --since "$T_EVENTS" \
-                        >>"$TMP/node-events$i.jsonl" 2>/dev/null || true
-                sleep 1
-          done ) &
-        on_exit "kill $! 2>/dev/null; pkill -f 'events --filter type=node' 2>/dev/null"
-done
-MANAGER_IDS="$(var 1 ID),$(var 2 ID),$(var 3 ID)"
-invariants() { # WAVE MAX_UNAVAILABLE SINCE_NS UNTIL_NS [LEFT_DRAINED]
-        local out rc=0
-        out=$("$HOSTD_SRC/tests/harness/wave-invariants.py" --max-unavailable "$2" --managers "$MANAGER_IDS" \
-                --since "$3" --until "$4" --left-drained "${5:-}" "$TMP"/node-events*.jsonl) || rc=$?
-        sed 's/^/    /' <<<"$out"
-        [ "$rc" = 0 ] || fail "wave $1: an invariant does not hold (above)"
-        ok "wave $1: the invariants hold, from the managers' node events"
-        summary "wave $1 invariants from node events: $(tr '\n' ';' <<<"$out" | sed 's/  */ /g')"
-}
+record_node_events
 
 # sample web's running replicas; a sample that cannot be read is counted
 # as such, never as a number
