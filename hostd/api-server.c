@@ -369,8 +369,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
 
                 length_header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                /* a load balancer's checker may ask with HEAD or OPTIONS
+                 * (haproxy's plain httpchk): the plain TCP server's to answer */
+                bool check_method = s->plain_tcp && (STREQ(method, "HEAD") || STREQ(method, "OPTIONS"));
                 status = control_check_request(
-                        method, url, control_parse_content_length(length_header),
+                        check_method ? "GET" : method, url, control_parse_content_length(length_header),
                         MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                     MHD_HTTP_HEADER_CONTENT_TYPE),
                         &why);

@@ -859,8 +859,9 @@ static void on_lb_health(ControlCall *call, void *userdata) {
         char why[256];
         unsigned status;
 
-        if (!STREQ(control_call_method(call), "GET") && !STREQ(control_call_method(call), "HEAD")) {
-                control_call_reply_text(call, 405, "text/plain", strdup("GET only\n"));
+        if (!STREQ(control_call_method(call), "GET") && !STREQ(control_call_method(call), "HEAD") &&
+            !STREQ(control_call_method(call), "OPTIONS")) {
+                control_call_reply_text(call, 405, "text/plain", strdup("GET, HEAD or OPTIONS only\n"));
                 return;
         }
         for (size_t i = 0; i < d->n_containers; i++)
@@ -868,6 +869,9 @@ static void on_lb_health(ControlCall *call, void *userdata) {
                         published[n_published++] = d->containers[i].published_tcp[k];
         LbHealthInput in = {
                 .wave = d->agent ? wave_agent_wave(d->agent) : NULL,
+                /* its own record: what it does even before it hears a manager again */
+                .agent_step = d->agent && wave_agent_record(d->agent) ?
+                                      wave_node_step_to_string(wave_agent_record(d->agent)->step) : NULL,
                 .node_id = d->swarm_known ? d->swarm.node_id : NULL,
                 .docker_reachable = d->docker_reachable && d->events_connected,
                 .serving_ports = d->config->load_balancer.serving_ports,
@@ -891,17 +895,19 @@ static int lb_health_start(Daemon *d) {
         uint16_t port = d->config->load_balancer.health_port;
         int r;
 
-        if (d->lb_health && port == d->lb_health_port)
+        if ((d->lb_health && port == d->lb_health_port) || (!d->lb_health && !port))
                 return 0;
-        d->lb_health = control_server_free(d->lb_health);
-        d->lb_health_port = 0;
+        ControlServer *fresh = NULL;
+        /* the new port first: one that cannot be had leaves the old one served */
+        if (port && (r = control_server_new_tcp(d->event, port, on_lb_health, d, &fresh)) < 0)
+                return log_error_errno(r, "Cannot serve the load balancer's health endpoint on port %u%s", port,
+                                       d->lb_health ? ": the old port stays served" : "");
+        control_server_free(d->lb_health);
+        d->lb_health = fresh;
+        d->lb_health_port = port;
         d->lb_last_why[0] = '\0';
         if (!port)
                 return 0;
-        r = control_server_new_tcp(d->event, port, on_lb_health, d, &d->lb_health);
-        if (r < 0)
-                return log_error_errno(r, "Cannot serve the load balancer's health endpoint on port %u", port);
-        d->lb_health_port = port;
         log_info("Serving the load balancer's health endpoint on port %u (HTTP)", port);
         return 0;
 }
@@ -953,7 +959,12 @@ int daemon_reload(Daemon *d, char *err, size_t err_size) {
                 return r;
         }
         periodic_enable(d);
-        lb_health_start(d); /* a port that cannot be had is logged; the rest stands */
+        if ((r = lb_health_start(d)) < 0) {
+                snprintf(err, err_size, "configuration loaded, but the load balancer's health port %u cannot be served: %s",
+                         d->config->load_balancer.health_port, strerror(-r));
+                sd_notify(0, "READY=1");
+                return r;
+        }
         snprintf(config_field, sizeof(config_field), "HOSTD_CONFIG=%s", d->config_path);
         change_record(d->changes, LOG_INFO, CHANGE_CONFIG_RELOAD, LOG_FIELDS(config_field),
                       "Configuration reloaded from %s", d->config_path);

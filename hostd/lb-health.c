@@ -26,6 +26,10 @@ unsigned lb_health_decide(const LbHealthInput *in, char *why, size_t size) {
                 snprintf(why, size, "out of service: %s in wave %s", step, wave_id ? wave_id : "?");
                 return 503;
         }
+        if (in->agent_step && !STREQ(in->agent_step, "idle") && !STREQ(in->agent_step, "staged")) {
+                snprintf(why, size, "out of service: this node's wave agent is %s", in->agent_step);
+                return 503;
+        }
         if (step && STREQ(step, "failed") && status &&
             (STREQ(status, "running") || STREQ(status, "paused") || STREQ(status, "halted"))) {
                 snprintf(why, size, "out of service: failed in wave %s (%s)", wave_id ? wave_id : "?", status);

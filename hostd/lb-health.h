@@ -13,6 +13,10 @@
  *     begins with the wave's deregistration delay: the coordinator drains
  *     only after it, once the balancer has stopped sending), while it
  *     patches, and until it is active again (activating);
+ *   - while its own wave agent's record says it is under way (waiting
+ *     for its turn while drained, applying, rebooting, restarting Docker,
+ *     verifying, reporting): so also after a restart of hostd, before it
+ *     has heard from a manager;
  *   - while it is failed in a wave that is not over (halted, running or
  *     paused): its state is for the operator to look at;
  *   - while Docker cannot be reached (what runs here is not known);
@@ -28,6 +32,7 @@
 typedef struct LbHealthInput {
         const json_t *wave;          /* the wave as this node last saw it (wave-agent.h); NULL: none */
         const char *node_id;         /* this node's Swarm node ID; NULL or "": not a Swarm node */
+        const char *agent_step;      /* this node's wave agent's recorded step (wave-node.h); NULL: none */
         bool docker_reachable;
         const uint16_t *serving_ports; /* load-balancer.serving-ports */
         size_t n_serving_ports;

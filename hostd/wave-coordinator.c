@@ -49,6 +49,7 @@ struct Coordinator {
          * tasks elsewhere: recorded when the node goes on to patch (kept
          * in memory only: a new leader records what it saw) */
         struct Replacement {
+                char wave[WAVE_ID_MAX];
                 char node[WAVE_NODE_ID_MAX];
                 char service[128];
                 uint64_t drained_usec, replaced_usec;
@@ -290,7 +291,13 @@ static void next_action(Coordinator *c);
 /* The node's drain is written: the services with a task on it now. */
 static void replacements_begin(Coordinator *c, const WaveNode *n, uint64_t now) {
         const ClusterView *v = cluster_snapshot_view(c->snapshot);
+        size_t kept = 0;
 
+        /* another wave's entries are over (aborted, its node failed) */
+        for (size_t i = 0; i < c->n_replacements; i++)
+                if (STREQ(c->replacements[i].wave, c->wave->id))
+                        c->replacements[kept++] = c->replacements[i];
+        c->n_replacements = kept;
         for (size_t i = 0; i < c->n_replacements; i++)
                 if (STREQ(c->replacements[i].node, n->id))
                         return; /* drained again (a lost answer): the first time counts */
@@ -302,6 +309,7 @@ static void replacements_begin(Coordinator *c, const WaveNode *n, uint64_t now) 
         c->replacements = first;
         c->replacements[c->n_replacements] = (struct Replacement){ .drained_usec = now };
         snprintf(c->replacements[c->n_replacements].node, sizeof(c->replacements[0].node), "%s", n->id);
+        snprintf(c->replacements[c->n_replacements].wave, sizeof(c->replacements[0].wave), "%s", c->wave->id);
         c->n_replacements++;
         for (size_t i = 0; i < v->n_services; i++) {
                 const ClusterService *s = &v->services[i];
@@ -317,6 +325,7 @@ static void replacements_begin(Coordinator *c, const WaveNode *n, uint64_t now) 
                 struct Replacement *r = &c->replacements[c->n_replacements++];
                 *r = (struct Replacement){ .drained_usec = now };
                 snprintf(r->node, sizeof(r->node), "%s", n->id);
+                snprintf(r->wave, sizeof(r->wave), "%s", c->wave->id);
                 snprintf(r->service, sizeof(r->service), "%s", s->name);
         }
 }
@@ -354,7 +363,7 @@ static void replacements_record(Coordinator *c, const WaveNode *n) {
         text_printf(&replaced, "HOSTD_REPLACED=");
         for (size_t i = 0; i < c->n_replacements; i++) {
                 struct Replacement *r = &c->replacements[i];
-                if (!STREQ(r->node, n->id)) {
+                if (!STREQ(r->node, n->id) || !STREQ(r->wave, c->wave->id)) {
                         c->replacements[kept++] = *r;
                         continue;
                 }
@@ -363,7 +372,7 @@ static void replacements_record(Coordinator *c, const WaveNode *n) {
                         continue;
                 /* not seen replaced (its cycle missed): until the move on */
                 text_printf(&replaced, "%s%s %.1f s", replaced.size > strlen("HOSTD_REPLACED=") ? ", " : "", r->service,
-                            (double) ((r->replaced_usec ? r->replaced_usec : now) - r->drained_usec) / 1e6);
+                            (double) (MAX(r->replaced_usec ? r->replaced_usec : now, r->drained_usec) - r->drained_usec) / 1e6);
         }
         c->n_replacements = kept;
         _cleanup_free_ char *f_replaced = text_take(&replaced);

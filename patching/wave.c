@@ -439,7 +439,7 @@ static const char *guard(const Wave *w, const ClusterView *c, const WaveNode *no
         }
         if (node->manager) {
                 for (size_t i = 0; i < w->n_nodes; i++)
-                        if (w->nodes[i].manager && held(w->nodes[i].step)) {
+                        if (w->nodes[i].manager && held(w->nodes[i].step) && &w->nodes[i] != node) {
                                 snprintf(buf, size, "manager %s waits for manager %s: managers go one at a time",
                                          node->hostname, w->nodes[i].hostname);
                                 return buf;
@@ -560,6 +560,22 @@ int wave_advance(Wave *w, const ClusterView *c, const TimeZone *tz, uint64_t now
                                 /* chosen: the load balancers take it out first */
                                 if (elapsed(now, n->step_since_usec) < w->deregistration_usec)
                                         break;
+                                /* the guards again: the cluster may have changed
+                                 * during the delay (the node stays held, out of
+                                 * the balancers, until they pass) */
+                                const char *why = n->drained_usec ? NULL : guard(w, c, n, buf, sizeof(buf));
+                                if (why) {
+                                        char held_msg[WAVE_MESSAGE_MAX];
+                                        snprintf(held_msg, sizeof(held_msg), "chosen; its drain waits: %s", why);
+                                        utf8_trim_partial(held_msg);
+                                        if (!STREQ(held_msg, n->message)) {
+                                                snprintf(n->message, sizeof(n->message), "%s", held_msg);
+                                                *changed = true;
+                                        }
+                                        if (blocked_size && !blocked[0])
+                                                snprintf(blocked, blocked_size, "%s", held_msg);
+                                        break;
+                                }
                                 if (!n->drained_usec) {
                                         n->drained_usec = now;
                                         set_message(n->message, "drained; its tasks stopping");
@@ -860,9 +876,10 @@ json_t *wave_to_json_value(const Wave *w) {
                         return NULL;
                 }
         }
-        /* version 2 has a schedule, an approved set or a deregistration
-         * delay: a hostd that cannot keep to them refuses the wave rather
-         * than ignore them */
+        /* version 2 has a schedule or an approved set, version 3 a
+         * deregistration delay too: a hostd that cannot keep to them
+         * refuses the wave rather than ignore them (a hostd of version 2
+         * reads unknown members as absent: the delay needs its own) */
         json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:i, s:o}", "version", 1, "id",
                          w->id, "status", wave_status_to_string(w->status), "reason", w->reason, "max_unavailable",
                          (int) w->max_unavailable, "soak", (json_int_t) w->soak_usec, "node_deadline",
@@ -871,7 +888,8 @@ json_t *wave_to_json_value(const Wave *w) {
                          "started", (json_int_t) w->started_usec,
                          "canaries_done", (json_int_t) w->canaries_done_usec, "finished",
                          (json_int_t) w->finished_usec, "max_held", (int) w->max_held, "nodes", nodes);
-        if (j && (schedule || approved || w->deregistration_usec) && json_object_set_new(j, "version", json_integer(2)) < 0)
+        if (j && (schedule || approved || w->deregistration_usec) &&
+            json_object_set_new(j, "version", json_integer(w->deregistration_usec ? 3 : 2)) < 0)
                 json_decref(TAKE_PTR(j));
         if (j && w->deregistration_usec &&
             json_object_set_new(j, "deregistration_delay", json_integer((json_int_t) w->deregistration_usec)) < 0)
@@ -1054,16 +1072,21 @@ int wave_parse(const char *text, size_t length, Wave **ret, LocatedError *error)
                 return located_error_at(error, root, "", "expected an object");
         if ((r = get_u64(root, "version", "", &u, error)) < 0)
                 return r;
-        if (u != 1 && u != 2)
+        if (u != 1 && u != 2 && u != 3)
                 return located_error_at(error, jv_object_get(root, "version"), "version", "unsupported wave version %llu",
                                         (unsigned long long) u);
-        bool v2 = jv_object_get(root, "schedule") || jv_object_get(root, "approved") ||
-                  jv_object_get(root, "deregistration_delay");
-        if ((u == 2) != v2)
+        bool v2 = jv_object_get(root, "schedule") || jv_object_get(root, "approved");
+        bool v3 = jv_object_get(root, "deregistration_delay");
+        if (u == 3 && !v3)
+                return located_error_at(error, root, "deregistration_delay",
+                                        "version 3 has a deregistration delay: it is not there");
+        if (v3 && u != 3)
+                return located_error_at(error, root, "deregistration_delay", "a deregistration delay needs version 3");
+        if (u == 2 && !v2)
                 return located_error_at(error, root, "schedule",
-                                        u == 2 ? "version 2 has a schedule, an approved set or a deregistration "
-                                                 "delay: none is there" :
-                                                 "a schedule, an approved set or a deregistration delay needs version 2");
+                                        "version 2 has a schedule or an approved set: neither is there");
+        if (u == 1 && v2)
+                return located_error_at(error, root, "schedule", "a schedule or an approved set needs version 2");
         if (jv_object_get(root, "deregistration_delay")) {
                 if ((r = get_u64(root, "deregistration_delay", "", &w->deregistration_usec, error)) < 0)
                         return r;

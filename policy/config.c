@@ -713,6 +713,9 @@ static int check_health_port(const JsonValue *root, const HostdConfig *c, Config
                         clash = "firewall.peer-tcp-ports (or swarm.coordination-port)";
         if (f->ssh_port == p)
                 clash = "firewall.ssh-port";
+        for (size_t i = 0; i < c->load_balancer.n_serving_ports; i++)
+                if (c->load_balancer.serving_ports[i] == p)
+                        clash = "load-balancer.serving-ports";
         if (!clash)
                 return 0;
         return located_error_at(error, jv_object_get(jv_object_get(root, "load-balancer"), "health-port"),

@@ -39,8 +39,12 @@ for t in tests/integration/test-*.sh; do
         : >"$outputs/$(basename "$t" .sh).out" # there before tail opens it
         bash "$t" >"$outputs/$(basename "$t" .sh).out" 2>&1 </dev/null &
         pid=$!
+        # a background job ignores SIGINT: an interrupted run ends the test
+        # with SIGTERM, which runs its cleanup (lib.sh's EXIT trap)
+        trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 130' INT TERM
         tail -n +1 --pid="$pid" -f "$outputs/$(basename "$t" .sh).out"
         wait "$pid" || rc=$?
+        trap - INT TERM
         if [ -n "$san_logs" ] && [ -n "$(ls -A "$san_logs")" ]; then
                 echo "sanitizer reports during $t:" >&2
                 for report in "$san_logs"/*; do

@@ -163,9 +163,9 @@ expect_contains "$replaced" "web " "the managers recorded how long each drained 
 # the invariant behind the count: the balancer checking hostd's endpoint
 # had every node down before its drain (haproxy's log against the drains
 # the managers recorded), by how much at least
-margin=$(python3 - "$TMP/haproxy.log" "$TMP/changes-managers.json" "$(jq -r .wave.id <<<"$final")" "$HOSTD_SWARM_PREFIX" <<'PY'
+margin=$(python3 - "$TMP/haproxy.log" "$TMP/changes-managers.json" "$(jq -r .wave.id <<<"$final")" "$HOSTD_SWARM_PREFIX" "$N" <<'PY'
 import json, re, sys
-log, changes, wave, prefix = sys.argv[1:]
+log, changes, wave, prefix, n = sys.argv[1:]
 events = {}
 for line in open(log, encoding="utf-8", errors="replace"):
     m = re.match(r"(\d+\.\d+) Server cloud-hostd/n(\d+) is (UP|DOWN)", line)
@@ -182,6 +182,8 @@ for (host, _), t in sorted(drains.items(), key=lambda kv: kv[1]):
     margins.append(t - before[-1][0])
 if len(margins) != len(set(h for h, _ in drains)):
     sys.exit("a node drained twice")
+if len(margins) != int(n):
+    sys.exit(f"{len(margins)} drains recorded by the managers, not one per node ({n})")
 print(f"{len(margins)} drains, the balancer had each node down {min(margins):.1f} s before it at least")
 PY
 ) || fail "cloud-hostd: $margin"

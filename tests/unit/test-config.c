@@ -392,6 +392,8 @@ static void test_load_balancer_section(void **state _unused_) {
                   "load-balancer.health-port", "port 9443 is also in firewall.peer-tcp-ports");
         parse_bad("{\"load-balancer\": {\"health-port\": 22, \"sources\": [\"10.0.0.0/8\"]}}", 1, 35,
                   "load-balancer.health-port", "port 22 is also in firewall.ssh-port");
+        parse_bad("{\"load-balancer\": {\"health-port\": 8080, \"sources\": [\"10.0.0.0/8\"], \"serving-ports\": [8080]}}",
+                  1, 35, "load-balancer.health-port", "port 8080 is also in load-balancer.serving-ports");
         parse_bad("{\"load-balancer\": {\"deregistration-delay-seconds\": 3601}}", 1, 52,
                   "load-balancer.deregistration-delay-seconds", "out of range 0..3600");
         parse_bad("{\"load-balancer\": {\"health-port\": 8080, \"sources\": [\"10.0.0.300/8\"]}}", 1, 53,

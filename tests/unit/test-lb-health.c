@@ -60,6 +60,18 @@ static void test_wave_steps(void **state _unused_) {
         /* no wave, or not a Swarm node: in service */
         in = (LbHealthInput){ .docker_reachable = true };
         assert_int_equal(lb_health_decide(&in, why, sizeof(why)), 200);
+        /* just restarted, no wave heard yet: its own record decides */
+        static const struct {
+                const char *step;
+                unsigned expected;
+        } agent[] = { { "idle", 200 }, { "staged", 200 }, { "waiting", 503 }, { "applying", 503 },
+                      { "rebooting", 503 }, { "docker-restart", 503 }, { "verifying", 503 }, { "reporting", 503 } };
+        for (size_t i = 0; i < ELEMENTSOF(agent); i++) {
+                in = (LbHealthInput){ .docker_reachable = true, .node_id = "me", .agent_step = agent[i].step };
+                if (lb_health_decide(&in, why, sizeof(why)) != agent[i].expected)
+                        fail_msg("agent %s: %s", agent[i].step, why);
+        }
+        assert_string_equal(why, "out of service: this node's wave agent is reporting");
         json_decref(w);
 }
 
