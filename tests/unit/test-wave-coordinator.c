@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fileio.h"
+#include "hostd/change-log.h"
 #include "hostd/event-clock.h"
 #include "hostd/wave-coordinator.h"
 #include "tests/unit/fake-docker.h"
@@ -237,6 +239,41 @@ static void test_every_step(void **state _unused_) {
 
 static void test_restart_at_every_step(void **state _unused_) {
         whole_wave(true);
+}
+
+/* The drained node's services: how long each took to run all its tasks
+ * elsewhere, a change record of the leader that drained it; a node
+ * drained before this coordinator led is said to be so, not timed. */
+static void test_replacement_recorded(void **state) {
+        Env *env = env_new(*state);
+        ChangeLog *log = NULL;
+        Answer a;
+        char path[4096], *text = NULL;
+        size_t size = 0;
+
+        assert_int_equal(change_log_open(*state, &log), 0);
+        env->coordinator = coordinator_free(env->coordinator);
+        assert_int_equal(coordinator_new(env->event, env->clock, env->docker, log, &env->coordinator), 0);
+        coordinator_set_leader(env->coordinator, true);
+        settle(env);
+        start_wave(env);
+        settle(env);
+        assert_string_equal(fake_docker_availability(env->fake, "w1"), "drain");
+        /* its web task was moved by the fake Swarm to another active node */
+        request(env, &(WaveRequest){ .kind = WAVE_REQUEST_MAY_PATCH, .node_id = "w1" }, &a);
+        assert_int_equal(a.may_patch, 0);
+        settle(env);
+        env->coordinator = coordinator_free(env->coordinator);
+        change_log_free(log);
+        snprintf(path, sizeof(path), "%s/changes.jsonl", (const char *) *state);
+        assert_int_equal(read_file(path, 1 << 20, &text, &size), 0);
+        assert_non_null(strstr(text, "\"kind\":\"node-tasks-replaced\""));
+        assert_non_null(strstr(text, "\"replaced\":\"web "));
+        if (!strstr(text, "\"node\":\"worker-1\""))
+                fail_msg("no record for worker-1 in %s", text);
+        free(text);
+        coordinator_start(env, true);
+        env_free(env);
 }
 
 static void test_drain_answer_lost(void **state) {
@@ -608,6 +645,7 @@ int main(void) {
                 cmocka_unit_test(test_every_step),
                 cmocka_unit_test(test_restart_at_every_step),
                 cmocka_unit_test(test_drain_answer_lost),
+                cmocka_unit_test(test_replacement_recorded),
                 cmocka_unit_test(test_write_answer_lost_after_stored),
                 cmocka_unit_test(test_report_of_another_wave),
                 cmocka_unit_test(test_write_loses_race),
