@@ -19,11 +19,12 @@ libgnutls28-dev libcmocka-dev librpm-dev libapt-pkg-dev libxml2-dev systemd"
 # the firewall benchmark (nft_run_cmd_from_buffer in-process); gpg and
 # gpg-agent make and use the keys the signed-repository tests sign with;
 # prometheus-alertmanager is the real Alertmanager of the wave's alert gate;
-# haproxy is the load balancer in front of a wave's nodes.
+# haproxy is the load balancer in front of a wave's nodes; faketime runs a
+# leader whose clock is behind.
 TEST="docker.io busybox-static nftables iptables iproute2 curl util-linux
 procps psmisc jq netcat-openbsd socat iperf3 libcap2-bin dpkg-dev rpm createrepo-c
 debootstrap time python3-jsonschema debhelper lintian systemd-container libnftables-dev gpg gpg-agent
-prometheus-alertmanager haproxy"
+prometheus-alertmanager haproxy faketime"
 
 missing=""
 for p in $BUILD $TEST; do

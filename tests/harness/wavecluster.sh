@@ -14,7 +14,8 @@
 #     swarm.sh starts its dockerd with;
 #   - NODE_DIR i: $TMP/n$i, with start-hostd (restarts it like a unit
 #     would), hostd.pid, boot-id, reboots, the root, crash/ (hostd's
-#     crash points, armed by a file of the point's name); hostd logs to
+#     crash points, armed by a file of the point's name), wrap (a command
+#     hostd is started under, when there); hostd logs to
 #     $TMP/hostd$i.log.
 # WAVE_HOSTD_EXTRA: more members of every node's hostd.json ("@OUTSIDE_ADDR@"
 # stands for the outside namespace's address).
@@ -78,7 +79,10 @@ export DOCKER_HOST=unix://$(var "$i" SOCK) HOSTD_SWARM_PREFIX=$HOSTD_SWARM_PREFI
 # a fault test arms hostd's crash points by files here (hostd/crash-point.h)
 export HOSTD_TEST_CRASH_DIR=$dir/crash
 # each line with the time it was written, for reading a wave's timeline
-nsenter --net=$(var "$i" NETNS) $HOSTD --log-target=stderr --config $dir/hostd.json --socket $dir/h.sock \\
+# a fault test may run it under a command (NODE_DIR/wrap: faketime, for a
+# clock that is behind)
+wrap=\$(cat $dir/wrap 2>/dev/null || true)
+nsenter --net=$(var "$i" NETNS) \$wrap $HOSTD --log-target=stderr --config $dir/hostd.json --socket $dir/h.sock \\
         > >(perl -MTime::HiRes=time -ne '\$|=1; printf "%.3f %s", time, \$_' >>$TMP/hostd$i.log) 2>&1 &
 echo \$! >$dir/hostd.pid
 EOF

@@ -21,6 +21,9 @@
 #   wave D: a health check slower than the wave's deadline: the node misses
 #     it, is failed and left drained; the wave halts, and the agent's late
 #     report is refused.
+#   wave E: the leader's hostd restarted mid-wave with its clock 30 s
+#     behind (faketime): the steps stored before are in its future, which
+#     is no missed deadline; the wave goes on and is done.
 # Ends with the table of faults and invariants, with their counts.
 . "$(dirname "$0")/lib.sh"
 need_built
@@ -164,6 +167,40 @@ expect_eq "$(wave_json | jq -r '.wave.nodes[0].step')" failed "the late report c
 invariants D 1 "$TD" "$(date +%s%N)" "$(var 4 ID)"
 row "health check slower than the deadline" "failed at 20 s: drained" "wave halted; late report refused"
 docker_on 1 node update --availability active "$(var 4 NAME)" >/dev/null
+
+# wave E: the leader's clock 30 s behind the one that stored the node's
+# step (its hostd restarted under faketime while the worker is under
+# way): a step "since" in its future is no missed deadline, and the wave
+# goes on
+with_health '["/bin/true"]' 60
+deb_build "$WAVE_DEBS" bash-t 5.2-3 amd64
+REPO_EXACT=1 repo_suite "$WAVE_REPO" bookworm-security Debian-Security "$WAVE_DEBS/bash-t_5.2-3_amd64.deb" \
+        "$WAVE_DEBS/openssl-t_3.0.13-1_amd64.deb"
+REPO_EXACT=1 repo_suite "$WAVE_REPO" bookworm Debian "$WAVE_DEBS/bash-t_5.2-1_amd64.deb" "$WAVE_DEBS/bash-t_5.2-2_amd64.deb" \
+        "$WAVE_DEBS/openssl-t_3.0.11-1_amd64.deb"
+plans_sent 1
+hctl 1 wave abort --reason "wave D seen through" >/dev/null
+TE=$(date +%s%N)
+hctl 1 wave start --label hostd-fault=yes --deadline 1m >/dev/null
+wait_until 60 "the worker under way" bash -c "'$HOSTCTL' --socket '$TMP/n1/h.sock' --json wave status | jq -e '.wave.nodes[0].step == \"draining\" or .wave.nodes[0].step == \"patching\"' >/dev/null"
+L=$(leader_index)
+[ "$L" != 0 ] || fail "no manager leads"
+echo "env DONT_FAKE_MONOTONIC=1 faketime -f -30s" >"$TMP/n$L/wrap"
+t_behind=$(date +%s.%N)
+kill -KILL "$(cat "$TMP/n$L/hostd.pid")"
+wait_until 30 "the leader's hostd back, 30 s behind" test -S "$TMP/n$L/h.sock"
+behind=$(( $(date +%s) - $(nsenter --net="$(var "$L" NETNS)" env DONT_FAKE_MONOTONIC=1 faketime -f -30s date +%s) ))
+wait_until 180 "wave E ends" wave_over
+e=$(wave_json)
+rm -f "$TMP/n$L/wrap"
+expect_eq "$(jq -r .wave.status <<<"$e")" done "wave E is done under a leader $behind s behind$(jq -r 'if .wave.reason != "" then ": " + .wave.reason else "" end' <<<"$e")"
+expect_eq "$(jq -r '.wave.nodes[0].step' <<<"$e")" done "the worker is done, not failed for a deadline"
+expect_eq "$(cat "$root4/usr/share/bash-t/version")" 5.2-3 "and patched"
+awk -v t="$t_behind" -v n="node $(var 4 NAME) " '$1 > t && index($0, n) && / -> done$/ { found = 1 } END { exit !found }' \
+        "$TMP/hostd$L.log" || fail "the lagging leader did not move the worker on"
+ok "the leader whose clock is behind moved the wave on"
+invariants E 1 "$TE" "$(date +%s%N)"
+row "leader's clock ${behind} s behind (restarted under it mid-wave)" "no false deadline" "wave done"
 
 echo
 echo "== faults and invariants =="
