@@ -288,6 +288,21 @@ static void set_timer(Coordinator *c) {
 
 static void next_action(Coordinator *c);
 
+/* One entry more; service "" marks the node as drained by this hostd. */
+static int replacement_add(Coordinator *c, const char *node_id, const char *service, uint64_t now) {
+        struct Replacement *grown = reallocarray(c->replacements, c->n_replacements + 1, sizeof(*grown));
+
+        if (!grown)
+                return -ENOMEM;
+        c->replacements = grown;
+        struct Replacement *r = &c->replacements[c->n_replacements++];
+        *r = (struct Replacement){ .drained_usec = now };
+        snprintf(r->wave, sizeof(r->wave), "%s", c->wave->id);
+        snprintf(r->node, sizeof(r->node), "%s", node_id);
+        snprintf(r->service, sizeof(r->service), "%s", service);
+        return 0;
+}
+
 /* The node's drain is written: the services with a task on it now. */
 static void replacements_begin(Coordinator *c, const WaveNode *n, uint64_t now) {
         const ClusterView *v = cluster_snapshot_view(c->snapshot);
@@ -303,31 +318,12 @@ static void replacements_begin(Coordinator *c, const WaveNode *n, uint64_t now) 
                         return; /* drained again (a lost answer): the first time counts */
         /* an entry without a service: this hostd drained it (and it ran
          * no replicated task, unless entries for its services follow) */
-        struct Replacement *first = reallocarray(c->replacements, c->n_replacements + 1, sizeof(*first));
-        if (!first)
+        if (replacement_add(c, n->id, "", now) < 0)
                 return;
-        c->replacements = first;
-        c->replacements[c->n_replacements] = (struct Replacement){ .drained_usec = now };
-        snprintf(c->replacements[c->n_replacements].node, sizeof(c->replacements[0].node), "%s", n->id);
-        snprintf(c->replacements[c->n_replacements].wave, sizeof(c->replacements[0].wave), "%s", c->wave->id);
-        c->n_replacements++;
-        for (size_t i = 0; i < v->n_services; i++) {
-                const ClusterService *s = &v->services[i];
-                bool here = false;
-                for (const char *const *t = s->task_nodes; t && *t && !here; t++)
-                        here = STREQ(*t, n->id);
-                if (!s->replicated || !here)
-                        continue;
-                struct Replacement *grown = reallocarray(c->replacements, c->n_replacements + 1, sizeof(*grown));
-                if (!grown)
+        for (size_t i = 0; i < v->n_services; i++)
+                if (v->services[i].replicated && wave_service_on_node(&v->services[i], n->id) &&
+                    replacement_add(c, n->id, v->services[i].name, now) < 0)
                         return; /* not recorded, nothing else lost */
-                c->replacements = grown;
-                struct Replacement *r = &c->replacements[c->n_replacements++];
-                *r = (struct Replacement){ .drained_usec = now };
-                snprintf(r->node, sizeof(r->node), "%s", n->id);
-                snprintf(r->wave, sizeof(r->wave), "%s", c->wave->id);
-                snprintf(r->service, sizeof(r->service), "%s", s->name);
-        }
 }
 
 /* Each cycle: a service replaced once it runs all its tasks, none on the
@@ -339,16 +335,10 @@ static void replacements_update(Coordinator *c, uint64_t now) {
                 struct Replacement *r = &c->replacements[i];
                 if (r->replaced_usec || !r->service[0])
                         continue;
-                for (size_t k = 0; k < v->n_services; k++) {
-                        const ClusterService *s = &v->services[k];
-                        bool here = false;
-                        if (!STREQ(s->name, r->service))
-                                continue;
-                        for (const char *const *t = s->task_nodes; t && *t && !here; t++)
-                                here = STREQ(*t, r->node);
-                        if (!here && (s->desired == 0 || s->running >= s->desired))
+                for (size_t k = 0; k < v->n_services; k++)
+                        if (STREQ(v->services[k].name, r->service) && !wave_service_on_node(&v->services[k], r->node) &&
+                            wave_service_converged(&v->services[k]))
                                 r->replaced_usec = now;
-                }
         }
 }
 

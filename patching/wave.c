@@ -416,11 +416,21 @@ static bool service_has_other_node(const Wave *w, const ClusterView *c, const Cl
         return false;
 }
 
+bool wave_service_converged(const ClusterService *s) {
+        return !s->replicated || s->desired == 0 || s->running >= s->desired;
+}
+
+bool wave_service_on_node(const ClusterService *s, const char *node_id) {
+        for (const char *const *t = s->task_nodes; t && *t; t++)
+                if (STREQ(*t, node_id))
+                        return true;
+        return false;
+}
+
 /* A replicated service that does not run all the tasks it wants, or NULL. */
 static const ClusterService *unconverged(const ClusterView *c) {
         for (size_t i = 0; i < c->n_services; i++)
-                if (c->services[i].replicated && c->services[i].desired &&
-                    c->services[i].running < c->services[i].desired)
+                if (!wave_service_converged(&c->services[i]))
                         return &c->services[i];
         return NULL;
 }

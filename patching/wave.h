@@ -192,6 +192,13 @@ typedef struct ClusterView {
  * counts the node as not eligible: never drain on a guess). */
 int wave_constraint_matches(const char *constraint, const ClusterNode *node);
 
+/* Whether a service runs all the tasks it wants: not replicated, its
+ * replicas not known, or as many running as it wants. */
+bool wave_service_converged(const ClusterService *s);
+
+/* Whether one of the service's live tasks is on the node. */
+bool wave_service_on_node(const ClusterService *s, const char *node_id);
+
 /* ---- the wave ------------------------------------------------------- */
 
 typedef struct WaveOptions {
